@@ -1,0 +1,358 @@
+// FFT plans executed across lanes: every lane of a vector holds one independent
+// transform (one frame, one row), so each butterfly is plain vector arithmetic.
+//
+//   ComplexPlan  length n: Stockham autosort passes of radix 4, 2, 3, 5 for
+//                n = 2^a 3^b 5^c; Bluestein's chirp-z through a smooth length otherwise.
+//   RealPlan     real input of length n: a half-length complex FFT plus one
+//                post-processing pass when n is even; a full complex FFT when odd.
+//   DirectDft    the O(n^2) real-input DFT that the FFT replaces (reference and benchmark).
+//
+// Included inside an architecture namespace by kernels_impl.hpp.
+
+// exp(-2 pi i k / n) in double precision, with k reduced modulo n first.
+inline void unit_root(std::int64_t k, std::int64_t n, double& re, double& im) {
+    const double angle = -2.0 * 3.14159265358979323846 * static_cast<double>(k % n) / static_cast<double>(n);
+    re = std::cos(angle);
+    im = std::sin(angle);
+}
+
+template <class V>
+inline CV<V> add(CV<V> a, CV<V> b) { return {a.re + b.re, a.im + b.im}; }
+template <class V>
+inline CV<V> sub(CV<V> a, CV<V> b) { return {a.re - b.re, a.im - b.im}; }
+// a * (wr + i wi) with a scalar (broadcast) factor.
+template <class V, class T>
+inline CV<V> mul(CV<V> a, T wr, T wi) { return {a.re * wr - a.im * wi, a.re * wi + a.im * wr}; }
+// -i * a
+template <class V>
+inline CV<V> mul_minus_i(CV<V> a) { return {a.im, -a.re}; }
+
+// In-register DFT of radix P (forward sign), a -> b.
+template <class T, class V, int P>
+struct Butterfly;
+
+template <class T, class V>
+struct Butterfly<T, V, 2> {
+    static void run(const CV<V>* a, CV<V>* b) {
+        b[0] = add(a[0], a[1]);
+        b[1] = sub(a[0], a[1]);
+    }
+};
+
+template <class T, class V>
+struct Butterfly<T, V, 3> {
+    static void run(const CV<V>* a, CV<V>* b) {
+        const T half_sqrt3 = static_cast<T>(0.86602540378443864676);
+        const CV<V> t = add(a[1], a[2]);
+        const CV<V> d = sub(a[1], a[2]);
+        const CV<V> u = {a[0].re - static_cast<T>(0.5) * t.re, a[0].im - static_cast<T>(0.5) * t.im};
+        const CV<V> v = mul_minus_i(CV<V>{d.re * half_sqrt3, d.im * half_sqrt3});
+        b[0] = add(a[0], t);
+        b[1] = add(u, v);
+        b[2] = sub(u, v);
+    }
+};
+
+template <class T, class V>
+struct Butterfly<T, V, 4> {
+    static void run(const CV<V>* a, CV<V>* b) {
+        const CV<V> t0 = add(a[0], a[2]);
+        const CV<V> t1 = sub(a[0], a[2]);
+        const CV<V> t2 = add(a[1], a[3]);
+        const CV<V> t3 = mul_minus_i(sub(a[1], a[3]));
+        b[0] = add(t0, t2);
+        b[1] = add(t1, t3);
+        b[2] = sub(t0, t2);
+        b[3] = sub(t1, t3);
+    }
+};
+
+template <class T, class V>
+struct Butterfly<T, V, 5> {
+    static void run(const CV<V>* a, CV<V>* b) {
+        const T c1 = static_cast<T>(0.30901699437494742410);   // cos(2 pi / 5)
+        const T c2 = static_cast<T>(-0.80901699437494742410);  // cos(4 pi / 5)
+        const T s1 = static_cast<T>(0.95105651629515357212);   // sin(2 pi / 5)
+        const T s2 = static_cast<T>(0.58778525229247312917);   // sin(4 pi / 5)
+        const CV<V> t1 = add(a[1], a[4]);
+        const CV<V> t2 = add(a[2], a[3]);
+        const CV<V> d1 = sub(a[1], a[4]);
+        const CV<V> d2 = sub(a[2], a[3]);
+        const CV<V> u1 = {a[0].re + c1 * t1.re + c2 * t2.re, a[0].im + c1 * t1.im + c2 * t2.im};
+        const CV<V> u2 = {a[0].re + c2 * t1.re + c1 * t2.re, a[0].im + c2 * t1.im + c1 * t2.im};
+        const CV<V> v1 = mul_minus_i(CV<V>{s1 * d1.re + s2 * d2.re, s1 * d1.im + s2 * d2.im});
+        const CV<V> v2 = mul_minus_i(CV<V>{s2 * d1.re - s1 * d2.re, s2 * d1.im - s1 * d2.im});
+        b[0] = add(a[0], add(t1, t2));
+        b[1] = add(u1, v1);
+        b[4] = sub(u1, v1);
+        b[2] = add(u2, v2);
+        b[3] = sub(u2, v2);
+    }
+};
+
+// One Stockham decimation-in-frequency pass: sub-transforms of length P*m at stride s.
+//   y[q + s*(P*i + j)] = w^(i*j) * sum_k x[q + s*(i + k*m)] e^(-2 pi i j k / P)
+// with w = e^(-2 pi i / (P*m)); twiddles[(i*(P-1) + j-1)] holds w^(i*j).
+template <class T, class V, int P>
+void stockham_pass(const CV<V>* x, CV<V>* y, std::int64_t m, std::int64_t s, const T* tw_re, const T* tw_im) {
+    for (std::int64_t i = 0; i < m; ++i) {
+        const T* wr = tw_re + i * (P - 1);
+        const T* wi = tw_im + i * (P - 1);
+        for (std::int64_t q = 0; q < s; ++q) {
+            CV<V> a[P];
+            CV<V> b[P];
+            for (int k = 0; k < P; ++k) a[k] = x[q + s * (i + k * m)];
+            Butterfly<T, V, P>::run(a, b);
+            CV<V>* out = y + q + s * P * i;
+            out[0] = b[0];
+            for (int j = 1; j < P; ++j) out[s * j] = mul(b[j], wr[j - 1], wi[j - 1]);
+        }
+    }
+}
+
+template <class T>
+class ComplexPlan {
+public:
+    explicit ComplexPlan(std::int64_t n) : n_(n) {
+        require_positive(n, "n");
+        std::int64_t rest = n;
+        for (int radix : {4, 2, 3, 5}) {
+            while (rest % radix == 0) {
+                radices_[n_stages_++] = radix;
+                rest /= radix;
+            }
+        }
+        if (rest == 1) {
+            build_stockham();
+        } else {
+            build_bluestein();
+        }
+    }
+
+    std::int64_t size() const { return n_; }
+    // Length (in complex lane vectors) that each of the two work buffers must have.
+    std::int64_t buffer_size() const { return inner_ ? inner_->buffer_size() : n_; }
+
+    // Transforms a[0..n) (a and b both buffer_size() long); returns a or b, whichever
+    // holds the result.
+    template <class V>
+    CV<V>* run(CV<V>* a, CV<V>* b) const {
+        return inner_ ? run_bluestein(a, b) : run_stockham(a, b);
+    }
+
+private:
+    void build_stockham() {
+        std::int64_t total = 0;
+        for (int st = 0, s = 1; st < n_stages_; s *= radices_[st], ++st) {
+            total += (n_ / (static_cast<std::int64_t>(s) * radices_[st])) * (radices_[st] - 1);
+        }
+        tw_re_ = Array<T>(total);
+        tw_im_ = Array<T>(total);
+        std::int64_t offset = 0;
+        std::int64_t s = 1;
+        for (int st = 0; st < n_stages_; ++st) {
+            const int p = radices_[st];
+            const std::int64_t length = n_ / s;
+            const std::int64_t m = length / p;
+            offsets_[st] = offset;
+            for (std::int64_t i = 0; i < m; ++i) {
+                for (int j = 1; j < p; ++j) {
+                    double re, im;
+                    unit_root(i * j, length, re, im);
+                    tw_re_[offset] = static_cast<T>(re);
+                    tw_im_[offset] = static_cast<T>(im);
+                    ++offset;
+                }
+            }
+            s *= p;
+        }
+    }
+
+    template <class V>
+    CV<V>* run_stockham(CV<V>* x, CV<V>* y) const {
+        std::int64_t s = 1;
+        for (int st = 0; st < n_stages_; ++st) {
+            const int p = radices_[st];
+            const std::int64_t m = n_ / (s * p);
+            const T* wr = tw_re_.data() + offsets_[st];
+            const T* wi = tw_im_.data() + offsets_[st];
+            switch (p) {
+                case 4: stockham_pass<T, V, 4>(x, y, m, s, wr, wi); break;
+                case 2: stockham_pass<T, V, 2>(x, y, m, s, wr, wi); break;
+                case 3: stockham_pass<T, V, 3>(x, y, m, s, wr, wi); break;
+                default: stockham_pass<T, V, 5>(x, y, m, s, wr, wi); break;
+            }
+            std::swap(x, y);
+            s *= p;
+        }
+        return x;
+    }
+
+    // Bluestein: X[k] = c[k] * sum_j (x[j] c[j]) conj(c[k-j]), c[j] = e^(-i pi j^2 / n),
+    // the convolution done by a smooth FFT of length >= 2n - 1.
+    void build_bluestein() {
+        n_stages_ = 0;
+        std::int64_t length = 2 * n_ - 1;
+        while (!is_smooth(length)) ++length;
+        inner_ = std::make_unique<ComplexPlan<T>>(length);
+        chirp_re_ = Array<T>(n_);
+        chirp_im_ = Array<T>(n_);
+        Array<double> kernel_re(length), kernel_im(length);
+        for (std::int64_t j = 0; j < n_; ++j) {
+            // e^(-i pi j^2 / n) = unit_root(j^2 mod 2n, 2n); j^2 fits in 64 bits for any n here.
+            const std::uint64_t jj = static_cast<std::uint64_t>(j) * static_cast<std::uint64_t>(j);
+            double re, im;
+            unit_root(static_cast<std::int64_t>(jj % static_cast<std::uint64_t>(2 * n_)), 2 * n_, re, im);
+            chirp_re_[j] = static_cast<T>(re);
+            chirp_im_[j] = static_cast<T>(im);
+            kernel_re[j] = re;
+            kernel_im[j] = -im;
+            if (j > 0) {
+                kernel_re[length - j] = re;
+                kernel_im[length - j] = -im;
+            }
+        }
+        // Spectrum of the conj-chirp kernel, computed once in float64 by our own plan.
+        ComplexPlan<double> kernel_plan(length);
+        using VD = typename Simd<double>::V;
+        Array<CV<VD>> a(kernel_plan.buffer_size()), b(kernel_plan.buffer_size());
+        for (std::int64_t j = 0; j < length; ++j) {
+            a[j].re = VD{} + kernel_re[j];
+            a[j].im = VD{} + kernel_im[j];
+        }
+        const CV<VD>* spectrum = kernel_plan.run(a.data(), b.data());
+        kernel_spectrum_re_ = Array<T>(length);
+        kernel_spectrum_im_ = Array<T>(length);
+        const double scale = 1.0 / static_cast<double>(length);  // folds in the inverse FFT's 1/L
+        for (std::int64_t j = 0; j < length; ++j) {
+            kernel_spectrum_re_[j] = static_cast<T>(spectrum[j].re[0] * scale);
+            kernel_spectrum_im_[j] = static_cast<T>(spectrum[j].im[0] * scale);
+        }
+    }
+
+    static bool is_smooth(std::int64_t n) {
+        for (int radix : {2, 3, 5}) {
+            while (n % radix == 0) n /= radix;
+        }
+        return n == 1;
+    }
+
+    template <class V>
+    CV<V>* run_bluestein(CV<V>* a, CV<V>* b) const {
+        const std::int64_t length = inner_->size();
+        for (std::int64_t j = 0; j < n_; ++j) a[j] = mul(a[j], chirp_re_[j], chirp_im_[j]);
+        for (std::int64_t j = n_; j < length; ++j) a[j] = CV<V>{V{}, V{}};
+        CV<V>* spectrum = inner_->run(a, b);
+        CV<V>* other = spectrum == a ? b : a;
+        // Multiply by the kernel spectrum and conjugate: the inverse FFT as a forward one.
+        for (std::int64_t j = 0; j < length; ++j) {
+            const CV<V> product = mul(spectrum[j], kernel_spectrum_re_[j], kernel_spectrum_im_[j]);
+            spectrum[j] = CV<V>{product.re, -product.im};
+        }
+        CV<V>* result = inner_->run(spectrum, other);
+        for (std::int64_t j = 0; j < n_; ++j) {
+            result[j] = mul(CV<V>{result[j].re, -result[j].im}, chirp_re_[j], chirp_im_[j]);
+        }
+        return result;
+    }
+
+    std::int64_t n_;
+    int n_stages_ = 0;
+    int radices_[64] = {};
+    std::int64_t offsets_[64] = {};
+    Array<T> tw_re_, tw_im_;
+    std::unique_ptr<ComplexPlan<T>> inner_;
+    Array<T> chirp_re_, chirp_im_, kernel_spectrum_re_, kernel_spectrum_im_;
+};
+
+template <class T>
+class RealPlan {
+public:
+    explicit RealPlan(std::int64_t n) : n_(n), complex_(n % 2 == 0 ? n / 2 : n) {
+        if (n % 2 == 0) {
+            const std::int64_t half = n / 2;
+            post_re_ = Array<T>(half + 1);
+            post_im_ = Array<T>(half + 1);
+            for (std::int64_t k = 0; k <= half; ++k) {
+                double re, im;
+                unit_root(k, n, re, im);
+                post_re_[k] = static_cast<T>(re);
+                post_im_[k] = static_cast<T>(im);
+            }
+        }
+    }
+
+    std::int64_t size() const { return n_; }
+    std::int64_t n_bins() const { return n_ / 2 + 1; }
+    std::int64_t buffer_size() const { return complex_.buffer_size(); }
+
+    // x: n real lane vectors; a, b: work buffers of buffer_size(); spectrum: n_bins().
+    template <class V>
+    void run(const V* x, CV<V>* a, CV<V>* b, CV<V>* spectrum) const {
+        if (n_ % 2 == 1) {
+            for (std::int64_t j = 0; j < n_; ++j) a[j] = CV<V>{x[j], V{}};
+            const CV<V>* z = complex_.run(a, b);
+            for (std::int64_t k = 0; k < n_bins(); ++k) spectrum[k] = z[k];
+            return;
+        }
+        const std::int64_t half = n_ / 2;
+        for (std::int64_t j = 0; j < half; ++j) a[j] = CV<V>{x[2 * j], x[2 * j + 1]};
+        const CV<V>* z = complex_.run(a, b);
+        // With z = FFT_half(x_even + i x_odd):  X[k] = E[k] + W^k O[k], where
+        // E = (z[k] + conj z[half-k]) / 2 and O = -i (z[k] - conj z[half-k]) / 2.
+        spectrum[0] = CV<V>{z[0].re + z[0].im, V{}};
+        spectrum[half] = CV<V>{z[0].re - z[0].im, V{}};
+        const T h = static_cast<T>(0.5);
+        for (std::int64_t k = 1; k < half; ++k) {
+            const CV<V> zk = z[k];
+            const CV<V> zc = {z[half - k].re, -z[half - k].im};
+            const CV<V> even = {(zk.re + zc.re) * h, (zk.im + zc.im) * h};
+            const CV<V> odd = mul_minus_i(CV<V>{(zk.re - zc.re) * h, (zk.im - zc.im) * h});
+            spectrum[k] = add(even, mul(odd, post_re_[k], post_im_[k]));
+        }
+    }
+
+private:
+    std::int64_t n_;
+    ComplexPlan<T> complex_;
+    Array<T> post_re_, post_im_;
+};
+
+// X[k] = sum_j x[j] e^(-2 pi i j k / n) for k <= n/2, term by term: O(n^2).
+template <class T>
+class DirectDft {
+public:
+    explicit DirectDft(std::int64_t n) : n_(n), cos_(n), sin_(n) {
+        require_positive(n, "n");
+        for (std::int64_t j = 0; j < n; ++j) {
+            double re, im;
+            unit_root(j, n, re, im);
+            cos_[j] = static_cast<T>(re);
+            sin_[j] = static_cast<T>(im);
+        }
+    }
+
+    std::int64_t size() const { return n_; }
+    std::int64_t n_bins() const { return n_ / 2 + 1; }
+    std::int64_t buffer_size() const { return 0; }
+
+    // Same interface as RealPlan::run; the work buffers are not used.
+    template <class V>
+    void run(const V* x, CV<V>*, CV<V>*, CV<V>* spectrum) const {
+        for (std::int64_t k = 0; k < n_bins(); ++k) {
+            V re{}, im{};
+            std::int64_t index = 0;  // j * k mod n, advanced without overflow
+            for (std::int64_t j = 0; j < n_; ++j) {
+                re += x[j] * cos_[index];
+                im += x[j] * sin_[index];
+                index += k;
+                if (index >= n_) index -= n_;
+            }
+            spectrum[k] = CV<V>{re, im};
+        }
+    }
+
+private:
+    std::int64_t n_;
+    Array<T> cos_, sin_;
+};

@@ -1,0 +1,298 @@
+// Frame-based kernels over a batch of signals: framing with padding, windowing, the
+// real FFT, and what consumes each block of spectra (complex STFT, power, sparse mel
+// projection, decibels). Work is split into blocks of `lanes` consecutive frames of one
+// signal; a block is always computed the same way, so results do not depend on the
+// number of threads.
+//
+// Included inside an architecture namespace by kernels_impl.hpp.
+
+// Calls chunk(begin, end) over [0, n_items) split into contiguous chunks, in parallel.
+template <class Chunk>
+void for_each_chunk(std::int64_t n_items, int threads, const Chunk& chunk) {
+    if (n_items <= 0) return;
+    const std::int64_t n_chunks = threads <= 1 ? 1 : std::min<std::int64_t>(n_items, 8 * static_cast<std::int64_t>(threads));
+    parallel_for(n_chunks, threads, [&](std::int64_t c) {
+        const std::int64_t begin = n_items * c / n_chunks;
+        const std::int64_t end = n_items * (c + 1) / n_chunks;
+        if (begin < end) chunk(begin, end);
+    });
+}
+
+inline void check_framing(const Framing& f) {
+    require_positive(f.n_fft, "n_fft");
+    require_positive(f.hop, "hop_length");
+    require_positive(f.n_frames, "n_frames");
+    require_positive(f.n_samples, "n_samples");
+    require(f.pad >= 0, "pad must be non-negative");
+    require((f.n_frames - 1) * f.hop + f.n_fft <= f.n_samples + 2 * f.pad,
+            "n_frames=" + std::to_string(f.n_frames) + " frames do not fit in the padded signal");
+}
+
+// Sample u of a signal of length n, extended beyond its ends by the pad mode.
+template <class T>
+inline T padded_sample(const T* row, std::int64_t n, std::int64_t u, PadMode mode) {
+    if (u >= 0 && u < n) return row[u];
+    switch (mode) {
+        case PadMode::edge:
+            return row[u < 0 ? 0 : n - 1];
+        case PadMode::reflect: {
+            if (n == 1) return row[0];
+            const std::int64_t period = 2 * (n - 1);
+            std::int64_t r = u % period;
+            if (r < 0) r += period;
+            return row[r < n ? r : period - r];
+        }
+        default:
+            return T(0);
+    }
+}
+
+// x[t] lane j = window[t] * sample (f0 + j) * hop - pad + t of `row`; lanes past the
+// last frame are zero.
+template <class T>
+void gather_frames(const T* row, const Framing& f, const T* window, std::int64_t f0, typename Simd<T>::V* x) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    const std::int64_t valid = std::min<std::int64_t>(L, f.n_frames - f0);
+    const std::int64_t first = f0 * f.hop - f.pad;
+    const std::int64_t last_end = (f0 + valid - 1) * f.hop - f.pad + f.n_fft;
+    if (valid < L) {
+        for (std::int64_t t = 0; t < f.n_fft; ++t) x[t] = V{};
+    }
+    if (first >= 0 && last_end <= f.n_samples) {
+        for (std::int64_t j = 0; j < valid; ++j) {
+            const T* frame = row + first + j * f.hop;
+            for (std::int64_t t = 0; t < f.n_fft; ++t) x[t][j] = window[t] * frame[t];
+        }
+        return;
+    }
+    for (std::int64_t j = 0; j < valid; ++j) {
+        const std::int64_t start = first + j * f.hop;
+        for (std::int64_t t = 0; t < f.n_fft; ++t) {
+            x[t][j] = window[t] * padded_sample(row, f.n_samples, start + t, f.pad_mode);
+        }
+    }
+}
+
+// Runs consume(row, f0, valid, spectrum) for every block of frames of every row, where
+// spectrum holds n_fft/2 + 1 complex lane vectors (lane j = frame f0 + j).
+template <class T, class Consume>
+void for_each_spectrum_block(const T* y, std::int64_t rows, const Framing& f, const T* window, int threads,
+                             const Consume& consume) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    check_framing(f);
+    const RealPlan<T> plan(f.n_fft);
+    const std::int64_t blocks_per_row = (f.n_frames + L - 1) / L;
+    for_each_chunk(rows * blocks_per_row, threads, [&](std::int64_t begin, std::int64_t end) {
+        Array<V> frames(f.n_fft);
+        Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size()), spectrum(plan.n_bins());
+        for (std::int64_t block = begin; block < end; ++block) {
+            const std::int64_t row = block / blocks_per_row;
+            const std::int64_t f0 = (block % blocks_per_row) * L;
+            gather_frames(y + row * f.n_samples, f, window, f0, frames.data());
+            plan.run(frames.data(), a.data(), b.data(), spectrum.data());
+            consume(row, f0, std::min<std::int64_t>(L, f.n_frames - f0), spectrum.data());
+        }
+    });
+}
+
+// Stores lanes [0, valid) of v at out[0..valid).
+template <class T>
+inline void store_lanes(T* out, typename Simd<T>::V v, std::int64_t valid) {
+    if (valid == Simd<T>::lanes) {
+        store_unaligned(out, v);
+    } else {
+        for (std::int64_t j = 0; j < valid; ++j) out[j] = v[j];
+    }
+}
+
+// The nonzero column range of each row of a (n_out, n_in) matrix: a mel triangle
+// touches a few bins only.
+struct Span {
+    std::int64_t begin = 0, end = 0;
+};
+
+template <class T>
+Array<Span> nonzero_spans(const T* basis, std::int64_t n_out, std::int64_t n_in) {
+    Array<Span> spans(n_out);
+    for (std::int64_t m = 0; m < n_out; ++m) {
+        const T* w = basis + m * n_in;
+        std::int64_t begin = 0, end = n_in;
+        while (begin < n_in && w[begin] == T(0)) ++begin;
+        while (end > begin && w[end - 1] == T(0)) --end;
+        spans[m] = Span{begin, end};
+    }
+    return spans;
+}
+
+// out = basis[m, span] . in[span], lane by lane.
+template <class T>
+inline typename Simd<T>::V project_row(const T* w, Span span, const typename Simd<T>::V* in) {
+    typename Simd<T>::V acc{};
+    for (std::int64_t k = span.begin; k < span.end; ++k) acc += w[k] * in[k];
+    return acc;
+}
+
+// |X|^power per lane.
+template <class T>
+inline typename Simd<T>::V magnitude_power(CV<typename Simd<T>::V> x, T power) {
+    typename Simd<T>::V p = x.re * x.re + x.im * x.im;
+    if (power == T(2)) return p;
+    for (int j = 0; j < Simd<T>::lanes; ++j) {
+        p[j] = power == T(1) ? std::sqrt(p[j]) : std::pow(p[j], power / 2);
+    }
+    return p;
+}
+
+// 10 log10(max(amin, x)) - ref_db per lane.
+template <class T>
+inline typename Simd<T>::V to_db_lanes(typename Simd<T>::V x, const Decibels& db) {
+    const T amin = std::max(static_cast<T>(db.amin), std::numeric_limits<T>::min());
+    x = x < amin ? broadcast<T>(amin) : x;
+    return decibels<T>(x) - static_cast<T>(db.ref_db);
+}
+
+// In place: data[i] = max(data[i], max(data) - top_db) over each row.
+template <class T>
+void clip_rows_to_top_db(T* data, std::int64_t rows, std::int64_t row_size, double top_db, int threads) {
+    for_each_chunk(rows, threads, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t row = begin; row < end; ++row) {
+            T* values = data + row * row_size;
+            T peak = -std::numeric_limits<T>::infinity();
+            for (std::int64_t i = 0; i < row_size; ++i) peak = std::max(peak, values[i]);
+            const T floor = peak - static_cast<T>(top_db);
+            for (std::int64_t i = 0; i < row_size; ++i) values[i] = std::max(values[i], floor);
+        }
+    });
+}
+
+template <class T>
+void stft_kernel(const T* y, std::int64_t rows, const Framing& f, const T* window, T* out, int threads) {
+    const std::int64_t n_bins = f.n_fft / 2 + 1;
+    for_each_spectrum_block(y, rows, f, window, threads,
+        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, const CV<typename Simd<T>::V>* spectrum) {
+            for (std::int64_t k = 0; k < n_bins; ++k) {
+                T* dest = out + 2 * ((row * n_bins + k) * f.n_frames + f0);
+                for (std::int64_t j = 0; j < valid; ++j) {
+                    dest[2 * j] = spectrum[k].re[j];
+                    dest[2 * j + 1] = spectrum[k].im[j];
+                }
+            }
+        });
+}
+
+// Mel spectrogram (|STFT|^power projected on the basis), optionally in decibels.
+template <class T>
+void melspectrogram_kernel(const T* y, std::int64_t rows, const Framing& f, const T* window, const T* basis,
+                           std::int64_t n_mels, double power, const Decibels* db, T* out, int threads) {
+    using V = typename Simd<T>::V;
+    const std::int64_t n_bins = f.n_fft / 2 + 1;
+    require_positive(n_mels, "n_mels");
+    require(power > 0, "power must be positive");
+    const Array<Span> spans = nonzero_spans(basis, n_mels, n_bins);
+    const T exponent = static_cast<T>(power);
+    for_each_spectrum_block(y, rows, f, window, threads,
+        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* spectrum) {
+            // The power spectrum overwrites the real parts: the block stays in cache.
+            for (std::int64_t k = 0; k < n_bins; ++k) spectrum[k].re = magnitude_power<T>(spectrum[k], exponent);
+            T* dest = out + row * n_mels * f.n_frames + f0;
+            for (std::int64_t m = 0; m < n_mels; ++m) {
+                V acc{};
+                const T* w = basis + m * n_bins;
+                for (std::int64_t k = spans[m].begin; k < spans[m].end; ++k) acc += w[k] * spectrum[k].re;
+                if (db) acc = to_db_lanes<T>(acc, *db);
+                store_lanes(dest + m * f.n_frames, acc, valid);
+            }
+        });
+    if (db && db->clip) clip_rows_to_top_db(out, rows, n_mels * f.n_frames, db->top_db, threads);
+}
+
+// out[r, m, t] = sum_k basis[m, k] x[r, k, t]: a (n_out, n_in) matrix applied to each
+// column of each (n_in, n_cols) item; zero runs at the ends of basis rows are skipped.
+template <class T>
+void project_kernel(const T* basis, std::int64_t n_out, std::int64_t n_in, const T* x, std::int64_t rows,
+                    std::int64_t n_cols, T* out, int threads) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    require_positive(n_out, "n_out");
+    require_positive(n_in, "n_in");
+    require_positive(n_cols, "n_cols");
+    const Array<Span> spans = nonzero_spans(basis, n_out, n_in);
+    const std::int64_t blocks_per_row = (n_cols + L - 1) / L;
+    for_each_chunk(rows * blocks_per_row, threads, [&](std::int64_t begin, std::int64_t end) {
+        Array<V> column(n_in);
+        for (std::int64_t block = begin; block < end; ++block) {
+            const std::int64_t row = block / blocks_per_row;
+            const std::int64_t t0 = (block % blocks_per_row) * L;
+            const std::int64_t valid = std::min<std::int64_t>(L, n_cols - t0);
+            const T* src = x + row * n_in * n_cols + t0;
+            for (std::int64_t k = 0; k < n_in; ++k) {
+                if (valid == L) {
+                    column[k] = load_unaligned(src + k * n_cols);
+                } else {
+                    column[k] = V{};
+                    for (std::int64_t j = 0; j < valid; ++j) column[k][j] = src[k * n_cols + j];
+                }
+            }
+            T* dest = out + row * n_out * n_cols + t0;
+            for (std::int64_t m = 0; m < n_out; ++m) {
+                store_lanes(dest + m * n_cols, project_row(basis + m * n_in, spans[m], column.data()), valid);
+            }
+        }
+    });
+}
+
+// out = 10 log10(max(amin, x)) - ref_db, then (if db.clip) floored at each row's peak - top_db.
+template <class T>
+void decibels_kernel(const T* x, std::int64_t rows, std::int64_t row_size, const Decibels& db, T* out, int threads) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    require(db.amin > 0, "amin must be positive");
+    const std::int64_t n = rows * row_size;
+    const std::int64_t n_blocks = (n + L - 1) / L;
+    for_each_chunk(n_blocks, threads, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t block = begin; block < end; ++block) {
+            const std::int64_t i = block * L;
+            const std::int64_t valid = std::min<std::int64_t>(L, n - i);
+            V v = broadcast<T>(T(1));
+            if (valid == L) {
+                v = load_unaligned(x + i);
+            } else {
+                for (std::int64_t j = 0; j < valid; ++j) v[j] = x[i + j];
+            }
+            store_lanes(out + i, to_db_lanes<T>(v, db), valid);
+        }
+    });
+    if (db.clip) clip_rows_to_top_db(out, rows, row_size, db.top_db, threads);
+}
+
+// Batched real FFT (or the O(n^2) DFT) of rows of length n: lane j = row r0 + j.
+template <class T, class Plan>
+void real_transform_rows(const Plan& plan, const T* x, std::int64_t rows, T* out, int threads) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    const std::int64_t n = plan.size();
+    const std::int64_t n_bins = plan.n_bins();
+    for_each_chunk((rows + L - 1) / L, threads, [&](std::int64_t begin, std::int64_t end) {
+        Array<V> input(n);
+        Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size()), spectrum(n_bins);
+        for (std::int64_t block = begin; block < end; ++block) {
+            const std::int64_t r0 = block * L;
+            const std::int64_t valid = std::min<std::int64_t>(L, rows - r0);
+            for (std::int64_t t = 0; t < n; ++t) input[t] = V{};
+            for (std::int64_t j = 0; j < valid; ++j) {
+                const T* src = x + (r0 + j) * n;
+                for (std::int64_t t = 0; t < n; ++t) input[t][j] = src[t];
+            }
+            plan.run(input.data(), a.data(), b.data(), spectrum.data());
+            for (std::int64_t j = 0; j < valid; ++j) {
+                T* dest = out + 2 * (r0 + j) * n_bins;
+                for (std::int64_t k = 0; k < n_bins; ++k) {
+                    dest[2 * k] = spectrum[k].re[j];
+                    dest[2 * k + 1] = spectrum[k].im[j];
+                }
+            }
+        }
+    });
+}

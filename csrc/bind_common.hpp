@@ -1,0 +1,53 @@
+// Argument handling shared by the binding files: dtype dispatch and the checks that
+// every array crossing into C++ must pass (dtype, C-contiguity, number of dimensions).
+// Nothing is converted silently: Python makes any copy explicitly.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <complex>
+#include <string>
+#include <vector>
+
+#include "checks.hpp"
+
+namespace fasttag {
+
+namespace py = pybind11;
+
+inline std::string dtype_name(const py::array& array) {
+    return py::str(array.dtype()).cast<std::string>();
+}
+
+// Calls fn(T{}) where T is the float type of `array`: float32 or float64.
+template <class Fn>
+auto dispatch_float(const py::array& array, const char* name, Fn&& fn) {
+    if (array.dtype().is(py::dtype::of<float>())) return fn(float{});
+    if (array.dtype().is(py::dtype::of<double>())) return fn(double{});
+    throw std::invalid_argument(std::string(name) + " must be float32 or float64, got dtype " + dtype_name(array));
+}
+
+// `array` as a C-contiguous array of T with `ndim` dimensions, or std::invalid_argument.
+template <class T>
+py::array_t<T, py::array::c_style> checked_array(const py::array& array, const char* name, py::ssize_t ndim) {
+    require(array.dtype().is(py::dtype::of<T>()),
+            std::string(name) + " must have dtype " + dtype_name(py::array_t<T>(0)) + ", got " + dtype_name(array));
+    require((array.flags() & py::array::c_style) != 0, std::string(name) + " must be C-contiguous");
+    require(array.ndim() == ndim, std::string(name) + " must have " + std::to_string(ndim) + " dimensions, got " +
+                                      std::to_string(array.ndim()));
+    return py::reinterpret_borrow<py::array_t<T, py::array::c_style>>(array);
+}
+
+inline int checked_workers(int workers) {
+    require(workers >= 1, "workers=" + std::to_string(workers) + " must be >= 1 at the C++ boundary");
+    return workers;
+}
+
+// A new C-contiguous complex array of this shape, viewed as interleaved T.
+template <class T>
+py::array_t<std::complex<T>> new_complex(std::vector<py::ssize_t> shape) {
+    return py::array_t<std::complex<T>>(shape);
+}
+
+}  // namespace fasttag

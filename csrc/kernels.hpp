@@ -1,0 +1,63 @@
+// The interface between the bindings and the numerical kernels. Kernels are built
+// twice (portable baseline and AVX2+FMA); kernels<T>() returns the table for this CPU.
+// Pointers are C-contiguous; sizes are element counts; complex data is interleaved
+// (re, im). Every kernel checks its arguments and throws std::invalid_argument.
+#pragma once
+
+#include <cstdint>
+
+namespace fasttag {
+
+enum class PadMode : int { constant = 0, edge = 1, reflect = 2 };
+
+// Frames of a batch of signals: frame f covers samples [f*hop - pad, f*hop - pad + n_fft)
+// of each signal, extended beyond its ends by pad_mode.
+struct Framing {
+    std::int64_t n_samples;
+    std::int64_t n_fft;
+    std::int64_t hop;
+    std::int64_t pad;
+    std::int64_t n_frames;
+    PadMode pad_mode;
+};
+
+// 10 log10(max(amin, x)) - ref_db; if clip, floored at (row peak - top_db).
+struct Decibels {
+    double ref_db;
+    double amin;
+    double top_db;
+    bool clip;
+};
+
+template <class T>
+struct KernelTable {
+    const char* isa;
+    // x (rows, n) -> out (rows, n/2+1) complex.
+    void (*rfft)(const T* x, std::int64_t rows, std::int64_t n, T* out, int threads);
+    void (*dft)(const T* x, std::int64_t rows, std::int64_t n, T* out, int threads);
+    // y (rows, n_samples), window (n_fft) -> out (rows, n_fft/2+1, n_frames) complex.
+    void (*stft)(const T* y, std::int64_t rows, const Framing& framing, const T* window, T* out, int threads);
+    // y (rows, n_samples), basis (n_mels, n_fft/2+1) -> out (rows, n_mels, n_frames);
+    // db == nullptr gives power, otherwise decibels.
+    void (*melspectrogram)(const T* y, std::int64_t rows, const Framing& framing, const T* window, const T* basis,
+                           std::int64_t n_mels, double power, const Decibels* db, T* out, int threads);
+    // basis (n_out, n_in), x (rows, n_in, n_cols) -> out (rows, n_out, n_cols).
+    void (*project)(const T* basis, std::int64_t n_out, std::int64_t n_in, const T* x, std::int64_t rows,
+                    std::int64_t n_cols, T* out, int threads);
+    // x (rows, row_size) -> out (rows, row_size) in decibels.
+    void (*decibels)(const T* x, std::int64_t rows, std::int64_t row_size, const Decibels& db, T* out, int threads);
+};
+
+template <class T>
+const KernelTable<T>& kernels();
+
+namespace baseline {
+template <class T>
+KernelTable<T> make_kernel_table();
+}
+namespace avx2 {
+template <class T>
+KernelTable<T> make_kernel_table();
+}
+
+}  // namespace fasttag

@@ -1,0 +1,19 @@
+// fasttag._core: registers each binding area; the work lives in the other files.
+#include <pybind11/pybind11.h>
+
+#include "kernels.hpp"
+
+namespace py = pybind11;
+
+namespace fasttag {
+void register_fft(py::module_& m);
+void register_spectral(py::module_& m);
+}  // namespace fasttag
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "fasttag's compiled core: FFT, STFT, mel, decibels (see fasttag for the public API)";
+    fasttag::register_fft(m);
+    fasttag::register_spectral(m);
+    m.def("isa", [] { return std::string(fasttag::kernels<float>().isa); },
+          "The instruction set the kernels were chosen for on this CPU (\"avx2+fma\" or \"baseline\").");
+}

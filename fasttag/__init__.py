@@ -1,0 +1,39 @@
+"""fasttag: fast music auto-tagging.
+
+Audio features (STFT by our own C++ FFT, mel, log-mel, MFCC, deltas) with librosa's
+parameters and results, multi-threaded and batched over any leading dimensions; PyTorch
+taggers on top.
+
+>>> import fasttag
+>>> y, sr = fasttag.load("track.flac", sr=12000)
+>>> X = fasttag.logmel(y, sr=sr, n_fft=512, hop_length=256, n_mels=96)
+"""
+
+from . import filters
+from ._workers import get_workers, set_workers
+from .audio import load
+from .errors import AudioLoadError, FasttagError, ParameterError
+from .feature import delta, logmel, melspectrogram, mfcc
+from .fft import dft, rfft
+from .spectrum import frame_count, power_to_db, stft
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AudioLoadError",
+    "FasttagError",
+    "ParameterError",
+    "delta",
+    "dft",
+    "filters",
+    "frame_count",
+    "get_workers",
+    "load",
+    "logmel",
+    "melspectrogram",
+    "mfcc",
+    "power_to_db",
+    "rfft",
+    "set_workers",
+    "stft",
+]

@@ -1,0 +1,96 @@
+"""Input checks shared by the public functions: every message names the parameter."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .errors import ParameterError
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an int >= 1, or ParameterError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ParameterError(f"{name}={value!r} must be a positive integer")
+    return int(value)
+
+
+def positive_float(value, name: str) -> float:
+    """``value`` as a finite float > 0, or ParameterError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+        raise ParameterError(f"{name}={value!r} must be a positive number")
+    return float(value)
+
+
+def choice(value, options: dict, name: str):
+    """The code for ``value`` in ``options``, or ParameterError listing them."""
+    try:
+        return options[value]
+    except (KeyError, TypeError):
+        raise ParameterError(f"{name}={value!r} is not one of {sorted(options)}") from None
+
+
+def _require_finite(x: np.ndarray, name: str) -> None:
+    # The sum is finite whenever every value is (audio never comes near overflow), so the
+    # full elementwise scan only runs to confirm a suspected NaN or Inf.
+    if not np.isfinite(x.sum()) and not np.isfinite(x).all():
+        raise ParameterError(f"{name} contains NaN or infinite values")
+
+
+def float_array(x, name: str, *, min_ndim: int = 1) -> np.ndarray:
+    """A real floating array (float32 or float64), finite and non-empty.
+
+    Integers and booleans are promoted to float64 and float16 to float32, explicitly;
+    float64 is never downcast. Complex input is an error (these are real transforms).
+    """
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        raise ParameterError(f"{name} must be real, got dtype {x.dtype}")
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
+    elif np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+        x = x.astype(np.float64)
+    elif x.dtype not in (np.float32, np.float64):
+        raise ParameterError(f"{name} must be a real numeric array, got dtype {x.dtype}")
+    return _checked_values(x, name, min_ndim)
+
+
+def audio(y, name: str = "y") -> np.ndarray:
+    """A floating-point audio array ``(..., n_samples)``: float32 or float64, finite, non-empty.
+
+    Integer PCM is refused rather than guessed at (scale it yourself, e.g.
+    ``y.astype(np.float32) / 32768``); float16 is promoted to float32.
+    """
+    if not isinstance(y, np.ndarray):
+        raise ParameterError(f"{name} must be a numpy.ndarray, got {type(y).__name__}")
+    if np.iscomplexobj(y):
+        raise ParameterError(f"{name} must be real-valued audio, got dtype {y.dtype}")
+    if not np.issubdtype(y.dtype, np.floating):
+        raise ParameterError(
+            f"{name} must be floating-point audio, got dtype {y.dtype} (convert it explicitly, "
+            "e.g. y.astype(np.float32) / 32768 for int16 PCM)"
+        )
+    if y.dtype == np.float16:
+        y = y.astype(np.float32)
+    elif y.dtype not in (np.float32, np.float64):
+        raise ParameterError(f"{name} must be float32 or float64, got dtype {y.dtype}")
+    return _checked_values(y, name, 1)
+
+
+def _checked_values(x: np.ndarray, name: str, min_ndim: int) -> np.ndarray:
+    if x.ndim < min_ndim:
+        raise ParameterError(f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}")
+    if x.size == 0:
+        raise ParameterError(f"{name} is empty (shape {x.shape})")
+    _require_finite(x, name)
+    return x
+
+
+def as_rows(x: np.ndarray, n_last: int) -> np.ndarray:
+    """``x`` as a C-contiguous ``(rows, ...)`` array over its leading dims (a copy only if needed).
+
+    ``n_last`` trailing dimensions are kept; the rest are flattened into rows.
+    """
+    lead = x.shape[: x.ndim - n_last]
+    return np.ascontiguousarray(x).reshape((int(np.prod(lead, dtype=np.int64)),) + x.shape[x.ndim - n_last :])

@@ -1,0 +1,196 @@
+"""Mel spectrogram, log-mel (fused), MFCC and deltas (librosa's semantics)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.signal
+
+from . import _core, _validate, filters
+from ._workers import resolve_workers
+from .errors import ParameterError
+from .spectrum import _ref_decibels, framing, power_to_db
+
+__all__ = ["melspectrogram", "logmel", "mfcc", "delta"]
+
+
+def _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> np.ndarray:
+    # librosa builds the basis in float32 whatever the signal's dtype; so do we.
+    return filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm).astype(dtype)
+
+
+def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, fmin, fmax,
+               htk, norm, decibels, workers) -> np.ndarray:
+    """frame -> window -> FFT -> |.|^power -> mel [-> dB] in one C++ pass; (..., n_mels, n_frames)."""
+    y = _validate.audio(y)
+    frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                     window=window, center=center, pad_mode=pad_mode)
+    basis = _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, y.dtype)
+    power = _validate.positive_float(power, "power")
+    ref_db, amin, top_db = decibels if decibels is not None else (None, 1e-10, None)
+    out = _core.melspectrogram(_validate.as_rows(y, 1), frames.window, basis, *frames.geometry(), power, ref_db,
+                               amin, top_db, resolve_workers(workers))
+    return out.reshape(y.shape[:-1] + out.shape[1:])
+
+
+def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
+                   win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
+                   power: float = 2.0, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
+                   htk: bool = False, norm: str | None = "slaney", workers: int | None = None) -> np.ndarray:
+    """Mel-scaled spectrogram, ``mel_basis @ |stft(y)|**power`` (librosa's ``melspectrogram``).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)] or None
+        Audio (float32/float64). Computed in one fused pass; the STFT is never stored.
+    sr : float > 0
+        Sampling rate (Hz).
+    S : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)] or None
+        A power spectrogram to project instead of ``y``; n_fft is taken from its shape.
+    n_fft, hop_length, win_length, window, center, pad_mode
+        As in :func:`fasttag.stft`.
+    power : float > 0
+        Exponent of the magnitude (1 energy, 2 power).
+    n_mels, fmin, fmax, htk, norm
+        As in :func:`fasttag.filters.mel`.
+    workers : int or None
+        Threads (scipy.fft's convention).
+
+    Returns
+    -------
+    np.ndarray [shape=(..., n_mels, n_frames)], the input's float dtype
+
+    Examples
+    --------
+    >>> M = fasttag.melspectrogram(y, sr=12000, n_fft=512, hop_length=256, n_mels=96)
+    """
+    if (y is None) == (S is None):
+        raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
+    if y is not None:
+        return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
+                          center=center, pad_mode=pad_mode, power=power, n_mels=n_mels, fmin=fmin, fmax=fmax,
+                          htk=htk, norm=norm, decibels=None, workers=workers)
+    S = _validate.float_array(S, "S", min_ndim=2)
+    basis = _mel_basis(sr, 2 * (S.shape[-2] - 1), n_mels, fmin, fmax, htk, norm, S.dtype)
+    return _project(basis, S, workers)
+
+
+def _project(basis: np.ndarray, X: np.ndarray, workers) -> np.ndarray:
+    """``basis @ X`` over the second-to-last axis of a batch: (..., n_in, t) -> (..., n_out, t)."""
+    out = _core.project(basis, _validate.as_rows(X, 2), resolve_workers(workers))
+    return out.reshape(X.shape[:-2] + out.shape[1:])
+
+
+def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
+           window="hann", center: bool = True, pad_mode: str = "constant", n_mels: int = 128, fmin: float = 0.0,
+           fmax: float | None = None, htk: bool = False, norm: str | None = "slaney", ref: float = 1.0,
+           amin: float = 1e-10, top_db: float | None = 80.0, workers: int | None = None) -> np.ndarray:
+    """Log-mel spectrogram in dB, fused: the common input of tagging models.
+
+    Equals ``power_to_db(melspectrogram(y, power=2, ...), ref=ref, amin=amin, top_db=top_db)``,
+    computed frame block by frame block (frame -> window -> FFT -> |.|^2 -> sparse mel ->
+    dB) without storing the spectrogram.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)], float32 or float64
+        Audio; each leading index is one clip.
+    ref : float > 0
+        Power at 0 dB (a number: a callable needs the whole spectrogram first; use
+        :func:`power_to_db` on :func:`melspectrogram` for that).
+    amin, top_db
+        As in :func:`power_to_db`; ``top_db`` applies per clip.
+    others
+        As in :func:`melspectrogram`.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., n_mels, n_frames)], dB, the input's float dtype
+
+    Examples
+    --------
+    >>> X = fasttag.logmel(y, sr=12000, n_fft=512, hop_length=256, n_mels=96)  # Choi's input
+    """
+    if callable(ref) or not isinstance(ref, numbers.Real):
+        raise ParameterError(f"ref={ref!r} must be a number for logmel (use power_to_db for a callable ref)")
+    amin = _validate.positive_float(amin, "amin")
+    if top_db is not None and (not np.isfinite(top_db) or top_db < 0):
+        raise ParameterError(f"top_db={top_db!r} must be a non-negative number or None")
+    decibels = (_ref_decibels(ref, None, amin), amin, top_db)
+    return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
+                      center=center, pad_mode=pad_mode, power=2.0, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
+                      norm=norm, decibels=decibels, workers=workers)
+
+
+def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
+         lifter: float = 0, workers: int | None = None, **kwargs) -> np.ndarray:
+    """Mel-frequency cepstral coefficients: the DCT of the log-mel spectrogram (librosa's ``mfcc``).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)] or None
+        Audio; its log-mel comes from :func:`logmel` with ``**kwargs``.
+    S : np.ndarray [shape=(..., n_mels, n_frames)] or None
+        A log-power (dB) mel spectrogram instead of ``y``.
+    n_mfcc : int > 0
+        Number of coefficients kept.
+    dct_type : {1, 2, 3}
+        DCT type (scipy's definitions).
+    norm : {"ortho", None}
+        DCT normalisation.
+    lifter : float >= 0
+        Cepstral liftering ``1 + lifter/2 sin(pi (k+1) / lifter)``; 0 disables it.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., n_mfcc, n_frames)]
+
+    Examples
+    --------
+    >>> C = fasttag.mfcc(y, sr=22050, n_mfcc=20)
+    >>> features = np.concatenate([C, fasttag.delta(C), fasttag.delta(C, order=2)], axis=-2)
+    """
+    if (y is None) == (S is None):
+        raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
+    n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
+    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or lifter < 0:
+        raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
+    if S is None:
+        S = logmel(y, sr=sr, workers=workers, **kwargs)
+    else:
+        S = _validate.float_array(S, "S", min_ndim=2)
+    if n_mfcc > S.shape[-2]:
+        raise ParameterError(f"n_mfcc={n_mfcc} exceeds the {S.shape[-2]} mel bands")
+    basis = filters.dct(n_mfcc, S.shape[-2], dct_type=dct_type, norm=norm, dtype=S.dtype)
+    if lifter > 0:
+        basis *= (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter))[:, None].astype(S.dtype)
+    return _project(basis, S, workers)
+
+
+def delta(data, *, width: int = 9, order: int = 1, axis: int = -1) -> np.ndarray:
+    """Local derivative of a feature sequence by Savitzky-Golay filtering (librosa's ``delta``).
+
+    Parameters
+    ----------
+    data : np.ndarray, e.g. [shape=(..., n_mfcc, n_frames)]
+    width : odd int >= 3, <= data.shape[axis]
+        Frames in the fitting window.
+    order : int > 0
+        Derivative order (1 delta, 2 delta-delta).
+    axis : int
+        Axis along which to differentiate (time).
+
+    Returns
+    -------
+    np.ndarray, same shape as data
+    """
+    data = _validate.float_array(data, "data")
+    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 3 or width % 2 != 1:
+        raise ParameterError(f"width={width!r} must be an odd integer >= 3")
+    order = _validate.positive_int(order, "order")
+    if not -data.ndim <= axis < data.ndim:
+        raise ParameterError(f"axis={axis} is out of range for data with {data.ndim} dimensions")
+    if width > data.shape[axis]:
+        raise ParameterError(f"width={width} cannot exceed data.shape[axis]={data.shape[axis]}")
+    return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode="interp")

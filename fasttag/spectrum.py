@@ -1,0 +1,158 @@
+"""Short-time Fourier transform and decibel scaling (librosa's semantics)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core, _validate
+from ._workers import resolve_workers
+from .errors import ParameterError
+from .filters import get_window
+
+__all__ = ["stft", "power_to_db", "frame_count"]
+
+_PAD_MODES = {"constant": 0, "edge": 1, "reflect": 2}
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How a signal is cut into frames: the arguments of the C++ frame kernels."""
+
+    window: np.ndarray  # (n_fft,), the signal's dtype
+    hop_length: int
+    pad: int  # samples of padding before the signal
+    n_frames: int
+    pad_mode: int
+
+    def geometry(self) -> tuple[int, int, int, int]:
+        """(hop_length, pad, n_frames, pad_mode): the kernels' arguments after the window."""
+        return (self.hop_length, self.pad, self.n_frames, self.pad_mode)
+
+
+def frame_count(n_samples: int, *, n_fft: int, hop_length: int, center: bool = True) -> int:
+    """Number of STFT frames of a signal of ``n_samples`` (librosa's rule)."""
+    padded = n_samples + 2 * (n_fft // 2) if center else n_samples
+    return 1 + (padded - n_fft) // hop_length
+
+
+def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, center, pad_mode) -> Framing:
+    """Validate the STFT parameters for a signal of ``n_samples`` and build its framing."""
+    n_fft = _validate.positive_int(n_fft, "n_fft")
+    win_length = n_fft if win_length is None else _validate.positive_int(win_length, "win_length")
+    if win_length > n_fft:
+        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+    hop_length = win_length // 4 if hop_length is None else hop_length
+    hop_length = _validate.positive_int(hop_length, "hop_length")
+    code = _validate.choice(pad_mode, _PAD_MODES, "pad_mode")
+    if center:
+        if n_fft > n_samples:
+            warnings.warn(
+                f"n_fft={n_fft} is too large for input signal of length={n_samples}", UserWarning, stacklevel=3
+            )
+    elif n_samples < n_fft:
+        raise ParameterError(
+            f"the signal has {n_samples} samples, fewer than n_fft={n_fft}: use center=True or a smaller n_fft"
+        )
+    return Framing(
+        window=get_window(window, win_length, n_fft=n_fft, dtype=dtype),
+        hop_length=hop_length,
+        pad=n_fft // 2 if center else 0,
+        n_frames=frame_count(n_samples, n_fft=n_fft, hop_length=hop_length, center=center),
+        pad_mode=code,
+    )
+
+
+def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
+         window="hann", center: bool = True, pad_mode: str = "constant", dtype=None,
+         workers: int | None = None) -> np.ndarray:
+    """Short-time Fourier transform, by fasttag's own FFT (librosa's ``stft`` semantics).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)], float32 or float64
+        Audio; leading dimensions are a batch.
+    n_fft : int > 0
+        FFT length (samples); any length works, 2^a 3^b 5^c are fastest.
+    hop_length : int > 0 or None
+        Samples between frames; default ``win_length // 4``.
+    win_length : int, 0 < win_length <= n_fft, or None
+        Window length; the window is centred in the frame and zero-padded; default ``n_fft``.
+    window : str or np.ndarray [shape=(win_length,)]
+        "hann" (default), "hamming", "blackman", "boxcar"/"ones", or the values.
+    center : bool
+        Pad ``n_fft // 2`` samples on both sides so frame t is centred at ``t * hop_length``.
+    pad_mode : {"constant", "edge", "reflect"}
+        How the signal is extended when ``center``.
+    dtype : complex dtype or None
+        Output dtype; default complex64 for float32 input, complex128 for float64.
+    workers : int or None
+        Threads (scipy.fft's convention; see :func:`fasttag.set_workers`).
+
+    Returns
+    -------
+    np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], complex
+
+    Examples
+    --------
+    >>> D = fasttag.stft(y, n_fft=512, hop_length=256)
+    >>> np.abs(D) ** 2   # power spectrogram
+    """
+    y = _validate.audio(y)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype not in (np.complex64, np.complex128):
+            raise ParameterError(f"dtype={dtype} must be complex64 or complex128")
+        y = y.astype(np.float32 if dtype == np.complex64 else np.float64, copy=False)
+    frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                     window=window, center=center, pad_mode=pad_mode)
+    out = _core.stft(_validate.as_rows(y, 1), frames.window, *frames.geometry(), resolve_workers(workers))
+    return out.reshape(y.shape[:-1] + out.shape[1:])
+
+
+def _ref_decibels(ref, magnitude: np.ndarray, amin: float) -> float:
+    ref_value = ref(magnitude) if callable(ref) else np.abs(ref)
+    return 10.0 * np.log10(np.maximum(amin, ref_value))
+
+
+def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
+                workers: int | None = None) -> np.ndarray:
+    """Power spectrogram -> decibels: ``10 log10(max(amin, S) / ref)``, floored at peak - top_db.
+
+    Parameters
+    ----------
+    S : np.ndarray [shape=(..., n_bins, n_frames)], real, non-negative
+        Power (e.g. ``|stft|**2`` or a mel spectrogram).
+    ref : float or callable
+        Reference power (0 dB); a callable (e.g. ``np.max``) is applied to S.
+    amin : float > 0
+        Floor on S and ref before the logarithm.
+    top_db : float >= 0 or None
+        Dynamic range kept below the peak; None keeps everything.
+
+    Returns
+    -------
+    np.ndarray, same shape and dtype as S (float32 or float64)
+
+    Notes
+    -----
+    A 2-D S gives librosa's result. A batch (3-D or more) is treated item by item: the
+    peak for ``top_db`` and a callable ``ref`` are taken per ``(n_bins, n_frames)`` item
+    (librosa takes them over the whole array).
+    """
+    S = _validate.float_array(S, "S")
+    amin = _validate.positive_float(amin, "amin")
+    if top_db is not None and (not np.isfinite(top_db) or top_db < 0):
+        raise ParameterError(f"top_db={top_db!r} must be a non-negative number or None")
+    if np.any(S < 0):
+        raise ParameterError("S must be a non-negative power spectrogram (got negative values)")
+    items = S.reshape(1, -1) if S.ndim <= 2 else _validate.as_rows(S, 2).reshape(-1, S.shape[-2] * S.shape[-1])
+    workers = resolve_workers(workers)
+    if callable(ref) and S.ndim > 2:
+        out = np.stack([_core.power_to_db(item[None], _ref_decibels(ref, item, amin), amin, top_db, workers)[0]
+                        for item in items])
+    else:
+        out = _core.power_to_db(np.ascontiguousarray(items), _ref_decibels(ref, S, amin), amin, top_db, workers)
+    return out.reshape(S.shape)
