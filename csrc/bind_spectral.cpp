@@ -17,7 +17,9 @@ Framing make_framing(const py::array_t<T, py::array::c_style>& y, const py::arra
     require(pad_mode >= 0 && pad_mode <= 2, "pad_mode=" + std::to_string(pad_mode) + " must be 0, 1 or 2");
     require_positive(y.shape(1), "n_samples");
     require_positive(window.shape(0), "n_fft");
-    return Framing{y.shape(1), window.shape(0), hop_length, pad, n_frames, static_cast<PadMode>(pad_mode)};
+    const Framing framing{y.shape(1), window.shape(0), hop_length, pad, n_frames, static_cast<PadMode>(pad_mode)};
+    check_framing(framing);  // before the output is allocated
+    return framing;
 }
 
 Decibels make_decibels(double ref_db, double amin, std::optional<double> top_db) {

@@ -1,10 +1,15 @@
 // The interface between the bindings and the numerical kernels. Kernels are built
 // twice (portable baseline and AVX2+FMA); kernels<T>() returns the table for this CPU.
 // Pointers are C-contiguous; sizes are element counts; complex data is interleaved
-// (re, im). Every kernel checks its arguments and throws std::invalid_argument.
+// (re, im). Every kernel checks its arguments and throws std::invalid_argument; those
+// that read signals (rfft, dft, stft, melspectrogram) also throw, after the work, if a
+// sample is NaN or infinite, so callers need no separate scan.
 #pragma once
 
 #include <cstdint>
+#include <string>
+
+#include "checks.hpp"
 
 namespace fasttag {
 
@@ -20,6 +25,18 @@ struct Framing {
     std::int64_t n_frames;
     PadMode pad_mode;
 };
+
+// Throws std::invalid_argument unless the frames fit in the padded signals. Internal
+// linkage, like checks.hpp: each kernel build keeps its own copy.
+static inline void check_framing(const Framing& f) {
+    require_positive(f.n_fft, "n_fft");
+    require_positive(f.hop, "hop_length");
+    require_positive(f.n_frames, "n_frames");
+    require_positive(f.n_samples, "n_samples");
+    require(f.pad >= 0, "pad=" + std::to_string(f.pad) + " must be non-negative");
+    require(f.n_frames <= (f.n_samples + 2 * f.pad - f.n_fft) / f.hop + 1 && f.n_samples + 2 * f.pad >= f.n_fft,
+            "n_frames=" + std::to_string(f.n_frames) + " frames do not fit in the padded signal");
+}
 
 // 10 log10(max(amin, x)) - ref_db; if clip, floored at (row peak - top_db).
 struct Decibels {

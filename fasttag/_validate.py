@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -38,11 +39,12 @@ def _require_finite(x: np.ndarray, name: str) -> None:
         raise ParameterError(f"{name} contains NaN or infinite values")
 
 
-def float_array(x, name: str, *, min_ndim: int = 1) -> np.ndarray:
+def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -> np.ndarray:
     """A real floating array (float32 or float64), finite and non-empty.
 
     Integers and booleans are promoted to float64 and float16 to float32, explicitly;
     float64 is never downcast. Complex input is an error (these are real transforms).
+    ``check_finite=False`` leaves the NaN/Inf scan to a C++ kernel that does it anyway.
     """
     x = np.asarray(x)
     if np.iscomplexobj(x):
@@ -53,14 +55,15 @@ def float_array(x, name: str, *, min_ndim: int = 1) -> np.ndarray:
         x = x.astype(np.float64)
     elif x.dtype not in (np.float32, np.float64):
         raise ParameterError(f"{name} must be a real numeric array, got dtype {x.dtype}")
-    return _checked_values(x, name, min_ndim)
+    return _checked_values(x, name, min_ndim, check_finite)
 
 
-def audio(y, name: str = "y") -> np.ndarray:
+def audio(y, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
     """A floating-point audio array ``(..., n_samples)``: float32 or float64, finite, non-empty.
 
     Integer PCM is refused rather than guessed at (scale it yourself, e.g.
     ``y.astype(np.float32) / 32768``); float16 is promoted to float32.
+    ``check_finite=False`` leaves the NaN/Inf scan to a C++ kernel that does it anyway.
     """
     if not isinstance(y, np.ndarray):
         raise ParameterError(f"{name} must be a numpy.ndarray, got {type(y).__name__}")
@@ -75,15 +78,16 @@ def audio(y, name: str = "y") -> np.ndarray:
         y = y.astype(np.float32)
     elif y.dtype not in (np.float32, np.float64):
         raise ParameterError(f"{name} must be float32 or float64, got dtype {y.dtype}")
-    return _checked_values(y, name, 1)
+    return _checked_values(y, name, 1, check_finite)
 
 
-def _checked_values(x: np.ndarray, name: str, min_ndim: int) -> np.ndarray:
+def _checked_values(x: np.ndarray, name: str, min_ndim: int, check_finite: bool) -> np.ndarray:
     if x.ndim < min_ndim:
         raise ParameterError(f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}")
     if x.size == 0:
         raise ParameterError(f"{name} is empty (shape {x.shape})")
-    _require_finite(x, name)
+    if check_finite:
+        _require_finite(x, name)
     return x
 
 
@@ -94,3 +98,14 @@ def as_rows(x: np.ndarray, n_last: int) -> np.ndarray:
     """
     lead = x.shape[: x.ndim - n_last]
     return np.ascontiguousarray(x).reshape((int(np.prod(lead, dtype=np.int64)),) + x.shape[x.ndim - n_last :])
+
+
+@contextlib.contextmanager
+def core_errors():
+    """Re-raise the C++ core's argument errors (std::invalid_argument -> ValueError) as ParameterError."""
+    try:
+        yield
+    except ParameterError:
+        raise
+    except ValueError as error:
+        raise ParameterError(str(error)) from None

@@ -23,14 +23,15 @@ def _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> np.ndarray:
 def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, fmin, fmax,
                htk, norm, decibels, workers) -> np.ndarray:
     """frame -> window -> FFT -> |.|^power -> mel [-> dB] in one C++ pass; (..., n_mels, n_frames)."""
-    y = _validate.audio(y)
+    y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
     frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                      window=window, center=center, pad_mode=pad_mode)
     basis = _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, y.dtype)
     power = _validate.positive_float(power, "power")
     ref_db, amin, top_db = decibels if decibels is not None else (None, 1e-10, None)
-    out = _core.melspectrogram(_validate.as_rows(y, 1), frames.window, basis, *frames.geometry(), power, ref_db,
-                               amin, top_db, resolve_workers(workers))
+    with _validate.core_errors():
+        out = _core.melspectrogram(_validate.as_rows(y, 1), frames.window, basis, *frames.geometry(), power,
+                                   ref_db, amin, top_db, resolve_workers(workers))
     return out.reshape(y.shape[:-1] + out.shape[1:])
 
 
@@ -78,7 +79,8 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
 
 def _project(basis: np.ndarray, X: np.ndarray, workers) -> np.ndarray:
     """``basis @ X`` over the second-to-last axis of a batch: (..., n_in, t) -> (..., n_out, t)."""
-    out = _core.project(basis, _validate.as_rows(X, 2), resolve_workers(workers))
+    with _validate.core_errors():
+        out = _core.project(basis, _validate.as_rows(X, 2), resolve_workers(workers))
     return out.reshape(X.shape[:-2] + out.shape[1:])
 
 
@@ -124,7 +126,7 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
 
 
 def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
-         lifter: float = 0, workers: int | None = None, **kwargs) -> np.ndarray:
+         lifter: float = 0, mel_norm: str | None = "slaney", workers: int | None = None, **kwargs) -> np.ndarray:
     """Mel-frequency cepstral coefficients: the DCT of the log-mel spectrogram (librosa's ``mfcc``).
 
     Parameters
@@ -141,6 +143,10 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
         DCT normalisation.
     lifter : float >= 0
         Cepstral liftering ``1 + lifter/2 sin(pi (k+1) / lifter)``; 0 disables it.
+    mel_norm : {"slaney", None}
+        The mel filterbank's normalisation (``norm`` of :func:`fasttag.filters.mel`).
+    **kwargs
+        Passed to :func:`logmel` (n_fft, hop_length, n_mels, fmin, fmax, htk, top_db, ...).
 
     Returns
     -------
@@ -154,10 +160,10 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
     n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
-    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or lifter < 0:
+    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not np.isfinite(lifter) or lifter < 0:
         raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
     if S is None:
-        S = logmel(y, sr=sr, workers=workers, **kwargs)
+        S = logmel(y, sr=sr, norm=mel_norm, workers=workers, **kwargs)
     else:
         S = _validate.float_array(S, "S", min_ndim=2)
     if n_mfcc > S.shape[-2]:
@@ -189,6 +195,8 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1) -> np.ndarray
     if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 3 or width % 2 != 1:
         raise ParameterError(f"width={width!r} must be an odd integer >= 3")
     order = _validate.positive_int(order, "order")
+    if order >= width:
+        raise ParameterError(f"order={order} must be smaller than width={width} (a degree-{order} fit needs more points)")
     if not -data.ndim <= axis < data.ndim:
         raise ParameterError(f"axis={axis} is out of range for data with {data.ndim} dimensions")
     if width > data.shape[axis]:

@@ -12,7 +12,7 @@ __all__ = ["rfft", "dft"]
 
 def _rows_of_length(x, n, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]:
     """x cropped or zero-padded to n samples on its last axis, as (rows, n), plus the lead shape."""
-    x = _validate.float_array(x, name)
+    x = _validate.float_array(x, name, check_finite=False)  # the kernel scans for NaN/Inf
     n = x.shape[-1] if n is None else _validate.positive_int(n, "n")
     if n != x.shape[-1]:
         fitted = np.zeros(x.shape[:-1] + (n,), dtype=x.dtype)
@@ -46,7 +46,8 @@ def rfft(x, n: int | None = None, *, workers: int | None = None) -> np.ndarray:
     ((64, 257), dtype('complex64'))
     """
     rows, lead = _rows_of_length(x, n)
-    return _core.rfft(rows, resolve_workers(workers)).reshape(lead + (-1,))
+    with _validate.core_errors():
+        return _core.rfft(rows, resolve_workers(workers)).reshape(lead + (-1,))
 
 
 def dft(x, n: int | None = None, *, workers: int | None = None) -> np.ndarray:
@@ -55,4 +56,5 @@ def dft(x, n: int | None = None, *, workers: int | None = None) -> np.ndarray:
     Same parameters, shapes and dtypes as :func:`rfft`; use it to check or to time the FFT.
     """
     rows, lead = _rows_of_length(x, n)
-    return _core.dft(rows, resolve_workers(workers)).reshape(lead + (-1,))
+    with _validate.core_errors():
+        return _core.dft(rows, resolve_workers(workers)).reshape(lead + (-1,))

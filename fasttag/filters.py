@@ -100,6 +100,8 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
         raise ParameterError(f"fmax={fmax} exceeds the Nyquist frequency sr/2 = {sr / 2}")
     if norm not in ("slaney", None):
         raise ParameterError(f"norm={norm!r} must be 'slaney' or None")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise ParameterError(f"dtype={dtype!r} must be float32 or float64")
 
     mel_f = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)
     ramps = np.subtract.outer(mel_f, fft_frequencies(sr=sr, n_fft=n_fft))

@@ -100,7 +100,7 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
     >>> D = fasttag.stft(y, n_fft=512, hop_length=256)
     >>> np.abs(D) ** 2   # power spectrogram
     """
-    y = _validate.audio(y)
+    y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype not in (np.complex64, np.complex128):
@@ -108,7 +108,8 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
         y = y.astype(np.float32 if dtype == np.complex64 else np.float64, copy=False)
     frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                      window=window, center=center, pad_mode=pad_mode)
-    out = _core.stft(_validate.as_rows(y, 1), frames.window, *frames.geometry(), resolve_workers(workers))
+    with _validate.core_errors():
+        out = _core.stft(_validate.as_rows(y, 1), frames.window, *frames.geometry(), resolve_workers(workers))
     return out.reshape(y.shape[:-1] + out.shape[1:])
 
 
@@ -146,10 +147,15 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     amin = _validate.positive_float(amin, "amin")
     if top_db is not None and (not np.isfinite(top_db) or top_db < 0):
         raise ParameterError(f"top_db={top_db!r} must be a non-negative number or None")
-    if np.any(S < 0):
-        raise ParameterError("S must be a non-negative power spectrogram (got negative values)")
     items = S.reshape(1, -1) if S.ndim <= 2 else _validate.as_rows(S, 2).reshape(-1, S.shape[-2] * S.shape[-1])
+    if np.any(S < 0):
+        raise ParameterError("S must be a non-negative power spectrogram (got negative values; already in dB?)")
     workers = resolve_workers(workers)
+    with _validate.core_errors():
+        return _decibels_by_item(S, items, ref, amin, top_db, workers)
+
+
+def _decibels_by_item(S, items, ref, amin, top_db, workers) -> np.ndarray:
     if callable(ref) and S.ndim > 2:
         out = np.stack([_core.power_to_db(item[None], _ref_decibels(ref, item, amin), amin, top_db, workers)[0]
                         for item in items])

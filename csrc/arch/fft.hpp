@@ -92,12 +92,16 @@ struct Butterfly<T, V, 5> {
 
 // One Stockham decimation-in-frequency pass: sub-transforms of length P*m at stride s.
 //   y[q + s*(P*i + j)] = w^(i*j) * sum_k x[q + s*(i + k*m)] e^(-2 pi i j k / P)
-// with w = e^(-2 pi i / (P*m)); twiddles[(i*(P-1) + j-1)] holds w^(i*j).
+// with w = e^(-2 pi i / (P*m)); twiddles[(i*(P-1) + j-1)] holds w^(i*j). The last pass
+// (m == 1) has no twiddles.
 template <class T, class V, int P>
 void stockham_pass(const CV<V>* x, CV<V>* y, std::int64_t m, std::int64_t s, const T* tw_re, const T* tw_im) {
     for (std::int64_t i = 0; i < m; ++i) {
-        const T* wr = tw_re + i * (P - 1);
-        const T* wi = tw_im + i * (P - 1);
+        V wr[P], wi[P];
+        for (int j = 1; j < P; ++j) {
+            wr[j] = broadcast<T>(tw_re[i * (P - 1) + j - 1]);
+            wi[j] = broadcast<T>(tw_im[i * (P - 1) + j - 1]);
+        }
         for (std::int64_t q = 0; q < s; ++q) {
             CV<V> a[P];
             CV<V> b[P];
@@ -105,8 +109,19 @@ void stockham_pass(const CV<V>* x, CV<V>* y, std::int64_t m, std::int64_t s, con
             Butterfly<T, V, P>::run(a, b);
             CV<V>* out = y + q + s * P * i;
             out[0] = b[0];
-            for (int j = 1; j < P; ++j) out[s * j] = mul(b[j], wr[j - 1], wi[j - 1]);
+            for (int j = 1; j < P; ++j) out[s * j] = CV<V>{b[j].re * wr[j] - b[j].im * wi[j], b[j].re * wi[j] + b[j].im * wr[j]};
         }
+    }
+}
+
+template <class T, class V, int P>
+void stockham_last_pass(const CV<V>* x, CV<V>* y, std::int64_t s) {
+    for (std::int64_t q = 0; q < s; ++q) {
+        CV<V> a[P];
+        for (int k = 0; k < P; ++k) a[k] = x[q + s * k];
+        CV<V> b[P];
+        Butterfly<T, V, P>::run(a, b);
+        for (int j = 0; j < P; ++j) y[q + s * j] = b[j];
     }
 }
 
@@ -176,11 +191,20 @@ private:
             const std::int64_t m = n_ / (s * p);
             const T* wr = tw_re_.data() + offsets_[st];
             const T* wi = tw_im_.data() + offsets_[st];
-            switch (p) {
-                case 4: stockham_pass<T, V, 4>(x, y, m, s, wr, wi); break;
-                case 2: stockham_pass<T, V, 2>(x, y, m, s, wr, wi); break;
-                case 3: stockham_pass<T, V, 3>(x, y, m, s, wr, wi); break;
-                default: stockham_pass<T, V, 5>(x, y, m, s, wr, wi); break;
+            if (m == 1) {
+                switch (p) {
+                    case 4: stockham_last_pass<T, V, 4>(x, y, s); break;
+                    case 2: stockham_last_pass<T, V, 2>(x, y, s); break;
+                    case 3: stockham_last_pass<T, V, 3>(x, y, s); break;
+                    default: stockham_last_pass<T, V, 5>(x, y, s); break;
+                }
+            } else {
+                switch (p) {
+                    case 4: stockham_pass<T, V, 4>(x, y, m, s, wr, wi); break;
+                    case 2: stockham_pass<T, V, 2>(x, y, m, s, wr, wi); break;
+                    case 3: stockham_pass<T, V, 3>(x, y, m, s, wr, wi); break;
+                    default: stockham_pass<T, V, 5>(x, y, m, s, wr, wi); break;
+                }
             }
             std::swap(x, y);
             s *= p;
@@ -284,35 +308,67 @@ public:
 
     std::int64_t size() const { return n_; }
     std::int64_t n_bins() const { return n_ / 2 + 1; }
-    std::int64_t buffer_size() const { return complex_.buffer_size(); }
+    // Length of each of the two work buffers, in complex lane vectors.
+    std::int64_t buffer_size() const {
+        return n_ % 2 == 1 ? complex_.buffer_size() : std::max(complex_.buffer_size(), n_ / 2 + 1);
+    }
 
-    // x: n real lane vectors; a, b: work buffers of buffer_size(); spectrum: n_bins().
+    // On entry `a` holds the n real input lane vectors packed: reinterpret_cast<V*>(a)[t]
+    // is sample t (for even n that is already the half-length complex input). Calls
+    // sink(k, X[k]) once for every bin k in [0, n/2], in no particular order; a and b
+    // are overwritten.
+    template <class V, class Sink>
+    void run(CV<V>* a, CV<V>* b, const Sink& sink) const {
+        finish(transform(a, b), sink);
+    }
+
+    // As above, storing the n/2 + 1 bins in a or b; returns where.
     template <class V>
-    void run(const V* x, CV<V>* a, CV<V>* b, CV<V>* spectrum) const {
+    CV<V>* run(CV<V>* a, CV<V>* b) const {
+        CV<V>* z = transform(a, b);
+        finish(z, [z](std::int64_t k, CV<V> value) { z[k] = value; });  // in place: see finish
+        return z;
+    }
+
+private:
+    // The complex FFT of the packed input: half length for even n, full for odd.
+    template <class V>
+    CV<V>* transform(CV<V>* a, CV<V>* b) const {
         if (n_ % 2 == 1) {
-            for (std::int64_t j = 0; j < n_; ++j) a[j] = CV<V>{x[j], V{}};
-            const CV<V>* z = complex_.run(a, b);
-            for (std::int64_t k = 0; k < n_bins(); ++k) spectrum[k] = z[k];
+            const V* x = reinterpret_cast<const V*>(a);
+            for (std::int64_t j = n_ - 1; j >= 0; --j) a[j] = CV<V>{x[j], V{}};  // backwards: in place
+        }
+        return complex_.run(a, b);
+    }
+
+    // Calls sink on every bin of the real spectrum from z = transform(a, b). Each z value
+    // is read before the sinks that may overwrite its slot, so sink may store into z.
+    template <class V, class Sink>
+    void finish(const CV<V>* z, const Sink& sink) const {
+        if (n_ % 2 == 1) {
+            for (std::int64_t k = 0; k < n_bins(); ++k) sink(k, z[k]);
             return;
         }
+        // With z = FFT_half(x_even + i x_odd), E = (z[k] + conj z[half-k]) / 2 and
+        // O = -i (z[k] - conj z[half-k]) / 2:  X[k] = E + W^k O and, since W^(half-k) =
+        // -conj(W^k), X[half-k] = conj(E - W^k O). Each pair of bins shares one E, O.
         const std::int64_t half = n_ / 2;
-        for (std::int64_t j = 0; j < half; ++j) a[j] = CV<V>{x[2 * j], x[2 * j + 1]};
-        const CV<V>* z = complex_.run(a, b);
-        // With z = FFT_half(x_even + i x_odd):  X[k] = E[k] + W^k O[k], where
-        // E = (z[k] + conj z[half-k]) / 2 and O = -i (z[k] - conj z[half-k]) / 2.
-        spectrum[0] = CV<V>{z[0].re + z[0].im, V{}};
-        spectrum[half] = CV<V>{z[0].re - z[0].im, V{}};
+        const CV<V> first = {z[0].re + z[0].im, V{}};
+        const CV<V> last = {z[0].re - z[0].im, V{}};
+        sink(0, first);
+        sink(half, last);
         const T h = static_cast<T>(0.5);
-        for (std::int64_t k = 1; k < half; ++k) {
+        for (std::int64_t k = 1; 2 * k <= half; ++k) {
             const CV<V> zk = z[k];
             const CV<V> zc = {z[half - k].re, -z[half - k].im};
             const CV<V> even = {(zk.re + zc.re) * h, (zk.im + zc.im) * h};
             const CV<V> odd = mul_minus_i(CV<V>{(zk.re - zc.re) * h, (zk.im - zc.im) * h});
-            spectrum[k] = add(even, mul(odd, post_re_[k], post_im_[k]));
+            const CV<V> rotated = mul(odd, post_re_[k], post_im_[k]);
+            sink(k, add(even, rotated));
+            if (2 * k < half) sink(half - k, CV<V>{even.re - rotated.re, rotated.im - even.im});
         }
     }
 
-private:
     std::int64_t n_;
     ComplexPlan<T> complex_;
     Array<T> post_re_, post_im_;
@@ -334,11 +390,12 @@ public:
 
     std::int64_t size() const { return n_; }
     std::int64_t n_bins() const { return n_ / 2 + 1; }
-    std::int64_t buffer_size() const { return 0; }
+    std::int64_t buffer_size() const { return n_ / 2 + 1; }
 
-    // Same interface as RealPlan::run; the work buffers are not used.
+    // Same interface as RealPlan::run: packed real input in a, spectrum returned in b.
     template <class V>
-    void run(const V* x, CV<V>*, CV<V>*, CV<V>* spectrum) const {
+    CV<V>* run(CV<V>* a, CV<V>* spectrum) const {
+        const V* x = reinterpret_cast<const V*>(a);
         for (std::int64_t k = 0; k < n_bins(); ++k) {
             V re{}, im{};
             std::int64_t index = 0;  // j * k mod n, advanced without overflow
@@ -350,6 +407,7 @@ public:
             }
             spectrum[k] = CV<V>{re, im};
         }
+        return spectrum;
     }
 
 private:

@@ -53,43 +53,61 @@ inline T horizontal_max(typename Simd<T>::V v) {
     return best;
 }
 
-// Natural logarithm of positive normal float32 lanes: Cephes' logf polynomial
-// (about 1 ulp), computed on all 8 lanes at once.
-inline Simd<float>::V log_lanes(Simd<float>::V x) {
+// 10 log10(x) of positive normal float32 lanes: x = 2^e (1 + f), f in [0, 1), and
+// log2(1 + f) = f q(f) with q of degree 6 fitted by least squares at 2000 Chebyshev
+// nodes of [0, 1] (max error 4e-7 in log2, 1.2e-6 dB).
+inline Simd<float>::V decibels(Simd<float>::V x) {
     using V = Simd<float>::V;
     using I = Simd<float>::I;
-    I bits = (I)x;  // vector casts reinterpret the bits
-    I exponent = ((bits >> 23) & 0xff) - 126;
-    I mantissa_bits = (bits & static_cast<std::int32_t>(0x807fffff)) | 0x3f000000;
-    V m = (V)mantissa_bits;  // in [0.5, 1)
-    const I small = m < 0.70710678118654752f;
-    exponent += small;  // masks are -1 where true
-    m = small ? m + m : m;
-    const V e = __builtin_convertvector(exponent, V);
-    const V f = m - 1.0f;
-    const V z = f * f;
-    V y = 7.0376836292e-2f * f - 1.1514610310e-1f;
-    y = y * f + 1.1676998740e-1f;
-    y = y * f - 1.2420140846e-1f;
-    y = y * f + 1.4249322787e-1f;
-    y = y * f - 1.6668057665e-1f;
-    y = y * f + 2.0000714765e-1f;
-    y = y * f - 2.4999993993e-1f;
-    y = y * f + 3.3333331174e-1f;
-    y = y * f * z;
-    y += -2.12194440e-4f * e;
-    y += -0.5f * z;
-    return f + y + 0.693359375f * e;
+    const I bits = (I)x;  // vector casts reinterpret the bits
+    const V e = __builtin_convertvector((bits >> 23) - 127, V);
+    const V f = (V)((bits & 0x007fffff) | 0x3f800000) - 1.0f;
+    V q = 1.512791605e-02f * f - 7.815820827e-02f;
+    q = q * f + 1.923850549e-01f;
+    q = q * f - 3.246163836e-01f;
+    q = q * f + 4.731133450e-01f;
+    q = q * f - 7.205155141e-01f;
+    q = q * f + 1.442664046e+00f;
+    const float db_per_octave = 3.0102999566398120f;  // 10 log10(2)
+    return (e + f * q) * db_per_octave;
 }
 
-inline Simd<double>::V log_lanes(Simd<double>::V x) {
+inline Simd<double>::V decibels(Simd<double>::V x) {
     Simd<double>::V out;
-    for (int j = 0; j < Simd<double>::lanes; ++j) out[j] = std::log(x[j]);
+    for (int j = 0; j < Simd<double>::lanes; ++j) out[j] = 10.0 * std::log10(x[j]);
     return out;
 }
 
-// 10 * log10(x) per lane; x must be positive and normal.
-template <class T>
-inline typename Simd<T>::V decibels(typename Simd<T>::V x) {
-    return log_lanes(x) * static_cast<T>(4.3429448190325182);
+// Transposes an L x L block: rows[i] holds L consecutive samples of frame i; on return
+// rows[t] holds sample t of frames 0..L-1 (one frame per lane).
+inline void transpose_lanes(Simd<float>::V* r) {
+    using V = Simd<float>::V;
+    V t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[2 * i + 1] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 2; ++i) {
+        for (int j = 0; j < 2; ++j) {
+            const V a = t[4 * i + j], b = t[4 * i + j + 2];
+            u[4 * i + 2 * j] = __builtin_shufflevector(a, b, 0, 1, 8, 9, 4, 5, 12, 13);
+            u[4 * i + 2 * j + 1] = __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+inline void transpose_lanes(Simd<double>::V* r) {
+    using V = Simd<double>::V;
+    const V t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6);
+    const V t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
+    const V t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
+    const V t3 = __builtin_shufflevector(r[2], r[3], 1, 5, 3, 7);
+    r[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    r[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    r[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    r[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
 }

@@ -18,16 +18,6 @@ void for_each_chunk(std::int64_t n_items, int threads, const Chunk& chunk) {
     });
 }
 
-inline void check_framing(const Framing& f) {
-    require_positive(f.n_fft, "n_fft");
-    require_positive(f.hop, "hop_length");
-    require_positive(f.n_frames, "n_frames");
-    require_positive(f.n_samples, "n_samples");
-    require(f.pad >= 0, "pad must be non-negative");
-    require((f.n_frames - 1) * f.hop + f.n_fft <= f.n_samples + 2 * f.pad,
-            "n_frames=" + std::to_string(f.n_frames) + " frames do not fit in the padded signal");
-}
-
 // Sample u of a signal of length n, extended beyond its ends by the pad mode.
 template <class T>
 inline T padded_sample(const T* row, std::int64_t n, std::int64_t u, PadMode mode) {
@@ -47,54 +37,119 @@ inline T padded_sample(const T* row, std::int64_t n, std::int64_t u, PadMode mod
     }
 }
 
+// x[t] lane j = scale[t] * src[j][t] for t < n, j < valid; lanes from valid on are zero.
+// Loads L x L tiles and transposes them in registers. `poison` accumulates 0 * sample:
+// it stays zero unless a sample is NaN or infinite.
+template <class T>
+void load_transposed(const T* const* src, std::int64_t valid, std::int64_t n, const T* scale,
+                     typename Simd<T>::V* x, typename Simd<T>::V& poison) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    std::int64_t t = 0;
+    for (; t + L <= n; t += L) {
+        V tile[L];
+        if (valid == L) {
+            for (int j = 0; j < L; ++j) tile[j] = load_unaligned(src[j] + t);
+        } else {
+            for (int j = 0; j < L; ++j) tile[j] = j < valid ? load_unaligned(src[j] + t) : V{};
+        }
+        transpose_lanes(tile);
+        for (int i = 0; i < L; ++i) {
+            poison += tile[i] * T(0);
+            x[t + i] = tile[i] * scale[t + i];
+        }
+    }
+    for (; t < n; ++t) {
+        V v{};
+        for (std::int64_t j = 0; j < valid; ++j) v[j] = src[j][t];
+        poison += v * T(0);
+        x[t] = v * scale[t];
+    }
+}
+
 // x[t] lane j = window[t] * sample (f0 + j) * hop - pad + t of `row`; lanes past the
 // last frame are zero.
 template <class T>
-void gather_frames(const T* row, const Framing& f, const T* window, std::int64_t f0, typename Simd<T>::V* x) {
-    using V = typename Simd<T>::V;
+void gather_frames(const T* row, const Framing& f, const T* window, std::int64_t f0, typename Simd<T>::V* x,
+                   typename Simd<T>::V& poison) {
     constexpr int L = Simd<T>::lanes;
     const std::int64_t valid = std::min<std::int64_t>(L, f.n_frames - f0);
     const std::int64_t first = f0 * f.hop - f.pad;
     const std::int64_t last_end = (f0 + valid - 1) * f.hop - f.pad + f.n_fft;
-    if (valid < L) {
-        for (std::int64_t t = 0; t < f.n_fft; ++t) x[t] = V{};
-    }
     if (first >= 0 && last_end <= f.n_samples) {
-        for (std::int64_t j = 0; j < valid; ++j) {
-            const T* frame = row + first + j * f.hop;
-            for (std::int64_t t = 0; t < f.n_fft; ++t) x[t][j] = window[t] * frame[t];
-        }
+        const T* starts[L];
+        for (std::int64_t j = 0; j < valid; ++j) starts[j] = row + first + j * f.hop;
+        load_transposed(starts, valid, f.n_fft, window, x, poison);
         return;
     }
+    for (std::int64_t t = 0; t < f.n_fft; ++t) x[t] = typename Simd<T>::V{};
     for (std::int64_t j = 0; j < valid; ++j) {
         const std::int64_t start = first + j * f.hop;
         for (std::int64_t t = 0; t < f.n_fft; ++t) {
-            x[t][j] = window[t] * padded_sample(row, f.n_samples, start + t, f.pad_mode);
+            const T sample = padded_sample(row, f.n_samples, start + t, f.pad_mode);
+            poison[j] += sample * T(0);
+            x[t][j] = window[t] * sample;
         }
     }
 }
 
-// Runs consume(row, f0, valid, spectrum) for every block of frames of every row, where
-// spectrum holds n_fft/2 + 1 complex lane vectors (lane j = frame f0 + j).
+// Whether every lane is finite (a NaN or infinite sample turns 0 * sample into NaN).
+template <class V>
+inline bool lanes_finite(V poison) {
+    for (int j = 0; j < static_cast<int>(sizeof(V) / sizeof(poison[0])); ++j) {
+        if (poison[j] != poison[j]) return false;
+    }
+    return true;
+}
+
+// Whether the samples that no frame reads (a tail shorter than a hop, or gaps when
+// hop > n_fft) are finite too: garbage in y is an error wherever it sits.
+template <class T>
+bool unread_samples_finite(const T* y, std::int64_t rows, const Framing& f) {
+    auto finite = [](const T* begin, const T* end) {
+        for (const T* p = begin; p < end; ++p) {
+            if (!std::isfinite(*p)) return false;
+        }
+        return true;
+    };
+    for (std::int64_t row = 0; row < rows; ++row) {
+        const T* signal = y + row * f.n_samples;
+        std::int64_t covered = 0;  // samples [0, covered) are read by some frame
+        for (std::int64_t frame = 0; frame < f.n_frames && covered < f.n_samples; ++frame) {
+            const std::int64_t start = frame * f.hop - f.pad;
+            if (start > covered && !finite(signal + covered, signal + std::min(start, f.n_samples))) return false;
+            covered = std::max(covered, start + f.n_fft);
+        }
+        if (covered < f.n_samples && !finite(signal + covered, signal + f.n_samples)) return false;
+    }
+    return true;
+}
+
+// Runs consume(row, f0, valid, a, b, bins) for every block of frames of every row, where
+// a and b are the plan's work buffers, a holding the packed windowed frames (lane j =
+// frame f0 + j), and bins is scratch for n_fft/2 + 1 lane vectors; consume runs the plan.
+// Throws (after the work) if y holds a NaN or infinite sample.
 template <class T, class Consume>
-void for_each_spectrum_block(const T* y, std::int64_t rows, const Framing& f, const T* window, int threads,
-                             const Consume& consume) {
+void for_each_frame_block(const T* y, std::int64_t rows, const Framing& f, const T* window,
+                          const RealPlan<T>& plan, int threads, const Consume& consume) {
     using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
     check_framing(f);
-    const RealPlan<T> plan(f.n_fft);
     const std::int64_t blocks_per_row = (f.n_frames + L - 1) / L;
+    std::atomic<bool> finite{unread_samples_finite(y, rows, f)};
     for_each_chunk(rows * blocks_per_row, threads, [&](std::int64_t begin, std::int64_t end) {
-        Array<V> frames(f.n_fft);
-        Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size()), spectrum(plan.n_bins());
+        Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size());
+        Array<V> bins(plan.n_bins());
+        V poison{};
         for (std::int64_t block = begin; block < end; ++block) {
             const std::int64_t row = block / blocks_per_row;
             const std::int64_t f0 = (block % blocks_per_row) * L;
-            gather_frames(y + row * f.n_samples, f, window, f0, frames.data());
-            plan.run(frames.data(), a.data(), b.data(), spectrum.data());
-            consume(row, f0, std::min<std::int64_t>(L, f.n_frames - f0), spectrum.data());
+            gather_frames(y + row * f.n_samples, f, window, f0, reinterpret_cast<V*>(a.data()), poison);
+            consume(row, f0, std::min<std::int64_t>(L, f.n_frames - f0), a.data(), b.data(), bins.data());
         }
+        if (!lanes_finite(poison)) finite = false;
     });
+    require(finite, "y contains NaN or infinite values");
 }
 
 // Stores lanes [0, valid) of v at out[0..valid).
@@ -134,15 +189,15 @@ inline typename Simd<T>::V project_row(const T* w, Span span, const typename Sim
     return acc;
 }
 
-// |X|^power per lane.
+// p^(power/2) per lane, for p = |X|^2 (power 2 leaves p as it is).
 template <class T>
-inline typename Simd<T>::V magnitude_power(CV<typename Simd<T>::V> x, T power) {
-    typename Simd<T>::V p = x.re * x.re + x.im * x.im;
-    if (power == T(2)) return p;
-    for (int j = 0; j < Simd<T>::lanes; ++j) {
-        p[j] = power == T(1) ? std::sqrt(p[j]) : std::pow(p[j], power / 2);
+inline void raise_power(typename Simd<T>::V* p, std::int64_t n, T power) {
+    if (power == T(2)) return;
+    for (std::int64_t k = 0; k < n; ++k) {
+        for (int j = 0; j < Simd<T>::lanes; ++j) {
+            p[k][j] = power == T(1) ? std::sqrt(p[k][j]) : std::pow(p[k][j], power / 2);
+        }
     }
-    return p;
 }
 
 // 10 log10(max(amin, x)) - ref_db per lane.
@@ -150,28 +205,44 @@ template <class T>
 inline typename Simd<T>::V to_db_lanes(typename Simd<T>::V x, const Decibels& db) {
     const T amin = std::max(static_cast<T>(db.amin), std::numeric_limits<T>::min());
     x = x < amin ? broadcast<T>(amin) : x;
-    return decibels<T>(x) - static_cast<T>(db.ref_db);
+    return decibels(x) - static_cast<T>(db.ref_db);
 }
 
 // In place: data[i] = max(data[i], max(data) - top_db) over each row.
 template <class T>
 void clip_rows_to_top_db(T* data, std::int64_t rows, std::int64_t row_size, double top_db, int threads) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    const std::int64_t body = row_size / L * L;
     for_each_chunk(rows, threads, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t row = begin; row < end; ++row) {
             T* values = data + row * row_size;
-            T peak = -std::numeric_limits<T>::infinity();
-            for (std::int64_t i = 0; i < row_size; ++i) peak = std::max(peak, values[i]);
-            const T floor = peak - static_cast<T>(top_db);
-            for (std::int64_t i = 0; i < row_size; ++i) values[i] = std::max(values[i], floor);
+            V peaks = broadcast<T>(-std::numeric_limits<T>::infinity());
+            for (std::int64_t i = 0; i < body; i += L) {
+                const V v = load_unaligned(values + i);
+                peaks = v > peaks ? v : peaks;
+            }
+            T peak = horizontal_max<T>(peaks);
+            for (std::int64_t i = body; i < row_size; ++i) peak = std::max(peak, values[i]);
+            const T floor_value = peak - static_cast<T>(top_db);
+            const V floor = broadcast<T>(floor_value);
+            for (std::int64_t i = 0; i < body; i += L) {
+                const V v = load_unaligned(values + i);
+                store_unaligned(values + i, v < floor ? floor : v);
+            }
+            for (std::int64_t i = body; i < row_size; ++i) values[i] = std::max(values[i], floor_value);
         }
     });
 }
 
 template <class T>
 void stft_kernel(const T* y, std::int64_t rows, const Framing& f, const T* window, T* out, int threads) {
+    using V = typename Simd<T>::V;
     const std::int64_t n_bins = f.n_fft / 2 + 1;
-    for_each_spectrum_block(y, rows, f, window, threads,
-        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, const CV<typename Simd<T>::V>* spectrum) {
+    const RealPlan<T> plan(f.n_fft);
+    for_each_frame_block(y, rows, f, window, plan, threads,
+        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V*) {
+            const CV<V>* spectrum = plan.run(a, b);
             for (std::int64_t k = 0; k < n_bins; ++k) {
                 T* dest = out + 2 * ((row * n_bins + k) * f.n_frames + f0);
                 for (std::int64_t j = 0; j < valid; ++j) {
@@ -191,16 +262,15 @@ void melspectrogram_kernel(const T* y, std::int64_t rows, const Framing& f, cons
     require_positive(n_mels, "n_mels");
     require(power > 0, "power must be positive");
     const Array<Span> spans = nonzero_spans(basis, n_mels, n_bins);
+    const RealPlan<T> plan(f.n_fft);
     const T exponent = static_cast<T>(power);
-    for_each_spectrum_block(y, rows, f, window, threads,
-        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* spectrum) {
-            // The power spectrum overwrites the real parts: the block stays in cache.
-            for (std::int64_t k = 0; k < n_bins; ++k) spectrum[k].re = magnitude_power<T>(spectrum[k], exponent);
+    for_each_frame_block(y, rows, f, window, plan, threads,
+        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V* power_spectrum) {
+            plan.run(a, b, [power_spectrum](std::int64_t k, CV<V> x) { power_spectrum[k] = x.re * x.re + x.im * x.im; });
+            raise_power<T>(power_spectrum, n_bins, exponent);
             T* dest = out + row * n_mels * f.n_frames + f0;
             for (std::int64_t m = 0; m < n_mels; ++m) {
-                V acc{};
-                const T* w = basis + m * n_bins;
-                for (std::int64_t k = spans[m].begin; k < spans[m].end; ++k) acc += w[k] * spectrum[k].re;
+                V acc = project_row(basis + m * n_bins, spans[m], power_spectrum);
                 if (db) acc = to_db_lanes<T>(acc, *db);
                 store_lanes(dest + m * f.n_frames, acc, valid);
             }
@@ -274,18 +344,18 @@ void real_transform_rows(const Plan& plan, const T* x, std::int64_t rows, T* out
     constexpr int L = Simd<T>::lanes;
     const std::int64_t n = plan.size();
     const std::int64_t n_bins = plan.n_bins();
+    const Array<T> ones = filled_array<T>(n, T(1));
+    std::atomic<bool> finite{true};
     for_each_chunk((rows + L - 1) / L, threads, [&](std::int64_t begin, std::int64_t end) {
-        Array<V> input(n);
-        Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size()), spectrum(n_bins);
+        Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size());
+        V poison{};
         for (std::int64_t block = begin; block < end; ++block) {
             const std::int64_t r0 = block * L;
             const std::int64_t valid = std::min<std::int64_t>(L, rows - r0);
-            for (std::int64_t t = 0; t < n; ++t) input[t] = V{};
-            for (std::int64_t j = 0; j < valid; ++j) {
-                const T* src = x + (r0 + j) * n;
-                for (std::int64_t t = 0; t < n; ++t) input[t][j] = src[t];
-            }
-            plan.run(input.data(), a.data(), b.data(), spectrum.data());
+            const T* starts[L];
+            for (std::int64_t j = 0; j < valid; ++j) starts[j] = x + (r0 + j) * n;
+            load_transposed(starts, valid, n, ones.data(), reinterpret_cast<V*>(a.data()), poison);
+            const CV<V>* spectrum = plan.run(a.data(), b.data());
             for (std::int64_t j = 0; j < valid; ++j) {
                 T* dest = out + 2 * (r0 + j) * n_bins;
                 for (std::int64_t k = 0; k < n_bins; ++k) {
@@ -294,5 +364,7 @@ void real_transform_rows(const Plan& plan, const T* x, std::int64_t rows, T* out
                 }
             }
         }
+        if (!lanes_finite(poison)) finite = false;
     });
+    require(finite, "x contains NaN or infinite values");
 }

@@ -1,0 +1,556 @@
+"""Every bad input: a ParameterError (a ValueError) from the public API whose message names
+the parameter and its value, and a ValueError (never a crash) at the C++ boundary."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import fasttag
+from fasttag import ParameterError, _core
+
+SR = 22050
+SMALL = dict(n_fft=256, hop_length=64)  # valid STFT settings for a 2000-sample signal
+MEL = dict(SMALL, n_mels=20)
+
+
+def _y(dtype=np.float32, n=2000):
+    t = np.arange(n) / SR
+    return (0.5 * np.sin(2 * np.pi * 440 * t) + 0.1 * np.sin(2 * np.pi * 3000 * t)).astype(dtype)
+
+
+def _S(n_bins=40, n_frames=30):
+    return np.abs(np.random.default_rng(0).standard_normal((n_bins, n_frames))) + 1e-3
+
+
+AUDIO_FUNCS = {
+    "stft": lambda y, **kw: fasttag.stft(y, **{**SMALL, **kw}),
+    "melspectrogram": lambda y, **kw: fasttag.melspectrogram(y, sr=SR, **{**MEL, **kw}),
+    "logmel": lambda y, **kw: fasttag.logmel(y, sr=SR, **{**MEL, **kw}),
+    "mfcc": lambda y, **kw: fasttag.mfcc(y, sr=SR, n_mfcc=13, **{**MEL, **kw}),
+}
+MEL_FUNCS = {k: v for k, v in AUDIO_FUNCS.items() if k != "stft"}
+
+
+def test_parameter_error_is_a_value_error_and_a_fasttag_error():
+    assert issubclass(ParameterError, ValueError)
+    assert issubclass(ParameterError, fasttag.FasttagError)
+    assert issubclass(fasttag.AudioLoadError, OSError)
+    assert issubclass(fasttag.AudioLoadError, fasttag.FasttagError)
+
+
+# ----------------------------------------------------------------------------- bad audio
+
+BAD_AUDIO = {
+    "int16": (np.ones(2000, dtype=np.int16), "y must be floating-point audio, got dtype int16"),
+    "int32": (np.ones(2000, dtype=np.int32), "y must be floating-point audio, got dtype int32"),
+    "bool": (np.ones(2000, dtype=bool), "y must be floating-point audio, got dtype bool"),
+    "complex64": (_y().astype(np.complex64), "y must be real-valued audio, got dtype complex64"),
+    "complex128": (_y(np.float64) + 0j, "y must be real-valued audio, got dtype complex128"),
+    "nan": (np.where(np.arange(2000) == 700, np.nan, _y()).astype(np.float32), "y contains NaN or infinite"),
+    "inf": (np.where(np.arange(2000) == 3, np.inf, _y(np.float64)), "y contains NaN or infinite"),
+    "-inf": (np.where(np.arange(2000) == 1999, -np.inf, _y()).astype(np.float32), "y contains NaN or infinite"),
+    "nan_in_second_clip": (np.stack([_y(), np.full(2000, np.nan, np.float32)]), "y contains NaN or infinite"),
+    "empty": (np.zeros(0, dtype=np.float32), "y is empty"),
+    "empty_batch": (np.zeros((3, 0), dtype=np.float64), "y is empty"),
+    "no_clips": (np.zeros((0, 2000), dtype=np.float64), "y is empty"),
+    "0-d": (np.array(0.5, dtype=np.float32), "y must have at least 1 dimension"),
+    "list": ([0.1] * 2000, "y must be a numpy.ndarray, got list"),
+    "scalar": (np.float32(0.5), "y must be a numpy.ndarray"),
+    "strings": (np.array(["a"] * 2000), "y must be floating-point audio"),
+}
+if np.dtype(np.longdouble).itemsize > 8:
+    BAD_AUDIO["longdouble"] = (_y().astype(np.longdouble), "y must be float32 or float64, got dtype float128")
+
+
+@pytest.mark.parametrize("func", sorted(AUDIO_FUNCS))
+@pytest.mark.parametrize("case", sorted(BAD_AUDIO))
+def test_bad_audio(func, case):
+    y, message = BAD_AUDIO[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        AUDIO_FUNCS[func](y)
+
+
+BAD_TRANSFORM_INPUT = {
+    "complex": (np.ones(16, dtype=np.complex64), "x must be real, got dtype complex64"),
+    "nan": (np.array([1.0, np.nan, 2.0]), "x contains NaN or infinite"),
+    "inf": (np.array([[1.0, 2.0], [np.inf, 0.0]], dtype=np.float32), "x contains NaN or infinite"),
+    "empty": (np.zeros(0), "x is empty"),
+    "empty_rows": (np.zeros((4, 0), dtype=np.float32), "x is empty"),
+    "0-d": (np.array(3.0), "x must have at least 1 dimension"),
+    "strings": (np.array(["1", "2"]), "x must be a real numeric array"),
+    "objects": (np.array([1.0, None]), "x must be a real numeric array"),
+}
+
+
+@pytest.mark.parametrize("transform", ["rfft", "dft"])
+@pytest.mark.parametrize("case", sorted(BAD_TRANSFORM_INPUT))
+def test_bad_transform_input(transform, case):
+    x, message = BAD_TRANSFORM_INPUT[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        getattr(fasttag, transform)(x)
+
+
+@pytest.mark.parametrize("transform", ["rfft", "dft"])
+@pytest.mark.parametrize("n", [0, -4, 2.5, True, "8"])
+def test_bad_transform_length(transform, n):
+    with pytest.raises(ParameterError, match=re.escape(f"n={n!r} must be a positive integer")):
+        getattr(fasttag, transform)(np.ones(8), n)
+
+
+# ----------------------------------------------------------------------------- STFT parameters
+
+BAD_STFT = {
+    "n_fft=0": (dict(n_fft=0), "n_fft=0 must be a positive integer"),
+    "n_fft=-1": (dict(n_fft=-1), "n_fft=-1 must be a positive integer"),
+    "n_fft=2.5": (dict(n_fft=2.5), "n_fft=2.5 must be a positive integer"),
+    "n_fft=True": (dict(n_fft=True), "n_fft=True must be a positive integer"),
+    "n_fft=str": (dict(n_fft="256"), "n_fft='256' must be a positive integer"),
+    "hop_length=0": (dict(hop_length=0), "hop_length=0 must be a positive integer"),
+    "hop_length=-64": (dict(hop_length=-64), "hop_length=-64 must be a positive integer"),
+    "hop_length=64.0": (dict(hop_length=64.0), "hop_length=64.0 must be a positive integer"),
+    "win_length>n_fft": (dict(win_length=300), "win_length=300 must be <= n_fft=256"),
+    "win_length=0": (dict(win_length=0), "win_length=0 must be a positive integer"),
+    "short_no_center": (dict(n_fft=4096, center=False), "the signal has 2000 samples, fewer than n_fft=4096"),
+    "window=kaiser": (dict(window="kaiser"), "window='kaiser' is not one of"),
+    "window=hanning": (dict(window="hanning"), "window='hanning' is not one of"),
+    "window=empty": (dict(window=""), "window='' is not one of"),
+    "window_short": (dict(window=np.ones(255)), "window array has shape (255,), expected (256,) = (win_length,)"),
+    "window_long": (dict(window=np.ones(257)), "window array has shape (257,), expected (256,) = (win_length,)"),
+    "window_vs_win_length": (dict(window=np.ones(256), win_length=200),
+                             "window array has shape (256,), expected (200,) = (win_length,)"),
+    "window_2d": (dict(window=np.ones((2, 128))), "window array has shape (2, 128), expected (256,)"),
+    "window_nan": (dict(window=np.r_[np.ones(255), np.nan]), "window array must hold finite real numbers"),
+    "window_complex": (dict(window=np.ones(256, dtype=complex)), "window array must hold finite real numbers"),
+    "window_strings": (dict(window=np.array(["x"] * 256)), "window array must hold finite real numbers"),
+    "pad_mode=wrap": (dict(pad_mode="wrap"), "pad_mode='wrap' is not one of ['constant', 'edge', 'reflect']"),
+    "pad_mode=zeros": (dict(pad_mode="zeros"), "pad_mode='zeros' is not one of"),
+    "pad_mode=None": (dict(pad_mode=None), "pad_mode=None is not one of"),
+}
+
+
+@pytest.mark.parametrize("func", sorted(AUDIO_FUNCS))
+@pytest.mark.parametrize("case", sorted(BAD_STFT))
+def test_bad_stft_parameters(func, case):
+    kwargs, message = BAD_STFT[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        AUDIO_FUNCS[func](_y(), **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, "float32", np.int16])
+def test_stft_dtype_must_be_complex(dtype):
+    with pytest.raises(ParameterError, match=r"dtype=\w+ must be complex64 or complex128"):
+        fasttag.stft(_y(), dtype=dtype, **SMALL)
+
+
+# ----------------------------------------------------------------------------- mel parameters
+
+BAD_MEL = {
+    "n_mels>n_bins": (dict(n_mels=130), "n_mels=130 exceeds the 129 frequency bins of n_fft=256"),
+    "n_mels=0": (dict(n_mels=0), "n_mels=0 must be a positive integer"),
+    "n_mels=-5": (dict(n_mels=-5), "n_mels=-5 must be a positive integer"),
+    "n_mels=40.0": (dict(n_mels=40.0), "n_mels=40.0 must be a positive integer"),
+    "fmax>nyquist": (dict(fmax=12000.0), "fmax=12000.0 exceeds the Nyquist frequency sr/2 = 11025.0"),
+    "fmin>fmax": (dict(fmin=5000.0, fmax=4000.0), "fmin=5000.0 and fmax=4000.0 must satisfy 0 <= fmin < fmax"),
+    "fmin=fmax": (dict(fmin=3000.0, fmax=3000.0), "fmin=3000.0 and fmax=3000.0 must satisfy"),
+    "fmin>nyquist": (dict(fmin=20000.0), "fmin=20000.0 and fmax=11025.0 must satisfy"),
+    "fmin<0": (dict(fmin=-10.0), "fmin=-10.0 and fmax=11025.0 must satisfy"),
+    "fmax=nan": (dict(fmax=float("nan")), "fmax=nan must satisfy"),
+    "norm=l2": (dict(norm="l2"), "norm='l2' must be 'slaney' or None"),
+    "norm=ortho": (dict(norm="ortho"), "norm='ortho' must be 'slaney' or None"),
+    "norm=1": (dict(norm=1), "norm=1 must be 'slaney' or None"),
+    "sr=0": (dict(sr=0), "sr=0 must be a positive number"),
+    "sr=-22050": (dict(sr=-22050), "sr=-22050 must be a positive number"),
+    "sr=nan": (dict(sr=float("nan")), "sr=nan must be a positive number"),
+    "sr=str": (dict(sr="22050"), "sr='22050' must be a positive number"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MEL))
+def test_bad_mel_filter_parameters(case):
+    kwargs, message = BAD_MEL[case]
+    kwargs = dict(dict(sr=SR, n_fft=256, n_mels=20), **kwargs)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        fasttag.filters.mel(**kwargs)
+
+
+# For mfcc, norm is the DCT normalisation (for which "ortho" is valid), not the mel one.
+@pytest.mark.parametrize("func, case", [(f, c) for f in sorted(MEL_FUNCS) for c in sorted(BAD_MEL)
+                                        if (f, c) != ("mfcc", "norm=ortho")])
+def test_bad_mel_parameters_in_features(func, case):
+    kwargs, message = BAD_MEL[case]
+    if func == "mfcc" and case.startswith("norm"):
+        message = message.replace("'slaney' or None", "'ortho' or None")
+    kwargs = dict(kwargs)
+    sr = kwargs.pop("sr", SR)
+    call = {
+        "melspectrogram": lambda: fasttag.melspectrogram(_y(), sr=sr, **{**MEL, **kwargs}),
+        "logmel": lambda: fasttag.logmel(_y(), sr=sr, **{**MEL, **kwargs}),
+        "mfcc": lambda: fasttag.mfcc(_y(), sr=sr, n_mfcc=13, **{**MEL, **kwargs}),
+    }[func]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        call()
+
+
+def test_bad_mel_filter_dtype():
+    with pytest.raises(ParameterError, match="dtype"):
+        fasttag.filters.mel(sr=SR, n_fft=256, n_mels=20, dtype=np.int32)
+
+
+@pytest.mark.parametrize("power", [0, -2.0, float("nan"), float("inf"), "2"])
+def test_bad_power(power):
+    with pytest.raises(ParameterError, match=re.escape(f"power={power!r} must be a positive number")):
+        fasttag.melspectrogram(_y(), sr=SR, power=power, **MEL)
+
+
+@pytest.mark.parametrize("func", ["melspectrogram", "mfcc"])
+def test_exactly_one_of_y_and_S(func):
+    f = getattr(fasttag, func)
+    with pytest.raises(ParameterError, match="exactly one of y"):
+        f(sr=SR)
+    with pytest.raises(ParameterError, match="exactly one of y"):
+        f(_y(), sr=SR, S=_S())
+
+
+@pytest.mark.parametrize("S, message", [
+    (np.ones(40), "S must have at least 2 dimension(s), got shape (40,)"),
+    (np.ones((40, 3), dtype=complex), "S must be real, got dtype complex128"),
+    (np.full((40, 3), np.nan), "S contains NaN or infinite values"),
+    (np.zeros((40, 0)), "S is empty"),
+    (np.array([["a"]]), "S must be a real numeric array"),
+])
+@pytest.mark.parametrize("func", ["melspectrogram", "mfcc"])
+def test_bad_S(func, S, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        getattr(fasttag, func)(S=S, sr=SR, n_mfcc=13) if func == "mfcc" else fasttag.melspectrogram(S=S, sr=SR,
+                                                                                                     n_mels=10)
+
+
+def test_melspectrogram_S_with_too_few_bins_for_n_mels():
+    with pytest.raises(ParameterError, match=re.escape("n_mels=128 exceeds the 65 frequency bins of n_fft=128")):
+        fasttag.melspectrogram(S=np.ones((65, 10)), sr=SR)
+
+
+# ----------------------------------------------------------------------------- decibels
+
+BAD_DB = {
+    "amin=0": (dict(amin=0), "amin=0 must be a positive number"),
+    "amin=-1e-10": (dict(amin=-1e-10), "amin=-1e-10 must be a positive number"),
+    "amin=nan": (dict(amin=float("nan")), "amin=nan must be a positive number"),
+    "amin=str": (dict(amin="1e-10"), "amin='1e-10' must be a positive number"),
+    "top_db=-1": (dict(top_db=-1.0), "top_db=-1.0 must be a non-negative number or None"),
+    "top_db=nan": (dict(top_db=float("nan")), "top_db=nan must be a non-negative number or None"),
+    "top_db=-inf": (dict(top_db=-float("inf")), "top_db=-inf must be a non-negative number or None"),
+}
+
+
+@pytest.mark.parametrize("func", ["power_to_db", "logmel", "mfcc"])
+@pytest.mark.parametrize("case", sorted(BAD_DB))
+def test_bad_decibel_parameters(func, case):
+    kwargs, message = BAD_DB[case]
+    call = {
+        "power_to_db": lambda: fasttag.power_to_db(_S(), **kwargs),
+        "logmel": lambda: fasttag.logmel(_y(), sr=SR, **MEL, **kwargs),
+        "mfcc": lambda: fasttag.mfcc(_y(), sr=SR, n_mfcc=13, **MEL, **kwargs),
+    }[func]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        call()
+
+
+@pytest.mark.parametrize("S, message", [
+    (-_S(), "S must be a non-negative power spectrogram"),
+    (np.array([[1.0, -1e-30]]), "S must be a non-negative power spectrogram"),
+    (_S() * 1j, "S must be real, got dtype complex128"),
+    (np.full((3, 3), np.inf), "S contains NaN or infinite values"),
+    (np.zeros((0, 3)), "S is empty"),
+    (np.array(2.0), "S must have at least 1 dimension(s), got shape ()"),
+])
+def test_bad_power_spectrogram(S, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        fasttag.power_to_db(S)
+
+
+@pytest.mark.parametrize("ref", [np.max, "1.0", None])
+def test_logmel_ref_must_be_a_number(ref):
+    with pytest.raises(ParameterError, match=re.escape(f"ref={ref!r} must be a number for logmel")):
+        fasttag.logmel(_y(), sr=SR, ref=ref, **MEL)
+
+
+# ----------------------------------------------------------------------------- mfcc, delta
+
+BAD_MFCC = {
+    "n_mfcc>n_mels": (dict(n_mfcc=30), "n_mfcc=30 exceeds the 20 mel bands"),
+    "n_mfcc=0": (dict(n_mfcc=0), "n_mfcc=0 must be a positive integer"),
+    "n_mfcc=13.0": (dict(n_mfcc=13.0), "n_mfcc=13.0 must be a positive integer"),
+    "dct_type=0": (dict(dct_type=0), "dct_type=0 must be 1, 2 or 3"),
+    "dct_type=4": (dict(dct_type=4), "dct_type=4 must be 1, 2 or 3"),
+    "dct_type=str": (dict(dct_type="2"), "dct_type='2' must be 1, 2 or 3"),
+    "norm=slaney": (dict(norm="slaney"), "norm='slaney' must be 'ortho' or None"),
+    "lifter=-1": (dict(lifter=-1), "lifter=-1 must be a non-negative number"),
+    "lifter=-0.5": (dict(lifter=-0.5), "lifter=-0.5 must be a non-negative number"),
+    "lifter=str": (dict(lifter="22"), "lifter='22' must be a non-negative number"),
+    "lifter=nan": (dict(lifter=float("nan")), "lifter=nan must be a non-negative number"),
+    "lifter=inf": (dict(lifter=float("inf")), "lifter=inf must be a non-negative number"),
+}
+
+
+@pytest.mark.parametrize("source", ["y", "S"])
+@pytest.mark.parametrize("case", sorted(BAD_MFCC))
+def test_bad_mfcc_parameters(source, case):
+    kwargs, message = BAD_MFCC[case]
+    kwargs = dict(dict(n_mfcc=13), **kwargs)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        if source == "y":
+            fasttag.mfcc(_y(), sr=SR, **MEL, **kwargs)
+        else:
+            fasttag.mfcc(S=fasttag.logmel(_y(), sr=SR, **MEL), **kwargs)
+
+
+def test_dct_type_1_needs_two_mel_bands():
+    with pytest.raises(ParameterError, match=re.escape("dct_type=1 needs at least 2 inputs, got 1")):
+        fasttag.mfcc(S=np.ones((1, 20)), n_mfcc=1, dct_type=1)
+
+
+BAD_DELTA = {
+    "width=4": (dict(width=4), "width=4 must be an odd integer >= 3"),
+    "width=2": (dict(width=2), "width=2 must be an odd integer >= 3"),
+    "width=1": (dict(width=1), "width=1 must be an odd integer >= 3"),
+    "width=-3": (dict(width=-3), "width=-3 must be an odd integer >= 3"),
+    "width=9.0": (dict(width=9.0), "width=9.0 must be an odd integer >= 3"),
+    "width>length": (dict(width=31), "width=31 cannot exceed data.shape[axis]=30"),
+    "width>length_axis0": (dict(width=11, axis=0), "width=11 cannot exceed data.shape[axis]=10"),
+    "order=0": (dict(order=0), "order=0 must be a positive integer"),
+    "order=-1": (dict(order=-1), "order=-1 must be a positive integer"),
+    "order=1.5": (dict(order=1.5), "order=1.5 must be a positive integer"),
+    "axis=2": (dict(axis=2), "axis=2 is out of range for data with 2 dimensions"),
+    "axis=-3": (dict(axis=-3), "axis=-3 is out of range for data with 2 dimensions"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DELTA))
+def test_bad_delta_parameters(case):
+    kwargs, message = BAD_DELTA[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        fasttag.delta(np.ones((10, 30)), **kwargs)
+
+
+@pytest.mark.parametrize("width, order", [(3, 3), (3, 4), (5, 5)])
+def test_delta_order_must_be_below_width(width, order):
+    # A Savitzky-Golay fit of degree `order` needs more than `order` points: a parameter
+    # error naming order (and width), not scipy's internal "polyorder" message.
+    with pytest.raises(ParameterError, match=f"order={order}"):
+        fasttag.delta(np.ones((4, 30)), width=width, order=order)
+
+
+@pytest.mark.parametrize("data, message", [
+    (np.ones((3, 20), dtype=complex), "data must be real"),
+    (np.full((3, 20), np.nan), "data contains NaN or infinite values"),
+    (np.zeros((3, 0)), "data is empty"),
+])
+def test_bad_delta_data(data, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        fasttag.delta(data, width=3)
+
+
+# ----------------------------------------------------------------------------- workers
+
+WORKER_CALLS = {
+    "rfft": lambda w: fasttag.rfft(np.ones(64), workers=w),
+    "dft": lambda w: fasttag.dft(np.ones(64), workers=w),
+    "stft": lambda w: fasttag.stft(_y(), workers=w, **SMALL),
+    "melspectrogram": lambda w: fasttag.melspectrogram(_y(), sr=SR, workers=w, **MEL),
+    "melspectrogram_S": lambda w: fasttag.melspectrogram(S=np.ones((129, 5)), sr=SR, n_mels=20, workers=w),
+    "logmel": lambda w: fasttag.logmel(_y(), sr=SR, workers=w, **MEL),
+    "mfcc": lambda w: fasttag.mfcc(_y(), sr=SR, n_mfcc=13, workers=w, **MEL),
+    "mfcc_S": lambda w: fasttag.mfcc(S=_S(), n_mfcc=13, workers=w),
+    "power_to_db": lambda w: fasttag.power_to_db(_S(), workers=w),
+}
+BAD_WORKERS = {
+    "0": (0, "workers=0 must be nonzero"),
+    "str": ("2", "workers='2' must be an integer or None"),
+    "float": (1.5, "workers=1.5 must be an integer or None"),
+    "bool": (True, "workers=True must be an integer or None"),
+    "too_negative": (-100000, "workers=-100000 asks for fewer than one of"),
+}
+
+
+@pytest.mark.parametrize("func", sorted(WORKER_CALLS))
+@pytest.mark.parametrize("case", sorted(BAD_WORKERS))
+def test_bad_workers(func, case):
+    workers, message = BAD_WORKERS[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        WORKER_CALLS[func](workers)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_WORKERS))
+def test_bad_set_workers(case):
+    workers, message = BAD_WORKERS[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        with fasttag.set_workers(workers):
+            pass  # pragma: no cover
+    assert fasttag.get_workers() == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2, -1, np.int64(2)])
+def test_good_workers_are_accepted(workers):
+    for call in WORKER_CALLS.values():
+        call(workers)
+
+
+# ----------------------------------------------------------------------------- C++ boundary
+
+
+def _f32(*shape):
+    return np.ones(shape, dtype=np.float32)
+
+
+@pytest.mark.parametrize("name", ["rfft", "dft"])
+@pytest.mark.parametrize("x, message", [
+    (np.ones((2, 8), dtype=np.float16), "x must be float32 or float64, got dtype float16"),
+    (np.ones((2, 8), dtype=np.int32), "x must be float32 or float64, got dtype int32"),
+    (np.ones((2, 8), dtype=np.int64), "x must be float32 or float64, got dtype int64"),
+    (np.ones((2, 8), dtype=np.complex64), "x must be float32 or float64, got dtype complex64"),
+    (np.ones((2, 8), dtype=bool), "x must be float32 or float64, got dtype bool"),
+    (_f32(2, 16)[:, ::2], "x must be C-contiguous"),
+    (np.asfortranarray(_f32(3, 8)), "x must be C-contiguous"),
+    (_f32(8), "x must have 2 dimensions, got 1"),
+    (_f32(1, 2, 8), "x must have 2 dimensions, got 3"),
+    (_f32(2, 0), "n=0 must be a positive integer"),
+])
+def test_core_transform_rejects(name, x, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(_core, name)(x, 1)
+
+
+@pytest.mark.parametrize("name", ["rfft", "dft"])
+def test_core_transform_rejects_zero_workers(name):
+    with pytest.raises(ValueError, match=re.escape("workers=0 must be >= 1")):
+        getattr(_core, name)(_f32(2, 8), 0)
+
+
+# _core.stft(y, window, hop_length, pad, n_frames, pad_mode, workers): a valid call is
+# y (1, 1000) float32, window (256,), hop 64, pad 128, 16 frames.
+STFT_OK = dict(y=_f32(1, 1000), window=_f32(256), hop_length=64, pad=128, n_frames=16, pad_mode=0, workers=1)
+
+BAD_CORE_STFT = {
+    "y_float16": (dict(y=np.ones((1, 1000), np.float16)), "y must be float32 or float64, got dtype float16"),
+    "y_int": (dict(y=np.ones((1, 1000), np.int16)), "y must be float32 or float64, got dtype int16"),
+    "window_dtype": (dict(window=np.ones(256)), "window must have dtype float32, got float64"),
+    "y_noncontiguous": (dict(y=_f32(1, 2000)[:, ::2]), "y must be C-contiguous"),
+    "y_fortran": (dict(y=np.asfortranarray(_f32(2, 1000))), "y must be C-contiguous"),
+    "window_noncontiguous": (dict(window=_f32(512)[::2]), "window must be C-contiguous"),
+    "y_1d": (dict(y=_f32(1000)), "y must have 2 dimensions, got 1"),
+    "y_3d": (dict(y=_f32(1, 1, 1000)), "y must have 2 dimensions, got 3"),
+    "window_2d": (dict(window=_f32(1, 256)), "window must have 1 dimensions, got 2"),
+    "window_empty": (dict(window=_f32(0)), "n_fft=0 must be a positive integer"),
+    "y_empty": (dict(y=_f32(1, 0)), "n_samples=0 must be a positive integer"),
+    "pad_mode=3": (dict(pad_mode=3), "pad_mode=3 must be 0, 1 or 2"),
+    "pad_mode=-1": (dict(pad_mode=-1), "pad_mode=-1 must be 0, 1 or 2"),
+    "hop_length=0": (dict(hop_length=0), "hop_length=0 must be a positive integer"),
+    "hop_length=-64": (dict(hop_length=-64), "hop_length=-64 must be a positive integer"),
+    "pad=-1": (dict(pad=-1), "pad=-1 must be non-negative"),
+    "n_frames=0": (dict(n_frames=0), "n_frames=0 must be a positive integer"),
+    "n_frames+1": (dict(n_frames=17), "n_frames=17 frames do not fit in the padded signal"),
+    "n_frames_no_pad": (dict(pad=0, n_frames=13), "n_frames=13 frames do not fit"),
+    "n_frames=10^6": (dict(n_frames=10**6), "n_frames=1000000 frames do not fit"),
+    "n_frames=2^40": (dict(n_frames=2**40), "n_frames=1099511627776"),
+    "workers=0": (dict(workers=0), "workers=0 must be >= 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CORE_STFT))
+def test_core_stft_rejects(case):
+    changes, message = BAD_CORE_STFT[case]
+    args = dict(STFT_OK, **changes)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _core.stft(*args.values())
+
+
+def test_core_stft_valid_call_and_negative_frames():
+    out = _core.stft(*STFT_OK.values())
+    assert out.shape == (1, 129, 16)
+    with pytest.raises(ValueError, match="n_frames|negative"):
+        _core.stft(*dict(STFT_OK, n_frames=-1).values())
+
+
+# _core.melspectrogram(y, window, basis, hop_length, pad, n_frames, pad_mode, power, ref_db, amin, top_db, workers)
+MEL_OK = dict(STFT_OK, basis=_f32(20, 129), power=2.0, ref_db=None, amin=1e-10, top_db=80.0)
+
+
+def _core_mel(args: dict):
+    return _core.melspectrogram(args["y"], args["window"], args["basis"], args["hop_length"], args["pad"],
+                                args["n_frames"], args["pad_mode"], args["power"], args["ref_db"], args["amin"],
+                                args["top_db"], args["workers"])
+
+
+BAD_CORE_MEL = {
+    **{k: v for k, v in BAD_CORE_STFT.items() if k not in ("window_dtype",)},
+    "window_dtype": (dict(window=np.ones(256)), "window must have dtype float32, got float64"),
+    "basis_columns": (dict(basis=_f32(20, 128)), "basis has 128 columns, expected n_fft//2+1 = 129"),
+    "basis_dtype": (dict(basis=np.ones((20, 129))), "basis must have dtype float32, got float64"),
+    "basis_1d": (dict(basis=_f32(129)), "basis must have 2 dimensions, got 1"),
+    "basis_noncontiguous": (dict(basis=np.asfortranarray(_f32(20, 129))), "basis must be C-contiguous"),
+    "basis_no_rows": (dict(basis=_f32(0, 129)), "n_mels=0 must be a positive integer"),
+    "power=0": (dict(power=0.0), "power must be positive"),
+    "power=-1": (dict(power=-1.0), "power must be positive"),
+    "amin=0": (dict(ref_db=0.0, amin=0.0), "amin="),
+    "amin=-1": (dict(ref_db=0.0, amin=-1.0), "amin="),
+    "top_db=-1": (dict(ref_db=0.0, top_db=-1.0), "top_db must be non-negative"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CORE_MEL))
+def test_core_melspectrogram_rejects(case):
+    changes, message = BAD_CORE_MEL[case]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _core_mel(dict(MEL_OK, **changes))
+
+
+def test_core_melspectrogram_valid_call():
+    assert _core_mel(MEL_OK).shape == (1, 20, 16)
+    assert _core_mel(dict(MEL_OK, ref_db=0.0)).shape == (1, 20, 16)
+
+
+BAD_CORE_PROJECT = {
+    "mismatch": (_f32(10, 5), _f32(2, 6, 3), "basis has 5 columns but x has 6 rows per item"),
+    "basis_dtype": (np.ones((10, 5)), _f32(2, 5, 3), "basis must have dtype float32, got float64"),
+    "x_float16": (_f32(10, 5), np.ones((2, 5, 3), np.float16), "x must be float32 or float64, got dtype float16"),
+    "x_int": (_f32(10, 5), np.ones((2, 5, 3), np.int32), "x must be float32 or float64, got dtype int32"),
+    "x_2d": (_f32(10, 5), _f32(5, 3), "x must have 3 dimensions, got 2"),
+    "basis_3d": (_f32(1, 10, 5), _f32(2, 5, 3), "basis must have 2 dimensions, got 3"),
+    "x_noncontiguous": (_f32(10, 5), _f32(2, 5, 6)[..., ::2], "x must be C-contiguous"),
+    "basis_noncontiguous": (np.asfortranarray(_f32(10, 5)), _f32(2, 5, 3), "basis must be C-contiguous"),
+    "no_columns": (_f32(10, 5), _f32(2, 5, 0), "n_cols=0 must be a positive integer"),
+    "no_basis_rows": (_f32(0, 5), _f32(2, 5, 3), "n_out=0 must be a positive integer"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CORE_PROJECT))
+def test_core_project_rejects(case):
+    basis, x, message = BAD_CORE_PROJECT[case]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _core.project(basis, x, 1)
+    with pytest.raises(ValueError):
+        _core.project(_f32(10, 5), _f32(2, 5, 3), 0)
+
+
+BAD_CORE_DB = {
+    "S_1d": ((_f32(5), 0.0, 1e-10, 80.0, 1), "S must have 2 dimensions, got 1"),
+    "S_3d": ((_f32(1, 2, 5), 0.0, 1e-10, 80.0, 1), "S must have 2 dimensions, got 3"),
+    "S_float16": ((np.ones((1, 5), np.float16), 0.0, 1e-10, 80.0, 1), "S must be float32 or float64"),
+    "S_int": ((np.ones((1, 5), np.int64), 0.0, 1e-10, 80.0, 1), "S must be float32 or float64"),
+    "S_noncontiguous": ((_f32(2, 10)[:, ::2], 0.0, 1e-10, 80.0, 1), "S must be C-contiguous"),
+    "amin=0": ((_f32(1, 5), 0.0, 0.0, 80.0, 1), "amin="),
+    "amin=-1": ((_f32(1, 5), 0.0, -1.0, 80.0, 1), "amin="),
+    "top_db=-1": ((_f32(1, 5), 0.0, 1e-10, -1.0, 1), "top_db must be non-negative"),
+    "workers=0": ((_f32(1, 5), 0.0, 1e-10, 80.0, 0), "workers=0 must be >= 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CORE_DB))
+def test_core_power_to_db_rejects(case):
+    args, message = BAD_CORE_DB[case]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _core.power_to_db(*args)

@@ -1,0 +1,302 @@
+"""fasttag.filters.mel, melspectrogram, power_to_db and logmel against librosa 0.11."""
+
+from __future__ import annotations
+
+import warnings
+
+import librosa
+import numpy as np
+import pytest
+
+import fasttag
+
+
+def librosa_call(func, *args, **kwargs):
+    """func(*args, **kwargs) and whether librosa warned of empty mel filters (no other warning allowed)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = func(*args, **kwargs)
+    messages = [str(w.message) for w in caught]
+    empty = any("Empty filters" in m for m in messages)
+    others = [m for m in messages if "Empty filters" not in m]
+    assert not others, f"librosa warned: {others}"
+    return out, empty
+
+
+def fasttag_call(expect_empty_warning: bool, func, *args, **kwargs):
+    """func(*args, **kwargs), which must warn of empty mel filters exactly when librosa did."""
+    if expect_empty_warning:
+        with pytest.warns(UserWarning, match="Empty mel filters"):
+            return func(*args, **kwargs)
+    return func(*args, **kwargs)  # any warning fails the test (filterwarnings = error)
+
+
+def resolve_fmax(spec, sr):
+    return spec * sr / 2 if isinstance(spec, float) and spec < 1 else spec
+
+
+def window_kwargs(case: dict) -> dict:
+    """The STFT parameters of a pairwise case (hop and win_length given relative to n_fft)."""
+    n_fft = case["n_fft"]
+    hop = {"n_fft/4": n_fft // 4, "n_fft/3": n_fft // 3}.get(case["hop_length"], case["hop_length"])
+    win = {None: None, "3/4": 3 * n_fft // 4}[case["win_length"]]
+    return dict(n_fft=n_fft, hop_length=hop, win_length=win, window=case["window"], center=case["center"],
+                pad_mode=case["pad_mode"])
+
+
+# ----------------------------------------------------------------------------- filters.mel
+
+
+@pytest.mark.pairwise(
+    sr=[8000, 16000, 22050, 44100],
+    n_fft=[256, 512, 1000, 2048],
+    n_mels=[20, 40, 96, 128],
+    fmin=[0.0, 30.0, 300.0],
+    fmax=[None, 0.8, 3000.0],  # 0.8: 80 % of Nyquist
+    htk=[False, True],
+    norm=[None, "slaney"],
+    dtype=[np.float32, np.float64],
+)
+def test_mel_filterbank_matches_librosa(case, tol):
+    kwargs = dict(case, fmax=resolve_fmax(case["fmax"], case["sr"]))
+    expected, empty = librosa_call(librosa.filters.mel, **kwargs)
+    got = fasttag_call(empty, fasttag.filters.mel, **kwargs)
+    assert got.shape == (case["n_mels"], 1 + case["n_fft"] // 2)
+    assert got.dtype == expected.dtype == case["dtype"]
+    tol.assert_close(got, expected, tol(case["dtype"]).spec, f"mel basis {case}")
+
+
+@pytest.mark.parametrize("sr, n_fft, n_mels", [(44100, 256, 128), (22050, 256, 128), (44100, 512, 128)])
+def test_empty_mel_filters_warn_like_librosa(tol, sr, n_fft, n_mels):
+    with pytest.warns(UserWarning, match="Empty filters"):
+        expected = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
+    with pytest.warns(UserWarning, match=f"Empty mel filters: n_mels={n_mels}"):
+        got = fasttag.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
+    tol.assert_close(got, expected, tol(np.float32).spec)
+    assert np.any(got.max(axis=1) == 0)
+
+
+def test_mel_filterbank_defaults_match_librosa(tol):
+    got = fasttag.filters.mel(sr=22050, n_fft=2048)
+    expected = librosa.filters.mel(sr=22050, n_fft=2048)
+    assert got.dtype == np.float32
+    tol.assert_close(got, expected, tol(np.float32).spec)
+
+
+@pytest.mark.parametrize("htk", [False, True])
+def test_mel_scale_conversions_match_librosa(htk):
+    hz = np.array([0.0, 20.0, 440.0, 999.0, 1000.0, 1001.0, 4000.0, 11025.0, 22050.0])
+    np.testing.assert_allclose(fasttag.filters.hz_to_mel(hz, htk=htk), librosa.hz_to_mel(hz, htk=htk), rtol=1e-14)
+    mels = np.linspace(0, 60, 31)
+    np.testing.assert_allclose(fasttag.filters.mel_to_hz(mels, htk=htk), librosa.mel_to_hz(mels, htk=htk),
+                               rtol=1e-13)
+    np.testing.assert_allclose(fasttag.filters.mel_frequencies(40, fmin=30, fmax=8000, htk=htk),
+                               librosa.mel_frequencies(40, fmin=30, fmax=8000, htk=htk), rtol=1e-13)
+
+
+def test_slaney_norm_gives_unit_area_triangles():
+    # Known property: with norm="slaney" each triangle's integral over Hz is 1 (approximately,
+    # sampled on the FFT grid: sum(w) * bin_width ~= 1 for bands wider than a few bins).
+    sr, n_fft = 22050, 8192
+    basis = fasttag.filters.mel(sr=sr, n_fft=n_fft, n_mels=40, dtype=np.float64)
+    area = basis.sum(axis=1) * sr / n_fft
+    np.testing.assert_allclose(area, 1.0, rtol=2e-2)
+    assert np.all(basis >= 0)
+
+
+# ----------------------------------------------------------------------------- melspectrogram
+
+
+@pytest.mark.pairwise(
+    n_fft=[256, 512, 1000, 2048],
+    hop_length=[100, "n_fft/4"],
+    win_length=[None, "3/4"],
+    window=["hann", "hamming", "blackman", "boxcar"],
+    center=[True, False],
+    pad_mode=["constant", "edge", "reflect"],
+    power=[2.0, 1.0, 1.5],
+    n_mels=[32, 64, 128],
+    band=[(0.0, None), (50.0, 0.9), (300.0, 5000.0)],
+    htk=[False, True],
+    norm=[None, "slaney"],
+    dtype=[np.float32, np.float64],
+)
+def test_melspectrogram_matches_librosa(case, music, tol):
+    sr = 22050
+    fmin, fmax = case["band"]
+    kwargs = dict(window_kwargs(case), power=case["power"], n_mels=case["n_mels"], fmin=fmin,
+                  fmax=resolve_fmax(fmax, sr), htk=case["htk"], norm=case["norm"])
+    y = music(30000, sr=sr, dtype=case["dtype"])
+    expected, empty = librosa_call(librosa.feature.melspectrogram, y=y, sr=sr, **kwargs)
+    got = fasttag_call(empty, fasttag.melspectrogram, y, sr=sr, **kwargs)
+    assert got.dtype == expected.dtype == case["dtype"]
+    tol.assert_close(got, expected, tol(case["dtype"]).spec, f"melspectrogram {case}")
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 44100])
+def test_melspectrogram_other_sampling_rates(music, tol, sr):
+    y = music(sr, sr=sr, dtype=np.float64)
+    kwargs = dict(n_fft=1024, hop_length=256, n_mels=64)
+    tol.assert_close(fasttag.melspectrogram(y, sr=sr, **kwargs),
+                     librosa.feature.melspectrogram(y=y, sr=sr, **kwargs), tol(np.float64).spec)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_melspectrogram_defaults_match_librosa(music, tol, dtype):
+    y = music(30000, dtype=dtype)
+    tol.assert_close(fasttag.melspectrogram(y), librosa.feature.melspectrogram(y=y), tol(dtype).spec)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_fft, n_mels, htk, norm", [(512, 64, False, "slaney"), (2048, 128, True, None),
+                                                      (1000, 40, False, None)])
+def test_melspectrogram_from_S_matches_librosa(music, tol, dtype, n_fft, n_mels, htk, norm):
+    sr = 16000
+    y = music(16000, sr=sr, dtype=dtype, shape=(2,))
+    S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=n_fft // 4)) ** 2
+    kwargs = dict(sr=sr, n_mels=n_mels, htk=htk, norm=norm)
+    expected = librosa.feature.melspectrogram(S=S, **kwargs)
+    got = fasttag.melspectrogram(S=S, **kwargs)
+    assert got.shape == (2, n_mels, S.shape[-1])
+    assert got.dtype == dtype
+    tol.assert_close(got, expected, tol(dtype).spec)
+    # The 2-D path agrees with the batch.
+    np.testing.assert_array_equal(fasttag.melspectrogram(S=S[1], **kwargs), got[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("power", [1.0, 2.0])
+def test_fused_melspectrogram_equals_projected_stft(music, tol, dtype, power):
+    # Internal consistency: the fused pass equals the mel projection of fasttag's own STFT.
+    y = music(20000, dtype=dtype)
+    S = np.abs(fasttag.stft(y, n_fft=1024, hop_length=300)) ** power
+    unfused = fasttag.melspectrogram(S=S.astype(dtype), sr=22050, n_mels=80)
+    fused = fasttag.melspectrogram(y, sr=22050, n_fft=1024, hop_length=300, n_mels=80, power=power)
+    tol.assert_close(fused, unfused, tol(dtype).spec)
+
+
+# ----------------------------------------------------------------------------- power_to_db
+
+
+def power_spectrogram(music, dtype) -> np.ndarray:
+    """A mel power spectrogram with a silent stretch (exact zeros) and values below amin."""
+    y = music(20000, dtype=np.float64)
+    S = librosa.feature.melspectrogram(y=y, sr=22050, n_fft=1024, hop_length=256, n_mels=64)
+    S[:, 10:14] = 0.0
+    S[5:9, 20:30] *= 1e-14
+    return S.astype(dtype)
+
+
+@pytest.mark.pairwise(
+    ref=[1.0, np.max, 1e-3, np.median, -2.0, 50.0],
+    amin=[1e-10, 1e-5, 1e-3],
+    top_db=[80.0, 40.0, None, 0.0],
+    dtype=[np.float32, np.float64],
+)
+def test_power_to_db_matches_librosa(case, music, tol):
+    S = power_spectrogram(music, case["dtype"])
+    kwargs = dict(ref=case["ref"], amin=case["amin"], top_db=case["top_db"])
+    expected = librosa.power_to_db(S, **kwargs)
+    got = fasttag.power_to_db(S, **kwargs)
+    assert got.dtype == case["dtype"]
+    assert got.shape == S.shape
+    # Elementwise: compared everywhere, floor included.
+    err = np.max(np.abs(got.astype(np.float64) - expected))
+    assert err <= tol(case["dtype"]).db, f"max dB error {err:.3g} for {case}"
+
+
+@pytest.mark.parametrize("shape", [(50,), (1, 50), (7, 1)])
+def test_power_to_db_small_shapes_match_librosa(rng, tol, shape):
+    S = rng.uniform(0, 10, shape) ** 4
+    np.testing.assert_allclose(fasttag.power_to_db(S, ref=np.max), librosa.power_to_db(S, ref=np.max),
+                               rtol=0, atol=tol(np.float64).db)
+
+
+@pytest.mark.parametrize("ref, top_db", [(1.0, 80.0), (np.max, 40.0), (np.mean, None), (1e-4, 20.0)])
+def test_power_to_db_batch_is_per_item(music, tol, ref, top_db):
+    # Documented difference: for > 2-D input, the top_db peak and a callable ref are taken
+    # per (n_bins, n_frames) item; librosa applied to each item is the reference.
+    y = music(12000, dtype=np.float64, shape=(2, 3))
+    S = librosa.feature.melspectrogram(y=y, sr=22050, n_fft=512, hop_length=128, n_mels=48)
+    S[0, 1] *= 1e-6  # one quiet item: its floor differs from the others'
+    got = fasttag.power_to_db(S, ref=ref, top_db=top_db)
+    assert got.shape == S.shape
+    for i in np.ndindex(S.shape[:2]):
+        expected = librosa.power_to_db(S[i], ref=ref, top_db=top_db)
+        np.testing.assert_allclose(got[i], expected, rtol=0, atol=tol(np.float64).db, err_msg=f"item {i}")
+
+
+def test_power_to_db_clips_at_top_db_below_peak(music):
+    S = power_spectrogram(music, np.float64)
+    for top_db in (10.0, 35.5, 80.0):
+        D = fasttag.power_to_db(S, top_db=top_db)
+        assert D.min() == pytest.approx(D.max() - top_db, abs=1e-9)
+        unclipped = fasttag.power_to_db(S, top_db=None)
+        np.testing.assert_allclose(D, np.maximum(unclipped, unclipped.max() - top_db), rtol=0, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- logmel
+
+
+@pytest.mark.pairwise(
+    n_fft=[256, 512, 1000, 2048],
+    hop_length=[100, "n_fft/4"],
+    win_length=[None, "3/4"],
+    window=["hann", "hamming", "blackman", "boxcar"],
+    center=[True, False],
+    pad_mode=["constant", "edge", "reflect"],
+    n_mels=[32, 64, 128],
+    band=[(0.0, None), (50.0, 0.9), (300.0, 5000.0)],
+    htk=[False, True],
+    norm=[None, "slaney"],
+    ref=[1.0, 1e-2, 30.0],
+    amin=[1e-10, 1e-6],
+    top_db=[80.0, 60.0, None],
+    dtype=[np.float32, np.float64],
+)
+def test_logmel_matches_librosa(case, music, tol):
+    sr = 22050
+    fmin, fmax = case["band"]
+    mel_kwargs = dict(window_kwargs(case), n_mels=case["n_mels"], fmin=fmin, fmax=resolve_fmax(fmax, sr),
+                      htk=case["htk"], norm=case["norm"])
+    db_kwargs = dict(ref=case["ref"], amin=case["amin"], top_db=case["top_db"])
+    y = music(30000, sr=sr, dtype=case["dtype"])
+    M, empty = librosa_call(librosa.feature.melspectrogram, y=y, sr=sr, power=2.0, **mel_kwargs)
+    expected = librosa.power_to_db(M, **db_kwargs)
+    got = fasttag_call(empty, fasttag.logmel, y, sr=sr, **mel_kwargs, **db_kwargs)
+    assert got.dtype == case["dtype"]
+    tol.assert_db_close(got, expected, tol(case["dtype"]).db, what=f"logmel {case}")
+    if case["top_db"] is not None:
+        assert got.min() >= got.max() - case["top_db"] - tol(case["dtype"]).db
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logmel_defaults_match_librosa(music, tol, dtype):
+    y = music(30000, dtype=dtype)
+    expected = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=22050))
+    tol.assert_db_close(fasttag.logmel(y, sr=22050), expected, tol(dtype).db)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logmel_choi_input_shape(music, tol, dtype):
+    # Choi et al.'s input: 12 kHz, n_fft 512, hop 256, 96 mel bands.
+    sr = 12000
+    y = music(3 * sr, sr=sr, dtype=dtype)
+    got = fasttag.logmel(y, sr=sr, n_fft=512, hop_length=256, n_mels=96)
+    assert got.shape == (96, 1 + 3 * sr // 256)
+    M = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=512, hop_length=256, n_mels=96)
+    tol.assert_db_close(got, librosa.power_to_db(M), tol(dtype).db)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logmel_batch_is_per_clip(music, tol, dtype):
+    # top_db applies per clip; each clip equals librosa on that clip alone.
+    y = music(15000, dtype=dtype, shape=(2, 2))
+    y[1, 0] *= 1e-3  # a much quieter clip
+    kwargs = dict(n_fft=1024, hop_length=256, n_mels=64)
+    got = fasttag.logmel(y, sr=22050, **kwargs)
+    fused_check = fasttag.power_to_db(fasttag.melspectrogram(y, sr=22050, **kwargs))
+    for i in np.ndindex(y.shape[:-1]):
+        expected = librosa.power_to_db(librosa.feature.melspectrogram(y=y[i], sr=22050, **kwargs))
+        tol.assert_db_close(got[i], expected, tol(dtype).db, what=f"clip {i}")
+        tol.assert_db_close(got[i], fused_check[i], tol(dtype).db, what=f"clip {i} vs power_to_db")
