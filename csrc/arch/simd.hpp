@@ -111,3 +111,14 @@ inline void transpose_lanes(Simd<double>::V* r) {
     r[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
     r[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
 }
+
+// (re0, im0, re1, im1, ...): the lanes of re and im interleaved, first half in lo.
+inline void interleave(Simd<float>::V re, Simd<float>::V im, Simd<float>::V& lo, Simd<float>::V& hi) {
+    lo = __builtin_shufflevector(re, im, 0, 8, 1, 9, 2, 10, 3, 11);
+    hi = __builtin_shufflevector(re, im, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+inline void interleave(Simd<double>::V re, Simd<double>::V im, Simd<double>::V& lo, Simd<double>::V& hi) {
+    lo = __builtin_shufflevector(re, im, 0, 4, 1, 5);
+    hi = __builtin_shufflevector(re, im, 2, 6, 3, 7);
+}

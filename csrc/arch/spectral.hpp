@@ -238,6 +238,7 @@ void clip_rows_to_top_db(T* data, std::int64_t rows, std::int64_t row_size, doub
 template <class T>
 void stft_kernel(const T* y, std::int64_t rows, const Framing& f, const T* window, T* out, int threads) {
     using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
     const std::int64_t n_bins = f.n_fft / 2 + 1;
     const RealPlan<T> plan(f.n_fft);
     for_each_frame_block(y, rows, f, window, plan, threads,
@@ -245,9 +246,16 @@ void stft_kernel(const T* y, std::int64_t rows, const Framing& f, const T* windo
             const CV<V>* spectrum = plan.run(a, b);
             for (std::int64_t k = 0; k < n_bins; ++k) {
                 T* dest = out + 2 * ((row * n_bins + k) * f.n_frames + f0);
-                for (std::int64_t j = 0; j < valid; ++j) {
-                    dest[2 * j] = spectrum[k].re[j];
-                    dest[2 * j + 1] = spectrum[k].im[j];
+                if (valid == L) {  // frames f0.. are contiguous: interleave re, im and store
+                    V lo, hi;
+                    interleave(spectrum[k].re, spectrum[k].im, lo, hi);
+                    store_unaligned(dest, lo);
+                    store_unaligned(dest + L, hi);
+                } else {
+                    for (std::int64_t j = 0; j < valid; ++j) {
+                        dest[2 * j] = spectrum[k].re[j];
+                        dest[2 * j + 1] = spectrum[k].im[j];
+                    }
                 }
             }
         });
@@ -337,6 +345,30 @@ void decibels_kernel(const T* x, std::int64_t rows, std::int64_t row_size, const
     if (db.clip) clip_rows_to_top_db(out, rows, row_size, db.top_db, threads);
 }
 
+// Row j < valid of out (rows of n_bins interleaved complex values) = lane j of spectrum.
+// Groups of L/2 bins (L re/im vectors) are transposed in registers: row j of the tile is
+// then exactly its L interleaved output values.
+template <class V, class T>
+void store_rows_interleaved(const CV<V>* spectrum, std::int64_t n_bins, std::int64_t valid, T* out) {
+    constexpr int L = Simd<T>::lanes;
+    std::int64_t k = 0;
+    for (; k + L / 2 <= n_bins; k += L / 2) {
+        V tile[L];
+        for (int i = 0; i < L / 2; ++i) {
+            tile[2 * i] = spectrum[k + i].re;
+            tile[2 * i + 1] = spectrum[k + i].im;
+        }
+        transpose_lanes(tile);
+        for (std::int64_t j = 0; j < valid; ++j) store_unaligned(out + 2 * (j * n_bins + k), tile[j]);
+    }
+    for (; k < n_bins; ++k) {
+        for (std::int64_t j = 0; j < valid; ++j) {
+            out[2 * (j * n_bins + k)] = spectrum[k].re[j];
+            out[2 * (j * n_bins + k) + 1] = spectrum[k].im[j];
+        }
+    }
+}
+
 // Batched real FFT (or the O(n^2) DFT) of rows of length n: lane j = row r0 + j.
 template <class T, class Plan>
 void real_transform_rows(const Plan& plan, const T* x, std::int64_t rows, T* out, int threads) {
@@ -355,14 +387,7 @@ void real_transform_rows(const Plan& plan, const T* x, std::int64_t rows, T* out
             const T* starts[L];
             for (std::int64_t j = 0; j < valid; ++j) starts[j] = x + (r0 + j) * n;
             load_transposed(starts, valid, n, ones.data(), reinterpret_cast<V*>(a.data()), poison);
-            const CV<V>* spectrum = plan.run(a.data(), b.data());
-            for (std::int64_t j = 0; j < valid; ++j) {
-                T* dest = out + 2 * (r0 + j) * n_bins;
-                for (std::int64_t k = 0; k < n_bins; ++k) {
-                    dest[2 * k] = spectrum[k].re[j];
-                    dest[2 * k + 1] = spectrum[k].im[j];
-                }
-            }
+            store_rows_interleaved(plan.run(a.data(), b.data()), n_bins, valid, out + 2 * r0 * n_bins);
         }
         if (!lanes_finite(poison)) finite = false;
     });

@@ -1,0 +1,40 @@
+"""Types of fasttag's compiled core (csrc/). The public API in fasttag/ validates,
+reshapes and dispatches here; arrays must be C-contiguous float32 or float64 of the
+stated dimensions, or ValueError is raised."""
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+ComplexArray = npt.NDArray[np.complex64] | npt.NDArray[np.complex128]
+
+def isa() -> str: ...
+def rfft(x: FloatArray, workers: int = 1) -> ComplexArray:
+    """x (rows, n) -> (rows, n//2 + 1)."""
+def dft(x: FloatArray, workers: int = 1) -> ComplexArray:
+    """x (rows, n) -> (rows, n//2 + 1), by the O(n^2) sum."""
+def stft(
+    y: FloatArray, window: FloatArray, hop_length: int, pad: int, n_frames: int, pad_mode: int = 0, workers: int = 1
+) -> ComplexArray:
+    """y (rows, n_samples), window (n_fft,) -> (rows, n_fft//2 + 1, n_frames)."""
+def melspectrogram(
+    y: FloatArray,
+    window: FloatArray,
+    basis: FloatArray,
+    hop_length: int,
+    pad: int,
+    n_frames: int,
+    pad_mode: int = 0,
+    power: float = 2.0,
+    ref_db: float | None = None,
+    amin: float = 1e-10,
+    top_db: float | None = 80.0,
+    workers: int = 1,
+) -> FloatArray:
+    """y (rows, n_samples), basis (n_mels, n_fft//2 + 1) -> (rows, n_mels, n_frames); dB if ref_db is given."""
+def project(basis: FloatArray, x: FloatArray, workers: int = 1) -> FloatArray:
+    """basis (n_out, n_in), x (rows, n_in, n_cols) -> (rows, n_out, n_cols)."""
+def power_to_db(
+    S: FloatArray, ref_db: float = 0.0, amin: float = 1e-10, top_db: float | None = 80.0, workers: int = 1
+) -> FloatArray:
+    """S (rows, row_size) -> 10 log10(max(amin, S)) - ref_db, floored per row at peak - top_db."""
