@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: any looser request pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet "scikit-build-core>=0.10" "pybind11>=2.12" ninja
+	$(BIN)/python -m pip install --quiet "scikit-build-core>=0.10" "pybind11>=2.13" ninja
 
 venv: $(BIN)/python
 

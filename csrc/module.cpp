@@ -10,7 +10,10 @@ void register_fft(py::module_& m);
 void register_spectral(py::module_& m);
 }  // namespace fasttag
 
-PYBIND11_MODULE(_core, m) {
+// No mutable state is shared between calls (plans and buffers live on each call's stack;
+// the kernel table is a function-local static), so free-threaded Python may run calls
+// concurrently.
+PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     m.doc() = "fasttag's compiled core: FFT, STFT, mel, decibels (see fasttag for the public API)";
     fasttag::register_fft(m);
     fasttag::register_spectral(m);
