@@ -40,20 +40,27 @@ def test_direct_rdft_reference_is_a_dft():
     np.testing.assert_allclose(direct_rdft(cosine), np.where(k == 2, n / 2, 0), atol=1e-13)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_rfft_every_length_up_to_1024_matches_numpy(rng, tol, dtype):
-    # 9 rows: one full SIMD block of rows plus a partial one, for float32 and float64.
+def length_failures(rng, tol, dtype, func, reference, lengths, rows) -> list[str]:
+    """One message per length n where func((rows, n) random) differs from reference."""
     failures = []
-    for n in range(1, 1025):
-        x = rng.standard_normal((9, n)).astype(dtype)
-        got = fasttag.rfft(x)
-        expected = np.fft.rfft(x.astype(np.float64))
+    for n in lengths:
+        x = rng.standard_normal((rows, n)).astype(dtype)
+        got = func(x)
+        expected = reference(x)
         if got.dtype != COMPLEX_OF[dtype] or got.shape != expected.shape:
             failures.append(f"N={n}: dtype {got.dtype}, shape {got.shape}")
             continue
         err = tol.max_rel_err(got, expected)
         if not err <= tol(dtype).fft:
             failures.append(f"N={n}: max relative error {err:.3g}")
+    return failures
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rfft_every_length_up_to_1024_matches_numpy(rng, tol, dtype):
+    # 9 rows: one full SIMD block of rows plus a partial one, for float32 and float64.
+    failures = length_failures(rng, tol, dtype, fasttag.rfft, lambda x: np.fft.rfft(x.astype(np.float64)),
+                               range(1, 1025), rows=9)
     assert not failures, f"{len(failures)} lengths fail: " + "; ".join(failures[:20])
 
 
@@ -82,18 +89,7 @@ REFERENCE_SIZES = list(range(1, 65)) + [96, 100, 121, 125, 127, 128, 243, 250, 2
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("transform", ["rfft", "dft"])
 def test_against_direct_float64_dft(rng, tol, dtype, transform):
-    func = getattr(fasttag, transform)
-    failures = []
-    for n in REFERENCE_SIZES:
-        x = rng.standard_normal((5, n)).astype(dtype)
-        got = func(x)
-        expected = direct_rdft(x)
-        if got.dtype != COMPLEX_OF[dtype] or got.shape != expected.shape:
-            failures.append(f"N={n}: dtype {got.dtype}, shape {got.shape}")
-            continue
-        err = tol.max_rel_err(got, expected)
-        if not err <= tol(dtype).fft:
-            failures.append(f"N={n}: max relative error {err:.3g}")
+    failures = length_failures(rng, tol, dtype, getattr(fasttag, transform), direct_rdft, REFERENCE_SIZES, rows=5)
     assert not failures, f"{transform}: {len(failures)} lengths fail: " + "; ".join(failures[:20])
 
 

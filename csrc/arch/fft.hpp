@@ -16,6 +16,19 @@ inline void unit_root(std::int64_t k, std::int64_t n, double& re, double& im) {
     im = std::sin(angle);
 }
 
+// re[k] + i im[k] = exp(-2 pi i k / n) for k < count, rounded to T.
+template <class T>
+void fill_unit_roots(std::int64_t count, std::int64_t n, Array<T>& re, Array<T>& im) {
+    re = Array<T>(count);
+    im = Array<T>(count);
+    for (std::int64_t k = 0; k < count; ++k) {
+        double root_re, root_im;
+        unit_root(k, n, root_re, root_im);
+        re[k] = static_cast<T>(root_re);
+        im[k] = static_cast<T>(root_im);
+    }
+}
+
 template <class V>
 inline CV<V> add(CV<V> a, CV<V> b) { return {a.re + b.re, a.im + b.im}; }
 template <class V>
@@ -293,17 +306,7 @@ template <class T>
 class RealPlan {
 public:
     explicit RealPlan(std::int64_t n) : n_(n), complex_(n % 2 == 0 ? n / 2 : n) {
-        if (n % 2 == 0) {
-            const std::int64_t half = n / 2;
-            post_re_ = Array<T>(half + 1);
-            post_im_ = Array<T>(half + 1);
-            for (std::int64_t k = 0; k <= half; ++k) {
-                double re, im;
-                unit_root(k, n, re, im);
-                post_re_[k] = static_cast<T>(re);
-                post_im_[k] = static_cast<T>(im);
-            }
-        }
+        if (n % 2 == 0) fill_unit_roots(n / 2 + 1, n, post_re_, post_im_);
     }
 
     std::int64_t size() const { return n_; }
@@ -378,14 +381,9 @@ private:
 template <class T>
 class DirectDft {
 public:
-    explicit DirectDft(std::int64_t n) : n_(n), cos_(n), sin_(n) {
+    explicit DirectDft(std::int64_t n) : n_(n) {
         require_positive(n, "n");
-        for (std::int64_t j = 0; j < n; ++j) {
-            double re, im;
-            unit_root(j, n, re, im);
-            cos_[j] = static_cast<T>(re);
-            sin_[j] = static_cast<T>(im);
-        }
+        fill_unit_roots(n, n, cos_, sin_);
     }
 
     std::int64_t size() const { return n_; }
