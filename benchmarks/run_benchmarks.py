@@ -1,0 +1,423 @@
+"""Run the benchmark suites with pytest-benchmark and write benchmarks/RESULTS.md.
+
+Usage (from the repository root, as ``make bench`` does)::
+
+    .venv/bin/python benchmarks/run_benchmarks.py [--choi-clips N] [--json PATH] [-- PYTEST_ARGS...]
+    .venv/bin/python benchmarks/run_benchmarks.py --from-json PATH   # rewrite RESULTS.md only
+
+Both suites run in one pytest process (``--benchmark-json`` to a temporary file unless
+``--json`` names one); the table is then built from that file alone: medians, x realtime or
+time per frame, and every peer's time divided by fasttag's (single thread) from the same run.
+The exit status is pytest's, so a failed correctness check fails ``make bench`` (its row is
+still written, marked as failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "RESULTS.md"
+
+# Run-wide pytest-benchmark settings; single groups raise them with their markers. Medians of
+# at least 5 rounds; no extra warm-up rounds (the calibration call warms every benchmark).
+BENCH_OPTIONS = ["--benchmark-min-rounds=5", "--benchmark-max-time=0.5", "--benchmark-sort=name",
+                 "--benchmark-columns=median,iqr,min,rounds"]
+
+# The issue's targets (Choi setting, single thread).
+TARGET_XRT = 20_000.0
+TARGET_VS_LIBROSA = 5.7
+TARGET_VS_TORCH = 6.8
+TARGET_FLOOR = 1.5
+TARGET_FFT_SIZES = (256, 512, 1024, 2048, 4096)
+
+FFT_BACKENDS = ("dft", "fasttag", "numpy", "scipy", "pyfftw")
+FFT_LABELS = {"dft": "fasttag.dft (O(N^2))", "fasttag": "fasttag.rfft", "numpy": "numpy.fft.rfft",
+              "scipy": "scipy.fft.rfft (workers=1)", "pyfftw": "pyFFTW (FFTW_MEASURE, 1 thread)"}
+FEATURE_PEERS = ("fasttag-w1", "fasttag-w2", "librosa", "torch-t1", "torch-t2", "numpy-pyfftw")
+FEATURE_LABELS = {
+    "fasttag-w1": "fasttag, workers=1",
+    "fasttag-w2": "fasttag, workers=2",
+    "librosa": "librosa (per clip, BLAS 1 thread)",
+    "torch-t1": "torch.stft + matmul (per clip), 1 thread",
+    "torch-t2": "torch.stft + matmul (per clip), 2 threads",
+    "numpy-pyfftw": "numpy framing + pyFFTW + BLAS mel (1 thread)",
+}
+
+
+def pytest_executable() -> list[str]:
+    """The venv's pytest script: ``python -m pytest`` would put the source tree (no _core) on sys.path."""
+    script = shutil.which("pytest", path=str(Path(sys.executable).parent))
+    if script:
+        return [script]
+    if sys.version_info >= (3, 11):
+        return [sys.executable, "-P", "-m", "pytest"]
+    raise SystemExit("pytest not found next to this Python; install the bench extra: pip install '.[bench]'")
+
+
+def run_suites(json_path: Path, junit_path: Path, choi_clips: int, extra: list[str]) -> tuple[int, list[str]]:
+    cmd = pytest_executable() + [
+        "benchmarks", "-p", "no:cacheprovider", "--benchmark-only", f"--benchmark-json={json_path}",
+        f"--junitxml={junit_path}", f"--choi-clips={choi_clips}", *BENCH_OPTIONS, *extra,
+    ]
+    print("+", shlex.join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ROOT, check=False).returncode, cmd
+
+
+def failures(junit_path: Path) -> dict[str, str]:
+    """{test name: first line of its failure message} from the JUnit XML report."""
+    if not junit_path.exists():
+        return {}
+    found = {}
+    for case in ET.parse(junit_path).getroot().iter("testcase"):
+        for tag in ("failure", "error"):
+            node = case.find(tag)
+            if node is not None:
+                message = (node.get("message") or node.text or tag).strip().splitlines()
+                found[case.get("name", "?")] = message[0] if message else tag
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.3f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "—" if r is None else f"{r:.2f}x"
+
+
+def fmt_xrt(x: float) -> str:
+    return f"{x:,.0f}x"
+
+
+def table(header: list[str], rows: list[list[str]], align: str | None = None) -> str:
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if a == "r" else "---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def met(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "not met")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the pytest-benchmark JSON
+
+
+class Bench:
+    def __init__(self, raw: dict, failed: dict[str, str]):
+        self.name = raw["name"]
+        self.group = raw.get("group") or ""
+        self.params = raw.get("params") or {}
+        self.info = raw.get("extra_info") or {}
+        self.stats = raw["stats"]
+        self.median = float(self.stats["median"])
+        self.min = float(self.stats["min"])
+        self.failure = failed.get(self.name)
+
+    @property
+    def key(self) -> str:
+        return self.params.get("backend") or self.params.get("peer") or self.name
+
+    def status(self) -> str:
+        return "FAILED: " + self.failure.replace("|", "\\|") if self.failure else "ok"
+
+
+def by_group(benches: list[Bench]) -> dict[str, dict[str, Bench]]:
+    groups: dict[str, dict[str, Bench]] = {}
+    for b in benches:
+        groups.setdefault(b.group, {})[b.key] = b
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections of RESULTS.md
+
+
+def feature_section(title: str, group: dict[str, Bench], note: str) -> str:
+    base = group.get("fasttag-w1")
+    rows = []
+    for peer in FEATURE_PEERS:
+        b = group.get(peer)
+        if b is None:
+            rows.append([FEATURE_LABELS[peer], "not run", "", "", "", "", "", "", ""])
+            continue
+        audio = b.info.get("audio_seconds")
+        per_audio = b.median / audio if audio else None
+        ratio = None
+        if base is not None and audio and base.info.get("audio_seconds"):
+            ratio = per_audio / (base.median / base.info["audio_seconds"])
+        err = b.info.get("max_err")
+        rows.append([
+            FEATURE_LABELS[peer], fmt_time(b.median), fmt_time(b.min), fmt_time(float(b.stats["iqr"])),
+            str(b.stats["rounds"]),
+            fmt_xrt(audio / b.median) if audio else "?", fmt_ratio(ratio),
+            "?" if err is None else f"{err:.1e} (tol {b.info.get('tol', float('nan')):.0e})", b.status(),
+        ])
+    header = ["peer", "median", "min", "IQR", "rounds", "x realtime", "time / fasttag w1",
+              "max abs err vs librosa", "check"]
+    return f"### {title}\n\n{note}\n\n" + table(header, rows, "lrrrrrrrl")
+
+
+def floor_numbers(groups) -> dict | None:
+    floor = groups.get("choi-fft-floor", {})
+    fftw = floor.get("pyfftw")
+    if fftw is None:
+        return None
+    out = {}
+    for backend, b in floor.items():
+        scale = b.info["total_frames"] / b.info["rows"]
+        out[backend] = {"per_call": b.median, "per_frame": b.median / b.info["rows"], "total": b.median * scale,
+                        "xrt": b.info["audio_seconds"] / (b.median * scale), "bench": b}
+    return out
+
+
+def floor_section(groups) -> str:
+    numbers = floor_numbers(groups)
+    if numbers is None:
+        return "FFTW compute floor: not run.\n"
+    rows = []
+    for backend in ("pyfftw", "fasttag"):
+        n = numbers.get(backend)
+        if n:
+            b = n["bench"]
+            rows.append([FFT_LABELS[backend], fmt_time(n["per_call"]), f"{n['per_frame'] * 1e6:.3f} µs",
+                         fmt_time(n["total"]), fmt_xrt(n["xrt"]), b.status()])
+    b = numbers["pyfftw"]["bench"]
+    note = (f"rfft alone of {b.info['rows']} Hann-windowed Choi frames (n_fft {b.info['n']}; input and output "
+            f"together about 1 MiB: L2/L3-resident), timed per call; scaled to all "
+            f"{b.info['total_frames']:,} frames of the setting it is the compute floor of the log-mel pipeline.")
+    header = ["rfft of the frames", f"median per {b.info['rows']} frames", "per frame", "scaled to the setting",
+              "x realtime", "check"]
+    return "### FFT compute floor (Choi frames)\n\n" + note + "\n\n" + table(header, rows, "lrrrrl")
+
+
+def fft_section(groups) -> str:
+    sizes = sorted((int(g.removeprefix("rfft-")) for g in groups if g.startswith("rfft-")),
+                   key=lambda n: (n not in (64, 128, 256, 512, 1024, 2048, 4096), n))
+    if not sizes:
+        return "## FFT suite\n\nnot run.\n"
+    rows, ratio_rows = [], []
+    for n in sizes:
+        group = groups[f"rfft-{n}"]
+        per_frame = {k: b.median / b.info.get("rows", 256) for k, b in group.items()}
+        rows.append([str(n)] + [f"{per_frame[k] * 1e6:.3f}" if k in per_frame else "—" for k in FFT_BACKENDS])
+        base = per_frame.get("fasttag")
+        ratio_rows.append([str(n)] + [
+            fmt_ratio(per_frame[k] / base) if (base and k in per_frame) else "—"
+            for k in ("dft", "numpy", "scipy", "pyfftw")
+        ] + [fmt_ratio(group["pyfftw"].min / group["fasttag"].min) if {"pyfftw", "fasttag"} <= group.keys() else "—"])
+    rows_per_batch = next(iter(groups[f"rfft-{sizes[0]}"].values())).info.get("rows", 256)
+    text = ["## FFT suite (time per frame)", "",
+            f"Real-input FFT of a batch of {rows_per_batch} frames x N float32 (the same array for every backend), "
+            "one thread, median time per call divided by the frames in the batch. 1000 = 2^3 5^3; 1009 is "
+            "prime (fasttag: Bluestein). Every result is checked against numpy.fft on the float64 input "
+            "(relative 2-norm error per row <= 1e-5).", "",
+            table(["N"] + [f"{FFT_LABELS[k]} µs" for k in FFT_BACKENDS], rows), "",
+            "Ratios peer time / fasttag.rfft time (same run; above 1 means fasttag is faster; DFT/FFT is the "
+            "speed-up of the FFT over the direct sum):", "",
+            table(["N", "DFT / FFT", "numpy / fasttag", "scipy / fasttag", "pyFFTW / fasttag",
+                   "pyFFTW / fasttag (min times)"], ratio_rows)]
+    failed = [b for g in sizes for b in groups[f"rfft-{g}"].values() if b.failure]
+    if failed:
+        text += ["", "**Failed checks:** " + "; ".join(f"`{b.name}`: {b.failure}" for b in failed)]
+    return "\n".join(text)
+
+
+def fft_detail(groups) -> str:
+    parts = ["## Per-group detail (FFT)", ""]
+    for n in sorted(int(g.removeprefix("rfft-")) for g in groups if g.startswith("rfft-")):
+        group = groups[f"rfft-{n}"]
+        base = group.get("fasttag")
+        rows = []
+        for k in FFT_BACKENDS:
+            b = group.get(k)
+            if b is None:
+                continue
+            rows_per_call = b.info.get("rows", 256)
+            rows.append([FFT_LABELS[k], fmt_time(b.median), f"{b.median / rows_per_call * 1e6:.3f} µs",
+                         f"{b.min / rows_per_call * 1e6:.3f} µs", str(b.stats["rounds"]),
+                         fmt_ratio(b.median / base.median if base else None),
+                         f"{b.info.get('rel_err', float('nan')):.1e}", b.status()])
+        parts += [f"`rfft-{n}`", "",
+                  table(["backend", "median per batch", "per frame", "per frame (min)", "rounds", "time / fasttag",
+                         "rel err", "check"], rows, "lrrrrrrl"), ""]
+    return "\n".join(parts)
+
+
+def target_rows(groups, stat: str) -> list[tuple[str, float | None, bool | None, str]]:
+    """(target, value, met?, detail) for each target of the issue, from the ``stat`` ("median" or "min")."""
+    t = lambda b: getattr(b, stat)  # noqa: E731
+    choi = groups.get("choi-logmel", {})
+    ft = choi.get("fasttag-w1")
+    rows = []
+    xrt = ft.info["audio_seconds"] / t(ft) if ft else None
+    rows.append((f"log-mel, Choi setting, 1 thread: >= {TARGET_XRT:,.0f}x realtime", xrt,
+                 None if xrt is None else xrt >= TARGET_XRT, "x realtime"))
+    for peer, goal, label in (("librosa", TARGET_VS_LIBROSA, "librosa"),
+                              ("torch-t1", TARGET_VS_TORCH, "torch (1 thread)")):
+        b = choi.get(peer)
+        r = t(b) / t(ft) if (b and ft) else None
+        rows.append((f">= {goal}x faster than {label}", r, None if r is None else r >= goal, "peer / fasttag"))
+    floor = groups.get("choi-fft-floor", {}).get("pyfftw")
+    if floor and ft:
+        floor_time = t(floor) * floor.info["total_frames"] / floor.info["rows"]
+        r = t(ft) / floor_time
+        floor_xrt = floor.info["audio_seconds"] / floor_time
+        rows.append((f"within {TARGET_FLOOR}x of the FFTW compute floor", r, r <= TARGET_FLOOR,
+                     f"fasttag / floor (floor {fmt_time(floor_time)} = {fmt_xrt(floor_xrt)} realtime)"))
+    for n in TARGET_FFT_SIZES:
+        g = groups.get(f"rfft-{n}", {})
+        if "fasttag" in g and "pyfftw" in g:
+            r = t(g["pyfftw"]) / t(g["fasttag"])
+            ours, fftw = (t(g[k]) / g[k].info["rows"] * 1e6 for k in ("fasttag", "pyfftw"))
+            rows.append((f"rfft N={n}: at least as fast as pyFFTW (FFTW_MEASURE)", r, r >= 1.0,
+                         f"pyFFTW / fasttag (fasttag {ours:.3f}, pyFFTW {fftw:.3f} µs/frame)"))
+    return rows
+
+
+def targets_section(groups) -> str:
+    rows = []
+    for (target, value, ok, detail), (_, value_min, ok_min, _) in zip(target_rows(groups, "median"),
+                                                                       target_rows(groups, "min")):
+        def show(v):
+            return "—" if v is None else (fmt_xrt(v) if detail == "x realtime" else f"{v:.2f}x")
+
+        rows.append([target, show(value), met(ok), f"{show(value_min)} ({met(ok_min)})", detail])
+    return ("## Targets (from the issue) and where we stand\n\n"
+            "Measured on medians (the figure of record); the min-time column shows the same metric from each "
+            "benchmark's fastest round, which is less disturbed by other jobs on this shared machine.\n\n"
+            + table(["target", "measured (median)", "status", "from min times", "metric"], rows, "lrlll"))
+
+
+def machine_section(info: dict, meta: dict) -> str:
+    m = info.get("lscpu", {})
+    simd = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in m.get("simd", {}).items())
+    versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
+    lines = [
+        "## Machine and software", "",
+        f"- CPU: {m.get('model', '?')}, {m.get('cpus', '?')} CPUs ({m.get('threads_per_core', '?')} thread(s) per "
+        f"core), L1d {m.get('l1d', '?')}, L2 {m.get('l2', '?')}, L3 {m.get('l3', '?')}"
+        + (f"; virtualised ({m['hypervisor']})" if m.get("hypervisor") else ""),
+        f"- SIMD flags: {simd}",
+        f"- fasttag._core.isa(): `{info.get('isa', '?')}`",
+        f"- Versions: {versions}; Python {m.get('python', '?')}",
+        f"- Platform: {m.get('platform', '?')}",
+    ]
+    if meta.get("loadavg_before") is not None:
+        lines.append(f"- Load average (1 min) before / after the run: {meta['loadavg_before']:.2f} / "
+                     f"{meta['loadavg_after']:.2f} on {m.get('cpus', '?')} CPUs. The machine is shared: other jobs "
+                     "run at the same time, so absolute times are noisy and multi-thread figures (workers=2, "
+                     "2 torch threads) suffer most; ratios compare medians of the same run.")
+    return "\n".join(lines)
+
+
+def render(data: dict, failed: dict[str, str], meta: dict) -> str:
+    benches = [Bench(raw, failed) for raw in data.get("benchmarks", [])]
+    groups = by_group(benches)
+    info = data.get("machine_info", {}).get("fasttag_bench", {})
+    date = info.get("date") or data.get("datetime", "?")
+    choi = groups.get("choi-logmel", {})
+    any_choi = next(iter(choi.values()), None)
+    clips = any_choi.info.get("clips", "?") if any_choi else "?"
+    choi_note = (f"{clips} clips x 29.12 s at 12 kHz (music-like synthetic audio, seeded), n_fft 512, hop 256, "
+                 "96 mels, Hann, center=True (constant padding), log-mel = power_to_db(melspectrogram, ref=1, "
+                 "top_db=80) per clip. Every peer processes all clips in every round; x realtime = seconds of "
+                 "audio / median seconds.")
+    if clips != 64:
+        choi_note += f" **Reduced from 64 to {clips} clips for this run** (`--choi-clips`)."
+    default_note = ("One 600 s track at 22.05 kHz (music-like synthetic), n_fft 2048, hop 512, 128 mels, "
+                    "log-mel as above.")
+    mfcc_note = ("Same track: 20 MFCCs (DCT-II, ortho, of the log-mel); torch and numpy peers multiply by the same "
+                 "DCT matrix. Tolerance sqrt(n_mels) x 1e-3.")
+    wall = meta.get("wall_s")
+    parts = [
+        "# fasttag benchmark results", "",
+        f"Generated {date} by `benchmarks/run_benchmarks.py`"
+        + (f" in {wall:.0f} s wall time" if wall else "") + ". Reproduce from the repository root with",
+        "", "    make bench", "",
+        "which runs `.venv/bin/python benchmarks/run_benchmarks.py`, i.e.", "",
+        "    " + meta.get("command", "(command not recorded)"), "",
+        "Times are pytest-benchmark medians (at least 5 rounds, 3 for the O(N^2) DFT), one pytest process, the "
+        "peers of a group run one after the other; every timed result is checked for correctness in the same test. "
+        "Ratios are peer time / fasttag time from this run (above 1: fasttag is faster).",
+    ]
+    if failed:
+        parts += ["", "**Failed tests in this run:**", ""] + [f"- `{k}`: {v}" for k, v in failed.items()]
+    parts += [
+        "", targets_section(groups), "",
+        "## Feature pipelines (x realtime)", "",
+        feature_section("Choi setting: log-mel", choi, choi_note), "",
+        floor_section(groups), "",
+        feature_section("librosa defaults: log-mel", groups.get("librosa-default-logmel", {}), default_note), "",
+        feature_section("librosa defaults: MFCC 20", groups.get("librosa-default-mfcc", {}), mfcc_note), "",
+        "Checks: every output is compared with librosa's (same float32 input) where librosa's log-mel is above "
+        "-80 dB; tolerance 1e-3 dB for log-mel.", "",
+        fft_section(groups), "",
+        machine_section(info, meta), "",
+        fft_detail(groups),
+    ]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--choi-clips", type=int, default=64, help="clips in the Choi setting (default 64)")
+    parser.add_argument("--json", type=Path, help="keep pytest-benchmark's JSON here (default: a temporary file)")
+    parser.add_argument("--from-json", type=Path, help="write RESULTS.md from this JSON without running")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"default {RESULTS.relative_to(ROOT)}")
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    args = parser.parse_args(argv)
+
+    if args.from_json:
+        data = json.loads(args.from_json.read_text())
+        args.out.write_text(render(data, {}, {"command": "(rendered from " + str(args.from_json) + ")"}))
+        print(f"wrote {args.out}")
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="fasttag-bench-") as tmp:
+        json_path = args.json or Path(tmp) / "bench.json"
+        junit_path = Path(tmp) / "junit.xml"
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        rc, cmd = run_suites(json_path.resolve(), junit_path, args.choi_clips, args.pytest_args)
+        wall = time.perf_counter() - start
+        meta = {"wall_s": wall, "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
+                "command": shlex.join(
+                    [os.path.relpath(cmd[0], ROOT) if cmd[0].startswith(str(ROOT)) else cmd[0]] + [
+                        c for c in cmd[1:] if not c.startswith(("--benchmark-json=", "--junitxml="))
+                    ] + ["--benchmark-json=bench.json"])}
+        if not json_path.exists():
+            print(f"pytest exited with {rc} and wrote no benchmark JSON; RESULTS.md not updated", file=sys.stderr)
+            return rc or 1
+        failed = failures(junit_path)
+        args.out.write_text(render(json.loads(json_path.read_text()), failed, meta))
+    print(f"wrote {args.out} ({wall:.0f} s)")
+    if failed:
+        print(f"{len(failed)} benchmark check(s) failed: " + ", ".join(failed), file=sys.stderr)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
