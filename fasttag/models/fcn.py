@@ -1,0 +1,143 @@
+"""Choi et al.'s fully convolutional tagger (FCN-4 / FCN-5) on log-mel spectrograms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fasttag.errors import ParameterError
+
+#: Channels and max-pool sizes (mel bins, frames) of each layer, by depth:
+#: Choi, Fazekas and Sandler (2016), "Automatic tagging using deep
+#: convolutional neural networks", ISMIR, for a 96 x 1366 input.
+CHOI_LAYERS = {
+    4: ((128, (2, 4)), (384, (4, 5)), (768, (3, 8)), (2048, (4, 8))),
+    5: ((128, (2, 4)), (256, (2, 4)), (512, (2, 4)), (1024, (3, 5)), (2048, (4, 4))),
+}
+
+_ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU}
+
+
+class _Block(nn.Module):
+    """conv 3x3 -> batch norm -> activation -> max-pool -> dropout."""
+
+    def __init__(self, c_in: int, c_out: int, pool: tuple[int, int], activation: str, dropout: float):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, kernel_size=3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(c_out)
+        self.act = _ACTIVATIONS[activation]()
+        self.pool = pool
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act(self.bn(self.conv(x)))
+        # A pool never exceeds the map, so inputs shorter than Choi's 1366 frames work.
+        kernel = (min(self.pool[0], x.shape[-2]), min(self.pool[1], x.shape[-1]))
+        return self.drop(F.max_pool2d(x, kernel))
+
+
+class FCN(nn.Module):
+    """Fully convolutional network for multi-label tagging (Choi et al., 2016).
+
+    The log-mel spectrogram is standardised per mel bin (buffers
+    ``feature_mean``, ``feature_std``), then passes ``n_layers`` blocks of
+    3x3 convolution (same padding, no bias) -> batch norm -> ELU (or ReLU) ->
+    max-pool -> dropout; a global max over what is left of the mel and time
+    axes and a linear layer give one logit per tag. Pool sizes are clipped to
+    the feature map, so any number of frames (and of mel bins) is accepted;
+    on Choi's 96 x 1366 input the last block already leaves 1 x 1.
+
+    Layers with the default ``channels`` (C x mels x frames after each block,
+    for a 96 x 1366 input):
+
+    ======  ==============================  ==============================
+    layer   FCN-4: channels, pool -> out    FCN-5: channels, pool -> out
+    ======  ==============================  ==============================
+    1       128, (2, 4) -> 48 x 341         128, (2, 4) -> 48 x 341
+    2       384, (4, 5) -> 12 x 68          256, (2, 4) -> 24 x 85
+    3       768, (3, 8) -> 4 x 8            512, (2, 4) -> 12 x 21
+    4       2048, (4, 8) -> 1 x 1           1024, (3, 5) -> 4 x 4
+    5                                       2048, (4, 4) -> 1 x 1
+    ======  ==============================  ==============================
+
+    Parameters
+    ----------
+    n_tags : int > 0
+        Number of tags (outputs).
+    n_mels : int > 0
+        Mel bins of the input (96 in Choi's setting).
+    n_layers : {4, 5}
+        Depth: FCN-4 or FCN-5, with the pool sizes above.
+    channels : sequence of ``n_layers`` positive ints, optional
+        Output channels of each block; default Choi's (above, 17 M parameters
+        for FCN-4). Narrower stacks such as ``(16, 32, 64, 128)`` train in
+        seconds on a CPU.
+    dropout : float in [0, 1)
+        Dropout probability after each block and before the output layer.
+    activation : {"elu", "relu"}
+        Non-linearity after each batch norm.
+
+    Examples
+    --------
+    >>> model = FCN(50, n_layers=4, channels=(16, 32, 64, 128))
+    >>> model(torch.zeros(2, 96, 1366)).shape
+    torch.Size([2, 50])
+    """
+
+    def __init__(
+        self,
+        n_tags: int,
+        *,
+        n_mels: int = 96,
+        n_layers: int = 5,
+        channels: Sequence[int] | None = None,
+        dropout: float = 0.1,
+        activation: str = "elu",
+    ):
+        super().__init__()
+        for name, value in (("n_tags", n_tags), ("n_mels", n_mels)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{name}={value!r} must be a positive integer")
+        if n_layers not in CHOI_LAYERS:
+            raise ParameterError(f"n_layers={n_layers!r} must be 4 or 5")
+        table = CHOI_LAYERS[n_layers]
+        channels = [c for c, _ in table] if channels is None else list(channels)
+        if len(channels) != n_layers or not all(
+            isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in channels
+        ):
+            raise ParameterError(f"channels={channels!r} must be {n_layers} positive integers")
+        if not 0.0 <= dropout < 1.0:
+            raise ParameterError(f"dropout={dropout!r} must be in [0, 1)")
+        if activation not in _ACTIVATIONS:
+            raise ParameterError(f"activation={activation!r} must be one of {sorted(_ACTIVATIONS)}")
+        self.hparams = {
+            "n_tags": n_tags, "n_mels": n_mels, "n_layers": n_layers,
+            "channels": channels, "dropout": dropout, "activation": activation,
+        }  # fmt: skip
+        self.register_buffer("feature_mean", torch.zeros(n_mels, 1))
+        self.register_buffer("feature_std", torch.ones(n_mels, 1))
+        c_in = [1] + channels[:-1]
+        self.blocks = nn.Sequential(
+            *(_Block(a, b, pool, activation, dropout) for a, b, (_, pool) in zip(c_in, channels, table))
+        )
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(channels[-1], n_tags)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Tag logits.
+
+        Parameters
+        ----------
+        x : torch.Tensor [shape=(batch, n_mels, n_frames), dtype=float32]
+            Log-mel spectrograms in dB, unnormalised.
+
+        Returns
+        -------
+        logits : torch.Tensor [shape=(batch, n_tags)]
+        """
+        x = ((x - self.feature_mean) / self.feature_std).unsqueeze(1)
+        x = self.blocks(x).amax(dim=(-2, -1))
+        return self.out(self.drop(x))

@@ -1,0 +1,315 @@
+"""Train, evaluate and apply taggers on feature arrays; save and load runs (CPU, torch)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from fasttag.errors import FasttagError, ParameterError
+from fasttag.metrics import TagScores, roc_auc_per_tag, summarize
+from fasttag.models import MODELS
+
+CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.pt"
+_FEATURE_KEYS = ("sr", "n_fft", "hop_length", "n_mels", "seconds")
+
+
+@dataclass
+class History:
+    """What `train` did: one entry per epoch run, and the epoch that was kept."""
+
+    train_loss: list[float] = field(default_factory=list)  #: mean BCE over the epoch
+    valid_auc: list[float] = field(default_factory=list)  #: macro ROC-AUC after the epoch
+    best_epoch: int = -1  #: 0-based index of the kept epoch
+    best_valid_auc: float = float("-inf")
+
+
+@dataclass
+class Run:
+    """A trained tagger with everything needed to apply it to audio (see `load_run`)."""
+
+    model: nn.Module
+    tags: list[str]  #: tag vocabulary, one per model output
+    features: dict  #: feature parameters: sr, n_fft, hop_length, n_mels, seconds, ...
+    info: dict  #: anything else saved with it (scores, training settings)
+
+
+def _float32(a) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float32)
+    return a if a.flags.writeable else a.copy()  # torch.from_numpy warns on read-only arrays
+
+
+def _check_xy(name: str, X, Y=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Features (and labels) as float32 arrays, checked: finite, 0/1 labels, matching lengths."""
+    X = _float32(X)
+    if X.ndim < 2 or len(X) == 0 or not np.isfinite(X).all():
+        raise ParameterError(f"{name} must be a non-empty, finite (n_tracks, ...) array; got shape {X.shape}")
+    if Y is None:
+        return X, None
+    Y = _float32(Y)
+    if Y.ndim != 2 or len(Y) != len(X) or not np.isin(Y, (0, 1)).all():
+        raise ParameterError(
+            f"labels for {name} must be a 0/1 array of shape ({len(X)}, n_tags); got shape {Y.shape}"
+        )
+    return X, Y
+
+
+def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
+    """Set ``model.feature_mean`` / ``feature_std`` to the statistics of ``X`` per feature.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A model with those buffers (any of `fasttag.models`).
+    X : np.ndarray [shape=(n_tracks, n_features, ...)]
+        Training features; statistics are taken over every axis but axis 1
+        (per mel bin for spectrograms). Deviations below 1e-6 are set to 1.
+    """
+    if X.shape[1] != model.feature_mean.numel():
+        raise ParameterError(
+            f"features have {X.shape[1]} rows on axis 1 but the model takes {model.feature_mean.numel()}"
+        )
+    axes = tuple(a for a in range(X.ndim) if a != 1)
+    mean, std = X.mean(axis=axes, dtype=np.float64), X.std(axis=axes, dtype=np.float64)
+    std[std < 1e-6] = 1.0
+    with torch.no_grad():
+        model.feature_mean.copy_(torch.from_numpy(mean).reshape(model.feature_mean.shape))
+        model.feature_std.copy_(torch.from_numpy(std).reshape(model.feature_std.shape))
+
+
+def predict(model: nn.Module, X, *, batch_size: int = 64) -> np.ndarray:
+    """Tag probabilities.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A tagger returning logits; it is put in eval mode.
+    X : array_like [shape=(n_tracks, ...)]
+        Features, as the model takes them (for `FCN`: (n_tracks, n_mels, n_frames)).
+    batch_size : int > 0
+        Tracks per forward pass.
+
+    Returns
+    -------
+    probabilities : np.ndarray [shape=(n_tracks, n_tags), dtype=float32]
+        Sigmoid of the logits.
+    """
+    X, _ = _check_xy("X", X)
+    model.eval()
+    with torch.no_grad():
+        batches = torch.from_numpy(X).split(batch_size)
+        return torch.cat([torch.sigmoid(model(x)) for x in batches]).numpy()
+
+
+def _macro_auc(Y: np.ndarray, P: np.ndarray) -> float:
+    auc = roc_auc_per_tag(Y, P)
+    return float(auc[~np.isnan(auc)].mean())
+
+
+def train(
+    model: nn.Module,
+    X_train,
+    Y_train,
+    X_valid,
+    Y_valid,
+    *,
+    epochs: int = 30,
+    lr: float = 1e-3,
+    batch_size: int = 16,
+    seed: int = 0,
+    patience: int = 8,
+    progress: bool = True,
+) -> History:
+    """Fit a tagger with Adam and binary cross-entropy, early-stopped on validation ROC-AUC.
+
+    The model's input standardisation is first fitted on ``X_train``. Each
+    epoch visits the training tracks in a seeded random order; after it, the
+    macro ROC-AUC on the validation set is measured. Training stops after
+    ``patience`` epochs without improvement, and the model is left with the
+    weights of its best epoch. With the same seed, model initialisation
+    (seed torch before building the model) and thread count, results are
+    repeatable.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A `fasttag.models` tagger (returning logits); trained in place.
+    X_train : array_like [shape=(n_train, ...)]
+        Training features, float32.
+    Y_train : array_like [shape=(n_train, n_tags)]
+        Training labels, 0 or 1.
+    X_valid, Y_valid : array_like [shape=(n_valid, ...), (n_valid, n_tags)]
+        Validation features and labels; at least one tag must have both
+        positive and negative tracks.
+    epochs : int > 0
+        Maximum number of passes over the training set.
+    lr : float > 0
+        Adam learning rate.
+    batch_size : int > 0
+        Tracks per gradient step.
+    seed : int
+        Seeds torch (dropout) and the shuffling.
+    patience : int > 0
+        Epochs without a better validation ROC-AUC before stopping.
+    progress : bool
+        Show a tqdm bar (on stderr) with the loss and validation ROC-AUC.
+
+    Returns
+    -------
+    history : History
+        Loss and validation ROC-AUC per epoch, and the epoch kept.
+    """
+    X_train, Y_train = _check_xy("X_train", X_train, Y_train)
+    X_valid, Y_valid = _check_xy("X_valid", X_valid, Y_valid)
+    if X_valid.shape[1:] != X_train.shape[1:] or Y_valid.shape[1] != Y_train.shape[1]:
+        raise ParameterError(
+            f"validation shapes {X_valid.shape}, {Y_valid.shape} do not match training shapes "
+            f"{X_train.shape}, {Y_train.shape} beyond the first axis"
+        )
+    if np.isnan(roc_auc_per_tag(Y_valid, np.zeros_like(Y_valid))).all():
+        raise ParameterError("Y_valid has no tag with both positive and negative tracks")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ParameterError(f"{name}={value!r} must be a positive integer")
+    if not lr > 0:
+        raise ParameterError(f"lr={lr!r} must be positive")
+
+    torch.manual_seed(seed)
+    shuffle = torch.Generator().manual_seed(seed)
+    fit_standardization(model, X_train)
+    X, Y = torch.from_numpy(X_train), torch.from_numpy(Y_train)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.BCEWithLogitsLoss()
+    n_batches = -(-len(X) // batch_size)
+    history, best_state = History(), copy.deepcopy(model.state_dict())
+    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        total = 0.0
+        # Near-equal batches: no trailing batch of one track for batch norm.
+        for idx in torch.randperm(len(X), generator=shuffle).tensor_split(n_batches):
+            optimizer.zero_grad()
+            loss = loss_fn(model(X[idx]), Y[idx])
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(idx)
+        auc = _macro_auc(Y_valid, predict(model, X_valid))
+        history.train_loss.append(total / len(X))
+        history.valid_auc.append(auc)
+        if auc > history.best_valid_auc:
+            history.best_epoch, history.best_valid_auc = epoch, auc
+            best_state = copy.deepcopy(model.state_dict())
+        bar.set_postfix(loss=f"{total / len(X):.4f}", val_auc=f"{auc:.3f}")
+        if epoch - history.best_epoch >= patience:
+            break
+    model.load_state_dict(best_state)
+    return history
+
+
+def evaluate(model: nn.Module, X, Y, tags) -> TagScores:
+    """Per-tag and averaged ROC-AUC / PR-AUC of a model on labelled features.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A tagger returning logits.
+    X : array_like [shape=(n_tracks, ...)]
+        Features.
+    Y : array_like [shape=(n_tracks, n_tags)]
+        Labels, 0 or 1.
+    tags : sequence of str [shape=(n_tags,)]
+        Tag names.
+
+    Returns
+    -------
+    scores : fasttag.metrics.TagScores
+    """
+    X, Y = _check_xy("X", X, Y)
+    return summarize(Y, predict(model, X), tags)
+
+
+def save_run(run_dir, model: nn.Module, *, tags, features: dict, info: dict | None = None) -> Path:
+    """Save a trained tagger: ``model.pt`` (state dict) and ``config.json``.
+
+    The state dict holds the weights and the input standardisation;
+    ``config.json`` holds the model class and ``hparams``, the tags, the
+    feature parameters and ``info``.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Directory (created if needed); existing run files are replaced.
+    model : nn.Module
+        A `fasttag.models` tagger.
+    tags : sequence of str [shape=(n_tags,)]
+        The tag of each model output.
+    features : dict
+        How the model's input is computed from audio, JSON-serialisable; must
+        have ``sr``, ``n_fft``, ``hop_length``, ``n_mels`` and ``seconds`` (clip
+        length), may have more (``fmin``, ``fmax``, ``top_db``).
+    info : dict, optional
+        Anything else to keep, JSON-serialisable (scores, training settings).
+
+    Returns
+    -------
+    run_dir : Path
+    """
+    name = type(model).__name__
+    if MODELS.get(name) is not type(model):
+        raise ParameterError(f"model of type {name} is not one of fasttag.models {sorted(MODELS)}")
+    tags = list(tags)
+    if len(tags) != model.hparams["n_tags"]:
+        raise ParameterError(f"len(tags)={len(tags)} must equal the model's n_tags={model.hparams['n_tags']}")
+    missing = [key for key in _FEATURE_KEYS if key not in features]
+    if missing:
+        raise ParameterError(f"features={features!r} lacks {missing}")
+    config = {
+        "model": {"name": name, "hparams": model.hparams},
+        "tags": tags,
+        "features": dict(features),
+        "info": dict(info or {}),
+    }
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    torch.save(model.state_dict(), run_dir / WEIGHTS_FILE)
+    return run_dir
+
+
+def load_run(run_dir) -> Run:
+    """Rebuild a tagger saved by `save_run`, in eval mode on the CPU.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Directory holding ``config.json`` and ``model.pt``.
+
+    Returns
+    -------
+    run : Run
+
+    Raises
+    ------
+    FasttagError
+        A file is missing, or the files do not describe a model fasttag knows.
+    """
+    run_dir = Path(run_dir)
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (run_dir / name).is_file():
+            raise FasttagError(f"{run_dir} is not a fasttag run: {name} is missing")
+    try:
+        config = json.loads((run_dir / CONFIG_FILE).read_text())
+        model = MODELS[config["model"]["name"]](**config["model"]["hparams"])
+        model.load_state_dict(torch.load(run_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True))
+        tags, features, info = config["tags"], config["features"], config["info"]
+    except (ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        raise FasttagError(f"{run_dir} holds an unreadable fasttag run: {exc!r}") from exc
+    model.eval()
+    return Run(model=model, tags=list(tags), features=dict(features), info=dict(info))

@@ -1,0 +1,205 @@
+"""make_tagged_music: reproducibility, tags that agree with the audio; manifest reading."""
+
+import csv
+import os
+import zlib
+
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+from sklearn.metrics import roc_auc_score
+
+import fasttag
+from fasttag.datasets import (
+    LOUD_DBFS,
+    QUIET_DBFS,
+    TAGS,
+    ManifestError,
+    make_tagged_music,
+    multi_hot,
+    read_manifest,
+)
+
+SR = 12000
+EXCLUSIVE = [("drums", "no_drums"), ("major", "minor")]  # exactly one of each pair
+AT_MOST_ONE = [("fast", "slow"), ("loud", "quiet"), ("solo", "ensemble"), ("dense", "sparse")]
+INSTRUMENTS = ["piano", "strings", "organ", "guitar", "bass", "flute", "synth", "bells"]  # bells: rare
+
+
+@pytest.fixture
+def seed(rng):
+    return int(rng.integers(2**31))
+
+
+def _audio(manifest):
+    tracks, _ = read_manifest(manifest)
+    return [sf.read(t.path, dtype="float32")[0] for t in tracks], tracks
+
+
+def test_same_seed_same_audio_other_seed_other_audio(tmp_path, seed):
+    first = _audio(make_tagged_music(3, seconds=1.5, seed=seed, out=tmp_path / "a"))
+    again = _audio(make_tagged_music(3, seconds=1.5, seed=seed, out=tmp_path / "b"))
+    other = _audio(make_tagged_music(3, seconds=1.5, seed=seed + 1, out=tmp_path / "c"))
+    assert (tmp_path / "a" / "manifest.csv").read_text() == (tmp_path / "b" / "manifest.csv").read_text()
+    for x, y, z in zip(first[0], again[0], other[0]):
+        assert x.shape == (int(1.5 * SR),) and np.array_equal(x, y)
+        assert not np.array_equal(x, z)
+
+
+def test_clip_does_not_depend_on_the_number_of_clips(tmp_path, seed):
+    few, _ = _audio(make_tagged_music(2, seconds=1.0, seed=seed, out=tmp_path / "a"))
+    more, _ = _audio(make_tagged_music(4, seconds=1.0, seed=seed, out=tmp_path / "b"))
+    assert all(np.array_equal(x, y) for x, y in zip(few, more))
+
+
+@pytest.mark.parametrize("fmt", ["flac", "ogg", "wav"])
+def test_formats(tmp_path, seed, fmt):
+    audio, tracks = _audio(make_tagged_music(2, seconds=1.0, sr=8000, seed=seed, out=tmp_path, fmt=fmt))
+    assert all(t.path.suffix == f".{fmt}" for t in tracks)
+    assert all(sf.info(t.path).samplerate == 8000 and len(y) == 8000 for t, y in zip(tracks, audio))
+
+
+@pytest.fixture(scope="module")
+def generated(request, tmp_path_factory):
+    """80 clips of 3 s, tags and a few spectral measurements of each."""
+    seed = int(os.environ.get("FASTTAG_TEST_SEED", zlib.crc32(request.node.nodeid.encode())))
+    manifest = make_tagged_music(80, seconds=3.0, seed=seed, out=tmp_path_factory.mktemp("music"))
+    audio, tracks = _audio(manifest)
+    _, vocabulary = read_manifest(manifest)
+    clips = np.stack(audio)
+    power = np.abs(np.fft.rfft(clips, axis=-1)) ** 2
+    freqs = np.fft.rfftfreq(clips.shape[-1], 1 / SR)
+    harmonic, percussive = librosa.decompose.hpss(np.abs(librosa.stft(clips, n_fft=512, hop_length=256)) ** 2)
+    return {
+        "seed": seed,
+        "tracks": tracks,
+        "vocabulary": vocabulary,
+        "labels": multi_hot(tracks, TAGS),
+        "rms_db": np.array([20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2))) for y in audio]),
+        "low_share": power[:, freqs < 120].sum(-1) / power.sum(-1),
+        "high_share": power[:, freqs > 3000].sum(-1) / power.sum(-1),
+        "percussive_share": percussive.sum((1, 2)) / (harmonic + percussive).sum((1, 2)),
+    }
+
+
+def _auc(generated, tag, score):
+    y = generated["labels"][:, TAGS.index(tag)]
+    if y.min() == y.max():
+        pytest.skip(f"seed {generated['seed']}: no variety in {tag!r}")
+    return roc_auc_score(y, score)
+
+
+def test_tag_structure(generated):
+    labels = generated["labels"]
+    assert set(generated["vocabulary"]) <= set(TAGS)
+    for a, b in EXCLUSIVE:
+        assert np.all(labels[:, TAGS.index(a)] + labels[:, TAGS.index(b)] == 1), (a, b)
+    for a, b in AT_MOST_ONE:
+        assert np.all(labels[:, TAGS.index(a)] + labels[:, TAGS.index(b)] <= 1), (a, b)
+    n_sources = labels[:, [TAGS.index(t) for t in INSTRUMENTS + ["drums"]]].sum(1)
+    assert np.all(n_sources >= 1)
+    np.testing.assert_array_equal(labels[:, TAGS.index("solo")], n_sources == 1)
+    np.testing.assert_array_equal(labels[:, TAGS.index("ensemble")], n_sources >= 3)
+    assert labels.sum(1).min() >= 3 and labels.sum(1).mean() >= 6
+
+
+def test_tag_frequencies(generated):
+    frequency = dict(zip(TAGS, generated["labels"].mean(0)))
+    for tag in ["drums", "major", "minor", "no_drums"]:
+        assert 0.3 <= frequency[tag] <= 0.7, (tag, frequency[tag], generated["seed"])
+    for tag in INSTRUMENTS[:-1] + ["fast", "slow", "loud", "quiet", "ensemble", "dense", "sparse", "reverb"]:
+        assert 0.08 <= frequency[tag] <= 0.75, (tag, frequency[tag], generated["seed"])
+    for tag in ["bells", "lofi"]:  # the rare ones
+        assert frequency[tag] <= 0.2, (tag, frequency[tag], generated["seed"])
+
+
+def test_loudness_tags_match_the_level(generated):
+    rms_db, labels = generated["rms_db"], generated["labels"]
+    loud, quiet = labels[:, TAGS.index("loud")] == 1, labels[:, TAGS.index("quiet")] == 1
+    assert np.all(rms_db[loud] >= LOUD_DBFS - 0.05) and np.all(rms_db[~loud] < LOUD_DBFS + 0.05)
+    assert np.all(rms_db[quiet] < QUIET_DBFS + 0.05) and np.all(rms_db[~quiet] >= QUIET_DBFS - 0.05)
+
+
+def test_drum_clips_are_percussive(generated):
+    """librosa's harmonic/percussive separation finds more percussive energy in drum clips."""
+    assert _auc(generated, "drums", generated["percussive_share"]) >= 0.9, generated["seed"]
+
+
+def test_bass_clips_have_low_end(generated):
+    assert _auc(generated, "bass", generated["low_share"]) >= 0.7, generated["seed"]
+
+
+def test_lofi_clips_lack_treble(generated):
+    assert _auc(generated, "lofi", -generated["high_share"]) >= 0.8, generated["seed"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_tracks": 0}, "n_tracks=0"),
+        ({"n_tracks": 2.5}, "n_tracks=2.5"),
+        ({"seconds": 0.0}, "seconds=0.0"),
+        ({"seconds": -1}, "seconds=-1"),
+        ({"sr": 100}, "sr=100"),
+        ({"seed": -3}, "seed=-3"),
+        ({"fmt": "mp3"}, "fmt='mp3'"),
+    ],
+)
+def test_bad_arguments(tmp_path, kwargs, match):
+    with pytest.raises(fasttag.ParameterError, match=match):
+        make_tagged_music(**{"n_tracks": 2, "out": tmp_path, **kwargs})
+
+
+def test_read_manifest_and_multi_hot(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"tag{i}" for i in rng.permutation(12)]
+    rows = []
+    for i in range(20):
+        (tmp_path / "clips").mkdir(exist_ok=True)
+        (tmp_path / "clips" / f"{i}.wav").write_bytes(b"")
+        tags = list(rng.choice(vocabulary, size=rng.integers(0, 5), replace=False))
+        rows.append((f"clips/{i}.wav", tags, str(rng.choice(["train", "valid", "test"]))))
+    with open(tmp_path / "m.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["split", "path", "tags"])  # any column order
+        writer.writerows([split, path, " ; ".join(tags)] for path, tags, split in rows)
+    tracks, found = read_manifest(tmp_path / "m.csv")
+    assert found == sorted({t for _, tags, _ in rows for t in tags})
+    for track, (path, tags, split) in zip(tracks, rows):
+        assert track.track_id == path and track.path == (tmp_path / path).resolve()
+        assert track.tags == tags and track.split == split
+    labels = multi_hot(tracks, vocabulary)
+    assert labels.dtype == np.float32 and labels.shape == (20, 12)
+    expected = [[float(tag in tags) for tag in vocabulary] for _, tags, _ in rows]
+    np.testing.assert_array_equal(labels, expected)
+    used = next(tag for _, tags, _ in rows for tag in tags)
+    with pytest.raises(fasttag.ParameterError, match=f"tag '{used}' of track .* is not in vocabulary"):
+        multi_hot(tracks, [tag for tag in vocabulary if tag != used])
+
+
+def test_manifest_without_split_column(tmp_path):
+    (tmp_path / "a.flac").write_bytes(b"")
+    (tmp_path / "m.csv").write_text("path,tags\na.flac,rock;\n")
+    (track,), vocabulary = read_manifest(tmp_path / "m.csv")
+    assert track.tags == ["rock"] and track.split is None and vocabulary == ["rock"]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "line 1: empty file"),
+        ("file,tags,split\na.flac,x,train\n", "line 1: header"),
+        ("path,tags,split\na.flac,x,train\nb.flac,y\n", "line 3: 2 fields, expected 3"),
+        ("path,tags,split\na.flac,x,train\nb.flac,y,dev\n", "line 3: split 'dev'"),
+        ("path,tags,split\na.flac,x,train\na.flac,y,test\n", "line 3: path 'a.flac' is listed twice"),
+        ("path,tags,split\na.flac,x,train\n,y,test\n", "line 3: empty path"),
+        ("path,tags,split\na.flac,x,train\nmissing.flac,y,test\n", "line 3: audio file .*missing.flac"),
+    ],
+)
+def test_malformed_manifest(tmp_path, text, match):
+    for name in ("a.flac", "b.flac"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "bad.csv").write_text(text)
+    with pytest.raises(ManifestError, match=f"bad.csv, {match}"):
+        read_manifest(tmp_path / "bad.csv")

@@ -1,0 +1,74 @@
+"""The ``fasttag`` command: a tiny end-to-end demo, tagging with its run, bad input."""
+
+import contextlib
+import io
+import json
+import os
+import re
+import zlib
+
+import pytest
+
+from fasttag.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo(request, tmp_path_factory):
+    """Run a tiny demo once: its output directory, exit status and printout."""
+    out = tmp_path_factory.mktemp("demo")
+    seed = int(os.environ.get("FASTTAG_TEST_SEED", zlib.crc32(request.node.nodeid.encode())))
+    argv = ["demo", "--out", str(out), "--n-tracks", "30", "--seconds", "2", "--epochs", "2", "--seed", str(seed)]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(argv)
+    return out, status, printed.getvalue()
+
+
+def test_demo_reports_and_saves_a_run(demo):
+    out, status, printed = demo
+    assert status == 0, printed
+    macro = re.search(r"macro ROC-AUC (\d\.\d+)", printed)
+    assert macro and 0.0 <= float(macro.group(1)) <= 1.0, printed
+    assert re.search(r"^macro\s+\d\.\d{3}\s+\d\.\d{3}$", printed, flags=re.M), printed  # the table's row
+    for stage in ("generate", "load", "logmel", "train", "evaluate", "tag"):
+        assert re.search(rf"\[{stage}\] \d+\.\d s", printed), stage
+    assert "top-5 :" in printed and "true  :" in printed
+    config = json.loads((out / "run" / "config.json").read_text())
+    assert config["features"]["n_mels"] == 96 and config["features"]["seconds"] == 2.0
+    assert (out / "run" / "model.pt").is_file() and (out / "data" / "manifest.csv").is_file()
+
+
+def test_tag_command(demo, capsys):
+    out, _, _ = demo
+    files = sorted(str(p) for p in (out / "data" / "audio").glob("*.flac"))[:2]
+    assert main(["tag", *files, "--model", str(out / "run"), "--top", "3", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert list(result) == files
+    for tags in result.values():
+        probabilities = [t["probability"] for t in tags]
+        assert len(tags) == 3 and probabilities == sorted(probabilities, reverse=True)
+        assert all(0 <= p <= 1 for p in probabilities)
+    assert main(["tag", files[0], "--model", str(out / "run")]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"{files[0]}: ") and len(re.findall(r"\(\d\.\d\d\)", line)) == 5
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["tag", "{out}/missing.flac", "--model", "{out}/run"], "missing.flac"),
+        (["tag", "{out}/data/manifest.csv", "--model", "{out}/run"], "manifest.csv"),
+        (["tag", "{out}/data/manifest.csv", "--model", "{out}/nowhere"], "config.json is missing"),
+        (["tag", "{out}/data/manifest.csv"], "--model"),
+        (["tag", "{out}/data/manifest.csv", "--model", "{out}/run", "--top", "0"], "--top"),
+        (["demo", "--n-tracks", "9"], "--n-tracks: 9 must be >= 10"),
+        (["demo", "--seconds", "-2"], "--seconds"),
+        (["dance"], "dance"),
+        ([], "command"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(demo, capsys, argv, match):
+    out, _, _ = demo
+    assert main([arg.format(out=out) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fasttag: error: ") and re.search(match, err), err

@@ -1,0 +1,104 @@
+"""FCN and MLP: shapes and parameter counts against Choi et al.'s layer table."""
+
+import numpy as np
+import pytest
+import torch
+
+import fasttag
+from fasttag.models import FCN, MLP
+
+# Choi et al. (2016), Table 1: (channels, pool, output mels x frames) per layer, input 96 x 1366.
+CHOI = {
+    4: [(128, (2, 4), (48, 341)), (384, (4, 5), (12, 68)), (768, (3, 8), (4, 8)), (2048, (4, 8), (1, 1))],
+    5: [
+        (128, (2, 4), (48, 341)),
+        (256, (2, 4), (24, 85)),
+        (512, (2, 4), (12, 21)),
+        (1024, (3, 5), (4, 4)),
+        (2048, (4, 4), (1, 1)),
+    ],
+}
+
+
+def _n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+@pytest.mark.parametrize("n_layers", [4, 5])
+def test_fcn_at_choi_input(n_layers, rng):
+    n_tags = int(rng.integers(10, 60))
+    table = CHOI[n_layers]
+    model = FCN(n_tags, n_mels=96, n_layers=n_layers).eval()
+    # conv 3x3 without bias (batch norm follows) + batch norm scale and shift, then the output layer
+    channels = [1] + [c for c, _, _ in table]
+    expected = sum(9 * a * b + 2 * b for a, b in zip(channels, channels[1:])) + (channels[-1] + 1) * n_tags
+    assert _n_params(model) == expected
+    shapes = []
+    for block in model.blocks:
+        block.register_forward_hook(lambda module, args, out: shapes.append(tuple(out.shape)))
+    x = torch.from_numpy(rng.normal(-30, 15, (2, 96, 1366)).astype(np.float32))
+    with torch.no_grad():
+        logits = model(x)
+    assert logits.shape == (2, n_tags) and logits.dtype == torch.float32
+    assert shapes == [(2, c, *out) for c, _, out in table]
+
+
+@pytest.mark.parametrize("n_layers", [4, 5])
+@pytest.mark.parametrize(("n_mels", "n_frames"), [(96, 1), (96, 469), (40, 37), (128, 2000)])
+def test_fcn_takes_any_input_size(n_layers, n_mels, n_frames, rng):
+    model = FCN(7, n_mels=n_mels, n_layers=n_layers, channels=[4] * n_layers).eval()
+    x = torch.from_numpy(rng.standard_normal((3, n_mels, n_frames)).astype(np.float32))
+    with torch.no_grad():
+        assert model(x).shape == (3, 7)
+
+
+def test_fcn_items_are_independent_in_eval_mode(rng):
+    model = FCN(5, n_layers=4, channels=(4, 8, 8, 8)).eval()
+    x = torch.from_numpy(rng.standard_normal((4, 96, 100)).astype(np.float32))
+    with torch.no_grad():
+        batched, single = model(x), torch.cat([model(x[i : i + 1]) for i in range(4)])
+    torch.testing.assert_close(batched, single, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(batched[0], batched[1])
+
+
+def test_fcn_standardizes_per_mel_bin(rng):
+    model = FCN(3, n_mels=16, n_layers=4, channels=(4, 4, 4, 4)).eval()
+    mean = torch.from_numpy(rng.normal(size=(16, 1)).astype(np.float32))
+    std = torch.from_numpy(rng.uniform(0.5, 2, size=(16, 1)).astype(np.float32))
+    x = torch.from_numpy(rng.standard_normal((2, 16, 30)).astype(np.float32))
+    with torch.no_grad():
+        plain = model(x)
+        model.feature_mean.copy_(mean)
+        model.feature_std.copy_(std)
+        torch.testing.assert_close(model(x * std + mean), plain, rtol=1e-4, atol=1e-4)
+    assert {"feature_mean", "feature_std"} <= set(model.state_dict())
+
+
+def test_mlp(rng):
+    n_features, n_tags, hidden = (int(v) for v in rng.integers(5, 50, size=3))
+    model = MLP(n_features, n_tags, hidden=hidden).eval()
+    assert _n_params(model) == (n_features + 1) * hidden + (hidden + 1) * n_tags
+    x = rng.standard_normal((6, n_features)).astype(np.float32)
+    with torch.no_grad():
+        logits = model(torch.from_numpy(x))
+    assert logits.shape == (6, n_tags)
+    # y = W2 ReLU(W1 f) + b2, by hand
+    w1, b1, w2, b2 = (p.detach().numpy() for p in (*model.layers[0].parameters(), *model.layers[3].parameters()))
+    np.testing.assert_allclose(logits.numpy(), np.maximum(x @ w1.T + b1, 0) @ w2.T + b2, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: FCN(0), "n_tags=0"),
+        (lambda: FCN(5, n_layers=3), "n_layers=3"),
+        (lambda: FCN(5, n_layers=4, channels=(8, 8, 8)), "channels=\\[8, 8, 8\\]"),
+        (lambda: FCN(5, dropout=1.0), "dropout=1.0"),
+        (lambda: FCN(5, activation="tanh"), "activation='tanh'"),
+        (lambda: MLP(0, 5), "n_features=0"),
+        (lambda: MLP(4, 5, hidden=-1), "hidden=-1"),
+    ],
+)
+def test_bad_arguments(make, match):
+    with pytest.raises(fasttag.ParameterError, match=match):
+        make()

@@ -1,0 +1,153 @@
+"""Training, prediction, run checkpoints and file tagging; a learning check on generated music."""
+
+import json
+import os
+import zlib
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import fasttag
+from fasttag.datasets import make_tagged_music, multi_hot, read_manifest
+from fasttag.models import FCN, MLP
+from fasttag.tagging import LogMel, tag_file
+from fasttag.training import Run, evaluate, load_run, predict, save_run, train
+
+SECONDS = 5.0
+LEARNER = {"n_layers": 4, "channels": (8, 16, 64, 128)}
+
+
+@pytest.fixture(scope="module")
+def tagged(request, tmp_path_factory):
+    """Log-mel features and tags of 300 generated clips of 5 s, by split."""
+    seed = int(os.environ.get("FASTTAG_TEST_SEED", zlib.crc32(request.node.nodeid.encode())))
+    manifest = make_tagged_music(300, seconds=SECONDS, seed=seed, out=tmp_path_factory.mktemp("music"))
+    tracks, vocabulary = read_manifest(manifest)
+    params = LogMel(seconds=SECONDS)
+    audio = np.stack([fasttag.load(t.path, sr=params.sr)[0] for t in tracks])
+    X, Y = params(audio), multi_hot(tracks, vocabulary)
+    split = np.array([t.split for t in tracks])
+    parts = {name: (X[split == name], Y[split == name]) for name in ("train", "valid", "test")}
+    return {"seed": seed, "tracks": tracks, "tags": vocabulary, "params": params, **parts}
+
+
+def _fit(tagged, Y_train=None, Y_valid=None, seed=0, epochs=20):
+    torch.manual_seed(seed)
+    model = FCN(len(tagged["tags"]), **LEARNER)
+    X_train, Y_default = tagged["train"]
+    X_valid, Y_valid_default = tagged["valid"]
+    Y_train = Y_default if Y_train is None else Y_train
+    Y_valid = Y_valid_default if Y_valid is None else Y_valid
+    history = train(model, X_train, Y_train, X_valid, Y_valid, epochs=epochs, lr=3e-3, seed=seed, progress=False)
+    return model, history
+
+
+@pytest.fixture(scope="module")
+def trained(tagged):
+    return _fit(tagged)
+
+
+def test_fcn_learns_and_shuffled_labels_do_not(tagged, trained):
+    model, history = trained
+    scores = evaluate(model, *tagged["test"], tagged["tags"])
+    assert scores.macro_roc_auc >= 0.8, (scores.table(), tagged["seed"])
+    assert history.valid_auc[history.best_epoch] == history.best_valid_auc == max(history.valid_auc)
+    # Control: the same training on labels shuffled across tracks (tag frequencies kept).
+    rng = np.random.default_rng(tagged["seed"])
+    Y_train, Y_valid = (Y[rng.permutation(len(Y))] for Y in (tagged["train"][1], tagged["valid"][1]))
+    control, _ = _fit(tagged, Y_train, Y_valid)
+    chance = evaluate(control, *tagged["test"], tagged["tags"]).macro_roc_auc
+    assert abs(chance - 0.5) < 0.12, (chance, tagged["seed"])
+
+
+def test_training_is_repeatable(tagged):
+    small = {"tags": tagged["tags"], "train": tuple(a[:24] for a in tagged["train"]), "valid": tagged["valid"]}
+    runs = [_fit(small, seed=5, epochs=2)[0] for _ in range(2)]
+    for a, b in zip(runs[0].state_dict().values(), runs[1].state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    other = _fit(small, seed=6, epochs=2)[0]
+    assert not torch.equal(runs[0].out.weight, other.out.weight)
+
+
+def test_standardization_is_fitted_on_train(tagged, trained):
+    model, _ = trained
+    X = tagged["train"][0].astype(np.float64)
+    np.testing.assert_allclose(model.feature_mean.numpy()[:, 0], X.mean(axis=(0, 2)), rtol=1e-5)
+    np.testing.assert_allclose(model.feature_std.numpy()[:, 0], X.std(axis=(0, 2)), rtol=1e-5)
+
+
+def test_predict_gives_probabilities(tagged, trained):
+    model, _ = trained
+    X = tagged["test"][0]
+    p = predict(model, X, batch_size=7)
+    assert p.shape == (len(X), len(tagged["tags"])) and p.dtype == np.float32
+    assert np.all((p > 0) & (p < 1))
+    np.testing.assert_allclose(p, predict(model, X, batch_size=len(X)), rtol=1e-4, atol=1e-6)
+
+
+def test_run_round_trip(tmp_path, tagged, trained):
+    model, _ = trained
+    features = tagged["params"].as_dict()
+    save_run(tmp_path / "run", model, tags=tagged["tags"], features=features, info={"note": "test"})
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["tags"] == tagged["tags"] and config["features"] == features
+    assert config["model"] == {"name": "FCN", "hparams": model.hparams}
+    run = load_run(tmp_path / "run")
+    assert isinstance(run, Run) and run.tags == tagged["tags"] and run.info == {"note": "test"}
+    X = tagged["test"][0]
+    np.testing.assert_array_equal(predict(run.model, X), predict(model, X))
+
+
+def test_mlp_round_trip(tmp_path, rng):
+    torch.manual_seed(int(rng.integers(1000)))
+    X = rng.normal(3, 2, (40, 12)).astype(np.float32)
+    Y = (X[:, :3] > 3).astype(np.float32)
+    model = MLP(12, 3, hidden=16)
+    train(model, X[:30], Y[:30], X[30:], Y[30:], epochs=3, seed=1, progress=False)
+    save_run(tmp_path, model, tags=["a", "b", "c"], features={"sr": 1, "n_fft": 1, "hop_length": 1, "n_mels": 1,
+                                                                "seconds": 1})  # fmt: skip
+    np.testing.assert_array_equal(predict(load_run(tmp_path).model, X), predict(model, X))
+
+
+def test_tag_file_averages_windows(tmp_path, tagged, trained):
+    model, _ = trained
+    params, tags = tagged["params"], tagged["tags"]
+    run = Run(model=model, tags=tags, features=params.as_dict(), info={})
+    n = params.n_samples
+    clips = [sf.read(t.path, dtype="float32")[0] for t in tagged["tracks"][:2]]
+    probabilities = predict(model, params(np.stack(clips)))
+    # One window: the clip's own prediction, sorted.
+    result = tag_file(tagged["tracks"][0].path, run, top=None)
+    assert [t for t, _ in result] == [tags[j] for j in np.argsort(-probabilities[0], kind="stable")]
+    np.testing.assert_allclose([p for _, p in result], np.sort(probabilities[0])[::-1], rtol=1e-5)
+    # A clip and a half: weights 1 and 1/2, the second window zero-padded.
+    half = np.zeros(n, dtype=np.float32)
+    half[: n // 2] = clips[1][: n // 2]
+    sf.write(tmp_path / "long.wav", np.concatenate([clips[0], clips[1][: n // 2]]), params.sr, subtype="FLOAT")
+    expected = (probabilities[0] + 0.5 * predict(model, params(half[None]))[0]) / 1.5
+    got = dict(tag_file(tmp_path / "long.wav", run, top=3))
+    assert list(got) == [tags[j] for j in np.argsort(-expected, kind="stable")[:3]]
+    np.testing.assert_allclose(list(got.values()), np.sort(expected)[::-1][:3], rtol=1e-5)
+
+
+def test_bad_input(tmp_path, tagged, trained):
+    model, _ = trained
+    X, Y = tagged["train"]
+    with pytest.raises(fasttag.ParameterError, match="epochs=0"):
+        train(model, X, Y, *tagged["valid"], epochs=0, progress=False)
+    with pytest.raises(fasttag.ParameterError, match="Y_valid has no tag"):
+        train(model, X, Y, X[:3], np.zeros_like(Y[:3]), progress=False)
+    with pytest.raises(fasttag.ParameterError, match="labels for X_train"):
+        train(model, X, Y[:-1], *tagged["valid"], progress=False)
+    with pytest.raises(fasttag.ParameterError, match="features have 95 rows on axis 1 but the model takes 96"):
+        train(FCN(len(tagged["tags"]), **LEARNER), X[:, 1:], Y, X[:9, 1:], Y[:9], progress=False)
+    with pytest.raises(fasttag.ParameterError, match="len\\(tags\\)"):
+        save_run(tmp_path, model, tags=["a"], features=tagged["params"].as_dict())
+    with pytest.raises(fasttag.ParameterError, match="lacks \\['seconds'\\]"):
+        save_run(tmp_path, model, tags=tagged["tags"], features={"sr": 1, "n_fft": 1, "hop_length": 1, "n_mels": 1})
+    with pytest.raises(fasttag.FasttagError, match="config.json is missing"):
+        load_run(tmp_path / "nothing")
+    with pytest.raises(fasttag.ParameterError, match="top=0"):
+        tag_file(tagged["tracks"][0].path, tmp_path, top=0)
