@@ -10,7 +10,7 @@ import scipy.signal
 from . import _core, _validate, filters
 from ._workers import resolve_workers
 from .errors import ParameterError
-from .spectrum import _ref_decibels, framing, power_to_db
+from .spectrum import _ref_decibels, framing
 
 __all__ = ["melspectrogram", "logmel", "mfcc", "delta"]
 

@@ -33,6 +33,12 @@ def _seed_for(nodeid: str) -> int:
     return zlib.crc32(nodeid.encode("utf-8"))
 
 
+@pytest.fixture(scope="session")
+def seed_for():
+    """The seeding rule of ``rng`` for wider-scoped fixtures: seed_for(request.node.nodeid) -> int."""
+    return _seed_for
+
+
 @pytest.fixture
 def rng(request) -> np.random.Generator:
     """A generator seeded from the test's node id (printed; FASTTAG_TEST_SEED overrides)."""

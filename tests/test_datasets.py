@@ -1,8 +1,6 @@
 """make_tagged_music: reproducibility, tags that agree with the audio; manifest reading."""
 
 import csv
-import os
-import zlib
 
 import librosa
 import numpy as np
@@ -61,9 +59,9 @@ def test_formats(tmp_path, seed, fmt):
 
 
 @pytest.fixture(scope="module")
-def generated(request, tmp_path_factory):
+def generated(request, tmp_path_factory, seed_for):
     """80 clips of 3 s, tags and a few spectral measurements of each."""
-    seed = int(os.environ.get("FASTTAG_TEST_SEED", zlib.crc32(request.node.nodeid.encode())))
+    seed = seed_for(request.node.nodeid)
     manifest = make_tagged_music(80, seconds=3.0, seed=seed, out=tmp_path_factory.mktemp("music"))
     audio, tracks = _audio(manifest)
     _, vocabulary = read_manifest(manifest)

@@ -3,9 +3,7 @@
 import contextlib
 import io
 import json
-import os
 import re
-import zlib
 
 import pytest
 
@@ -13,10 +11,10 @@ from fasttag.cli import main
 
 
 @pytest.fixture(scope="module")
-def demo(request, tmp_path_factory):
+def demo(request, tmp_path_factory, seed_for):
     """Run a tiny demo once: its output directory, exit status and printout."""
     out = tmp_path_factory.mktemp("demo")
-    seed = int(os.environ.get("FASTTAG_TEST_SEED", zlib.crc32(request.node.nodeid.encode())))
+    seed = seed_for(request.node.nodeid)
     argv = ["demo", "--out", str(out), "--n-tracks", "30", "--seconds", "2", "--epochs", "2", "--seed", str(seed)]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

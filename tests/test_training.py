@@ -1,8 +1,6 @@
 """Training, prediction, run checkpoints and file tagging; a learning check on generated music."""
 
 import json
-import os
-import zlib
 
 import numpy as np
 import pytest
@@ -20,9 +18,9 @@ LEARNER = {"n_layers": 4, "channels": (8, 16, 64, 128)}
 
 
 @pytest.fixture(scope="module")
-def tagged(request, tmp_path_factory):
+def tagged(request, tmp_path_factory, seed_for):
     """Log-mel features and tags of 300 generated clips of 5 s, by split."""
-    seed = int(os.environ.get("FASTTAG_TEST_SEED", zlib.crc32(request.node.nodeid.encode())))
+    seed = seed_for(request.node.nodeid)
     manifest = make_tagged_music(300, seconds=SECONDS, seed=seed, out=tmp_path_factory.mktemp("music"))
     tracks, vocabulary = read_manifest(manifest)
     params = LogMel(seconds=SECONDS)
