@@ -15,8 +15,6 @@ template <class T>
 Framing make_framing(const py::array_t<T, py::array::c_style>& y, const py::array_t<T, py::array::c_style>& window,
                      std::int64_t hop_length, std::int64_t pad, std::int64_t n_frames, int pad_mode) {
     require(pad_mode >= 0 && pad_mode <= 2, "pad_mode=" + std::to_string(pad_mode) + " must be 0, 1 or 2");
-    require_positive(y.shape(1), "n_samples");
-    require_positive(window.shape(0), "n_fft");
     const Framing framing{y.shape(1), window.shape(0), hop_length, pad, n_frames, static_cast<PadMode>(pad_mode)};
     check_framing(framing);  // before the output is allocated
     return framing;

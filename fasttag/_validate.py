@@ -24,6 +24,14 @@ def positive_float(value, name: str) -> float:
     return float(value)
 
 
+def top_db(value) -> float | None:
+    """``top_db`` as a finite float >= 0, or None (no floor); else ParameterError."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                              or not np.isfinite(value) or value < 0):
+        raise ParameterError(f"top_db={value!r} must be a non-negative number or None")
+    return None if value is None else float(value)
+
+
 def choice(value, options: dict, name: str):
     """The code for ``value`` in ``options``, or ParameterError listing them."""
     try:

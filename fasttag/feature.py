@@ -117,8 +117,7 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
     if callable(ref) or not isinstance(ref, numbers.Real):
         raise ParameterError(f"ref={ref!r} must be a number for logmel (use power_to_db for a callable ref)")
     amin = _validate.positive_float(amin, "amin")
-    if top_db is not None and (not np.isfinite(top_db) or top_db < 0):
-        raise ParameterError(f"top_db={top_db!r} must be a non-negative number or None")
+    top_db = _validate.top_db(top_db)
     decibels = (_ref_decibels(ref, None, amin), amin, top_db)
     return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                       center=center, pad_mode=pad_mode, power=2.0, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,

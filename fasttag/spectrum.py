@@ -145,8 +145,7 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     """
     S = _validate.float_array(S, "S")
     amin = _validate.positive_float(amin, "amin")
-    if top_db is not None and (not np.isfinite(top_db) or top_db < 0):
-        raise ParameterError(f"top_db={top_db!r} must be a non-negative number or None")
+    top_db = _validate.top_db(top_db)
     items = S.reshape(1, -1) if S.ndim <= 2 else _validate.as_rows(S, 2).reshape(-1, S.shape[-2] * S.shape[-1])
     if np.any(S < 0):
         raise ParameterError("S must be a non-negative power spectrogram (got negative values; already in dB?)")
