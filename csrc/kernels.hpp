@@ -63,6 +63,15 @@ struct KernelTable {
                     std::int64_t n_cols, T* out, int threads);
     // x (rows, row_size) -> out (rows, row_size) in decibels.
     void (*decibels)(const T* x, std::int64_t rows, std::int64_t row_size, const Decibels& db, T* out, int threads);
+    // x (n, d), centroids (k, d) -> labels (n) of the nearest centroids, distances (n) to them (squared).
+    void (*assign)(const T* x, std::int64_t n, std::int64_t d, const T* centroids, std::int64_t k,
+                   std::int64_t* labels, T* distances, int threads);
+    // x (n, d), centroids (k, d) -> out (n, k) squared distances.
+    void (*distances)(const T* x, std::int64_t n, std::int64_t d, const T* centroids, std::int64_t k, T* out,
+                      int threads);
+    // x (n, d), labels (n) in [0, k) -> sums (k, d) of each cluster's rows, counts (k).
+    void (*centroid_sums)(const T* x, std::int64_t n, std::int64_t d, const std::int64_t* labels, std::int64_t k,
+                          double* sums, std::int64_t* counts, int threads);
 };
 
 template <class T>

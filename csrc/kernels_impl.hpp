@@ -14,6 +14,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "checks.hpp"
@@ -27,6 +28,7 @@ namespace FASTTAG_ARCH {
 #include "arch/simd.hpp"
 #include "arch/fft.hpp"
 #include "arch/spectral.hpp"
+#include "arch/kmeans.hpp"
 
 template <class T>
 void rfft_rows(const T* x, std::int64_t rows, std::int64_t n, T* out, int threads) {
@@ -48,6 +50,9 @@ KernelTable<T> make_kernel_table() {
     table.melspectrogram = &melspectrogram_kernel<T>;
     table.project = &project_kernel<T>;
     table.decibels = &decibels_kernel<T>;
+    table.assign = &assign_kernel<T>;
+    table.distances = &distances_kernel<T>;
+    table.centroid_sums = &centroid_sums_kernel<T>;
     return table;
 }
 

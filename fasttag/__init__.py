@@ -12,17 +12,23 @@ taggers on top.
 from . import filters
 from ._workers import get_workers, set_workers
 from .audio import load
-from .errors import AudioLoadError, FasttagError, ParameterError
+from .bof import BagOfFrames, bag_of_frames
+from .errors import AudioLoadError, FasttagError, NotFittedError, ParameterError
 from .feature import delta, logmel, melspectrogram, mfcc
 from .fft import dft, rfft
+from .kmeans import KMeans
 from .spectrum import frame_count, power_to_db, stft
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AudioLoadError",
+    "BagOfFrames",
     "FasttagError",
+    "KMeans",
+    "NotFittedError",
     "ParameterError",
+    "bag_of_frames",
     "delta",
     "dft",
     "filters",

@@ -38,3 +38,13 @@ def power_to_db(
     S: FloatArray, ref_db: float = 0.0, amin: float = 1e-10, top_db: float | None = 80.0, workers: int = 1
 ) -> FloatArray:
     """S (rows, row_size) -> 10 log10(max(amin, S)) - ref_db, floored per row at peak - top_db."""
+def kmeans_assign(
+    x: FloatArray, centroids: FloatArray, workers: int = 1
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """x (n, d), centroids (k, d) -> labels (n,) of the nearest centroids, squared distances (n,)."""
+def kmeans_distances(x: FloatArray, centroids: FloatArray, workers: int = 1) -> FloatArray:
+    """x (n, d), centroids (k, d) -> squared distances (n, k)."""
+def kmeans_centroid_sums(
+    x: FloatArray, labels: npt.NDArray[np.int64], n_clusters: int, workers: int = 1
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """x (n, d), labels (n,) -> per-cluster sums (n_clusters, d) float64, counts (n_clusters,)."""

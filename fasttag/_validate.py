@@ -37,7 +37,7 @@ def choice(value, options: dict, name: str):
     try:
         return options[value]
     except (KeyError, TypeError):
-        raise ParameterError(f"{name}={value!r} is not one of {sorted(options)}") from None
+        raise ParameterError(f"{name}={value!r} is not one of {sorted(options, key=str)}") from None
 
 
 def _require_finite(x: np.ndarray, name: str) -> None:

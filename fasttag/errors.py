@@ -11,3 +11,7 @@ class ParameterError(FasttagError, ValueError):
 
 class AudioLoadError(FasttagError, OSError):
     """An audio file is missing, empty, corrupt or in an unsupported format."""
+
+
+class NotFittedError(FasttagError, ValueError, AttributeError):
+    """A model's ``predict``/``transform`` was called before ``fit`` (as in scikit-learn)."""

@@ -44,9 +44,16 @@ inline void store_unaligned(T* p, typename Simd<T>::V v) {
     *reinterpret_cast<typename Simd<T>::U*>(p) = v;
 }
 
+// Every lane = value. (Not V{} + value: adding +0.0 is not a no-op for -0.0, so the
+// compiler would keep the add and could not broadcast straight from memory.)
+template <class T, std::size_t... lane>
+inline typename Simd<T>::V broadcast(T value, std::index_sequence<lane...>) {
+    return typename Simd<T>::V{((void)lane, value)...};
+}
+
 template <class T>
 inline typename Simd<T>::V broadcast(T value) {
-    return typename Simd<T>::V{} + value;
+    return broadcast(value, std::make_index_sequence<Simd<T>::lanes>());
 }
 
 // Largest lane value.

@@ -1,0 +1,261 @@
+// k-means kernels: nearest-centroid assignment, all squared distances, and centroid
+// sums. A squared distance is ||x||^2 + (||c||^2 - 2 x.c); the x.c products form a
+// matrix product computed in register tiles of kTileRows rows x 2 lane vectors of
+// centroids, and each tile is consumed at once (a running argmin, or a store), so the
+// n x k distance matrix exists only when it is the output. Every row is computed the
+// same way whatever the thread count, so results never depend on it.
+//
+// Included inside an architecture namespace by kernels_impl.hpp.
+
+constexpr int kTileRows = 6;     // register tile: kTileRows x kTileVectors accumulators
+constexpr int kTileVectors = 2;  // 6 x 2 accumulators + 2 centroid vectors + 1 broadcast = 15 registers
+
+// Centroids in panels of P = kTileVectors lane vectors (P L centroids): weights[(p d + t) P + h]
+// lane j holds -2 c[p P L + h L + j][t], norms[P p + h] lane j holds ||c||^2 of that centroid.
+// Padding centroids beyond k have zero weights and an infinite norm: never nearest.
+template <class T>
+struct CentroidPanels {
+    using V = typename Simd<T>::V;
+    static constexpr int width = kTileVectors * Simd<T>::lanes;
+
+    CentroidPanels(const T* centroids, std::int64_t k, std::int64_t d)
+        : k(k), d(d), n_panels((k + width - 1) / width), weights(n_panels * d * kTileVectors), norms(n_panels * kTileVectors) {
+        constexpr int L = Simd<T>::lanes;
+        for (std::int64_t p = 0; p < n_panels; ++p) {
+            for (int h = 0; h < kTileVectors; ++h) {
+                V norm = broadcast(std::numeric_limits<T>::infinity());
+                for (int j = 0; j < L; ++j) {
+                    const std::int64_t c = p * width + h * L + j;
+                    double sum = 0;
+                    for (std::int64_t t = 0; t < d; ++t) {
+                        const T value = c < k ? centroids[c * d + t] : T(0);
+                        weights[(p * d + t) * kTileVectors + h][j] = T(-2) * value;
+                        sum += double(value) * double(value);
+                    }
+                    if (c < k) norm[j] = T(sum);
+                }
+                norms[kTileVectors * p + h] = norm;
+            }
+        }
+    }
+
+    std::int64_t k, d, n_panels;
+    Array<V> weights;
+    Array<V> norms;
+};
+
+// acc[r][h] = ||c||^2 - 2 x_r.c for R rows of x (row stride d) against panel p.
+template <class T, int R>
+inline void distance_tile(const T* x, const CentroidPanels<T>& c, std::int64_t p,
+                          typename Simd<T>::V (&acc)[R][kTileVectors]) {
+    using V = typename Simd<T>::V;
+    constexpr int P = kTileVectors;
+    const std::int64_t d = c.d;
+    const V* w = c.weights.data() + p * d * P;
+    for (int r = 0; r < R; ++r) {
+        for (int h = 0; h < P; ++h) acc[r][h] = V{};
+    }
+    for (std::int64_t t = 0; t < d; ++t) {
+        V wt[P];
+        for (int h = 0; h < P; ++h) wt[h] = w[P * t + h];
+        for (int r = 0; r < R; ++r) {
+            const V xv = broadcast(x[r * d + t]);
+            for (int h = 0; h < P; ++h) acc[r][h] += xv * wt[h];
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        for (int h = 0; h < P; ++h) acc[r][h] += c.norms[P * p + h];
+    }
+}
+
+// ||x_i||^2 in double; throws unless every value of x is finite.
+template <class T>
+double squared_norm(const T* x, std::int64_t d, const char* name) {
+    double sum = 0, poison = 0;
+    for (std::int64_t t = 0; t < d; ++t) {
+        sum += double(x[t]) * double(x[t]);
+        poison += double(x[t]) * 0.0;  // NaN unless every value is finite
+    }
+    require(poison == 0 && std::isfinite(sum), std::string(name) + " contains NaN or infinite values (or too large)");
+    return sum;
+}
+
+// Running nearest centroid of R rows (x with row stride d) after panel p: best[r] and
+// index[r] hold, per lane, the smallest distance so far and its centroid.
+template <class T, int R>
+inline void argmin_tile(const T* x, const CentroidPanels<T>& c, std::int64_t p, typename Simd<T>::V* best,
+                        typename Simd<T>::I* index) {
+    using V = typename Simd<T>::V;
+    using I = typename Simd<T>::I;
+    using Lane = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;  // the lane type of I
+    constexpr int L = Simd<T>::lanes;
+    V acc[R][kTileVectors];
+    distance_tile<T, R>(x, c, p, acc);
+    I first_index;
+    for (int j = 0; j < L; ++j) first_index[j] = static_cast<Lane>(p * kTileVectors * L + j);
+    for (int r = 0; r < R; ++r) {
+        // Strict comparisons keep the lower index on ties: earlier vectors of the panel
+        // first, earlier panels before later ones.
+        V nearer = acc[r][0];
+        I nearer_index = first_index;
+        for (int h = 1; h < kTileVectors; ++h) {
+            const I closer = acc[r][h] < nearer;
+            nearer = closer ? acc[r][h] : nearer;
+            nearer_index = closer ? first_index + h * L : nearer_index;
+        }
+        const I better = nearer < best[r];
+        best[r] = better ? nearer : best[r];
+        index[r] = better ? nearer_index : index[r];
+    }
+}
+
+// Rows per block of the assignment: the block's rows (90 float32 features: 17 KiB) and one
+// centroid panel (5.6 KiB) stay in L1 while the panel meets every row of the block.
+constexpr int kBlockRows = 48;
+
+// Nearest centroid of `rows` <= kBlockRows rows starting at x: labels, squared distances.
+template <class T>
+void assign_block(const T* x, std::int64_t rows, const CentroidPanels<T>& c, std::int64_t* labels, T* distances) {
+    using V = typename Simd<T>::V;
+    using I = typename Simd<T>::I;
+    constexpr int L = Simd<T>::lanes;
+    const std::int64_t d = c.d;
+    V best[kBlockRows];
+    I index[kBlockRows];
+    for (int r = 0; r < kBlockRows; ++r) {
+        best[r] = broadcast(std::numeric_limits<T>::infinity());
+        index[r] = I{};
+    }
+    for (std::int64_t p = 0; p < c.n_panels; ++p) {
+        std::int64_t r = 0;
+        for (; r + kTileRows <= rows; r += kTileRows) argmin_tile<T, kTileRows>(x + r * d, c, p, best + r, index + r);
+        static_assert(kTileRows <= 6, "the tail cases below handle tiles of up to 6 rows");
+        switch (rows - r) {
+            case 5: argmin_tile<T, 5>(x + r * d, c, p, best + r, index + r); break;
+            case 4: argmin_tile<T, 4>(x + r * d, c, p, best + r, index + r); break;
+            case 3: argmin_tile<T, 3>(x + r * d, c, p, best + r, index + r); break;
+            case 2: argmin_tile<T, 2>(x + r * d, c, p, best + r, index + r); break;
+            case 1: argmin_tile<T, 1>(x + r * d, c, p, best + r, index + r); break;
+            default: break;
+        }
+    }
+    for (std::int64_t r = 0; r < rows; ++r) {
+        T value = best[r][0];
+        std::int64_t nearest = index[r][0];
+        for (int j = 1; j < L; ++j) {
+            if (best[r][j] < value || (best[r][j] == value && index[r][j] < nearest)) {
+                value = best[r][j];
+                nearest = index[r][j];
+            }
+        }
+        labels[r] = nearest;
+        distances[r] = T(std::max(0.0, squared_norm(x + r * d, d, "x") + double(value)));
+    }
+}
+
+// out[r][j] = squared distance of row r to centroid j, for R rows starting at x.
+template <class T, int R>
+void distance_tile_rows(const T* x, const CentroidPanels<T>& c, T* out) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    T norm[R];
+    for (int r = 0; r < R; ++r) norm[r] = T(squared_norm(x + r * c.d, c.d, "x"));
+    for (std::int64_t p = 0; p < c.n_panels; ++p) {
+        V acc[R][kTileVectors];
+        distance_tile<T, R>(x, c, p, acc);
+        for (int r = 0; r < R; ++r) {
+            for (int h = 0; h < kTileVectors; ++h) {
+                const std::int64_t first = (p * kTileVectors + h) * L;
+                const V value = acc[r][h] + norm[r];
+                const V clamped = value > T(0) ? value : V{};
+                T* dst = out + r * c.k + first;
+                if (first + L <= c.k) {
+                    store_unaligned(dst, clamped);
+                } else {
+                    for (int j = 0; first + j < c.k; ++j) dst[j] = clamped[j];
+                }
+            }
+        }
+    }
+}
+
+// Squared distances of `rows` rows starting at x to every centroid: out (rows, k).
+template <class T>
+void distance_block(const T* x, std::int64_t rows, const CentroidPanels<T>& c, T* out) {
+    const std::int64_t d = c.d, k = c.k;
+    std::int64_t r = 0;
+    for (; r + kTileRows <= rows; r += kTileRows) distance_tile_rows<T, kTileRows>(x + r * d, c, out + r * k);
+    switch (rows - r) {
+        case 5: distance_tile_rows<T, 5>(x + r * d, c, out + r * k); break;
+        case 4: distance_tile_rows<T, 4>(x + r * d, c, out + r * k); break;
+        case 3: distance_tile_rows<T, 3>(x + r * d, c, out + r * k); break;
+        case 2: distance_tile_rows<T, 2>(x + r * d, c, out + r * k); break;
+        case 1: distance_tile_rows<T, 1>(x + r * d, c, out + r * k); break;
+        default: break;
+    }
+}
+
+// Calls block(i, rows) for consecutive blocks of at most kBlockRows of the n rows,
+// blocks split among threads.
+template <class Block>
+void for_each_row_block(std::int64_t n, int threads, const Block& block) {
+    const std::int64_t n_blocks = (n + kBlockRows - 1) / kBlockRows;
+    for_each_chunk(n_blocks, threads, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t b = begin; b < end; ++b) {
+            const std::int64_t i = b * kBlockRows;
+            block(i, std::min<std::int64_t>(kBlockRows, n - i));
+        }
+    });
+}
+
+template <class T>
+void check_centroids(const T* centroids, std::int64_t k, std::int64_t d) {
+    require_positive(k, "n_clusters");
+    require_positive(d, "n_features");
+    require(k < (std::int64_t(1) << 31), "n_clusters=" + std::to_string(k) + " must be below 2**31");
+    for (std::int64_t c = 0; c < k; ++c) squared_norm(centroids + c * d, d, "centroids");
+}
+
+template <class T>
+void assign_kernel(const T* x, std::int64_t n, std::int64_t d, const T* centroids, std::int64_t k,
+                   std::int64_t* labels, T* distances, int threads) {
+    check_centroids(centroids, k, d);
+    const CentroidPanels<T> panels(centroids, k, d);
+    for_each_row_block(n, threads, [&](std::int64_t i, std::int64_t rows) {
+        assign_block(x + i * d, rows, panels, labels + i, distances + i);
+    });
+}
+
+template <class T>
+void distances_kernel(const T* x, std::int64_t n, std::int64_t d, const T* centroids, std::int64_t k, T* out,
+                      int threads) {
+    check_centroids(centroids, k, d);
+    const CentroidPanels<T> panels(centroids, k, d);
+    for_each_row_block(n, threads, [&](std::int64_t i, std::int64_t rows) {
+        distance_block(x + i * d, rows, panels, out + i * k);
+    });
+}
+
+// sums[c] = sum of the rows labelled c (in double, in row order), counts[c] = their number.
+// Threads own ranges of clusters, so each sum is accumulated in the same order always.
+template <class T>
+void centroid_sums_kernel(const T* x, std::int64_t n, std::int64_t d, const std::int64_t* labels, std::int64_t k,
+                          double* sums, std::int64_t* counts, int threads) {
+    require_positive(k, "n_clusters");
+    for (std::int64_t i = 0; i < n; ++i) {
+        require(labels[i] >= 0 && labels[i] < k, "labels[" + std::to_string(i) + "]=" + std::to_string(labels[i]) +
+                                                     " is not in [0, n_clusters=" + std::to_string(k) + ")");
+    }
+    for_each_chunk(k, threads, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t c = first; c < last; ++c) counts[c] = 0;
+        for (std::int64_t c = first * d; c < last * d; ++c) sums[c] = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const std::int64_t c = labels[i];
+            if (c < first || c >= last) continue;
+            ++counts[c];
+            double* sum = sums + c * d;
+            const T* row = x + i * d;
+            for (std::int64_t t = 0; t < d; ++t) sum[t] += double(row[t]);
+        }
+    });
+}

@@ -1,0 +1,127 @@
+"""Bag of frames: histograms against a numpy reference built from float64 distances,
+normalisations, soft assignment, batching, `BagOfFrames`, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fasttag import BagOfFrames, KMeans, NotFittedError, ParameterError, bag_of_frames
+
+
+def _codebook(rng, k: int, d: int) -> np.ndarray:
+    return (rng.standard_normal((k, d)) * 3).astype(np.float32)
+
+
+def _tracks(rng, n_tracks: int, d: int, n_frames: int) -> np.ndarray:
+    return rng.standard_normal((n_tracks, d, n_frames)).astype(np.float32) * 2
+
+
+def _distances(track: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Squared distances (n_frames, k) of a track's frames, float64."""
+    diff = track.T.astype(np.float64)[:, None, :] - centers.astype(np.float64)[None]
+    return np.einsum("fkd,fkd->fk", diff, diff)
+
+
+def _clear_frames(D: np.ndarray, margin: float = 1e-3) -> np.ndarray:
+    """Frames whose nearest codeword is not (nearly) tied with the second nearest."""
+    part = np.sort(D, axis=1)
+    return part[:, 1] - part[:, 0] > margin * part[:, 1]
+
+
+def test_hard_histograms_count_the_float64_nearest_codewords(rng):
+    centers = _codebook(rng, 24, 13)
+    tracks = _tracks(rng, 5, 13, 200)
+    H = bag_of_frames(tracks, centers, normalize=None)
+    assert H.shape == (5, 24) and H.dtype == np.float32
+    for track, h in zip(tracks, H):
+        D = _distances(track, centers)
+        clear = _clear_frames(D)
+        expected = np.bincount(D.argmin(axis=1)[clear], minlength=24)
+        assert h.sum() == track.shape[1]
+        assert np.all(np.abs(h - expected) <= (~clear).sum()), "counts differ beyond the tied frames"
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_normalisations_and_power(rng, soft):
+    centers = _codebook(rng, 16, 6)
+    tracks = _tracks(rng, 4, 6, 90)
+    counts = bag_of_frames(tracks, centers, normalize=None, soft=soft).astype(np.float64)
+    assert np.allclose(counts.sum(axis=1), 90, rtol=1e-5)
+    l1 = bag_of_frames(tracks, centers, soft=soft)
+    np.testing.assert_allclose(l1, counts / counts.sum(axis=1, keepdims=True), rtol=1e-5)
+    l2 = bag_of_frames(tracks, centers, normalize="l2", power=0.5, soft=soft)
+    rooted = np.sqrt(counts)
+    np.testing.assert_allclose(l2, rooted / np.linalg.norm(rooted, axis=1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
+def test_soft_assignment_matches_inverse_distance_reference(rng):
+    centers = _codebook(rng, 20, 5)
+    track = _tracks(rng, 1, 5, 60)[0]
+    track[:, 7] = centers[3]  # a frame exactly on a codeword gives it the whole frame
+    D = _distances(track, centers)
+    expected = np.zeros(20)
+    for row in D:
+        nearest = np.argsort(row)[:4]
+        reach = np.sqrt(row[nearest])
+        weights = (reach == reach.min()).astype(float) if reach.min() <= 1e-6 else 1 / reach
+        expected[nearest] += weights / weights.sum()
+    got = bag_of_frames(track, centers, normalize=None, soft=True, top_k=4)
+    np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3)
+    assert np.array_equal(bag_of_frames(track, centers, normalize=None, soft=True, top_k=1),
+                          bag_of_frames(track, centers, normalize=None))
+
+
+def test_batches_of_any_shape_equal_track_by_track(rng):
+    centers = _codebook(rng, 12, 7).astype(np.float64)
+    X = rng.standard_normal((2, 3, 7, 41))
+    H = bag_of_frames(X, centers, workers=2)
+    assert H.shape == (2, 3, 12) and H.dtype == np.float64
+    for i in np.ndindex(2, 3):
+        np.testing.assert_array_equal(H[i], bag_of_frames(X[i], centers))
+
+
+def test_bag_of_frames_accepts_a_fitted_kmeans(rng):
+    frames = rng.standard_normal((500, 4)).astype(np.float32)
+    km = KMeans(10, random_state=0).fit(frames)
+    tracks = _tracks(rng, 3, 4, 50)
+    np.testing.assert_array_equal(bag_of_frames(tracks, km), bag_of_frames(tracks, km.cluster_centers_))
+    labels = km.predict(np.ascontiguousarray(tracks[0].T))
+    assert np.array_equal(bag_of_frames(tracks[0], km, normalize=None), np.bincount(labels, minlength=10))
+
+
+def test_bag_of_frames_model_fits_and_transforms_tracks_of_any_length(rng):
+    tracks = [rng.standard_normal((9, int(n))).astype(np.float32) for n in rng.integers(30, 200, size=12)]
+    bof = BagOfFrames(8, frames_per_track=25, random_state=4)
+    H = bof.fit_transform(tracks)
+    assert H.shape == (12, 8)
+    np.testing.assert_allclose(H.sum(axis=1), 1, rtol=1e-5)
+    assert bof.kmeans_.labels_.shape == (12 * 25,)  # 25 frames sampled from each track
+    again = BagOfFrames(8, frames_per_track=25, random_state=4).fit(tracks)
+    np.testing.assert_array_equal(again.kmeans_.cluster_centers_, bof.kmeans_.cluster_centers_)
+    np.testing.assert_array_equal(again.transform(tracks), H)
+    stacked = np.stack([t[:, :30] for t in tracks])
+    np.testing.assert_array_equal(bof.transform(stacked), bof.transform(list(stacked)))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "fragment"),
+    [
+        (lambda X, C: bag_of_frames(X[:, :4], C), ParameterError, "X has 4 features"),
+        (lambda X, C: bag_of_frames(X, C, normalize="max"), ParameterError, "normalize='max'"),
+        (lambda X, C: bag_of_frames(X, C, power=0), ParameterError, "power=0"),
+        (lambda X, C: bag_of_frames(X, C, top_k=0), ParameterError, "top_k=0"),
+        (lambda X, C: bag_of_frames(X[0, 0], C), ParameterError, "X must have at least 2"),
+        (lambda X, C: bag_of_frames(X, C[0]), ParameterError, "kmeans must be a fitted KMeans"),
+        (lambda X, C: bag_of_frames(np.where(X > 1.5, np.nan, X), C), ParameterError, "NaN"),
+        (lambda X, C: bag_of_frames(X, KMeans(3)), NotFittedError, "not fitted"),
+        (lambda X, C: BagOfFrames(3).fit([]), ParameterError, "tracks is empty"),
+        (lambda X, C: BagOfFrames(3).fit([X[0], X[1, :4]]), ParameterError, "same number of features"),
+        (lambda X, C: BagOfFrames(3, frames_per_track=0), ParameterError, "frames_per_track=0"),
+    ],
+)
+def test_bad_input(rng, call, error, fragment):
+    X = _tracks(rng, 2, 6, 20)
+    C = _codebook(rng, 5, 6)
+    with pytest.raises(error, match=fragment):
+        call(X, C)

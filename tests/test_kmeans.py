@@ -1,0 +1,254 @@
+"""k-means: the C++ assignment against a float64 brute force, Lloyd iterations against
+scikit-learn step by step, worker-count invariance, empty clusters, mini-batches, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans as SklearnKMeans
+from sklearn.cluster import kmeans_plusplus
+
+import fasttag
+from fasttag import KMeans, NotFittedError, ParameterError, _core
+
+DTYPES = (np.float32, np.float64)
+
+
+def _blobs(rng, n_per_blob: int, n_blobs: int, d: int, dtype=np.float32) -> np.ndarray:
+    """Gaussian blobs around spread-out random means, shuffled: (n_per_blob * n_blobs, d)."""
+    means = rng.standard_normal((n_blobs, d)) * 6
+    X = np.concatenate([m + rng.standard_normal((n_per_blob, d)) * rng.uniform(0.5, 1.5) for m in means])
+    return X[rng.permutation(len(X))].astype(dtype)
+
+
+def _hard_data(rng, n: int, k: int, d: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Random points with duplicates and far outliers, and centroids with an exact duplicate."""
+    X = rng.standard_normal((n, d))
+    X[rng.integers(n, size=n // 5)] = X[rng.integers(n, size=n // 5)]  # duplicate points
+    X[rng.integers(n, size=max(1, n // 20))] *= 1e3  # far outliers
+    C = rng.standard_normal((k, d))
+    if k > 2:
+        C[-1] = C[k // 2]  # an exact duplicate centroid: the lower index must win
+    return X.astype(dtype), C.astype(dtype)
+
+
+def _brute_force(X, C) -> np.ndarray:
+    """Squared distances (n, k) in float64, term by term."""
+    diff = X.astype(np.float64)[:, None, :] - C.astype(np.float64)[None, :, :]
+    return np.einsum("nkd,nkd->nk", diff, diff)
+
+
+def _rounding_slack(X, C) -> np.ndarray:
+    """Per row, how far a float32/64 evaluation of ||x||^2 - 2 x.c + ||c||^2 may be off."""
+    eps = np.finfo(X.dtype).eps
+    d = X.shape[1]
+    x2 = np.sum(X.astype(np.float64) ** 2, axis=1)
+    c2 = np.max(np.sum(C.astype(np.float64) ** 2, axis=1))
+    return 4 * d * eps * (x2 + c2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("n", "k", "d"), [(1, 1, 1), (5, 3, 2), (47, 17, 3), (48, 16, 90), (301, 33, 13),
+                                           (200, 64, 90), (97, 5, 7)])
+def test_assignment_is_the_float64_argmin(rng, dtype, n, k, d):
+    X, C = _hard_data(rng, n, k, d, dtype)
+    labels, distances = _core.kmeans_assign(X, C, 2)
+    D = _brute_force(X, C)
+    slack = _rounding_slack(X, C)
+    best = D.min(axis=1)
+    rows = np.arange(n)
+    assert labels.dtype == np.int64 and distances.dtype == dtype
+    assert np.all(D[rows, labels] <= best + slack), "a label is not (within rounding) a nearest centroid"
+    gap = np.sort(D, axis=1)[:, 1] - best if k > 1 else np.full(n, np.inf)
+    clear = gap > 2 * slack
+    assert np.array_equal(labels[clear], D.argmin(axis=1)[clear])
+    assert np.all(np.abs(distances - best) <= slack)
+    if k > 2:
+        assert not np.any(labels == k - 1), "the duplicate centroid with the higher index was chosen"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("n", "k", "d"), [(1, 1, 1), (13, 35, 4), (50, 16, 90), (31, 7, 3)])
+def test_distance_matrix_matches_float64(rng, dtype, n, k, d):
+    X, C = _hard_data(rng, n, k, d, dtype)
+    D = _core.kmeans_distances(X, C, 2)
+    assert D.shape == (n, k) and D.dtype == dtype and np.all(D >= 0)
+    assert np.all(np.abs(D - _brute_force(X, C)) <= _rounding_slack(X, C)[:, None])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_centroid_sums_match_numpy(rng, dtype):
+    X = rng.standard_normal((500, 11)).astype(dtype)
+    labels = rng.integers(0, 9, size=500)
+    sums, counts = _core.kmeans_centroid_sums(X, labels, 10, 2)
+    expected = np.zeros((10, 11))
+    np.add.at(expected, labels, X.astype(np.float64))
+    np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(counts, np.bincount(labels, minlength=10))
+    assert counts[9] == 0 and np.all(sums[9] == 0)
+
+
+def _sklearn_lloyd(X, init, max_iter):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn warns when it stops at max_iter
+        return SklearnKMeans(len(init), init=init, n_init=1, max_iter=max_iter, tol=0, algorithm="lloyd").fit(X)
+
+
+def _assert_same_labels_up_to_ties(X, centers, labels, expected):
+    """Equal labels, except for points (nearly) equidistant from the two centers involved."""
+    differ = np.flatnonzero(labels != expected)
+    if differ.size:
+        D = _brute_force(X[differ], centers)
+        gap = np.abs(D[np.arange(differ.size), labels[differ]] - D[np.arange(differ.size), expected[differ]])
+        assert np.all(gap <= _rounding_slack(X[differ], centers)), f"{differ.size} labels differ beyond a tie"
+    assert differ.size <= max(1, len(X) // 1000)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_each_lloyd_iteration_matches_sklearn(rng, dtype):
+    X = _blobs(rng, 150, 8, 5, dtype)
+    init = X[rng.choice(len(X), 10, replace=False)]
+    for max_iter in range(1, 8):
+        ours = KMeans(10, init=init, max_iter=max_iter, tol=0).fit(X)
+        theirs = _sklearn_lloyd(X, init, max_iter)
+        assert ours.n_iter_ == theirs.n_iter_
+        _assert_same_labels_up_to_ties(X, ours.cluster_centers_, ours.labels_, theirs.labels_)
+        assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-5)
+        np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-5, atol=1e-5)
+
+
+def test_empty_clusters_are_reseeded_like_sklearn(rng):
+    X = _blobs(rng, 100, 4, 3, np.float64)
+    init = np.concatenate([X[rng.choice(len(X), 5, replace=False)], np.full((2, 3), 1e3)])  # 2 centers far away
+    for max_iter in (1, 2, 4):
+        ours = KMeans(7, init=init, max_iter=max_iter, tol=0).fit(X)
+        theirs = _sklearn_lloyd(X, init, max_iter)
+        assert np.all(np.isfinite(ours.cluster_centers_))
+        assert np.all(np.abs(ours.cluster_centers_) < 100), "the far centers were not re-seeded"
+        np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-9, atol=1e-9)
+        assert np.array_equal(ours.labels_, theirs.labels_)
+    assert np.array_equal(np.unique(ours.labels_), np.arange(7))
+
+
+def test_results_do_not_depend_on_workers(rng):
+    X = _blobs(rng, 200, 6, 9, np.float32)
+    C = X[rng.choice(len(X), 37, replace=False)]
+    labels = _core.kmeans_assign(X, C, 1)[0]
+    runs = {w: (_core.kmeans_assign(X, C, w), _core.kmeans_distances(X, C, w),
+                _core.kmeans_centroid_sums(X, labels, 37, w)) for w in (1, 2, 3, 7)}
+    for w in (2, 3, 7):
+        for ours, reference in zip(runs[w], runs[1]):
+            for a, b in zip(ours if isinstance(ours, tuple) else (ours,),
+                            reference if isinstance(reference, tuple) else (reference,)):
+                assert np.array_equal(a, b), f"workers={w} changed a result"
+    fits = [KMeans(12, random_state=3, workers=w).fit(X) for w in (1, 2)]
+    assert np.array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
+    assert np.array_equal(fits[0].labels_, fits[1].labels_)
+
+
+def test_fit_is_deterministic_for_a_seed_and_finds_the_blobs(rng):
+    X = _blobs(rng, 100, 6, 4, np.float64)
+    a = KMeans(6, random_state=11).fit(X)
+    b = KMeans(6, random_state=11).fit(X)
+    assert np.array_equal(a.cluster_centers_, b.cluster_centers_) and a.inertia_ == b.inertia_
+    reference = SklearnKMeans(6, n_init=10, random_state=0).fit(X)
+    best_of_5 = KMeans(6, n_init=5, random_state=11).fit(X)
+    assert best_of_5.inertia_ <= reference.inertia_ * 1.01
+    assert best_of_5.inertia_ <= a.inertia_
+
+
+def test_predict_transform_score_agree(rng):
+    X = _blobs(rng, 80, 5, 6, np.float32)
+    km = KMeans(5, random_state=0).fit(X)
+    new = rng.standard_normal((33, 6)).astype(np.float32) * 5
+    T = km.transform(new)
+    assert T.shape == (33, 5)
+    np.testing.assert_allclose(T, np.sqrt(_brute_force(new, km.cluster_centers_)), rtol=1e-4, atol=1e-3)
+    assert np.array_equal(km.predict(new), T.argmin(axis=1))
+    assert km.score(new) == pytest.approx(-np.sum(np.min(T.astype(np.float64) ** 2, axis=1)), rel=1e-5)
+    assert np.array_equal(km.predict(X), km.labels_)
+    assert np.array_equal(KMeans(5, random_state=0).fit_predict(X), km.labels_)
+
+
+def test_minibatch_fit_comes_close_to_lloyd_from_the_same_seeds(rng):
+    X = _blobs(rng, 400, 8, 5, np.float32)
+    init, _ = kmeans_plusplus(X, 8, random_state=int(rng.integers(2**31)))
+    full = KMeans(8, init=init).fit(X)
+    mini = KMeans(8, init=init, batch_size=256, random_state=1).fit(X)
+    assert mini.labels_.shape == (len(X),)
+    assert mini.inertia_ <= full.inertia_ * 1.02
+    blocks = (X[i:i + 300] for i in range(0, len(X), 300))
+    streamed = KMeans(8, init=init, batch_size=256).fit(blocks)
+    assert streamed.labels_ is None and streamed.n_iter_ == 1
+    assert -streamed.score(X) <= full.inertia_ * 1.05
+    incremental = KMeans(8, init=init)
+    for i in range(0, len(X), 400):
+        incremental.partial_fit(X[i:i + 400])
+    assert incremental.n_iter_ == 8
+    assert -incremental.score(X) <= full.inertia_ * 1.05
+
+
+def test_seedings_pick_distinct_samples(rng):
+    X = _blobs(rng, 50, 4, 3, np.float64)
+    for init in ("k-means++", "random"):
+        centers = KMeans(20, init=init, max_iter=1, random_state=5)._seed(X, np.random.default_rng(5), 1)
+        rows = {tuple(row) for row in X}
+        assert all(tuple(c) in rows for c in centers) and len({tuple(c) for c in centers}) == 20
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda X: KMeans(0), "n_clusters=0"),
+        (lambda X: KMeans(3, init="kmeans"), "init='kmeans'"),
+        (lambda X: KMeans(3, init=X[:2]), "init has 2 centers"),
+        (lambda X: KMeans(3, tol=-1.0), "tol=-1.0"),
+        (lambda X: KMeans(3, batch_size=0), "batch_size=0"),
+        (lambda X: KMeans(3, n_init=0), "n_init=0"),
+        (lambda X: KMeans(3, random_state="seed"), "random_state='seed'"),
+        (lambda X: KMeans(50).fit(X[:10]), "n_clusters=50"),
+        (lambda X: KMeans(3).fit(X[:, 0]), "X must have at least 2 dimension"),
+        (lambda X: KMeans(3).fit(X[None]), "X must be 2-D"),
+        (lambda X: KMeans(3).fit(X[:0]), "X is empty"),
+        (lambda X: KMeans(3).fit(np.where(np.arange(X.size).reshape(X.shape) == 7, np.nan, X)), "NaN"),
+        (lambda X: KMeans(3).fit(np.where(np.arange(X.size).reshape(X.shape) == 7, np.inf, X)), "infinite"),
+        (lambda X: KMeans(3).fit(X).predict(X[:, :2]), "X has 2 features"),
+        (lambda X: KMeans(3, batch_size=4).fit(iter([])), "empty iterable"),
+        (lambda X: KMeans(3, batch_size=4).fit([X, X[:, :2]]), "block 1"),
+    ],
+)
+def test_bad_input_raises_a_parameter_error(rng, make, fragment):
+    X = rng.standard_normal((40, 4))
+    with pytest.raises(ParameterError, match=fragment.replace("(", r"\(").replace("[", r"\[")):
+        make(X)
+
+
+def test_unfitted_model_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        KMeans(3).predict(np.ones((2, 2)))
+    assert issubclass(NotFittedError, fasttag.FasttagError)
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (lambda X, C: _core.kmeans_assign(X[:, ::2], C[:, ::2]), "C-contiguous"),
+        (lambda X, C: _core.kmeans_assign(X, C.astype(np.float64)), "dtype"),
+        (lambda X, C: _core.kmeans_assign(X.astype(np.int32), C), "float32 or float64"),
+        (lambda X, C: _core.kmeans_assign(X, np.ascontiguousarray(C[:, :3])), "features"),
+        (lambda X, C: _core.kmeans_assign(X[:0], C), "must not be empty"),
+        (lambda X, C: _core.kmeans_distances(X, C[:0]), "must not be empty"),
+        (lambda X, C: _core.kmeans_assign(X, np.full_like(C, np.nan)), "centroids contains NaN"),
+        (lambda X, C: _core.kmeans_centroid_sums(X, np.full(len(X), 5), 5), r"labels\[0\]=5"),
+        (lambda X, C: _core.kmeans_centroid_sums(X, np.zeros(len(X), np.int32), 5), "int64"),
+        (lambda X, C: _core.kmeans_centroid_sums(X, np.zeros(3, np.int64), 5), "entries"),
+        (lambda X, C: _core.kmeans_assign(X, C, 0), "workers=0"),
+    ],
+)
+def test_core_boundary_raises_value_error(rng, call, fragment):
+    X = rng.standard_normal((20, 4)).astype(np.float32)
+    C = rng.standard_normal((5, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match=fragment):
+        call(X, C)
