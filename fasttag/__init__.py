@@ -1,22 +1,25 @@
 """fasttag: fast music auto-tagging.
 
-Audio features (STFT by our own C++ FFT, mel, log-mel, MFCC, deltas) with librosa's
-parameters and results, multi-threaded and batched over any leading dimensions; PyTorch
-taggers on top.
+Audio features (STFT by our own C++ FFT, mel, log-mel, MFCC, deltas, chroma, onset
+strength, tempogram) with librosa's parameters and results, multi-threaded and batched
+over any leading dimensions; k-means bag-of-frames and PCA; PyTorch taggers on top.
 
 >>> import fasttag
 >>> y, sr = fasttag.load("track.flac", sr=12000)
 >>> X = fasttag.logmel(y, sr=sr, n_fft=512, hop_length=256, n_mels=96)
 """
 
-from . import filters
+from . import filters, plot  # plot imports matplotlib only when a picture is drawn
 from ._workers import get_workers, set_workers
 from .audio import load
 from .bof import BagOfFrames, bag_of_frames
+from .chroma import chroma_stft, estimate_tuning, pitch_tuning
+from .decomposition import PCA
 from .errors import AudioLoadError, FasttagError, NotFittedError, ParameterError
 from .feature import delta, logmel, melspectrogram, mfcc
 from .fft import dft, rfft
 from .kmeans import KMeans
+from .rhythm import onset_strength, tempo, tempo_frequencies, tempogram
 from .spectrum import frame_count, power_to_db, stft
 
 __version__ = "0.1.0"
@@ -27,10 +30,13 @@ __all__ = [
     "FasttagError",
     "KMeans",
     "NotFittedError",
+    "PCA",
     "ParameterError",
     "bag_of_frames",
+    "chroma_stft",
     "delta",
     "dft",
+    "estimate_tuning",
     "filters",
     "frame_count",
     "get_workers",
@@ -38,8 +44,14 @@ __all__ = [
     "logmel",
     "melspectrogram",
     "mfcc",
+    "onset_strength",
+    "pitch_tuning",
+    "plot",
     "power_to_db",
     "rfft",
     "set_workers",
     "stft",
+    "tempo",
+    "tempo_frequencies",
+    "tempogram",
 ]

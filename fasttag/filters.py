@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
 import scipy.fft
 import scipy.signal
 
-from . import _validate
+from . import _normalize, _validate
 from .errors import ParameterError
 
-__all__ = ["mel", "mel_frequencies", "hz_to_mel", "mel_to_hz", "fft_frequencies", "get_window", "dct"]
+__all__ = ["mel", "mel_frequencies", "hz_to_mel", "mel_to_hz", "fft_frequencies", "get_window", "dct", "chroma",
+           "hz_to_octs"]
 
 _WINDOW_NAMES = {
     "hann": "hann",
@@ -157,3 +159,89 @@ def dct(n_out: int, n_in: int, *, dct_type: int = 2, norm: str | None = "ortho",
         raise ParameterError(f"dct_type=1 needs at least 2 inputs, got {n_in}")
     basis = scipy.fft.dct(np.eye(n_in), type=dct_type, norm=norm, axis=0)
     return np.ascontiguousarray(basis[:n_out], dtype=dtype)
+
+
+def hz_to_octs(frequencies, *, tuning: float = 0.0, bins_per_octave: int = 12):
+    """Hz -> octaves above A0 = 27.5 Hz (A0 shifted by ``tuning`` bins), librosa's ``hz_to_octs``."""
+    a440 = 440.0 * 2.0 ** (tuning / bins_per_octave)
+    return np.log2(np.asanyarray(frequencies) / (float(a440) / 16))
+
+
+def chroma(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: float = 0.0, ctroct: float = 5.0,
+           octwidth: float | None = 2, norm: float | None = 2, base_c: bool = True,
+           dtype=np.float32) -> np.ndarray:
+    """Chroma filterbank projecting FFT bins onto pitch classes, the same matrix as ``librosa.filters.chroma``.
+
+    Each FFT bin k > 0 is placed at ``n_chroma * log2(f_k / (A440 / 16))`` chroma bins
+    (A440 shifted by ``tuning``); pitch class c receives a Gaussian bump of the circular
+    distance, twice as narrow as the bin spacing (at least one chroma bin wide). Columns
+    are normalised by ``norm``, then weighted by a Gaussian over octaves centred at
+    ``ctroct`` with half-width ``octwidth``. The 0 Hz bin is placed 1.5 octaves below bin 1.
+
+    Parameters
+    ----------
+    sr : float > 0
+        Sampling rate (Hz).
+    n_fft : int > 0
+        FFT size; the basis has ``1 + n_fft // 2`` columns.
+    n_chroma : int > 0
+        Pitch classes per octave (12 semitones; 24 quarter tones...).
+    tuning : float
+        Deviation from A440 in fractions of a chroma bin (e.g. 0.2 = +20 cents for 12 bins).
+    ctroct : float
+        Centre of the octave weighting, in octaves above A0 = 27.5 Hz (:func:`hz_to_octs`;
+        the default 5 is 880 Hz).
+    octwidth : float > 0 or None
+        Gaussian half-width of the octave weighting (octaves); None weighs all octaves alike.
+    norm : float or None
+        Normalisation of each column (FFT bin) over the chroma bins: np.inf, -np.inf, 0,
+        p > 0 (default 2), or None.
+    base_c : bool
+        Row 0 is C (True) or A (False).
+    dtype : np.float32 or np.float64
+        Output dtype (librosa's default is float32); computed in float64.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_chroma, 1 + n_fft // 2)]
+
+    Examples
+    --------
+    >>> fasttag.filters.chroma(sr=22050, n_fft=2048).shape
+    (12, 1025)
+    """
+    sr = _validate.positive_float(sr, "sr")
+    n_fft = _validate.positive_int(n_fft, "n_fft")
+    n_chroma = _validate.positive_int(n_chroma, "n_chroma")
+    if n_fft < 2:
+        raise ParameterError(f"n_fft={n_fft} must be at least 2 for a chroma filterbank")
+    tuning = _finite(tuning, "tuning")
+    ctroct = _finite(ctroct, "ctroct")
+    if octwidth is not None:
+        octwidth = _validate.positive_float(octwidth, "octwidth")
+    _normalize.check_norm(norm)
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise ParameterError(f"dtype={dtype!r} must be float32 or float64")
+
+    frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
+    frqbins = n_chroma * hz_to_octs(frequencies, tuning=tuning, bins_per_octave=n_chroma)
+    # The 0 Hz bin: 1.5 octaves below bin 1 (so it is spread over all pitch classes).
+    frqbins = np.concatenate(([frqbins[0] - 1.5 * n_chroma], frqbins))
+    binwidthbins = np.concatenate((np.maximum(frqbins[1:] - frqbins[:-1], 1.0), [1]))
+    D = np.subtract.outer(frqbins, np.arange(0, n_chroma, dtype="d")).T
+    half = np.round(float(n_chroma) / 2)
+    # Circular distance in -n_chroma/2 .. n_chroma/2 (10 n_chroma keeps the remainder's input positive).
+    D = np.remainder(D + half + 10 * n_chroma, n_chroma) - half
+    wts = np.exp(-0.5 * (2 * D / np.tile(binwidthbins, (n_chroma, 1))) ** 2)
+    wts = _normalize.normalize(wts, norm, axis=0)
+    if octwidth is not None:
+        wts *= np.tile(np.exp(-0.5 * (((frqbins / n_chroma - ctroct) / octwidth) ** 2)), (n_chroma, 1))
+    if base_c:
+        wts = np.roll(wts, -3 * (n_chroma // 12), axis=0)
+    return np.ascontiguousarray(wts[:, : 1 + n_fft // 2], dtype=dtype)
+
+
+def _finite(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ParameterError(f"{name}={value!r} must be a finite number")
+    return float(value)

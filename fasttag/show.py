@@ -1,0 +1,103 @@
+"""``fasttag show FILE --feature logmel|mfcc|chroma|tempogram --out picture.png``: draw a feature.
+
+cli.py wires it in: ``show.add_parser(subcommands)`` adds the sub-command and its
+arguments, ``show.run(args)`` draws and saves the picture (0 on success). Bad input raises
+FasttagError (an AudioLoadError for unreadable audio), which the command reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+import fasttag
+from fasttag import plot
+from fasttag.errors import FasttagError
+
+FEATURES = ("logmel", "mfcc", "chroma", "tempogram")
+HOP_LENGTH = 512
+N_FFT = 2048
+
+
+def _size(text: str) -> tuple[int, int]:
+    """An argparse ``type``: "WIDTHxHEIGHT" in pixels, each 64..8192."""
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT in pixels, e.g. 1000x400") from None
+    if not sep or not all(64 <= v <= 8192 for v in size):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be 64..8192 pixels")
+    return size
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an int") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 1")
+    return value
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``show`` sub-command to ``subparsers`` (from ``parser.add_subparsers``) and return it."""
+    show = subparsers.add_parser(
+        "show",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="draw a feature of an audio file (log-mel, MFCC, chroma, tempogram) to a PNG",
+        description="Compute one feature of an audio file (22.05 kHz by default, n_fft 2048, hop 512) "
+        "and save a picture of it: time in seconds across, Hz / pitch classes / BPM up, a colour bar.",
+    )
+    show.add_argument("file", type=Path, metavar="FILE", help="audio file (wav, flac, ogg, mp3)")
+    show.add_argument("--feature", choices=FEATURES, default="logmel", help="what to draw")
+    show.add_argument("--out", type=Path, required=True, help="picture to write (.png)")
+    show.add_argument("--sr", type=_positive_int, default=22050, help="sampling rate to resample to (Hz)")
+    show.add_argument("--n-mels", type=_positive_int, default=128, help="mel bands (logmel, mfcc)")
+    show.add_argument("--size", type=_size, default=(1000, 400), metavar="WxH", help="picture size in pixels")
+    show.add_argument("--dpi", type=_positive_int, default=100, help="dots per inch of the PNG")
+    return show
+
+
+def feature(y: np.ndarray, sr: int, name: str, *, n_mels: int = 128) -> tuple[np.ndarray, dict]:
+    """The feature ``name`` of mono audio ``y`` and the :func:`fasttag.plot.specshow` arguments for it."""
+    common = dict(sr=sr, hop_length=HOP_LENGTH)
+    if name == "logmel":
+        S = fasttag.logmel(y, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=n_mels)
+        return S, dict(common, y_axis="mel", units="dB")
+    if name == "mfcc":
+        S = fasttag.mfcc(y, sr=sr, n_mfcc=20, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=n_mels)
+        return S, dict(common, y_axis=None, units="coefficient (dB scale)")
+    if name == "chroma":
+        S = fasttag.chroma_stft(y, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, tuning=None)
+        return S, dict(common, y_axis="chroma")
+    if name == "tempogram":
+        S = fasttag.tempogram(y, sr=sr, hop_length=HOP_LENGTH)
+        return S, dict(common, y_axis="tempo")
+    raise FasttagError(f"feature={name!r} is not one of {list(FEATURES)}")
+
+
+def run(args) -> int:
+    """Draw ``args.feature`` of ``args.file`` into ``args.out``; 0 on success."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise FasttagError("fasttag show needs matplotlib: pip install 'fasttag[plot]'") from None
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    y, sr = fasttag.load(args.file, sr=args.sr)
+    S, options = feature(y, sr, args.feature, n_mels=args.n_mels)
+    width, height = args.size
+    # A Figure (not pyplot): no global state, nothing left open.
+    fig = Figure(figsize=(width / args.dpi, height / args.dpi), dpi=args.dpi, layout="constrained")
+    ax = fig.add_subplot()
+    plot.specshow(S, ax=ax, **options)
+    ax.set_title(f"{Path(args.file).name}: {args.feature}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=args.dpi, format="png")
+    print(f"{args.feature} {S.shape} -> {args.out} ({width}x{height} px)")
+    return 0

@@ -1,0 +1,226 @@
+"""fasttag.filters.chroma, chroma_stft and tuning estimation against librosa 0.11, and chords."""
+
+from __future__ import annotations
+
+import re
+
+import librosa
+import numpy as np
+import pytest
+
+import fasttag
+from fasttag import ParameterError
+
+SR = 22050
+
+
+# ----------------------------------------------------------------------------- filterbank
+
+
+@pytest.mark.pairwise(
+    sr=[8000, 22050, 44100],
+    n_fft=[512, 1001, 2048, 4096],
+    n_chroma=[12, 24, 36],
+    tuning=[0.0, 0.31, -0.45],
+    octwidth=[2, None, 0.7],
+    norm=[2, np.inf, 1, None],
+    base_c=[True, False],
+    dtype=[np.float32, np.float64],
+)
+def test_chroma_filterbank_matches_librosa(case, tol):
+    expected = librosa.filters.chroma(**case)
+    got = fasttag.filters.chroma(**case)
+    assert got.dtype == expected.dtype == case["dtype"]
+    tol.assert_close(got, expected, tol(case["dtype"]).spec, f"chroma filterbank {case}")
+
+
+def test_chroma_filterbank_ctroct_matches_librosa(tol):
+    for ctroct in (3.5, 6.0):
+        expected = librosa.filters.chroma(sr=SR, n_fft=2048, ctroct=ctroct, dtype=np.float64)
+        tol.assert_close(fasttag.filters.chroma(sr=SR, n_fft=2048, ctroct=ctroct, dtype=np.float64), expected,
+                         tol(np.float64).spec)
+
+
+# ----------------------------------------------------------------------------- chroma_stft
+
+
+@pytest.mark.pairwise(
+    n_fft=[512, 1024, 2048],
+    hop_length=[256, 512, 300],
+    window=["hann", "hamming"],
+    center=[True, False],
+    n_chroma=[12, 24],
+    tuning=[0.0, 0.2, -0.37],
+    norm=[np.inf, 2, None, 1],
+    dtype=[np.float32, np.float64],
+)
+def test_chroma_stft_matches_librosa(case, music, tol):
+    kwargs = {k: v for k, v in case.items() if k != "dtype"}
+    y = music(3 * SR, dtype=case["dtype"])
+    expected = librosa.feature.chroma_stft(y=y, sr=SR, **kwargs)
+    got = fasttag.chroma_stft(y, sr=SR, **kwargs)
+    assert got.dtype == expected.dtype == case["dtype"]
+    tol.assert_close(got, expected, tol(case["dtype"]).spec, f"chroma_stft {case}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chroma_stft_estimated_tuning_matches_librosa(music, tol, dtype):
+    # librosa's default (tuning=None) estimates the tuning from the power spectrogram.
+    y = music(3 * SR, dtype=dtype)
+    expected = librosa.feature.chroma_stft(y=y, sr=SR)
+    got = fasttag.chroma_stft(y, sr=SR, tuning=None)
+    tol.assert_close(got, expected, tol(dtype).spec)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chroma_stft_from_S_matches_librosa(music, tol, dtype):
+    y = music(2 * SR, dtype=dtype, shape=(2,))
+    S = np.abs(librosa.stft(y, n_fft=1024, hop_length=256)) ** 2
+    for tuning in (0.0, 0.15):
+        expected = librosa.feature.chroma_stft(S=S, sr=SR, tuning=tuning)
+        got = fasttag.chroma_stft(S=S, sr=SR, tuning=tuning)
+        assert got.shape == (2, 12, S.shape[-1])
+        tol.assert_close(got, expected, tol(dtype).spec)
+    # tuning=None on S: each clip gets its own estimate (librosa pools the batch): compare per clip.
+    got = fasttag.chroma_stft(S=S, sr=SR, tuning=None)
+    for i in range(2):
+        tol.assert_close(got[i], librosa.feature.chroma_stft(S=S[i], sr=SR), tol(dtype).spec, f"clip {i}")
+
+
+def test_fused_chroma_equals_projected_power(music, tol):
+    # Internal consistency: the fused pass equals the projection of fasttag's own |STFT|^2.
+    y = music(2 * SR, dtype=np.float64)
+    S = np.abs(fasttag.stft(y, n_fft=2048, hop_length=512)) ** 2
+    tol.assert_close(fasttag.chroma_stft(y, sr=SR, tuning=0.1), fasttag.chroma_stft(S=S, sr=SR, tuning=0.1),
+                     tol(np.float64).spec)
+
+
+def chord(rng, midis, seconds=2.0, sr=SR, detune_cents=0.0):
+    """Notes with 4 harmonics each (amplitude about h^-1.5), random phases, a little noise."""
+    t = np.arange(int(seconds * sr)) / sr
+    y = 0.003 * rng.standard_normal(t.size)
+    for m in midis:
+        f0 = 440.0 * 2 ** ((m - 69 + detune_cents / 100) / 12)
+        for h in range(1, 5):
+            y += rng.uniform(0.5, 1.0) / h**1.5 * np.sin(2 * np.pi * h * f0 * t + rng.uniform(0, 2 * np.pi))
+    return (0.3 * y / np.abs(y).max()).astype(np.float32)
+
+
+CHORDS = {  # name: MIDI notes, pitch classes (C = 0)
+    "C major": ([60, 64, 67], {0, 4, 7}),
+    "A minor": ([57, 60, 64], {9, 0, 4}),
+    "F# major": ([54, 58, 61], {6, 10, 1}),
+    "Bb7": ([58, 62, 65, 68], {10, 2, 5, 8}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHORDS))
+def test_chords_light_up_their_pitch_classes(rng, name):
+    midis, classes = CHORDS[name]
+    # Around the chroma filterbank's centre octave (ctroct=5, 880 Hz): C4..C6. Far lower, the
+    # octave weighting favours the upper harmonics (the fifth from the 3rd) over the fundamentals.
+    transpose = 12 * int(rng.integers(0, 2))
+    y = chord(rng, [m + transpose for m in midis])
+    C = fasttag.chroma_stft(y, sr=SR).mean(axis=-1)
+    top = set(np.argsort(C)[::-1][: len(classes)])
+    print(name, np.round(C, 2))
+    assert top == classes, f"{name}: strongest pitch classes {sorted(top)}, expected {sorted(classes)}"
+
+
+@pytest.mark.parametrize("cents", [-30.0, 20.0, 40.0])
+def test_tuning_estimate_finds_detuned_chord(rng, cents):
+    y = chord(rng, [57, 61, 64, 69], seconds=3.0, detune_cents=cents)
+    got = fasttag.estimate_tuning(y, sr=SR)
+    assert got == librosa.estimate_tuning(y=y, sr=SR)
+    assert abs(got - cents / 100) <= 0.03, f"estimated {got}, detuned by {cents / 100}"
+    # With the estimated tuning more of the energy falls on the chord's classes than at tuning=0.
+    def share(tuning):
+        C = fasttag.chroma_stft(y, sr=SR, tuning=tuning, norm=None).sum(axis=-1)
+        return C[[9, 1, 4]].sum() / C.sum()
+
+    assert share(None) > share(0.0), (share(None), share(0.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_fft, bins_per_octave", [(2048, 12), (1024, 24), (4096, 36)])
+def test_estimate_tuning_from_S_equals_librosa_exactly(music, dtype, n_fft, bins_per_octave):
+    # Same spectrogram in, same peaks, same histogram: the same number out.
+    y = music(3 * SR, dtype=dtype)
+    S = np.abs(librosa.stft(y, n_fft=n_fft)) ** 2
+    expected = librosa.estimate_tuning(S=S, sr=SR, bins_per_octave=bins_per_octave)
+    assert fasttag.estimate_tuning(S=S, sr=SR, bins_per_octave=bins_per_octave) == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_estimate_tuning_from_audio_matches_librosa(music, dtype):
+    y = music(3 * SR, dtype=dtype)
+    got, expected = fasttag.estimate_tuning(y, sr=SR), librosa.estimate_tuning(y=y, sr=SR)
+    assert abs(got - expected) <= 0.01 + 1e-12, f"{got} vs librosa {expected}"
+
+
+def test_pitch_tuning_matches_librosa(rng):
+    freqs = librosa.cqt_frequencies(n_bins=48, fmin=55, tuning=float(rng.uniform(-0.4, 0.4)))
+    freqs = freqs * 2 ** (rng.normal(0, 0.01, freqs.size) / 12)
+    assert fasttag.pitch_tuning(freqs) == librosa.pitch_tuning(freqs)
+    assert fasttag.pitch_tuning(freqs, resolution=0.05, bins_per_octave=24) == librosa.pitch_tuning(
+        freqs, resolution=0.05, bins_per_octave=24)
+
+
+def test_batch_equals_per_clip(music):
+    y = music(2 * SR, shape=(2, 2))
+    for tuning in (0.0, None):
+        batch = fasttag.chroma_stft(y, sr=SR, tuning=tuning)
+        clips = [fasttag.chroma_stft(y[i], sr=SR, tuning=tuning) for i in np.ndindex(2, 2)]
+        np.testing.assert_array_equal(batch, np.stack(clips).reshape(batch.shape))
+        assert not np.array_equal(clips[0], clips[1])
+    tunings = fasttag.estimate_tuning(y, sr=SR)
+    assert tunings.shape == (2, 2)
+    assert [tunings[i] for i in np.ndindex(2, 2)] == [fasttag.estimate_tuning(y[i], sr=SR) for i in np.ndindex(2, 2)]
+
+
+def test_workers_do_not_change_the_result(music):
+    y = music(3 * SR, shape=(3,))
+    np.testing.assert_array_equal(fasttag.chroma_stft(y, sr=SR, workers=1),
+                                  fasttag.chroma_stft(y, sr=SR, workers=2))
+
+
+def test_silence_stays_zero():
+    C = fasttag.chroma_stft(np.zeros(8000, np.float32), sr=SR)
+    assert np.all(C == 0) and np.all(np.isfinite(C))
+
+
+BAD = {
+    "both": (dict(y=np.ones(4000, np.float32), S=np.ones((1025, 5))), "exactly one of y"),
+    "neither": ({}, "exactly one of y"),
+    "int audio": (dict(y=np.ones(4000, np.int16)), "y must be floating-point audio"),
+    "nan audio": (dict(y=np.full(4000, np.nan, np.float32)), "y contains NaN or infinite"),
+    "nan audio, tuning None": (dict(y=np.full(4000, np.nan, np.float32), tuning=None), "NaN or infinite"),
+    "n_chroma": (dict(y=np.ones(4000, np.float32), n_chroma=0), "n_chroma=0 must be a positive integer"),
+    "tuning": (dict(y=np.ones(4000, np.float32), tuning=float("nan")), "tuning=nan must be a finite number"),
+    "norm": (dict(y=np.ones(4000, np.float32), norm="l2"), "norm='l2' must be None"),
+    "negative norm": (dict(y=np.ones(4000, np.float32), norm=-2), "norm=-2 must be None"),
+    "hop": (dict(y=np.ones(4000, np.float32), hop_length=0), "hop_length=0 must be a positive integer"),
+    "sr": (dict(y=np.ones(4000, np.float32), sr=0), "sr=0 must be a positive number"),
+    "S 1-D": (dict(S=np.ones(100)), "S must have at least 2 dimension"),
+    "S one bin": (dict(S=np.ones((1, 10))), "S has 1 frequency bin"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input(case):
+    kwargs, message = BAD[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        fasttag.chroma_stft(**kwargs)
+
+
+def test_bad_filterbank_and_tuning_parameters():
+    with pytest.raises(ParameterError, match=re.escape("octwidth=0 must be a positive number")):
+        fasttag.filters.chroma(sr=SR, n_fft=2048, octwidth=0)
+    with pytest.raises(ParameterError, match=re.escape("n_fft=1 must be at least 2")):
+        fasttag.filters.chroma(sr=SR, n_fft=1)
+    with pytest.raises(ParameterError, match=re.escape("resolution=1.5 must be in (0, 1)")):
+        fasttag.estimate_tuning(np.ones(4000, np.float32), resolution=1.5)
+    with pytest.raises(ParameterError, match=re.escape("bins_per_octave=0 must be a positive integer")):
+        fasttag.pitch_tuning([440.0], bins_per_octave=0)
+    with pytest.warns(UserWarning, match="empty frequency set"):
+        assert fasttag.pitch_tuning([0.0, -3.0]) == 0.0

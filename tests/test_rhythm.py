@@ -1,0 +1,203 @@
+"""onset_strength, tempogram and tempo against librosa 0.11, and click tracks at known tempo."""
+
+from __future__ import annotations
+
+import re
+
+import librosa
+import numpy as np
+import pytest
+
+import fasttag
+from fasttag import ParameterError
+from fasttag.rhythm import _fast_length
+
+SR = 22050
+
+
+# ----------------------------------------------------------------------------- onset strength
+
+
+@pytest.mark.pairwise(
+    lag=[1, 2, 3],
+    max_size=[1, 3, 5],
+    detrend=[False, True],
+    center=[True, False],
+    hop_length=[512, 256],
+    n_mels=[128, 64],
+    dtype=[np.float32, np.float64],
+)
+def test_onset_strength_matches_librosa(case, music, tol):
+    kwargs = {k: v for k, v in case.items() if k != "dtype"}
+    y = music(4 * SR, dtype=case["dtype"])
+    expected = librosa.onset.onset_strength(y=y, sr=SR, **kwargs)
+    got = fasttag.onset_strength(y, sr=SR, **kwargs)
+    assert got.dtype == case["dtype"]
+    tol.assert_close(got, expected, tol(case["dtype"]).spec, f"onset_strength {case}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_onset_strength_from_S_matches_librosa(music, tol, dtype):
+    y = music(3 * SR, dtype=dtype)
+    S = librosa.amplitude_to_db(np.abs(librosa.stft(y, n_fft=1024, hop_length=256)), ref=np.max)
+    for kwargs in ({}, dict(lag=2, max_size=3), dict(aggregate=np.median)):
+        expected = librosa.onset.onset_strength(S=S, sr=SR, n_fft=1024, hop_length=256, **kwargs)
+        got = fasttag.onset_strength(S=S, sr=SR, n_fft=1024, hop_length=256, **kwargs)
+        tol.assert_close(got, expected, tol(dtype).spec, f"from S {kwargs}")
+
+
+# ----------------------------------------------------------------------------- tempogram
+
+
+def test_fast_length_is_the_smallest_5_smooth_number():
+    for n in [1, 2, 7, 97, 383, 767, 1001, 4099]:
+        smooth = [m for m in range(n, 2 * n + 1) if _is_5_smooth(m)]
+        assert _fast_length(n) == smooth[0]
+
+
+def _is_5_smooth(m: int) -> bool:
+    for p in (2, 3, 5):
+        while m % p == 0:
+            m //= p
+    return m == 1
+
+
+@pytest.mark.pairwise(
+    win_length=[384, 100, 97, 1],
+    center=[True, False],
+    window=["hann", "hamming", "boxcar"],
+    norm=[np.inf, 2, None, 1],
+    dtype=[np.float32, np.float64],
+)
+def test_tempogram_matches_librosa(case, music, tol):
+    kwargs = {k: v for k, v in case.items() if k != "dtype"}
+    env = librosa.onset.onset_strength(y=music(10 * SR, dtype=np.float64), sr=SR).astype(case["dtype"])
+    expected = librosa.feature.tempogram(onset_envelope=env, sr=SR, **kwargs)
+    got = fasttag.tempogram(onset_envelope=env, sr=SR, **kwargs)
+    assert got.dtype == case["dtype"]  # librosa returns float64 for float32 input
+    tol.assert_close(got, expected, tol(case["dtype"]).spec, f"tempogram {case}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tempogram_from_audio_matches_librosa(music, tol, dtype):
+    y = music(6 * SR, dtype=dtype)
+    tol.assert_close(fasttag.tempogram(y, sr=SR), librosa.feature.tempogram(y=y, sr=SR), tol(dtype).spec)
+    tol.assert_close(fasttag.tempogram(y, sr=SR, hop_length=256, win_length=200),
+                     librosa.feature.tempogram(y=y, sr=SR, hop_length=256, win_length=200), tol(dtype).spec)
+
+
+def test_tempogram_equals_direct_autocorrelation(rng, tol):
+    # Independent of librosa: the windowed autocorrelation by the O(n^2) sum, in float64.
+    env = rng.random(150)
+    win = 64
+    got = fasttag.tempogram(onset_envelope=env, win_length=win, center=False, norm=None)
+    w = np.hanning(win + 1)[:-1]
+    for t in (0, 40, 150 - win):
+        x = env[t : t + win] * w
+        direct = np.array([np.dot(x[: win - lag], x[lag:]) for lag in range(win)])
+        tol.assert_close(got[:, t], direct, tol(np.float64).spec, f"column {t}")
+
+
+def test_tempogram_batch_equals_per_clip(music):
+    env = np.stack([librosa.onset.onset_strength(y=c, sr=SR) for c in music(5 * SR, shape=(3,))])
+    env = env.reshape(3, 1, -1)
+    batch = fasttag.tempogram(onset_envelope=env, win_length=128)
+    assert batch.shape == (3, 1, 128, env.shape[-1])
+    for i in range(3):
+        np.testing.assert_array_equal(batch[i, 0], fasttag.tempogram(onset_envelope=env[i, 0], win_length=128))
+    assert not np.array_equal(batch[0], batch[1])
+    np.testing.assert_array_equal(fasttag.tempogram(onset_envelope=env, win_length=128, workers=2), batch)
+
+
+def test_tempo_frequencies_match_librosa():
+    for n, hop, sr in [(384, 512, 22050), (100, 256, 16000)]:
+        np.testing.assert_array_equal(fasttag.tempo_frequencies(n, hop_length=hop, sr=sr),
+                                      librosa.tempo_frequencies(n, hop_length=hop, sr=sr))
+
+
+# ----------------------------------------------------------------------------- tempo
+
+
+def click_track(rng, bpm: float, seconds: float = 20.0, sr: int = SR) -> np.ndarray:
+    """A click (30 ms decaying 1 kHz burst) on every beat from a random phase, over faint noise."""
+    n = int(seconds * sr)
+    y = 0.01 * rng.standard_normal(n)
+    length = int(0.03 * sr)
+    t = np.arange(length) / sr
+    click = np.sin(2 * np.pi * 1000 * t) * np.exp(-150 * t)
+    period = 60.0 / bpm
+    for start in np.arange(rng.uniform(0, period), seconds, period):
+        i = int(round(start * sr))
+        seg = min(length, n - i)
+        y[i : i + seg] += click[:seg]
+    return y.astype(np.float32)
+
+
+@pytest.mark.parametrize("bpm", [60, 72.5, 85, 97, 110, 123, 137, 150, 163, 175])
+def test_tempo_of_click_tracks_within_2_percent(rng, bpm):
+    bpm = float(bpm) + rng.uniform(-2, 2)
+    y = click_track(rng, bpm)
+    got = float(fasttag.tempo(y, sr=SR)[0])
+    grid = float(librosa.feature.tempo(y=y, sr=SR)[0])
+    print(f"{bpm:.2f} BPM: fasttag {got:.2f} ({100 * (got / bpm - 1):+.2f} %), librosa {grid:.2f} "
+          f"({100 * (grid / bpm - 1):+.2f} %)")
+    assert abs(got / bpm - 1) <= 0.02
+
+
+@pytest.mark.parametrize("bpm", [165.0, 172.0, 180.0])
+def test_fast_click_tracks_need_the_octave_check(rng, bpm):
+    # The prior around 120 BPM can read a click track near 180 BPM as half its tempo (as
+    # librosa does); octave_check=True takes the equally strong pulse at twice the tempo.
+    y = click_track(rng, bpm)
+    got = float(fasttag.tempo(y, sr=SR, octave_check=True)[0])
+    print(f"{bpm} BPM: octave_check {got:.2f}, default {float(fasttag.tempo(y, sr=SR)[0]):.2f}, "
+          f"librosa {float(librosa.feature.tempo(y=y, sr=SR)[0]):.2f}")
+    assert abs(got / bpm - 1) <= 0.02
+
+
+def test_tempo_without_refinement_equals_librosa(music):
+    y = music(12 * SR, shape=(2,))
+    for kwargs in ({}, dict(start_bpm=90, std_bpm=0.5), dict(max_tempo=None, ac_size=4.0),
+                   dict(aggregate=None)):
+        expected = np.stack([librosa.feature.tempo(y=c, sr=SR, **kwargs) for c in y])
+        got = fasttag.tempo(y, sr=SR, refine=False, **kwargs)
+        assert got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected, err_msg=str(kwargs))
+
+
+def test_tempo_from_tempogram_and_envelope_agree(music):
+    y = music(10 * SR)
+    env = fasttag.onset_strength(y, sr=SR)
+    tg = fasttag.tempogram(onset_envelope=env, win_length=344)
+    a = fasttag.tempo(y, sr=SR)
+    np.testing.assert_array_equal(a, fasttag.tempo(onset_envelope=env, sr=SR))
+    np.testing.assert_array_equal(a, fasttag.tempo(tg=tg, sr=SR))
+
+
+BAD = {
+    "onset both": (fasttag.onset_strength, dict(y=np.ones(8000, np.float32), S=np.ones((10, 10))), "exactly one"),
+    "onset lag": (fasttag.onset_strength, dict(y=np.ones(8000, np.float32), lag=0), "lag=0 must be a positive"),
+    "onset max_size": (fasttag.onset_strength, dict(S=np.ones((10, 10)), max_size=-1), "max_size=-1 must be"),
+    "onset lag too long": (fasttag.onset_strength, dict(S=np.ones((10, 10)), lag=10), "lag=10 must be smaller"),
+    "onset ref shape": (fasttag.onset_strength, dict(S=np.ones((10, 10)), ref=np.ones((9, 10))), "ref has shape"),
+    "onset kwargs with S": (fasttag.onset_strength, dict(S=np.ones((10, 10)), n_mels=40), "only apply to y"),
+    "onset int audio": (fasttag.onset_strength, dict(y=np.ones(8000, np.int16)), "floating-point audio"),
+    "tg neither": (fasttag.tempogram, {}, "exactly one of y"),
+    "tg win": (fasttag.tempogram, dict(onset_envelope=np.ones(50), win_length=0), "win_length=0 must be"),
+    "tg short": (fasttag.tempogram, dict(onset_envelope=np.ones(50), win_length=60, center=False),
+                 "fewer than win_length=60"),
+    "tg nan": (fasttag.tempogram, dict(onset_envelope=np.array([1.0, np.nan] * 30)), "onset_envelope contains NaN"),
+    "tg norm": (fasttag.tempogram, dict(onset_envelope=np.ones(50), norm="max"), "norm='max' must be"),
+    "tg window": (fasttag.tempogram, dict(onset_envelope=np.ones(50), win_length=8, window=np.ones(7)),
+                  "window array has shape (7,)"),
+    "tempo start": (fasttag.tempo, dict(onset_envelope=np.ones(500), start_bpm=0), "start_bpm=0 must be"),
+    "tempo tg and y": (fasttag.tempo, dict(y=np.ones(8000, np.float32), tg=np.ones((10, 10))), "only one of"),
+    "tempo ac_size": (fasttag.tempo, dict(onset_envelope=np.ones(500), ac_size=0.001), "shorter than one hop"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input(case):
+    func, kwargs, message = BAD[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        func(**kwargs)
