@@ -5,7 +5,7 @@ Usage (from the repository root, as ``make bench`` does)::
     .venv/bin/python benchmarks/run_benchmarks.py [--choi-clips N] [--json PATH] [-- PYTEST_ARGS...]
     .venv/bin/python benchmarks/run_benchmarks.py --from-json PATH   # rewrite RESULTS.md only
 
-Both suites run in one pytest process (``--benchmark-json`` to a temporary file unless
+All suites run in one pytest process (``--benchmark-json`` to a temporary file unless
 ``--json`` names one); the table is then built from that file alone: medians, x realtime or
 time per frame, and every peer's time divided by fasttag's (single thread) from the same run.
 The exit status is pytest's, so a failed correctness check fails ``make bench`` (its row is
@@ -25,6 +25,8 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import report_kmeans
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -294,7 +296,7 @@ def target_rows(groups, stat: str) -> list[tuple[str, float | None, bool | None,
             ours, fftw = (t(g[k]) / g[k].info["rows"] * 1e6 for k in ("fasttag", "pyfftw"))
             rows.append((f"rfft N={n}: at least as fast as pyFFTW (FFTW_MEASURE)", r, r >= 1.0,
                          f"pyFFTW / fasttag (fasttag {ours:.3f}, pyFFTW {fftw:.3f} µs/frame)"))
-    return rows
+    return rows + report_kmeans.target_rows(groups, stat)
 
 
 def targets_section(groups) -> str:
@@ -402,6 +404,7 @@ def render(data: dict, failed: dict[str, str], meta: dict) -> str:
         "Checks: every output is compared with librosa's (same float32 input) where librosa's log-mel is above "
         "-80 dB; tolerance 1e-3 dB for log-mel.", "",
         fft_section(groups), "",
+        report_kmeans.section(groups, table, fmt_time, fmt_ratio), "",
         machine_section(info, meta), "",
         fft_detail(groups),
     ]

@@ -27,8 +27,8 @@ import pytest
 
 
 def _seed_for(nodeid: str) -> int:
-    override = os.environ.get("FASTTAG_TEST_SEED")
-    if override is not None:
+    override = os.environ.get("FASTTAG_TEST_SEED", "").strip()
+    if override:  # set and not empty
         return int(override)
     return zlib.crc32(nodeid.encode("utf-8"))
 
