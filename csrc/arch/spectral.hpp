@@ -184,9 +184,14 @@ Array<Span> nonzero_spans(const T* basis, std::int64_t n_out, std::int64_t n_in)
 // out = basis[m, span] . in[span], lane by lane.
 template <class T>
 inline typename Simd<T>::V project_row(const T* w, Span span, const typename Simd<T>::V* in) {
-    typename Simd<T>::V acc{};
-    for (std::int64_t k = span.begin; k < span.end; ++k) acc += w[k] * in[k];
-    return acc;
+    // Four running sums: a long (dense) row is not one chain of dependent additions.
+    typename Simd<T>::V acc[4] = {};
+    std::int64_t k = span.begin;
+    for (; k + 4 <= span.end; k += 4) {
+        for (int i = 0; i < 4; ++i) acc[i] += w[k + i] * in[k + i];
+    }
+    for (; k < span.end; ++k) acc[0] += w[k] * in[k];
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
 // p^(power/2) per lane, for p = |X|^2 (power 2 leaves p as it is).
