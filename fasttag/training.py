@@ -37,7 +37,7 @@ class Run:
 
     model: nn.Module
     tags: list[str]  #: tag vocabulary, one per model output
-    features: dict  #: feature parameters: sr, n_fft, hop_length, n_mels, seconds, ...
+    features: dict  #: feature description: kind, sr, n_fft, hop_length, n_mels, seconds, ... (see fasttag.featurizers)
     info: dict  #: anything else saved with it (scores, training settings)
 
 
@@ -251,9 +251,12 @@ def save_run(run_dir, model: nn.Module, *, tags, features: dict, info: dict | No
     tags : sequence of str [shape=(n_tags,)]
         The tag of each model output.
     features : dict
-        How the model's input is computed from audio, JSON-serialisable; must
-        have ``sr``, ``n_fft``, ``hop_length``, ``n_mels`` and ``seconds`` (clip
-        length), may have more (``fmin``, ``fmax``, ``top_db``).
+        How the model's input is computed from audio, JSON-serialisable: the
+        ``as_dict()`` of a `fasttag.featurizers.FEATURES` description (its
+        ``kind`` and parameters), which `fasttag.tagging.tag_file` rebuilds. It
+        must have ``sr``, ``n_fft``, ``hop_length``, ``n_mels`` and ``seconds``
+        (clip length), may have more (``kind``, ``fmin``, ``fmax``, ``top_db``,
+        ``n_mfcc``, ...).
     info : dict, optional
         Anything else to keep, JSON-serialisable (scores, training settings).
 

@@ -9,10 +9,12 @@ returns logits: apply a sigmoid (as `fasttag.training.predict` does) for
 probabilities.
 """
 
+from fasttag.models.crnn import CRNN
 from fasttag.models.fcn import FCN
+from fasttag.models.lstm import LSTMTagger
 from fasttag.models.mlp import MLP
 
 #: Model classes by name, as stored in a run's ``config.json``.
-MODELS = {"FCN": FCN, "MLP": MLP}
+MODELS = {"FCN": FCN, "MLP": MLP, "LSTMTagger": LSTMTagger, "CRNN": CRNN}
 
-__all__ = ["FCN", "MLP", "MODELS"]
+__all__ = ["CRNN", "FCN", "MLP", "MODELS", "LSTMTagger"]

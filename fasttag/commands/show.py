@@ -1,8 +1,8 @@
 """``fasttag show FILE --feature logmel|mfcc|chroma|tempogram --out picture.png``: draw a feature.
 
-cli.py wires it in: ``show.add_parser(subcommands)`` adds the sub-command and its
-arguments, ``show.run(args)`` draws and saves the picture (0 on success). Bad input raises
-FasttagError (an AudioLoadError for unreadable audio), which the command reports.
+``add_parser(commands)`` adds the sub-command and its arguments, ``run(args)`` draws and
+saves the picture. Bad input raises FasttagError (an AudioLoadError for unreadable audio),
+which the command reports in one line.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 import fasttag
 from fasttag import plot
+from fasttag.commands._args import FORMATTER, number
 from fasttag.errors import FasttagError
 
 FEATURES = ("logmel", "mfcc", "chroma", "tempogram")
@@ -33,21 +34,11 @@ def _size(text: str) -> tuple[int, int]:
     return size
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an int") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be >= 1")
-    return value
-
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Add the ``show`` sub-command to ``subparsers`` (from ``parser.add_subparsers``) and return it."""
-    show = subparsers.add_parser(
+def add_parser(commands) -> None:
+    """Add the ``show`` sub-command to ``commands`` (from ``parser.add_subparsers``)."""
+    show = commands.add_parser(
         "show",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=FORMATTER,
         help="draw a feature of an audio file (log-mel, MFCC, chroma, tempogram) to a PNG",
         description="Compute one feature of an audio file (22.05 kHz by default, n_fft 2048, hop 512) "
         "and save a picture of it: time in seconds across, Hz / pitch classes / BPM up, a colour bar.",
@@ -55,11 +46,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     show.add_argument("file", type=Path, metavar="FILE", help="audio file (wav, flac, ogg, mp3)")
     show.add_argument("--feature", choices=FEATURES, default="logmel", help="what to draw")
     show.add_argument("--out", type=Path, required=True, help="picture to write (.png)")
-    show.add_argument("--sr", type=_positive_int, default=22050, help="sampling rate to resample to (Hz)")
-    show.add_argument("--n-mels", type=_positive_int, default=128, help="mel bands (logmel, mfcc)")
+    show.add_argument("--sr", type=number(int, 1), default=22050, help="sampling rate to resample to (Hz)")
+    show.add_argument("--n-mels", type=number(int, 1), default=128, help="mel bands (logmel, mfcc)")
     show.add_argument("--size", type=_size, default=(1000, 400), metavar="WxH", help="picture size in pixels")
-    show.add_argument("--dpi", type=_positive_int, default=100, help="dots per inch of the PNG")
-    return show
+    show.add_argument("--dpi", type=number(int, 1), default=100, help="dots per inch of the PNG")
 
 
 def feature(y: np.ndarray, sr: int, name: str, *, n_mels: int = 128) -> tuple[np.ndarray, dict]:
@@ -80,8 +70,8 @@ def feature(y: np.ndarray, sr: int, name: str, *, n_mels: int = 128) -> tuple[np
     raise FasttagError(f"feature={name!r} is not one of {list(FEATURES)}")
 
 
-def run(args) -> int:
-    """Draw ``args.feature`` of ``args.file`` into ``args.out``; 0 on success."""
+def run(args) -> None:
+    """Draw ``args.feature`` of ``args.file`` into ``args.out``."""
     try:
         import matplotlib
     except ImportError:
@@ -100,4 +90,3 @@ def run(args) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=args.dpi, format="png")
     print(f"{args.feature} {S.shape} -> {args.out} ({width}x{height} px)")
-    return 0

@@ -1,9 +1,8 @@
-"""Synthetic tagged music and tag manifests.
+"""Synthetic tagged music: `make_tagged_music`.
 
 `make_tagged_music` writes a reproducible set of music-like clips with exact
 multi-label tags (instruments, drums, tempo, mode, loudness, texture, room)
-plus a manifest CSV; `read_manifest` and `multi_hot` turn such a manifest (or
-one describing a real collection) into records and a label matrix.
+plus a manifest CSV, which `fasttag.datasets.read_manifest` reads.
 
 Every clip is drawn from its own random stream, seeded by ``(seed, 0, index)``:
 the same seed gives bit-identical audio, and clip ``i`` does not depend on how
@@ -22,7 +21,7 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from fasttag.errors import FasttagError, ParameterError
+from fasttag.errors import ParameterError
 
 #: Every tag `make_tagged_music` can assign, in manifest order.
 TAGS = (
@@ -33,9 +32,6 @@ TAGS = (
 
 #: Audio formats `make_tagged_music` writes: file extension -> soundfile subtype.
 FORMATS = {"flac": "PCM_16", "wav": "PCM_16", "ogg": "VORBIS"}
-
-#: The values of the manifest's ``split`` column.
-SPLITS = ("train", "valid", "test")
 
 # Tag thresholds, on quantities measured from each clip's score and audio.
 FAST_BPM, SLOW_BPM = 125.0, 90.0  # tempo, beats per minute
@@ -55,19 +51,6 @@ _PROGRESSIONS = {  # chord roots as scale degrees (0 = tonic), one chord per bar
 }
 _ENSEMBLE_SIZES = (1, 2, 3, 4)  # pitched instruments per clip ...
 _ENSEMBLE_PROBS = (0.3, 0.35, 0.22, 0.13)  # ... and how often
-
-
-class Track(NamedTuple):
-    """One row of a manifest."""
-
-    track_id: str  #: the path as written in the manifest
-    path: Path  #: absolute path of the audio file
-    tags: list[str]
-    split: str | None  #: "train", "valid", "test", or None without a split column
-
-
-class ManifestError(FasttagError, ValueError):
-    """A manifest CSV is malformed; the message names the file and line."""
 
 
 # --------------------------------------------------------------------------- synthesis
@@ -518,107 +501,3 @@ def make_tagged_music(
             sf.write(out / name, audio, int(sr), subtype=FORMATS[fmt])
             writer.writerow([name, ";".join(tags), split])
     return manifest
-
-
-# --------------------------------------------------------------------------- manifests
-
-
-def read_manifest(csv_path: str | Path) -> tuple[list[Track], list[str]]:
-    """Read a tag manifest CSV.
-
-    The first line is a header naming the columns ``path`` and ``tags`` and
-    optionally ``split``, in any order. ``path`` is relative to the CSV's
-    directory (or absolute); ``tags`` are separated by ``;`` (surrounding
-    spaces and empty items are ignored, a track may have no tags); ``split`` is
-    one of ``train``, ``valid``, ``test``.
-
-    Parameters
-    ----------
-    csv_path : str or Path
-        The manifest, as written by `make_tagged_music`.
-
-    Returns
-    -------
-    tracks : list of Track
-        One record per row, in file order: ``(track_id, path, tags, split)``.
-        ``track_id`` is the path as written, ``path`` is absolute.
-    vocabulary : list of str
-        Every tag that occurs, sorted.
-
-    Raises
-    ------
-    ManifestError
-        A missing column, a row with the wrong number of fields, an empty or
-        repeated path, an unknown split, or an audio file that does not exist;
-        the message gives the file and line.
-    FileNotFoundError
-        ``csv_path`` does not exist.
-    """
-    csv_path = Path(csv_path).resolve()
-    with open(csv_path, newline="") as f:
-        rows = list(csv.reader(f))
-
-    def fail(line: int, message: str) -> ManifestError:
-        return ManifestError(f"{csv_path}, line {line}: {message}")
-
-    if not rows:
-        raise fail(1, "empty file; expected a header 'path,tags,split'")
-    header = [name.strip() for name in rows[0]]
-    missing = [name for name in ("path", "tags") if name not in header]
-    if missing or len(set(header)) != len(header):
-        raise fail(1, f"header {rows[0]} must name the columns 'path' and 'tags' (and 'split') once")
-    col = {name: header.index(name) for name in ("path", "tags", "split") if name in header}
-    tracks, seen = [], set()
-    for line, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise fail(line, f"{len(row)} fields, expected {len(header)} ({','.join(header)})")
-        track_id = row[col["path"]].strip()
-        if not track_id:
-            raise fail(line, "empty path")
-        if track_id in seen:
-            raise fail(line, f"path {track_id!r} is listed twice")
-        seen.add(track_id)
-        path = (csv_path.parent / track_id).resolve()
-        if not path.is_file():
-            raise fail(line, f"audio file {str(path)!r} does not exist")
-        split = row[col["split"]].strip() if "split" in col else None
-        if split is not None and split not in SPLITS:
-            raise fail(line, f"split {split!r} must be one of {', '.join(SPLITS)}")
-        tags = [tag.strip() for tag in row[col["tags"]].split(";") if tag.strip()]
-        tracks.append(Track(track_id, path, tags, split))
-    return tracks, sorted({tag for track in tracks for tag in track.tags})
-
-
-def multi_hot(tracks: list[Track], vocabulary: list[str]) -> np.ndarray:
-    """Tag matrix of some tracks.
-
-    Parameters
-    ----------
-    tracks : list of Track
-        Records from `read_manifest`.
-    vocabulary : list of str
-        The tags, one column each, in this order.
-
-    Returns
-    -------
-    labels : np.ndarray [shape=(n_tracks, n_tags), dtype=float32]
-        1 where the track has the tag, else 0.
-
-    Raises
-    ------
-    ParameterError
-        A track has a tag that is not in ``vocabulary``, or ``vocabulary``
-        repeats a tag.
-    """
-    column = {tag: j for j, tag in enumerate(vocabulary)}
-    if len(column) != len(vocabulary):
-        raise ParameterError(f"vocabulary={list(vocabulary)!r} has repeated tags")
-    labels = np.zeros((len(tracks), len(vocabulary)), dtype=np.float32)
-    for i, track in enumerate(tracks):
-        for tag in track.tags:
-            if tag not in column:
-                raise ParameterError(f"tag {tag!r} of track {track.track_id!r} is not in vocabulary")
-            labels[i, column[tag]] = 1.0
-    return labels

@@ -1,0 +1,45 @@
+"""Argument parsing shared by the subcommands: one-line usage errors, checked numbers."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class UsageError(Exception):
+    """Bad command-line arguments (reported in one line, exit status 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises `UsageError` instead of printing the usage and exiting."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+def number(kind: type, low: float, *, above: bool = False):
+    """An argparse ``type``: ``kind(text)``, at least ``low`` (or above it)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if value < low or (above and value == low):
+            raise argparse.ArgumentTypeError(f"{text} must be {'>' if above else '>='} {low}")
+        return value
+
+    return parse
+
+
+def int_list(text: str) -> list[int]:
+    """An argparse ``type``: comma-separated positive integers, e.g. ``16,32,64,128``."""
+    try:
+        values = [int(item) for item in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must list positive integers")
+    return values
+
+
+FORMATTER = argparse.ArgumentDefaultsHelpFormatter

@@ -1,0 +1,44 @@
+"""Features and labels of one split of a dataset, as the train and evaluate commands need them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fasttag.datasets import Dataset, multi_hot
+from fasttag.errors import FasttagError
+from fasttag.featurizers import extract
+
+
+def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, progress: bool):
+    """Features and labels of the tracks of ``split``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Tracks with splits (`fasttag.datasets.read_dataset`).
+    split : {"train", "valid", "test"}
+    params : a `fasttag.featurizers.FEATURES` description
+    vocabulary : list of str
+        The label columns; a track's tags outside it are ignored.
+    data : str or Path
+        The dataset's path, for the error message.
+    progress : bool
+        Show a progress bar while extracting.
+
+    Returns
+    -------
+    X : np.ndarray [shape=(n_tracks, n_features, n_frames), dtype=float32]
+    Y : np.ndarray [shape=(n_tracks, len(vocabulary)), dtype=float32]
+
+    Raises
+    ------
+    FasttagError
+        The split has no tracks.
+    """
+    tracks = dataset.subset(split).tracks
+    if not tracks:
+        raise FasttagError(f"{data} has no tracks in the {split!r} split")
+    keep = set(vocabulary)
+    Y = multi_hot([t._replace(tags=[tag for tag in t.tags if tag in keep]) for t in tracks], vocabulary)
+    X = extract(params, [t.path for t in tracks], progress=progress)
+    return X, np.asarray(Y)

@@ -1,0 +1,34 @@
+"""``fasttag tag``: the most probable tags of audio files under a trained run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fasttag.commands._args import FORMATTER, number
+from fasttag.tagging import tag_file
+from fasttag.training import load_run
+
+
+def add_parser(commands) -> None:
+    tag = commands.add_parser("tag", formatter_class=FORMATTER, help="tag audio files with a trained run")
+    tag.add_argument("files", nargs="+", type=Path, metavar="FILE", help="audio files")
+    tag.add_argument("--model", required=True, type=Path, metavar="RUN", help="run directory, e.g. demo_out/run")
+    tag.add_argument("--top", type=number(int, 1), default=5, help="tags per file")
+    tag.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def format_tags(tags: list[tuple[str, float]]) -> str:
+    """``tag (0.93), tag (0.41), ...``"""
+    return ", ".join(f"{tag} ({p:.2f})" for tag, p in tags)
+
+
+def run(args) -> None:
+    trained = load_run(args.model)
+    results = {str(path): tag_file(path, trained, top=args.top) for path in args.files}
+    if args.json:
+        listing = {path: [{"tag": t, "probability": p} for t, p in tags] for path, tags in results.items()}
+        print(json.dumps(listing, indent=2))
+    else:
+        for path, tags in results.items():
+            print(f"{path}: {format_tags(tags)}")

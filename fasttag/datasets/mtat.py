@@ -1,0 +1,132 @@
+"""MagnaTagATune's layout: ``annotations_final.csv`` and 16 folders of mp3 clips, ``0`` to ``f``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from fasttag.datasets.records import Dataset, ManifestError, Track
+from fasttag.errors import ParameterError
+
+#: The annotation file's name in a MagnaTagATune folder.
+ANNOTATIONS = "annotations_final.csv"
+
+#: The usual split by the clip's folder (the first component of ``mp3_path``, a hex
+#: digit): 0-b train, c validation, d-f test (Dieleman and Schrauwen 2014, Choi et al. 2016).
+FOLDER_SPLITS = {**dict.fromkeys("0123456789ab", "train"), "c": "valid", **dict.fromkeys("def", "test")}
+
+
+def read_mtat(path: str | Path, *, top: int | None = 50, audio_dir: str | Path | None = None) -> Dataset:
+    """Read MagnaTagATune's annotations: clips, their tags and the usual split.
+
+    ``annotations_final.csv`` is tab-separated, fields optionally in double
+    quotes. Its header names ``clip_id``, one column per tag (188 in the
+    original) and ``mp3_path``; each row gives 0 or 1 per tag and the clip's
+    path, e.g. ``f/artist-album-01-title-30-59.mp3``. The first component of
+    that path is the clip's folder, a hex digit, which gives the split:
+    folders ``0`` to ``b`` train, ``c`` valid, ``d`` to ``f`` test.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder holding ``annotations_final.csv``, or that file itself.
+    top : int > 0 or None
+        Keep the ``top`` most frequent tags (counted over all clips, ties to
+        the earlier column), listed from most to least frequent: the usual
+        top-50 set by default. None keeps every tag column, in file order.
+        Clips left without a kept tag stay, with no tags.
+    audio_dir : str or Path, optional
+        The folder that holds the ``0`` ... ``f`` folders. By default the
+        annotation file's folder, or its ``mp3`` subfolder if the first clip
+        is found there instead.
+
+    Returns
+    -------
+    dataset : Dataset
+        One `Track` per row, in file order: ``track_id`` is ``mp3_path`` as
+        written, ``path`` the absolute file, ``split`` from the folder.
+
+    Raises
+    ------
+    ParameterError
+        ``top`` is not a positive integer or None.
+    ManifestError
+        No ``mp3_path`` column, a repeated column or clip, a label other than
+        0 or 1, a row with the wrong number of fields, a folder that is not a
+        hex digit, or a missing audio file; the message gives the file and line.
+    FileNotFoundError
+        There is no annotation file.
+
+    See Also
+    --------
+    read_dataset, read_manifest, read_gtzan
+
+    Examples
+    --------
+    >>> tracks, top50 = read_mtat("magnatagatune")  # doctest: +SKIP
+    >>> train = read_mtat("magnatagatune").subset("train")  # doctest: +SKIP
+    """
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ParameterError(f"top={top!r} must be a positive integer or None")
+    csv_path = Path(path).resolve()
+    if csv_path.is_dir():
+        csv_path = csv_path / ANNOTATIONS
+    with open(csv_path, newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))
+
+    def fail(line: int, message: str) -> ManifestError:
+        return ManifestError(f"{csv_path}, line {line}: {message}")
+
+    if not rows:
+        raise fail(1, "empty file; expected a tab-separated header 'clip_id<TAB>tag...<TAB>mp3_path'")
+    header = [name.strip() for name in rows[0]]
+    if "mp3_path" not in header or len(set(header)) != len(header):
+        raise fail(1, "the tab-separated header must name 'mp3_path' once and each tag column once")
+    path_col = header.index("mp3_path")
+    tag_cols = [j for j, name in enumerate(header) if name not in ("clip_id", "mp3_path")]
+    vocabulary = [header[j] for j in tag_cols]
+
+    records, seen = [], set()
+    for line, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise fail(line, f"{len(row)} fields, expected {len(header)} (tab-separated)")
+        track_id = row[path_col].strip()
+        if not track_id:
+            raise fail(line, "empty mp3_path")
+        if track_id in seen:
+            raise fail(line, f"mp3_path {track_id!r} is listed twice")
+        seen.add(track_id)
+        parts = track_id.replace("\\", "/").split("/")
+        folder = parts[0].lower()
+        if len(parts) < 2 or folder not in FOLDER_SPLITS:
+            raise fail(line, f"mp3_path {track_id!r} must start with a folder 0-9 or a-f")
+        values = [row[j].strip() for j in tag_cols]
+        bad = next((v for v in values if v not in ("0", "1")), None)
+        if bad is not None:
+            raise fail(line, f"tag value {bad!r} must be 0 or 1")
+        tags = [tag for tag, v in zip(vocabulary, values) if v == "1"]
+        records.append((line, track_id, tags, FOLDER_SPLITS[folder]))
+
+    root = _audio_root(csv_path, audio_dir, records[0][1] if records else None)
+    tracks = []
+    for line, track_id, tags, split in records:
+        audio = (root / track_id).resolve()
+        if not audio.is_file():
+            raise fail(line, f"audio file {str(audio)!r} does not exist")
+        tracks.append(Track(track_id, audio, tags, split))
+    dataset = Dataset(tracks, vocabulary)
+    return dataset if top is None else dataset.most_frequent(top)
+
+
+def _audio_root(csv_path: Path, audio_dir, first: str | None) -> Path:
+    """The folder holding the clip folders: ``audio_dir``, or the CSV's folder or its ``mp3``."""
+    if audio_dir is not None:
+        return Path(audio_dir).resolve()
+    candidates = (csv_path.parent, csv_path.parent / "mp3")
+    if first is not None:
+        for root in candidates:
+            if (root / first).is_file():
+                return root
+    return candidates[0]

@@ -1,0 +1,255 @@
+"""Feature descriptions: how a run turns audio clips into model input, by name.
+
+Each entry of `FEATURES` is a frozen dataclass of parameters that is also the
+feature function: ``params(y)`` maps clips ``(..., n_samples)`` to features
+``(..., n_features, n_frames)``. ``params.as_dict()`` is what a run saves
+(`fasttag.training.save_run`), with the entry's name under ``"kind"``;
+`features_from_dict` rebuilds the description from it. A new kind of feature is
+one more dataclass with ``kind``, ``n_features``, ``n_samples``, ``sr``,
+``__call__``, ``as_dict`` and ``from_dict``, and one more entry in `FEATURES`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from tqdm import tqdm
+
+import fasttag
+from fasttag.errors import AudioLoadError, FasttagError, ParameterError
+
+
+@dataclass(frozen=True)
+class _Clips:
+    """Parameters shared by the spectral features: clip length and the log-mel stage."""
+
+    kind: ClassVar[str] = ""
+
+    sr: int = 12000  #: sampling rate, Hz
+    n_fft: int = 512
+    hop_length: int = 256
+    n_mels: int = 96
+    seconds: float = 29.12  #: clip length the model was trained on, s
+    fmin: float = 0.0
+    fmax: float | None = None
+    top_db: float | None = 80.0
+
+    def __post_init__(self):
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, numbers.Real) or not self.seconds > 0:
+            raise ParameterError(f"seconds={self.seconds!r} must be a positive number")
+        for name in ("sr", "n_fft", "hop_length", "n_mels"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ParameterError(f"{name}={value!r} must be a positive integer")
+
+    @classmethod
+    def from_dict(cls, features: dict):
+        """The description stored in a run's ``features``; FasttagError if they are not this kind's.
+
+        A dict without ``"kind"`` (runs saved before kinds existed) is taken as log-mel.
+        """
+        features = dict(features)
+        kind = features.pop("kind", "logmel")
+        unknown = set(features) - {f.name for f in dataclasses.fields(cls)}
+        if kind != cls.kind or unknown:
+            raise FasttagError(f"run features {features!r} are not {cls.kind} parameters: "
+                               f"kind {kind!r}, unknown {sorted(unknown)}")  # fmt: skip
+        try:
+            return cls(**features)
+        except (TypeError, ParameterError) as exc:
+            raise FasttagError(f"run features {features!r} are not valid {cls.kind} parameters: {exc}") from None
+
+    def as_dict(self) -> dict:
+        """JSON-serialisable form with ``"kind"``, for `fasttag.training.save_run`."""
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+    @property
+    def n_samples(self) -> int:
+        """Samples per clip."""
+        return int(round(self.seconds * self.sr))
+
+    @property
+    def n_frames(self) -> int:
+        """Frames per clip (centred frames, librosa's count)."""
+        return fasttag.frame_count(self.n_samples, n_fft=self.n_fft, hop_length=self.hop_length)
+
+    def _logmel_args(self) -> dict:
+        """The keyword arguments of `fasttag.logmel` these parameters fix."""
+        return dict(
+            sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length, n_mels=self.n_mels,
+            fmin=self.fmin, fmax=self.fmax, top_db=self.top_db,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LogMel(_Clips):
+    """Log-mel spectrogram parameters (``kind="logmel"``): the input of `FCN` and `CRNN`.
+
+    Defaults are Choi et al.'s: 12 kHz, ``n_fft=512``, ``hop_length=256``, 96
+    mel bins, 29.12 s clips (1366 frames). Other fields are
+    `fasttag.logmel`'s.
+    """
+
+    kind: ClassVar[str] = "logmel"
+
+    @property
+    def n_features(self) -> int:
+        """Rows of the feature matrix: ``n_mels``."""
+        return self.n_mels
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        """Log-mel spectrograms of clips, one batched `fasttag.logmel` call.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(..., n_samples)]
+            Audio at ``sr``.
+
+        Returns
+        -------
+        S_db : np.ndarray [shape=(..., n_mels, n_frames), dtype=float32]
+            Power in dB.
+        """
+        return fasttag.logmel(y, **self._logmel_args())
+
+
+@dataclass(frozen=True)
+class MFCC(_Clips):
+    """MFCCs with their deltas (``kind="mfcc"``): the study's 90-dimensional LSTM input.
+
+    ``n_mfcc`` coefficients of the log-mel spectrogram (`fasttag.mfcc`, the
+    log-mel fields as in `LogMel`), then their first ``deltas`` derivatives
+    over time (`fasttag.delta`, Savitzky-Golay over ``delta_width`` frames),
+    stacked: by default 30 MFCC + 30 delta + 30 delta-delta = 90 rows.
+    """
+
+    kind: ClassVar[str] = "mfcc"
+
+    n_mfcc: int = 30
+    deltas: int = 2  #: 0, 1 (delta) or 2 (delta and delta-delta)
+    delta_width: int = 9  #: frames in the delta's fitting window (odd, >= 3)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.n_mfcc, bool) or not isinstance(self.n_mfcc, numbers.Integral) or not (
+            1 <= self.n_mfcc <= self.n_mels
+        ):
+            raise ParameterError(f"n_mfcc={self.n_mfcc!r} must be an integer in [1, n_mels={self.n_mels}]")
+        if self.deltas not in (0, 1, 2) or isinstance(self.deltas, bool):
+            raise ParameterError(f"deltas={self.deltas!r} must be 0, 1 or 2")
+        if isinstance(self.delta_width, bool) or not isinstance(self.delta_width, numbers.Integral) or (
+            self.delta_width < 3 or self.delta_width % 2 == 0
+        ):
+            raise ParameterError(f"delta_width={self.delta_width!r} must be an odd integer >= 3")
+
+    @property
+    def n_features(self) -> int:
+        """Rows of the feature matrix: ``n_mfcc * (1 + deltas)``."""
+        return self.n_mfcc * (1 + self.deltas)
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        """MFCCs and their deltas of clips, one batched `fasttag.mfcc` call.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(..., n_samples)]
+            Audio at ``sr``.
+
+        Returns
+        -------
+        features : np.ndarray [shape=(..., n_mfcc * (1 + deltas), n_frames), dtype=float32]
+            ``[C; delta(C); delta(C, order=2)]`` along the second-to-last axis.
+        """
+        C = fasttag.mfcc(y, n_mfcc=self.n_mfcc, **self._logmel_args())
+        parts = [C] + [fasttag.delta(C, width=self.delta_width, order=k) for k in range(1, self.deltas + 1)]
+        return np.concatenate(parts, axis=-2).astype(C.dtype, copy=False)
+
+
+#: Feature descriptions by name, as stored under ``"kind"`` in a run's features.
+FEATURES = {cls.kind: cls for cls in (LogMel, MFCC)}
+
+
+def features_from_dict(features: dict):
+    """Rebuild a feature description saved in a run (`FEATURES` entry named by ``"kind"``).
+
+    Parameters
+    ----------
+    features : dict
+        A description's ``as_dict()``; without ``"kind"``, log-mel.
+
+    Raises
+    ------
+    FasttagError
+        An unknown kind, or parameters that do not fit it.
+    """
+    kind = features.get("kind", "logmel")
+    if kind not in FEATURES:
+        raise FasttagError(f"run features of kind {kind!r} are not one of {sorted(FEATURES)}")
+    return FEATURES[kind].from_dict(features)
+
+
+def load_clips(paths: Sequence, sr: int, n_samples: int) -> np.ndarray:
+    """The first ``n_samples`` of each file, mono at ``sr`` Hz, zero-padded if shorter.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        Audio files (any format `fasttag.load` reads).
+    sr : int > 0
+        Sampling rate, Hz.
+    n_samples : int > 0
+        Samples per clip.
+
+    Returns
+    -------
+    clips : np.ndarray [shape=(len(paths), n_samples), dtype=float32]
+
+    Raises
+    ------
+    fasttag.AudioLoadError
+        A file cannot be read or holds no samples.
+    """
+    clips = np.zeros((len(paths), n_samples), dtype=np.float32)
+    for i, path in enumerate(paths):
+        y, _ = fasttag.load(path, sr=sr, mono=True, duration=n_samples / sr + 1.0)
+        if y.size == 0:
+            raise AudioLoadError(f"{path} holds no samples")
+        y = y[:n_samples]
+        clips[i, : len(y)] = y
+    return clips
+
+
+def extract(params, paths: Sequence, *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    """Features of the first ``params.seconds`` of each file (see `load_clips`).
+
+    Files are loaded and featurised ``batch_size`` at a time (one batched
+    feature call each), so only one batch of audio is held in memory.
+
+    Parameters
+    ----------
+    params : a `FEATURES` description
+        E.g. ``LogMel()`` or ``MFCC()``.
+    paths : sequence of str or Path
+        Audio files.
+    batch_size : int > 0
+        Files per batch.
+    progress : bool
+        Show a tqdm bar on stderr.
+
+    Returns
+    -------
+    features : np.ndarray [shape=(len(paths), n_features, n_frames), dtype=float32]
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
+    out = np.empty((len(paths), params.n_features, params.n_frames), dtype=np.float32)
+    starts = range(0, len(paths), batch_size)
+    for start in tqdm(starts, desc=params.kind, unit="batch", disable=not progress, leave=False):
+        chunk = list(paths[start : start + batch_size])
+        out[start : start + len(chunk)] = params(load_clips(chunk, params.sr, params.n_samples))
+    return out

@@ -1,0 +1,229 @@
+"""``fasttag train``, ``fasttag evaluate`` and ``fasttag tag`` on a tiny generated collection."""
+
+import contextlib
+import csv
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from fasttag.cli import main
+from fasttag.datasets import make_tagged_music
+
+SECONDS = 2.0
+MODELS = {  # --model: (--features, options that keep it tiny)
+    "fcn4": ("logmel", ["--channels", "4,8,8,8"]),
+    "fcn5": ("mfcc", ["--channels", "4,4,8,8,8"]),
+    "crnn": ("logmel", ["--channels", "4,8,8,8", "--hidden", "6"]),
+    "lstm": ("mfcc", ["--hidden", "6"]),
+}
+
+
+def _run(argv):
+    """main(argv) with stdout and stderr captured: (status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main([str(a) for a in argv])
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def data(request, tmp_path_factory, seed_for):
+    """24 generated clips of 2 s and their manifest."""
+    out = tmp_path_factory.mktemp("data")
+    make_tagged_music(24, seconds=SECONDS, seed=seed_for(request.node.nodeid), out=out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def manifest_rows(data):
+    with open(data / "manifest.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def runs(data, tmp_path_factory):
+    """Train each model once (2 epochs): {model: (run dir, status, stdout)}."""
+    done = {}
+    for model, (features, extra) in MODELS.items():
+        run_dir = tmp_path_factory.mktemp("runs") / model
+        argv = ["train", "--data", data, "--model", model, "--features", features, "--out", run_dir,
+                "--seconds", SECONDS, "--epochs", 2, "--batch-size", 8, "--seed", 3, "--quiet", *extra]  # fmt: skip
+        status, out, err = _run(argv)
+        done[model] = (run_dir, status, out + err)
+    return done
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_train_saves_a_run_that_rebuilds_model_and_features(runs, model, manifest_rows):
+    run_dir, status, printed = runs[model]
+    assert status == 0, printed
+    config = json.loads((run_dir / "config.json").read_text())
+    features = MODELS[model][0]
+    assert config["features"]["kind"] == features and config["features"]["seconds"] == SECONDS
+    assert config["model"]["name"] == {"fcn4": "FCN", "fcn5": "FCN", "crnn": "CRNN", "lstm": "LSTMTagger"}[model]
+    assert config["tags"] == sorted({t for row in manifest_rows for t in row["tags"].split(";") if t})
+    n_features = 96 if features == "logmel" else 90
+    assert n_features in config["model"]["hparams"].values()
+    assert config["info"]["data"]["n_train"] == sum(row["split"] == "train" for row in manifest_rows)
+    history = config["info"]["history"]
+    assert len(history["valid_auc"]) == 2 and history["best_valid_auc"] == max(history["valid_auc"])
+    assert re.search(r"kept epoch \d of 2, validation macro ROC-AUC \d\.\d{3}", printed)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_evaluate_reports_every_tag_and_leaves_out_undefined(runs, model, data, manifest_rows):
+    run_dir = runs[model][0]
+    status, out, err = _run(["evaluate", run_dir, "--data", data, "--json", "--quiet"])
+    assert status == 0, err
+    report = json.loads(out)
+    test_rows = [row for row in manifest_rows if row["split"] == "test"]
+    assert report["split"] == "test" and report["n_tracks"] == len(test_rows)
+    tags = json.loads((run_dir / "config.json").read_text())["tags"]
+    assert list(report["tags"]) == tags
+    for tag, scores in report["tags"].items():
+        positives = sum(tag in row["tags"].split(";") for row in test_rows)
+        assert scores["positives"] == positives
+        defined = 0 < positives < len(test_rows)
+        assert (scores["roc_auc"] is not None) == defined and (tag not in report["undefined"]) == defined
+        if defined:
+            assert 0 <= scores["roc_auc"] <= 1 and 0 < scores["pr_auc"] <= 1
+    rocs = [s["roc_auc"] for s in report["tags"].values() if s["roc_auc"] is not None]
+    prs = [s["pr_auc"] for s in report["tags"].values() if s["pr_auc"] is not None]
+    assert report["macro"]["roc_auc"] == pytest.approx(np.mean(rocs))
+    assert report["macro"]["pr_auc"] == pytest.approx(np.mean(prs))
+    assert 0 <= report["micro"]["roc_auc"] <= 1
+
+
+def test_evaluate_text_table(runs, data, manifest_rows):
+    run_dir = runs["fcn4"][0]
+    status, out, err = _run(["evaluate", run_dir, "--data", data, "--split", "valid", "--quiet"])
+    assert status == 0, err
+    n_valid = sum(row["split"] == "valid" for row in manifest_rows)
+    assert f"valid split, {n_valid} tracks" in out
+    assert re.search(r"^macro\s+\d\.\d{3}\s+\d\.\d{3}$", out, flags=re.M)
+    assert re.search(r"^micro\s+\d\.\d{3}\s+\d\.\d{3}$", out, flags=re.M)
+    tags = json.loads((run_dir / "config.json").read_text())["tags"]
+    assert all(re.search(rf"^{tag}\s+\d+\s", out, flags=re.M) for tag in tags)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_tag_works_with_every_model_and_feature(runs, model, data, manifest_rows):
+    run_dir = runs[model][0]
+    files = [str(data / row["path"]) for row in manifest_rows[:2]]
+    status, out, err = _run(["tag", *files, "--model", run_dir, "--top", "4", "--json"])
+    assert status == 0, err
+    result = json.loads(out)
+    tags = json.loads((run_dir / "config.json").read_text())["tags"]
+    assert list(result) == files
+    for listing in result.values():
+        probabilities = [t["probability"] for t in listing]
+        assert len(listing) == 4 and probabilities == sorted(probabilities, reverse=True)
+        assert all(0 < p < 1 for p in probabilities) and {t["tag"] for t in listing} <= set(tags)
+    assert result[files[0]] != result[files[1]]
+
+
+def test_training_is_repeatable_with_a_seed(runs, data, tmp_path):
+    first = runs["lstm"][0]
+    weights = {}
+    for seed in (3, 4):
+        argv = ["train", "--data", data, "--model", "lstm", "--out", tmp_path / str(seed), "--seconds", SECONDS,
+                "--epochs", 2, "--batch-size", 8, "--seed", seed, "--quiet", "--hidden", "6"]  # fmt: skip
+        assert _run(argv)[0] == 0
+        weights[seed] = torch.load(tmp_path / str(seed) / "model.pt", weights_only=True)
+    for key, value in torch.load(first / "model.pt", weights_only=True).items():
+        torch.testing.assert_close(weights[3][key], value, rtol=0, atol=0)
+    assert not torch.equal(weights[3]["out.weight"], weights[4]["out.weight"])
+
+
+def test_n_frames_sets_the_clip_length(data, tmp_path):
+    status, out, err = _run(["train", "--data", data, "--model", "lstm", "--out", tmp_path / "run", "--n-frames", 60,
+                             "--epochs", 1, "--hidden", 4, "--quiet"])  # fmt: skip
+    assert status == 0, err
+    features = json.loads((tmp_path / "run" / "config.json").read_text())["features"]
+    n_samples = round(features["seconds"] * features["sr"])
+    assert 1 + n_samples // features["hop_length"] == 60
+    assert "mfcc features" in out and "(90 x 60)" in out  # lstm takes mfcc by default
+
+
+def test_old_runs_without_feature_kind_still_tag(runs, data, manifest_rows, tmp_path):
+    run_dir = runs["fcn4"][0]
+    old = tmp_path / "old"
+    old.mkdir()
+    config = json.loads((run_dir / "config.json").read_text())
+    del config["features"]["kind"]
+    (old / "config.json").write_text(json.dumps(config))
+    (old / "model.pt").write_bytes((run_dir / "model.pt").read_bytes())
+    file = str(data / manifest_rows[0]["path"])
+    assert json.loads(_run(["tag", file, "--model", old, "--json"])[1]) == json.loads(
+        _run(["tag", file, "--model", run_dir, "--json"])[1]
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["train", "--data", "{data}", "--model", "vgg", "--out", "{tmp}/r"], "--model: invalid choice: 'vgg'"),
+        (["train", "--model", "fcn4", "--out", "{tmp}/r"], "--data"),
+        (["train", "--data", "{data}", "--model", "fcn4"], "--out"),
+        (["train", "--data", "{tmp}/nowhere", "--model", "fcn4", "--out", "{tmp}/r"], "nowhere does not exist"),
+        (["train", "--data", "{tmp}", "--model", "fcn4", "--out", "{tmp}/r"], "is not a dataset"),
+        (["train", "--data", "{data}", "--model", "lstm", "--features", "cqt", "--out", "{tmp}/r"], "--features"),
+        (["train", "--data", "{data}", "--model", "fcn4", "--out", "{tmp}/r", "--seconds", "2", "--n-frames", "9"],
+         "--n-frames: not allowed with argument --seconds"),
+        (["train", "--data", "{data}", "--model", "fcn4", "--out", "{tmp}/r", "--epochs", "0"], "--epochs: 0 must be"),
+        (["train", "--data", "{data}", "--model", "fcn4", "--out", "{tmp}/r", "--channels", "4,x"], "--channels"),
+        (["train", "--data", "{data}", "--model", "fcn4", "--out", "{tmp}/r", "--seconds", "1", "--channels", "4,8",
+          "--quiet"], "channels=\\[4, 8\\] must be 4 positive integers"),
+        (["train", "--data", "{data}", "--model", "lstm", "--out", "{tmp}/r", "--seconds", "1", "--channels", "4",
+          "--quiet"], "--channels does not apply to --model lstm"),
+        (["train", "--data", "{data}", "--model", "fcn5", "--out", "{tmp}/r", "--seconds", "1", "--hidden", "4",
+          "--quiet"], "--hidden does not apply to --model fcn5"),
+        (["evaluate", "{tmp}", "--data", "{data}"], "config.json is missing"),
+        (["evaluate", "{tmp}", "--data", "{data}", "--split", "dev"], "--split: invalid choice"),
+        (["evaluate", "{tmp}"], "--data"),
+        (["tag", "{data}/manifest.csv", "--model", "{tmp}"], "config.json is missing"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(data, tmp_path, argv, match):
+    status, out, err = _run([a.format(data=data, tmp=tmp_path) for a in argv])
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("fasttag: error: ") and re.search(match, err), err
+
+
+def test_a_split_without_tracks_is_an_error(data, tmp_path, manifest_rows):
+    with open(tmp_path / "all_train.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "tags", "split"])
+        writer.writerows([[str(data / row["path"]), row["tags"], "train"] for row in manifest_rows])
+    status, _, err = _run(["train", "--data", tmp_path / "all_train.csv", "--model", "lstm", "--out", tmp_path / "r",
+                           "--seconds", 1, "--quiet"])  # fmt: skip
+    assert status == 2 and "has no tracks in the 'valid' split" in err, err
+
+
+@pytest.mark.slow
+def test_lstm_on_mfcc_learns_and_shuffled_labels_do_not(request, tmp_path, seed_for):
+    """The study's MFCC (90) + LSTM system through the command line, on 300 generated clips of 4 s."""
+    seed = seed_for(request.node.nodeid)
+    make_tagged_music(300, seconds=4.0, seed=seed, out=tmp_path / "data")
+    with open(tmp_path / "data" / "manifest.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    rng = np.random.default_rng(seed)
+    shuffled = [rows[i]["tags"] for i in rng.permutation(len(rows))]  # tag frequencies kept, audio unrelated
+    with open(tmp_path / "data" / "shuffled.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "tags", "split"])
+        writer.writerows([[row["path"], tags, row["split"]] for row, tags in zip(rows, shuffled)])
+    macro = {}
+    for name, data in (("real", tmp_path / "data"), ("shuffled", tmp_path / "data" / "shuffled.csv")):
+        argv = ["train", "--data", data, "--model", "lstm", "--out", tmp_path / name, "--seconds", 4, "--epochs", 30,
+                "--hidden", 64, "--lr", 3e-3, "--seed", seed % 1000, "--quiet"]  # fmt: skip
+        assert _run(argv)[0] == 0
+        status, out, err = _run(["evaluate", tmp_path / name, "--data", data, "--json", "--quiet"])
+        assert status == 0, err
+        macro[name] = json.loads(out)["macro"]["roc_auc"]
+    assert macro["real"] >= 0.6, (macro, seed)
+    assert abs(macro["shuffled"] - 0.5) < 0.1, (macro, seed)
