@@ -82,7 +82,9 @@ double squared_norm(const T* x, std::int64_t d, const char* name) {
         sum += double(x[t]) * double(x[t]);
         poison += double(x[t]) * 0.0;  // NaN unless every value is finite
     }
-    require(poison == 0 && std::isfinite(sum), std::string(name) + " contains NaN or infinite values (or too large)");
+    if (poison != 0 || !std::isfinite(sum)) {  // (not require(): no message string built per row)
+        throw std::invalid_argument(std::string(name) + " contains NaN or infinite values (or too large)");
+    }
     return sum;
 }
 
@@ -250,10 +252,15 @@ void centroid_sums_kernel(const T* x, std::int64_t n, std::int64_t d, const std:
                           double* sums, std::int64_t* counts, int threads) {
     require_positive(k, "n_clusters");
     for (std::int64_t i = 0; i < n; ++i) {
-        require(labels[i] >= 0 && labels[i] < k, "labels[" + std::to_string(i) + "]=" + std::to_string(labels[i]) +
-                                                     " is not in [0, n_clusters=" + std::to_string(k) + ")");
+        if (labels[i] < 0 || labels[i] >= k) {
+            throw std::invalid_argument("labels[" + std::to_string(i) + "]=" + std::to_string(labels[i]) +
+                                        " is not in [0, n_clusters=" + std::to_string(k) + ")");
+        }
     }
-    for_each_chunk(k, threads, [&](std::int64_t first, std::int64_t last) {
+    // One range of clusters per thread: every range scans all labels.
+    const std::int64_t n_parts = std::min<std::int64_t>(k, threads);
+    parallel_for(n_parts, threads, [&](std::int64_t part) {
+        const std::int64_t first = k * part / n_parts, last = k * (part + 1) / n_parts;
         for (std::int64_t c = first; c < last; ++c) counts[c] = 0;
         for (std::int64_t c = first * d; c < last * d; ++c) sums[c] = 0;
         for (std::int64_t i = 0; i < n; ++i) {
