@@ -27,6 +27,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import report_kmeans
+import report_rhythm
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -268,7 +269,7 @@ def fft_detail(groups) -> str:
     return "\n".join(parts)
 
 
-def target_rows(groups, stat: str) -> list[tuple[str, float | None, bool | None, str]]:
+def target_rows(groups, benches, stat: str) -> list[tuple[str, float | None, bool | None, str]]:
     """(target, value, met?, detail) for each target of the issue, from the ``stat`` ("median" or "min")."""
     t = lambda b: getattr(b, stat)  # noqa: E731
     choi = groups.get("choi-logmel", {})
@@ -296,13 +297,13 @@ def target_rows(groups, stat: str) -> list[tuple[str, float | None, bool | None,
             ours, fftw = (t(g[k]) / g[k].info["rows"] * 1e6 for k in ("fasttag", "pyfftw"))
             rows.append((f"rfft N={n}: at least as fast as pyFFTW (FFTW_MEASURE)", r, r >= 1.0,
                          f"pyFFTW / fasttag (fasttag {ours:.3f}, pyFFTW {fftw:.3f} µs/frame)"))
-    return rows + report_kmeans.target_rows(groups, stat)
+    return rows + report_kmeans.target_rows(groups, stat) + report_rhythm.target_rows(benches, stat)
 
 
-def targets_section(groups) -> str:
+def targets_section(groups, benches) -> str:
     rows = []
-    for (target, value, ok, detail), (_, value_min, ok_min, _) in zip(target_rows(groups, "median"),
-                                                                       target_rows(groups, "min")):
+    for (target, value, ok, detail), (_, value_min, ok_min, _) in zip(target_rows(groups, benches, "median"),
+                                                                       target_rows(groups, benches, "min")):
         def show(v):
             return "—" if v is None else (fmt_xrt(v) if detail == "x realtime" else f"{v:.2f}x")
 
@@ -394,7 +395,7 @@ def render(data: dict, failed: dict[str, str], meta: dict) -> str:
     if failed:
         parts += ["", "**Failed tests in this run:**", ""] + [f"- `{k}`: {v}" for k, v in failed.items()]
     parts += [
-        "", targets_section(groups), "",
+        "", targets_section(groups, benches), "",
         LIMITS,
         "## Feature pipelines (x realtime)", "",
         feature_section("Choi setting: log-mel", choi, choi_note), "",
@@ -404,6 +405,7 @@ def render(data: dict, failed: dict[str, str], meta: dict) -> str:
         "Checks: every output is compared with librosa's (same float32 input) where librosa's log-mel is above "
         "-80 dB; tolerance 1e-3 dB for log-mel.", "",
         fft_section(groups), "",
+        report_rhythm.section(benches, table, fmt_time, fmt_ratio, fmt_xrt), "",
         report_kmeans.section(groups, table, fmt_time, fmt_ratio), "",
         machine_section(info, meta), "",
         fft_detail(groups),
