@@ -359,6 +359,21 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
 - Against torch: its single-thread figure is measured here, clip by clip, at 5,000-5,500x realtime (the issue
   quoted 2,900x). So the 6.8x target needs about 35,000x realtime, that is a fused kernel about 1.7x faster
   than now.
+
+## What limits k-means, chroma and the tempogram (2026-11-30)
+
+- k-means assignment: 4 x 3 register tiles (12 AVX2 FMA accumulators, 90 FMAs deep for 90 features) with a
+  running argmin per tile. One core reaches 72-84 GFLOP/s on quiet runs, against about 93 GFLOP/s measured
+  for 12 independent FMA chains on this CPU. The rest goes to the argmin step after each tile and the
+  row norms. A 10-iteration Lloyd fit runs 11 assignments (the last one gives labels for the final centers,
+  as scikit-learn does) and 10 centroid-sum passes of 3.5 ms each.
+- chroma_stft: the 2048-point FFT is already about a fifth of librosa's whole time, so 10x librosa is out of
+  reach until the FFT itself gets faster (see the rfft rows above). The chroma projection is dense (12 x 1025)
+  and runs through the same fused kernel as mel, with four running sums per row.
+- tempogram: the onset strength (a 2048-point log-mel) costs about an eighth of librosa's tempogram. The
+  hop-1 autocorrelation (768-point FFTs of every onset frame) goes through two passes of the C++ kernels with
+  an 80 MB intermediate. A fused autocorrelation kernel (frame, window, rfft, |X|^2, inverse) would remove about
+  a third of it; even then 10x librosa would need the onset strength to be faster too.
 """
 
 

@@ -1,4 +1,4 @@
-// Bindings for the frame kernels (STFT, mel spectrogram, log-mel), the matrix
+// Bindings for the frame kernels (STFT, mel spectrogram, log-mel, autocorrelation), the matrix
 // projection (mel from a spectrogram, DCT) and decibel conversion.
 #include <pybind11/stl.h>
 
@@ -72,6 +72,27 @@ py::array melspectrogram(const py::array& y_any, const py::array& window_any, co
 }
 
 template <class T>
+py::array autocorrelation(const py::array& y_any, const py::array& window_any, std::int64_t hop_length,
+                          std::int64_t pad, std::int64_t n_frames, std::int64_t n_lags, int pad_mode, int workers) {
+    const auto y = checked_array<T>(y_any, "y", 2);
+    const auto window = checked_array<T>(window_any, "window", 1);
+    const Framing framing = make_framing<T>(y, window, hop_length, pad, n_frames, pad_mode);
+    require_positive(n_lags, "n_lags");
+    require(n_lags <= framing.n_fft / 2 + 1, "n_lags=" + std::to_string(n_lags) + " must be at most n_fft//2 + 1");
+    const std::int64_t rows = y.shape(0);
+    py::array_t<T> out({rows, n_lags, n_frames});
+    const T* signal = y.data();
+    const T* win = window.data();
+    T* result = out.mutable_data();
+    {
+        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+        py::gil_scoped_release release;
+        kernels<T>().autocorrelation(signal, rows, framing, win, n_lags, result, checked_workers(workers));
+    }
+    return out;
+}
+
+template <class T>
 py::array project(const py::array& basis_any, const py::array& x_any, int workers) {
     const auto basis = checked_array<T>(basis_any, "basis", 2);
     const auto x = checked_array<T>(x_any, "x", 3);
@@ -119,6 +140,13 @@ block by block, without storing the spectrogram. With ref_db/amin given, returns
 y (rows, n_samples) -> (rows, n_mels, n_frames).
 )doc";
 
+constexpr const char* autocorrelation_doc = R"doc(
+Windowed autocorrelation of each frame: y (rows, n_samples), window (n_fft,) ->
+(rows, n_lags, n_frames), out[r, l, t] = sum_i (w x_t)[i] (w x_t)[i + l], through |rfft(n_fft)|^2
+and a real FFT of its even extension. No circular wrap while the window's nonzero part is at
+most n_fft - n_lags + 1 samples long.
+)doc";
+
 constexpr const char* project_doc = R"doc(
 basis (n_out, n_in) applied to every column: x (rows, n_in, n_cols) -> (rows, n_out, n_cols).
 Leading and trailing zeros of each basis row are skipped (sparse mel triangles).
@@ -155,6 +183,15 @@ void register_spectral(py::module_& m) {
           melspectrogram_doc, py::arg("y"), py::arg("window"), py::arg("basis"), py::arg("hop_length"),
           py::arg("pad"), py::arg("n_frames"), py::arg("pad_mode") = 0, py::arg("power") = 2.0,
           py::arg("ref_db") = py::none(), py::arg("amin") = 1e-10, py::arg("top_db") = 80.0, py::arg("workers") = 1);
+    m.def("autocorrelation",
+          [](const py::array& y, const py::array& window, std::int64_t hop_length, std::int64_t pad,
+             std::int64_t n_frames, std::int64_t n_lags, int pad_mode, int workers) {
+              return dispatch_float(y, "y", [&](auto t) {
+                  return autocorrelation<decltype(t)>(y, window, hop_length, pad, n_frames, n_lags, pad_mode, workers);
+              });
+          },
+          autocorrelation_doc, py::arg("y"), py::arg("window"), py::arg("hop_length"), py::arg("pad"),
+          py::arg("n_frames"), py::arg("n_lags"), py::arg("pad_mode") = 0, py::arg("workers") = 1);
     m.def("project",
           [](const py::array& basis, const py::array& x, int workers) {
               return dispatch_float(x, "x", [&](auto t) { return project<decltype(t)>(basis, x, workers); });

@@ -61,6 +61,10 @@ struct KernelTable {
     // basis (n_out, n_in), x (rows, n_in, n_cols) -> out (rows, n_out, n_cols).
     void (*project)(const T* basis, std::int64_t n_out, std::int64_t n_in, const T* x, std::int64_t rows,
                     std::int64_t n_cols, T* out, int threads);
+    // y (rows, n_samples), window (n_fft) -> out (rows, n_lags, n_frames): per frame, the
+    // autocorrelation of the windowed frame at lags 0..n_lags-1 (through |rfft|^2).
+    void (*autocorrelation)(const T* y, std::int64_t rows, const Framing& framing, const T* window,
+                            std::int64_t n_lags, T* out, int threads);
     // x (rows, row_size) -> out (rows, row_size) in decibels.
     void (*decibels)(const T* x, std::int64_t rows, std::int64_t row_size, const Decibels& db, T* out, int threads);
     // x (n, d), centroids (k, d) -> labels (n) of the nearest centroids, distances (n) to them (squared).

@@ -28,6 +28,7 @@ namespace FASTTAG_ARCH {
 #include "arch/simd.hpp"
 #include "arch/fft.hpp"
 #include "arch/spectral.hpp"
+#include "arch/autocorrelation.hpp"
 #include "arch/kmeans.hpp"
 
 template <class T>
@@ -50,6 +51,7 @@ KernelTable<T> make_kernel_table() {
     table.melspectrogram = &melspectrogram_kernel<T>;
     table.project = &project_kernel<T>;
     table.decibels = &decibels_kernel<T>;
+    table.autocorrelation = &autocorrelation_kernel<T>;
     table.assign = &assign_kernel<T>;
     table.distances = &distances_kernel<T>;
     table.centroid_sums = &centroid_sums_kernel<T>;

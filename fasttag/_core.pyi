@@ -32,6 +32,11 @@ def melspectrogram(
     workers: int = 1,
 ) -> FloatArray:
     """y (rows, n_samples), basis (n_mels, n_fft//2 + 1) -> (rows, n_mels, n_frames); dB if ref_db is given."""
+def autocorrelation(
+    y: FloatArray, window: FloatArray, hop_length: int, pad: int, n_frames: int, n_lags: int, pad_mode: int = 0,
+    workers: int = 1,
+) -> FloatArray:
+    """y (rows, n_samples), window (n_fft,) -> (rows, n_lags, n_frames): each windowed frame's autocorrelation."""
 def project(basis: FloatArray, x: FloatArray, workers: int = 1) -> FloatArray:
     """basis (n_out, n_in), x (rows, n_in, n_cols) -> (rows, n_out, n_cols)."""
 def power_to_db(

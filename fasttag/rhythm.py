@@ -131,34 +131,20 @@ def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) 
 def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, workers: int) -> np.ndarray:
     """r[..., l, t] = sum_i (w x_t)[i] (w x_t)[i + l] for l < win_length, x_t = env[..., t : t + win_length].
 
-    Through fasttag's C++ FFT in two fused passes, both SIMD across frames:
-    1. frame (hop 1) -> window -> rfft(N) -> |.|^2, N >= 2 win_length - 1 (no circular wrap),
-       by the mel kernel with an identity basis (a one-bin span per row);
-    2. the inverse: |X|^2 is real and even, so its inverse DFT is rfft(even extension) / N,
-       real; the STFT kernel with a flat window and hop N takes one extension per frame and
-       writes (lags, frames) directly.
+    One fused C++ pass, SIMD across frames: frame (hop 1) -> window -> rfft(N) -> |.|^2 ->
+    real FFT of its even extension / N (|X|^2 is real and even, so that is its inverse DFT),
+    with N >= 2 win_length - 1 so the correlation does not wrap around.
     """
     rows, n_samples = env.shape
     win_length = window.shape[0]
     n = _fast_length(2 * win_length - 1)
-    half = n // 2
     padded_window = np.zeros(n, dtype=env.dtype)
     padded_window[:win_length] = window
     # Frames read n samples from t: zeros after the signal make every frame fit.
     signal = np.zeros((rows, n_frames - 1 + n), dtype=env.dtype)
     signal[:, :n_samples] = env
     with _validate.core_errors():
-        power = _core.melspectrogram(signal, padded_window, np.eye(half + 1, dtype=env.dtype), 1, 0, n_frames, 0,
-                                     2.0, None, 1e-10, None, workers)
-        # (rows, half + 1, frames) -> per frame the even extension P[0..half], P[half-1..1]
-        even = np.empty((rows, n_frames, n), dtype=env.dtype)
-        even[:, :, : half + 1] = power.transpose(0, 2, 1)
-        even[:, :, half + 1 :] = even[:, :, half - 1 : 0 : -1]
-        spectrum = _core.stft(even.reshape(rows, n_frames * n), np.ones(n, dtype=env.dtype), n, 0, n_frames, 0,
-                              workers)
-    out = spectrum[:, :win_length].real
-    out *= env.dtype.type(1.0 / n)
-    return out
+        return _core.autocorrelation(signal, padded_window, 1, 0, n_frames, win_length, 0, workers)
 
 
 def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int = 512, win_length: int = 384,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fasttag
-from fasttag import ParameterError
+from fasttag import ParameterError, _core
 from fasttag.rhythm import _fast_length
 
 SR = 22050
@@ -201,3 +201,29 @@ def test_bad_input(case):
     func, kwargs, message = BAD[case]
     with pytest.raises(ParameterError, match=re.escape(message)):
         func(**kwargs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("n_fft", "win", "n_lags"), [(16, 8, 8), (15, 8, 8), (30, 11, 11), (64, 20, 33)])
+def test_core_autocorrelation_matches_direct_sums(rng, dtype, n_fft, win, n_lags):
+    y = rng.standard_normal((3, 200)).astype(dtype)
+    window = np.zeros(n_fft, dtype=dtype)
+    window[:win] = rng.uniform(0.2, 1.0, win)
+    hop, n_frames = 3, (200 - n_fft) // 3 + 1
+    got = _core.autocorrelation(y, window, hop, 0, n_frames, n_lags, 0, 2)
+    assert got.shape == (3, n_lags, n_frames) and got.dtype == dtype
+    frames = np.stack([y[:, t * hop:t * hop + n_fft] for t in range(n_frames)], axis=-1).astype(np.float64)
+    x = frames * window[:, None].astype(np.float64)  # (3, n_fft, n_frames)
+    expected = np.stack([np.sum(x[:, :n_fft - lag] * x[:, lag:], axis=1) for lag in range(n_lags)], axis=1)
+    assert win + n_lags - 1 <= n_fft  # so the circular correlation of the FFT does not wrap
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.max(np.abs(got - expected)) <= tol * np.max(np.abs(expected))
+
+
+def test_core_autocorrelation_bad_input():
+    y = np.ones((1, 64), np.float32) * np.float32(0.5)
+    with pytest.raises(ValueError, match="n_lags=10 must be at most"):
+        _core.autocorrelation(y, np.ones(16, np.float32), 1, 0, 10, 10)
+    y[0, 7] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        _core.autocorrelation(y, np.ones(16, np.float32), 1, 0, 10, 4)
