@@ -9,7 +9,7 @@ over any leading dimensions; k-means bag-of-frames and PCA; PyTorch taggers on t
 >>> X = fasttag.logmel(y, sr=sr, n_fft=512, hop_length=256, n_mels=96)
 """
 
-from . import filters, plot  # plot imports matplotlib only when a picture is drawn
+from . import cuda, filters, plot  # cuda imports numba, plot matplotlib, only when used
 from ._workers import get_workers, set_workers
 from .audio import load
 from .bof import BagOfFrames, bag_of_frames
@@ -24,6 +24,16 @@ from .spectrum import frame_count, power_to_db, stft
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # fasttag.torch (LogMel as an nn.Module) on first use: importing fasttag stays light.
+    if name == "torch":
+        from . import torch_transforms
+
+        return torch_transforms
+    raise AttributeError(f"module 'fasttag' has no attribute {name!r}")
+
+
 __all__ = [
     "AudioLoadError",
     "BagOfFrames",
@@ -34,6 +44,7 @@ __all__ = [
     "ParameterError",
     "bag_of_frames",
     "chroma_stft",
+    "cuda",
     "delta",
     "dft",
     "estimate_tuning",
@@ -54,4 +65,5 @@ __all__ = [
     "tempo",
     "tempo_frequencies",
     "tempogram",
+    "torch",
 ]

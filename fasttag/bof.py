@@ -40,7 +40,7 @@ def _soft_weights(distances: np.ndarray, top_k: int) -> tuple[np.ndarray, np.nda
 
 
 def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | None = None, soft: bool = False,
-                  top_k: int = 3, workers: int | None = None) -> np.ndarray:
+                  top_k: int = 3, workers: int | None = None, device: str = "cpu") -> np.ndarray:
     """Histogram of nearest codewords over the frames of each track.
 
     Parameters
@@ -59,11 +59,20 @@ def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | Non
         proportional to the distance, instead of one count for the nearest.
     workers : int or None
         Threads for the C++ kernels.
+    device : {"cpu", "cuda"}
+        "cuda": assignment, counting and normalisation on the GPU (hard assignment only);
+        X may be a GPU array, and the histograms come back as the same kind.
 
     Returns
     -------
     array (..., n_clusters) of X's dtype.
     """
+    if device != "cpu":
+        from .cuda import _runtime, kmeans as cuda_kmeans
+
+        _runtime.check_device(device)
+        centers = kmeans if _runtime.on_device(kmeans) else _codebook(kmeans)
+        return cuda_kmeans.bag_of_frames(X, centers, normalize=normalize, power=power, soft=soft)
     centers = _codebook(kmeans)
     X = _validate.float_array(X, "X", min_ndim=2, check_finite=False)
     if X.shape[-2] != centers.shape[1]:

@@ -15,6 +15,14 @@ from .spectrum import _ref_decibels, framing
 __all__ = ["melspectrogram", "logmel", "mfcc", "delta"]
 
 
+def _gpu(device):
+    """fasttag.cuda's spectral functions, after checking the device name (imported on first use)."""
+    from .cuda import _runtime, spectral
+
+    _runtime.check_device(device)
+    return spectral
+
+
 def _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> np.ndarray:
     # librosa builds the basis in float32 whatever the signal's dtype; so do we.
     return filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm).astype(dtype)
@@ -38,7 +46,8 @@ def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode
 def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
                    win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                    power: float = 2.0, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
-                   htk: bool = False, norm: str | None = "slaney", workers: int | None = None) -> np.ndarray:
+                   htk: bool = False, norm: str | None = "slaney", workers: int | None = None,
+                   device: str = "cpu") -> np.ndarray:
     """Mel-scaled spectrogram, ``mel_basis @ |stft(y)|**power`` (librosa's ``melspectrogram``).
 
     Parameters
@@ -57,6 +66,9 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
         As in :func:`fasttag.filters.mel`.
     workers : int or None
         Threads (scipy.fft's convention).
+    device : {"cpu", "cuda"}
+        "cuda" runs the fused GPU kernel (:mod:`fasttag.cuda`; power-of-two n_fft); GPU
+        arrays (torch, CuPy, Numba) stay on the GPU and come back as the same kind.
 
     Returns
     -------
@@ -66,6 +78,10 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
     --------
     >>> M = fasttag.melspectrogram(y, sr=12000, n_fft=512, hop_length=256, n_mels=96)
     """
+    if device != "cpu":
+        return _gpu(device).melspectrogram(y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                                           window=window, center=center, pad_mode=pad_mode, power=power,
+                                           n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm)
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
     if y is not None:
@@ -87,7 +103,8 @@ def _project(basis: np.ndarray, X: np.ndarray, workers) -> np.ndarray:
 def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
            window="hann", center: bool = True, pad_mode: str = "constant", n_mels: int = 128, fmin: float = 0.0,
            fmax: float | None = None, htk: bool = False, norm: str | None = "slaney", ref: float = 1.0,
-           amin: float = 1e-10, top_db: float | None = 80.0, workers: int | None = None) -> np.ndarray:
+           amin: float = 1e-10, top_db: float | None = 80.0, workers: int | None = None,
+           device: str = "cpu") -> np.ndarray:
     """Log-mel spectrogram in dB, fused: the common input of tagging models.
 
     Equals ``power_to_db(melspectrogram(y, power=2, ...), ref=ref, amin=amin, top_db=top_db)``,
@@ -103,6 +120,8 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
         :func:`power_to_db` on :func:`melspectrogram` for that).
     amin, top_db
         As in :func:`power_to_db`; ``top_db`` applies per clip.
+    device : {"cpu", "cuda"}
+        "cuda": one fused GPU kernel from samples to dB (see :mod:`fasttag.cuda`).
     others
         As in :func:`melspectrogram`.
 
@@ -114,6 +133,10 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
     --------
     >>> X = fasttag.logmel(y, sr=12000, n_fft=512, hop_length=256, n_mels=96)  # Choi's input
     """
+    if device != "cpu":
+        return _gpu(device).logmel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                                   window=window, center=center, pad_mode=pad_mode, n_mels=n_mels, fmin=fmin,
+                                   fmax=fmax, htk=htk, norm=norm, ref=ref, amin=amin, top_db=top_db)
     if callable(ref) or not isinstance(ref, numbers.Real):
         raise ParameterError(f"ref={ref!r} must be a number for logmel (use power_to_db for a callable ref)")
     amin = _validate.positive_float(amin, "amin")
@@ -125,7 +148,8 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
 
 
 def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
-         lifter: float = 0, mel_norm: str | None = "slaney", workers: int | None = None, **kwargs) -> np.ndarray:
+         lifter: float = 0, mel_norm: str | None = "slaney", workers: int | None = None, device: str = "cpu",
+         **kwargs) -> np.ndarray:
     """Mel-frequency cepstral coefficients: the DCT of the log-mel spectrogram (librosa's ``mfcc``).
 
     Parameters
@@ -144,6 +168,8 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
         Cepstral liftering ``1 + lifter/2 sin(pi (k+1) / lifter)``; 0 disables it.
     mel_norm : {"slaney", None}
         The mel filterbank's normalisation (``norm`` of :func:`fasttag.filters.mel`).
+    device : {"cpu", "cuda"}
+        "cuda": the fused GPU log-mel, then the DCT on the GPU (see :mod:`fasttag.cuda`).
     **kwargs
         Passed to :func:`logmel` (n_fft, hop_length, n_mels, fmin, fmax, htk, top_db, ...).
 
@@ -156,6 +182,9 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     >>> C = fasttag.mfcc(y, sr=22050, n_mfcc=20)
     >>> features = np.concatenate([C, fasttag.delta(C), fasttag.delta(C, order=2)], axis=-2)
     """
+    if device != "cpu":
+        return _gpu(device).mfcc(y, sr=sr, S=S, n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
+                                 mel_norm=mel_norm, **kwargs)
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
     n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
@@ -173,7 +202,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     return _project(basis, S, workers)
 
 
-def delta(data, *, width: int = 9, order: int = 1, axis: int = -1) -> np.ndarray:
+def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, device: str = "cpu") -> np.ndarray:
     """Local derivative of a feature sequence by Savitzky-Golay filtering (librosa's ``delta``).
 
     Parameters
@@ -185,11 +214,15 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1) -> np.ndarray
         Derivative order (1 delta, 2 delta-delta).
     axis : int
         Axis along which to differentiate (time).
+    device : {"cpu", "cuda"}
+        "cuda": a GPU kernel (see :mod:`fasttag.cuda`).
 
     Returns
     -------
     np.ndarray, same shape as data
     """
+    if device != "cpu":
+        return _gpu(device).delta(data, width=width, order=order, axis=axis)
     data = _validate.float_array(data, "data")
     if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 3 or width % 2 != 1:
         raise ParameterError(f"width={width!r} must be an odd integer >= 3")

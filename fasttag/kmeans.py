@@ -16,6 +16,12 @@ from .errors import NotFittedError, ParameterError
 _INITS = ("k-means++", "random")
 
 
+def _cuda():
+    from .cuda import kmeans
+
+    return kmeans
+
+
 def _points(X, name: str = "X", *, check_finite: bool = False) -> np.ndarray:
     """``X`` as a C-contiguous float32/float64 ``(n_samples, n_features)`` array. NaN/Inf are
     refused here with ``check_finite``, else by the C++ kernels that read X."""
@@ -63,6 +69,11 @@ class KMeans:
         Results do not depend on it.
     progress : bool
         Show a progress bar over iterations (or batches).
+    device : {"cpu", "cuda"}
+        "cuda": ``predict`` runs the GPU assignment kernel (X may be a torch/CuPy/Numba GPU
+        array; the labels come back as the same kind) and full-batch ``fit`` runs its Lloyd
+        iterations on the GPU (k-means++ seeding stays on the CPU; X a numpy array).
+        ``transform``, ``score`` and mini-batch fitting run on the CPU.
 
     Attributes
     ----------
@@ -77,7 +88,7 @@ class KMeans:
 
     def __init__(self, n_clusters: int = 1024, *, init="k-means++", n_init: int = 1, max_iter: int = 100,
                  tol: float = 1e-4, batch_size: int | None = None, init_size: int | None = None,
-                 random_state=None, workers: int | None = None, progress: bool = False):
+                 random_state=None, workers: int | None = None, progress: bool = False, device: str = "cpu"):
         self.n_clusters = _validate.positive_int(n_clusters, "n_clusters")
         if isinstance(init, str):
             _validate.choice(init, dict.fromkeys(_INITS), "init")
@@ -97,6 +108,9 @@ class KMeans:
         _rng(random_state)  # fail early on a bad seed
         self.workers = workers
         self.progress = bool(progress)
+        from .cuda._runtime import check_device
+
+        self.device = check_device(device)
 
     # -- fitting ---------------------------------------------------------------------------
 
@@ -115,8 +129,9 @@ class KMeans:
         best = None
         for _ in range(self.n_init if isinstance(self.init, str) else 1):
             centers = self._seed(X, rng, workers)
+            lloyd = _kmeans.lloyd if self.device == "cpu" else _cuda().lloyd
             with tqdm(total=self.max_iter, desc="k-means", unit="iter", disable=not self.progress) as bar:
-                result = _kmeans.lloyd(X, centers, max_iter=self.max_iter, tol=tol, workers=workers, progress=bar)
+                result = lloyd(X, centers, max_iter=self.max_iter, tol=tol, workers=workers, progress=bar)
             if best is None or result.inertia < best.inertia:
                 best = result
         self._set_fitted(best.centers, best.labels, best.inertia, best.n_iter)
@@ -150,6 +165,8 @@ class KMeans:
 
     def predict(self, X) -> np.ndarray:
         """The nearest center (n_samples,) int64 of every row of X (n_samples, n_features)."""
+        if self.device != "cpu" and hasattr(self, "cluster_centers_"):
+            return _cuda().nearest(X, self.cluster_centers_)[0]
         labels, _ = _kmeans.nearest(self._as_fitted_dtype(X), self.cluster_centers_, resolve_workers(self.workers))
         return labels
 

@@ -67,7 +67,7 @@ def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, cen
 
 def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
          window="hann", center: bool = True, pad_mode: str = "constant", dtype=None,
-         workers: int | None = None) -> np.ndarray:
+         workers: int | None = None, device: str = "cpu") -> np.ndarray:
     """Short-time Fourier transform, by fasttag's own FFT (librosa's ``stft`` semantics).
 
     Parameters
@@ -90,6 +90,9 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
         Output dtype; default complex64 for float32 input, complex128 for float64.
     workers : int or None
         Threads (scipy.fft's convention; see :func:`fasttag.set_workers`).
+    device : {"cpu", "cuda"}
+        "cuda" runs the shared-memory GPU FFT (:mod:`fasttag.cuda`; power-of-two n_fft);
+        GPU arrays (torch, CuPy, Numba) stay on the GPU and come back as the same kind.
 
     Returns
     -------
@@ -100,6 +103,9 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
     >>> D = fasttag.stft(y, n_fft=512, hop_length=256)
     >>> np.abs(D) ** 2   # power spectrogram
     """
+    if device != "cpu":
+        return _gpu(device).stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
+                                 center=center, pad_mode=pad_mode, dtype=dtype)
     y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
     if dtype is not None:
         dtype = np.dtype(dtype)
@@ -113,13 +119,21 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
     return out.reshape(y.shape[:-1] + out.shape[1:])
 
 
+def _gpu(device):
+    """fasttag.cuda's spectral functions, after checking the device name (imported on first use)."""
+    from .cuda import _runtime, spectral
+
+    _runtime.check_device(device)
+    return spectral
+
+
 def _ref_decibels(ref, magnitude: np.ndarray, amin: float) -> float:
     ref_value = ref(magnitude) if callable(ref) else np.abs(ref)
     return 10.0 * np.log10(np.maximum(amin, ref_value))
 
 
 def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
-                workers: int | None = None) -> np.ndarray:
+                workers: int | None = None, device: str = "cpu") -> np.ndarray:
     """Power spectrogram -> decibels: ``10 log10(max(amin, S) / ref)``, floored at peak - top_db.
 
     Parameters
@@ -132,6 +146,8 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
         Floor on S and ref before the logarithm.
     top_db : float >= 0 or None
         Dynamic range kept below the peak; None keeps everything.
+    device : {"cpu", "cuda"}
+        "cuda": a GPU kernel (:mod:`fasttag.cuda`; ``ref`` must then be a number).
 
     Returns
     -------
@@ -143,6 +159,8 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     peak for ``top_db`` and a callable ``ref`` are taken per ``(n_bins, n_frames)`` item
     (librosa takes them over the whole array).
     """
+    if device != "cpu":
+        return _gpu(device).power_to_db(S, ref=ref, amin=amin, top_db=top_db)
     S = _validate.float_array(S, "S")
     amin = _validate.positive_float(amin, "amin")
     top_db = _validate.top_db(top_db)

@@ -1,0 +1,439 @@
+"""Numba CUDA kernels. Imported only when a GPU call is made (it imports numba).
+
+Shared-memory sizes must be compile-time constants, so the kernels that hold frames or
+tiles in shared memory are built by factories, one per (n_fft, dtype) or dtype, and cached.
+
+The STFT kernels (one block per clip and batch of ``FPB`` frames):
+
+1. frame, pad (constant/edge/reflect, as the C++ ``padded_sample``) and window the samples,
+   packing each real frame x of n_fft samples as the complex sequence z[m] = x[2m] + i x[2m+1]
+   of H = n_fft / 2 points, stored in bit-reversed order in shared memory;
+2. an iterative radix-2 FFT of the H points in shared memory (twiddles from the host);
+3. the real spectrum X[k] = E[k] + W^k O[k], k = 0..H, from Z[k] and conj(Z[H - k]).
+
+``stft`` writes X; ``mel`` keeps |X|^power in shared memory, projects it on the sparse mel
+rows (only each filter's nonzero span), optionally takes dB and the per-clip peak, and writes
+only the (n_mels, n_frames) result: the spectrogram never goes through global memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numba
+import numpy as np
+from numba import cuda
+
+from ._runtime import simulator
+
+# The simulator runs every thread as a Python thread: smaller blocks there keep the tests quick
+# and make every strided loop take several turns.
+_SIM = simulator()
+THREADS = 32 if _SIM else 128  # threads per block of the frame kernels
+TILE = 8 if _SIM else 16  # k-means tiles: TILE rows of x against TILE centroids, TILE features at a time
+SHARED_BUDGET = 40 * 1024  # bytes of shared memory per block for the frame kernels
+MAX_FRAMES_PER_BLOCK = 8
+MAX_GRID_Y = 2 if _SIM else 65535  # frame batches per clip in the grid; blocks loop over the rest (2 in
+# the simulator, so that tests take both paths: several blocks per clip, several batches per block)
+
+
+def frames_per_block(n_fft: int, itemsize: int) -> int:
+    """Frames a block holds: the complex FFT buffer (n_fft values) and the power (n_fft/2 + 1)."""
+    per_frame = (n_fft + n_fft // 2 + 1) * itemsize
+    return max(1, min(MAX_FRAMES_PER_BLOCK, SHARED_BUDGET // per_frame))
+
+
+def max_n_fft(itemsize: int) -> int:
+    """The largest power-of-two n_fft whose single frame fits in the shared-memory budget."""
+    n = 2
+    while (2 * n + n + 1) * itemsize <= SHARED_BUDGET:  # does 2n fit?
+        n *= 2
+    return n
+
+
+def twiddles(n_fft: int, dtype) -> tuple[np.ndarray, ...]:
+    """(fft_re, fft_im, post_re, post_im): exp(-2 pi i k / H), k < H/2, for the H-point FFT,
+    and exp(-2 pi i k / n_fft), k <= H, for the real split (computed in float64)."""
+    h = n_fft // 2
+    k = np.arange(max(1, h // 2))
+    fft = np.exp(-2j * np.pi * k / h)
+    post = np.exp(-2j * np.pi * np.arange(h + 1) / n_fft)
+    return tuple(np.ascontiguousarray(a, dtype=dtype) for a in (fft.real, fft.imag, post.real, post.imag))
+
+
+@functools.lru_cache(maxsize=None)
+def spectral_kernels(n_fft: int, dtype_name: str):
+    """(stft_kernel, mel_kernel, FPB) for a power-of-two ``n_fft`` and float dtype."""
+    np_dtype = np.dtype(dtype_name)
+    nb_dtype = numba.from_dtype(np_dtype)
+    H = n_fft // 2
+    LOG2H = H.bit_length() - 1
+    FPB = frames_per_block(n_fft, np_dtype.itemsize)
+    NB = H + 1  # bins of the real spectrum
+    BUF = FPB * H
+    PBUF = FPB * NB
+    ZERO = np_dtype.type(0)
+    HALF = np_dtype.type(0.5)
+    TEN = np_dtype.type(10)
+    NEG_INF = np_dtype.type(-np.inf)
+    T = THREADS
+
+    @cuda.jit(device=True)
+    def padded_sample(y, c, n, u, mode):
+        if u >= 0 and u < n:
+            return y[c, u]
+        if mode == 1:  # edge
+            if u < 0:
+                return y[c, 0]
+            return y[c, n - 1]
+        if mode == 2:  # reflect (numpy's, repeated for pads longer than the signal)
+            if n == 1:
+                return y[c, 0]
+            period = 2 * (n - 1)
+            r = u % period
+            if r < 0:
+                r += period
+            if r < n:
+                return y[c, r]
+            return y[c, period - r]
+        return ZERO
+
+    @cuda.jit(device=True)
+    def load_frames(y, c, window, t0, n_frames, hop, pad, mode, re, im, tid):
+        n = y.shape[1]
+        for j in range(tid, BUF, T):
+            f = j // H
+            m = j - f * H
+            t = t0 + f
+            a = ZERO
+            b = ZERO
+            if t < n_frames:
+                u = t * hop - pad + 2 * m
+                a = padded_sample(y, c, n, u, mode) * window[2 * m]
+                b = padded_sample(y, c, n, u + 1, mode) * window[2 * m + 1]
+            r = 0
+            v = m
+            for _ in range(LOG2H):
+                r = (r << 1) | (v & 1)
+                v >>= 1
+            re[f * H + r] = a
+            im[f * H + r] = b
+
+    @cuda.jit(device=True)
+    def fft_in_place(re, im, twr, twi, tid):
+        h = 1
+        while h < H:
+            stride = H // (2 * h)
+            for j in range(tid, FPB * (H // 2), T):
+                f = j // (H // 2)
+                b = j - f * (H // 2)
+                g = b // h
+                p = b - g * h
+                i0 = f * H + g * 2 * h + p
+                i1 = i0 + h
+                wr = twr[p * stride]
+                wi = twi[p * stride]
+                xr = re[i1] * wr - im[i1] * wi
+                xi = re[i1] * wi + im[i1] * wr
+                ar = re[i0]
+                ai = im[i0]
+                re[i1] = ar - xr
+                im[i1] = ai - xi
+                re[i0] = ar + xr
+                im[i0] = ai + xi
+            cuda.syncthreads()
+            h *= 2
+
+    @cuda.jit(device=True)
+    def spectrum_at(re, im, f, k, pr, pi):
+        a = f * H + (k % H)
+        b = f * H + ((H - k) % H)
+        zr = re[a]
+        zi = im[a]
+        cr = re[b]
+        ci = -im[b]
+        er = (zr + cr) * HALF
+        ei = (zi + ci) * HALF
+        odr = (zi - ci) * HALF
+        odi = (cr - zr) * HALF
+        wr = pr[k]
+        wi = pi[k]
+        return er + wr * odr - wi * odi, ei + wr * odi + wi * odr
+
+    @cuda.jit
+    def stft_kernel(y, window, twr, twi, pr, pi, out, hop, pad, n_frames, mode):
+        c = cuda.blockIdx.x
+        tid = cuda.threadIdx.x
+        re = cuda.shared.array(BUF, nb_dtype)
+        im = cuda.shared.array(BUF, nb_dtype)
+        t0 = cuda.blockIdx.y * FPB
+        while t0 < n_frames:  # more frame batches than grid rows: the block takes several
+            load_frames(y, c, window, t0, n_frames, hop, pad, mode, re, im, tid)
+            cuda.syncthreads()
+            fft_in_place(re, im, twr, twi, tid)
+            for j in range(tid, PBUF, T):
+                k = j // FPB
+                f = j - k * FPB
+                t = t0 + f
+                if t < n_frames:
+                    xr, xi = spectrum_at(re, im, f, k, pr, pi)
+                    out[c, k, t] = complex(xr, xi)
+            cuda.syncthreads()
+            t0 += cuda.gridDim.y * FPB
+
+    @cuda.jit
+    def mel_kernel(y, window, twr, twi, pr, pi, vals, starts, lens, offs, out, peak, hop, pad, n_frames, mode,
+                   power, decibels, clip, amin, ref_db):
+        c = cuda.blockIdx.x
+        tid = cuda.threadIdx.x
+        re = cuda.shared.array(BUF, nb_dtype)
+        im = cuda.shared.array(BUF, nb_dtype)
+        pw = cuda.shared.array(PBUF, nb_dtype)
+        n_mels = out.shape[1]
+        top = NEG_INF
+        t0 = cuda.blockIdx.y * FPB
+        while t0 < n_frames:  # more frame batches than grid rows: the block takes several
+            load_frames(y, c, window, t0, n_frames, hop, pad, mode, re, im, tid)
+            cuda.syncthreads()
+            fft_in_place(re, im, twr, twi, tid)
+            for j in range(tid, PBUF, T):
+                f = j // NB
+                k = j - f * NB
+                xr, xi = spectrum_at(re, im, f, k, pr, pi)
+                p = xr * xr + xi * xi
+                if power == 1:
+                    p = math.sqrt(p)
+                elif power != 2:
+                    p = p ** (power * HALF)
+                pw[j] = p
+            cuda.syncthreads()
+            for j in range(tid, FPB * n_mels, T):
+                m = j // FPB
+                f = j - m * FPB
+                t = t0 + f
+                if t < n_frames:
+                    base = f * NB + starts[m]
+                    o = offs[m]
+                    s = ZERO
+                    for q in range(lens[m]):
+                        s += vals[o + q] * pw[base + q]
+                    if decibels:
+                        s = TEN * math.log10(max(amin, s)) - ref_db
+                        top = max(top, s)
+                    out[c, m, t] = s
+            cuda.syncthreads()
+            t0 += cuda.gridDim.y * FPB
+        if clip:
+            cuda.atomic.max(peak, c, top)
+
+    return stft_kernel, mel_kernel, FPB
+
+
+# ----------------------------------------------------------------------------- elementwise and projections
+# One thread per output element (cuda.grid, ceil-division grids from grid_1d), written as a
+# grid-stride loop whose guard is the loop bound; numba compiles one version per argument dtype.
+
+
+@cuda.jit
+def finite_kernel(x, flag):
+    """flag[0] = 1 if any element of the flat x is NaN or infinite."""
+    for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+        v = x[i]
+        if math.isnan(v) or math.isinf(v):
+            flag[0] = 1
+
+
+@cuda.jit
+def db_kernel(S, out, peak, amin, ref_db, clip, ten):
+    """out = 10 log10(max(amin, S)) - ref_db over (items, size); the per-item peak if clip."""
+    items, size = S.shape
+    for i in range(cuda.grid(1), items * size, cuda.gridsize(1)):
+        c = i // size
+        e = i - c * size
+        v = ten * math.log10(max(amin, S[c, e])) - ref_db
+        out[c, e] = v
+        if clip:
+            cuda.atomic.max(peak, c, v)
+
+
+@cuda.jit
+def clip_kernel(out, peak, top_db):
+    """out[c] = max(out[c], peak[c] - top_db) over (items, size)."""
+    items, size = out.shape
+    for i in range(cuda.grid(1), items * size, cuda.gridsize(1)):
+        c = i // size
+        e = i - c * size
+        floor = peak[c] - top_db
+        if out[c, e] < floor:
+            out[c, e] = floor
+
+
+@cuda.jit
+def project_kernel(vals, starts, lens, offs, X, out, zero):
+    """out[c, o, t] = sum_q vals[offs[o] + q] X[c, starts[o] + q, t]: a basis stored as the
+    nonzero span of each row (a dense DCT row is one span; a mel row is its triangle)."""
+    rows, n_out, n_t = out.shape
+    for i in range(cuda.grid(1), rows * n_out * n_t, cuda.gridsize(1)):
+        t = i % n_t
+        r = i // n_t
+        o = r % n_out
+        c = r // n_out
+        s = zero
+        base = starts[o]
+        off = offs[o]
+        for q in range(lens[o]):
+            s += vals[off + q] * X[c, base + q, t]
+        out[c, o, t] = s
+
+
+@cuda.jit
+def delta_kernel(X, M, out):
+    """Savitzky-Golay derivative along axis 1 of (outer, L, inner), mode "interp": each output
+    is a row of the (width, width) matrix M applied to a window of inputs (the centre row
+    inside, the edge rows within width // 2 of either end)."""
+    outer, n, inner = X.shape
+    for i in range(cuda.grid(1), outer * n * inner, cuda.gridsize(1)):
+        k = i % inner
+        r = i // inner
+        t = r % n
+        a = r // n
+        width = M.shape[0]
+        half = width // 2
+        if t < half:
+            row = t
+            base = 0
+        elif t >= n - half:
+            row = width - (n - t)
+            base = n - width
+        else:
+            row = half
+            base = t - half
+        s = M[row, 0] * X[a, base, k]
+        for j in range(1, width):
+            s += M[row, j] * X[a, base + j, k]
+        out[a, t, k] = s
+
+
+# ----------------------------------------------------------------------------- k-means
+
+
+@functools.lru_cache(maxsize=None)
+def assign_kernel(dtype_name: str):
+    """Nearest centroid of every row: blocks of TILE x TILE threads; a block holds TILE rows
+    of x and runs over the centroids TILE at a time, both tiles staged through shared memory
+    TILE features at a time; thread (ty, tx) accumulates ||x_ty - c_tx||^2 and the first
+    thread of each row keeps the running argmin (lowest index on ties)."""
+    np_dtype = np.dtype(dtype_name)
+    nb_dtype = numba.from_dtype(np_dtype)
+    ZERO = np_dtype.type(0)
+    INF = np_dtype.type(np.inf)
+
+    @cuda.jit
+    def kernel(X, C, labels, distances):
+        n, d = X.shape
+        k = C.shape[0]
+        tx = cuda.threadIdx.x
+        ty = cuda.threadIdx.y
+        r = cuda.blockIdx.x * TILE + ty
+        xs = cuda.shared.array((TILE, TILE + 1), nb_dtype)
+        cs = cuda.shared.array((TILE, TILE + 1), nb_dtype)
+        dd = cuda.shared.array((TILE, TILE + 1), nb_dtype)
+        best = INF
+        best_i = 0
+        for c0 in range(0, k, TILE):
+            acc = ZERO
+            for d0 in range(0, d, TILE):
+                v = ZERO
+                if r < n and d0 + tx < d:
+                    v = X[r, d0 + tx]
+                xs[ty, tx] = v
+                w = ZERO
+                if c0 + ty < k and d0 + tx < d:
+                    w = C[c0 + ty, d0 + tx]
+                cs[ty, tx] = w
+                cuda.syncthreads()
+                for q in range(TILE):
+                    diff = xs[ty, q] - cs[tx, q]
+                    acc += diff * diff
+                cuda.syncthreads()
+            if c0 + tx < k:
+                dd[ty, tx] = acc
+            else:
+                dd[ty, tx] = INF
+            cuda.syncthreads()
+            if tx == 0:
+                for q in range(TILE):
+                    if dd[ty, q] < best:
+                        best = dd[ty, q]
+                        best_i = c0 + q
+            cuda.syncthreads()
+        if tx == 0 and r < n:
+            labels[r] = best_i
+            distances[r] = best
+
+    return kernel
+
+
+@cuda.jit
+def cluster_sums_kernel(X, labels, sums, counts):
+    """sums[l] += x, counts[l] += 1 for every row x with label l (float64 atomics)."""
+    n, d = X.shape
+    for i in range(cuda.grid(1), n * d, cuda.gridsize(1)):
+        r = i // d
+        j = i - r * d
+        lab = labels[r]
+        cuda.atomic.add(sums, (lab, j), X[r, j] * 1.0)
+        if j == 0:
+            cuda.atomic.add(counts, lab, 1)
+
+
+@cuda.jit
+def histogram_kernel(labels, frames_per_track, n_clusters, hist):
+    """hist[track, label] += 1 over the frames (track = row // frames_per_track)."""
+    for i in range(cuda.grid(1), labels.shape[0], cuda.gridsize(1)):
+        cuda.atomic.add(hist, (i // frames_per_track) * n_clusters + labels[i], 1.0)
+
+
+@cuda.jit
+def transpose_kernel(tracks, frames):
+    """(n_tracks, d, n_frames) -> frames as rows (n_tracks * n_frames, d)."""
+    n_tracks, d, n_frames = tracks.shape
+    for i in range(cuda.grid(1), n_tracks * n_frames * d, cuda.gridsize(1)):
+        j = i % d
+        r = i // d
+        t = r % n_frames
+        c = r // n_frames
+        frames[r, j] = tracks[c, j, t]
+
+
+@cuda.jit
+def normalize_kernel(counts, n_clusters, use_power, power, norm, out):
+    """One thread per track: counts ** power, then scaled to unit l1 (norm 1) or l2 (norm 2)
+    norm, written to out (n_tracks, n_clusters) in its dtype."""
+    for c in range(cuda.grid(1), out.shape[0], cuda.gridsize(1)):
+        base = c * n_clusters
+        if use_power:
+            for j in range(n_clusters):
+                counts[base + j] = counts[base + j] ** power
+        scale = 1.0
+        if norm != 0:
+            total = 0.0
+            for j in range(n_clusters):
+                v = counts[base + j]
+                if norm == 1:
+                    total += v
+                else:
+                    total += v * v
+            scale = total if norm == 1 else math.sqrt(total)
+        for j in range(n_clusters):
+            out[c, j] = counts[base + j] / scale
+
+
+def grid_1d(n: int, threads: int = 256) -> tuple[int, int]:
+    """(blocks, threads) covering n elements by ceil division: one thread per element on a GPU.
+    The elementwise kernels loop with the grid's stride, so the simulator can run them on one
+    small block (each simulated thread costs milliseconds)."""
+    if _SIM:
+        return (1, 32)
+    return (max(1, -(-n // threads)), threads)

@@ -1,0 +1,185 @@
+"""k-means on the GPU: nearest centroids (tiled distances with a running argmin), Lloyd
+iterations for `KMeans.fit`, and bag-of-frames histograms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _kmeans
+from ..errors import ParameterError
+from . import _runtime
+
+
+def _kernels():
+    from . import _kernels
+
+    return _kernels
+
+
+def _points(home, X, name: str = "X"):
+    """(device view (n, d), dtype) of validated points."""
+    if home.kind == "numpy":
+        X = _runtime.host_float_array(X, name, min_ndim=2)
+        view = home.device_view(X)
+    else:
+        view = home.device_view(X)
+        _runtime.device_dtype(view, name)
+        from .spectral import _require_finite
+
+        _require_finite(home, view.reshape(view.size), name)
+    if view.ndim != 2:
+        raise ParameterError(f"{name} must be 2-D (n_samples, n_features), got shape {tuple(view.shape)}")
+    return view, np.dtype(view.dtype)
+
+
+def _assign(home, view, centers_dev):
+    """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs."""
+    k = _kernels()
+    n = view.shape[0]
+    labels = home.empty((n,), np.int64)
+    distances = home.empty((n,), view.dtype)
+    kernel = k.assign_kernel(np.dtype(view.dtype).name)
+    with _runtime.quiet():
+        kernel[(-(-n // k.TILE),), (k.TILE, k.TILE), home.stream](view, centers_dev, labels[1], distances[1])
+    return labels, distances
+
+
+def _centers(home, centers, dtype, n_features):
+    centers = np.asarray(centers) if not _runtime.on_device(centers) else centers
+    if _runtime.on_device(centers):
+        view = home.device_view(centers)
+    else:
+        centers = _runtime.host_float_array(centers, "centers", min_ndim=2)
+        view = home.scratch(np.ascontiguousarray(centers, dtype=dtype))
+    if view.ndim != 2 or view.shape[1] != n_features:
+        raise ParameterError(f"centers have shape {tuple(view.shape)}, expected (n_clusters, {n_features})")
+    if np.dtype(view.dtype) != dtype:
+        raise ParameterError(f"centers are {view.dtype} but X is {dtype}")
+    return view
+
+
+def nearest(X, centers):
+    """Labels (n,) int64 of each row's nearest center, and the squared distances (n,), on the GPU.
+
+    X : (n_samples, n_features) float32/float64, numpy or a GPU array; centers :
+    (n_clusters, n_features), numpy (copied to the GPU) or on the GPU. Results are the kind of X.
+    """
+    home = _runtime.Home(X)
+    with home.context():
+        view, dtype = _points(home, X)
+        centers_dev = _centers(home, centers, dtype, view.shape[1])
+        labels, distances = _assign(home, view, centers_dev)
+        return home.give_back(labels[0]), home.give_back(distances[0])
+
+
+def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, progress=None):
+    """Lloyd iterations on the GPU from host ``centers`` (n_clusters, d), as `fasttag._kmeans.lloyd`:
+    assignment and cluster sums on the GPU; the (n_clusters, d) sums come back each iteration
+    for the update and the empty-cluster relocation (the points never do). X is numpy or a GPU
+    array. Returns a `fasttag._kmeans.LloydResult` with host centers, labels and inertia.
+    ``workers`` is ignored; ``progress`` (a tqdm bar) is advanced per iteration."""
+    k = _kernels()
+    home = _runtime.Home(X)
+    with home.context():
+        view, dtype = _points(home, X)
+        n, d = view.shape
+        centers = np.ascontiguousarray(centers, dtype=dtype)
+        n_clusters = centers.shape[0]
+        labels_old = None
+        converged_strictly = False
+        n_iter = 0
+        for n_iter in range(1, max_iter + 1):
+            (labels, labels_dev), (distances, distances_dev) = _assign(home, view, home.scratch(centers))
+            sums_dev = home.scratch(np.zeros((n_clusters, d), np.float64))
+            counts_dev = home.scratch(np.zeros(n_clusters, np.int64))
+            blocks, threads = k.grid_1d(n * d)
+            with _runtime.quiet():
+                k.cluster_sums_kernel[blocks, threads, home.stream](view, labels_dev, sums_dev, counts_dev)
+            sums = sums_dev.copy_to_host(stream=home.stream)
+            counts = counts_dev.copy_to_host(stream=home.stream)
+            host_labels = _to_host(labels_dev, home)
+            if not counts.all():
+                host_distances = _to_host(distances_dev, home)
+                _relocate_empty(view, host_labels, host_distances, sums, counts)
+            new_centers = _kmeans.averaged(sums, counts, centers)
+            shift = float(np.sum((new_centers.astype(np.float64) - centers) ** 2))
+            centers = new_centers
+            if progress is not None:
+                progress.update()
+            if labels_old is not None and np.array_equal(host_labels, labels_old):
+                converged_strictly = True
+                break
+            if shift <= tol:
+                break
+            labels_old = host_labels
+        (labels, labels_dev), (distances, distances_dev) = _assign(home, view, home.scratch(centers))
+        del converged_strictly  # the final assignment always belongs to the returned centers
+        host_distances = _to_host(distances_dev, home)
+        return _kmeans.LloydResult(centers, _to_host(labels_dev, home), float(host_distances.sum(dtype=np.float64)),
+                                   n_iter)
+
+
+def _to_host(view, home):
+    return view.copy_to_host(stream=home.stream)
+
+
+def _relocate_empty(view, labels, distances, sums, counts):
+    """As `fasttag._kmeans.relocate_empty`, copying only the relocated points from the GPU."""
+    empty = np.flatnonzero(counts == 0)
+    farthest = np.argsort(-distances, kind="stable")[: empty.size]
+    for cluster, point in zip(empty, farthest):
+        row = view[int(point)].copy_to_host().astype(np.float64)
+        donor = labels[point]
+        sums[donor] -= row
+        counts[donor] -= 1
+        sums[cluster] = row
+        counts[cluster] = 1
+
+
+def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | None = None, soft: bool = False):
+    """Hard-assignment bag of frames on the GPU: X (..., n_features, n_frames) -> (..., n_clusters).
+
+    The frames are assigned, counted and normalised on the GPU, as :func:`fasttag.bag_of_frames`
+    does on the CPU; ``soft=True`` is CPU-only (ParameterError here).
+    """
+    from .. import _validate
+    from .spectral import _matrix, _rows
+
+    if soft:
+        raise ParameterError("soft=True is not available on device='cuda'")
+    _validate.choice(normalize, {"l1": 1, "l2": 2, None: 0}, "normalize")
+    if power is not None:
+        power = _validate.positive_float(power, "power")
+    k = _kernels()
+    home = _runtime.Home(X)
+    with home.context():
+        view, dtype = _matrix(home, X, "X")
+        tracks, lead = _rows(view, 2)
+        n_tracks, n_features, n_frames = tracks.shape
+        if _runtime.on_device(centers):
+            centers_dev = _centers(home, centers, dtype, n_features)
+        else:
+            centers = _runtime.host_float_array(centers, "kmeans", min_ndim=2)
+            if centers.shape[1] != n_features:
+                raise ParameterError(f"X has {n_features} features (axis -2) but the codebook has {centers.shape[1]}")
+            centers_dev = _centers(home, centers, dtype, n_features)
+        n_clusters = centers_dev.shape[0]
+        # the assignment kernel reads rows: the frames are gathered once, on the GPU, as
+        # (n_tracks * n_frames, n_features)
+        frames_native, frames = home.empty((n_tracks * n_frames, n_features), dtype)
+        blocks, threads = k.grid_1d(frames.size)
+        with _runtime.quiet():
+            k.transpose_kernel[blocks, threads, home.stream](tracks, frames)
+        (labels, labels_dev), _ = _assign(home, frames, centers_dev)
+        counts = home.scratch(np.zeros(n_tracks * n_clusters, np.float64))
+        native, out = home.empty(lead + (n_clusters,), dtype)
+        norm_code = {"l1": 1, "l2": 2, None: 0}[normalize]
+        with _runtime.quiet():
+            blocks, threads = k.grid_1d(labels_dev.shape[0])
+            k.histogram_kernel[blocks, threads, home.stream](labels_dev, n_frames, n_clusters, counts)
+            blocks, threads = k.grid_1d(n_tracks, 64)
+            k.normalize_kernel[blocks, threads, home.stream](counts, n_clusters, power is not None,
+                                                              0.0 if power is None else float(power), norm_code,
+                                                              out.reshape((n_tracks, n_clusters)))
+        del frames_native, labels
+        return home.give_back(native)

@@ -1,0 +1,327 @@
+"""The feature chain on the GPU: stft, melspectrogram, logmel, power_to_db, mfcc, delta.
+
+The same parameters, validation and results as the CPU functions (within float tolerance),
+for power-of-two ``n_fft`` (the shared-memory FFT is radix-2; other sizes raise
+ParameterError on device="cuda"). Host numpy input is copied to the GPU once and the
+result comes back as numpy; GPU arrays (torch CUDA tensors, CuPy, Numba device arrays)
+are computed in place and the result is the same kind of array on the same GPU.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.signal
+
+from .. import filters
+from ..errors import ParameterError
+from ..spectrum import framing
+from . import _runtime
+
+def _kernels():
+    from . import _kernels
+
+    return _kernels
+
+
+def _rows(view, n_last: int):
+    """A device view reshaped to (rows, *last n_last dims) (free: views are C-contiguous)."""
+    shape = tuple(view.shape)
+    lead = int(np.prod(shape[: len(shape) - n_last], dtype=np.int64))
+    return view.reshape((lead,) + shape[len(shape) - n_last:]), shape[: len(shape) - n_last]
+
+
+def _signal(home: _runtime.Home, y, dtype=None):
+    """(device view (rows, n_samples), leading shape, dtype) of validated audio."""
+    if home.kind == "numpy":
+        y = _runtime.host_audio(y)
+        if dtype is not None:
+            y = y.astype(dtype, copy=False)
+        view = home.device_view(y)
+    else:
+        view = home.device_view(y)
+        _runtime.device_dtype(view, "y")
+        if dtype is not None and np.dtype(dtype) != np.dtype(view.dtype):
+            raise ParameterError(f"dtype={np.dtype(dtype)} differs from the GPU array's {view.dtype}: "
+                                 "convert the array on the GPU first")
+        _require_finite(home, view.reshape(view.size), "y")
+    if view.ndim < 1:
+        raise ParameterError(f"y must have at least 1 dimension(s), got shape {tuple(view.shape)}")
+    rows, lead = _rows(view, 1)
+    return rows, lead, np.dtype(view.dtype)
+
+
+def _require_finite(home, flat, name: str) -> None:
+    """NaN/Inf on the GPU is an error, as on the CPU (one flag read back: a synchronisation)."""
+    k = _kernels()
+    flag = home.scratch(np.zeros(1, np.int32))
+    blocks, threads = k.grid_1d(flat.size)
+    with _runtime.quiet():
+        k.finite_kernel[blocks, threads, home.stream](flat, flag)
+    if flag.copy_to_host(stream=home.stream)[0]:
+        raise ParameterError(f"{name} contains NaN or infinite values")
+
+
+def _check_n_fft(n_fft, dtype) -> int:
+    k = _kernels()
+    if isinstance(n_fft, bool) or not isinstance(n_fft, numbers.Integral) or n_fft < 2 or n_fft & (n_fft - 1):
+        raise ParameterError(f"n_fft={n_fft!r} must be a power of two >= 2 on device='cuda' (the GPU FFT is "
+                             "radix-2; use device='cpu' for other sizes)")
+    limit = k.max_n_fft(np.dtype(dtype).itemsize)
+    if n_fft > limit:
+        raise ParameterError(f"n_fft={n_fft} exceeds {limit}, the largest {np.dtype(dtype).name} frame that fits "
+                             "in shared memory on device='cuda'")
+    return int(n_fft)
+
+
+def _launch_frames(home, rows, n_fft, frames, dtype):
+    """(kernels, FPB, grid, device window and twiddles) for a framed transform."""
+    k = _kernels()
+    stft_k, mel_k, fpb = k.spectral_kernels(n_fft, dtype.name)
+    consts = [home.scratch(frames.window.astype(dtype, copy=False))]
+    consts += [home.scratch(a) for a in k.twiddles(n_fft, dtype)]
+    grid = (rows.shape[0], min(k.MAX_GRID_Y, -(-frames.n_frames // fpb)))
+    return stft_k, mel_k, grid, consts
+
+
+def _framing(rows, dtype, *, n_fft, hop_length, win_length, window, center, pad_mode):
+    n_fft = _check_n_fft(n_fft, dtype)
+    frames = framing(rows.shape[1], dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                     window=window, center=center, pad_mode=pad_mode)
+    if frames.n_frames < 1:
+        raise ParameterError(f"the signal has {rows.shape[1]} samples: no frame of n_fft={n_fft} fits")
+    return n_fft, frames
+
+
+def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None, window="hann",
+         center: bool = True, pad_mode: str = "constant", dtype=None):
+    """:func:`fasttag.stft` on the GPU: complex (..., 1 + n_fft // 2, n_frames)."""
+    home = _runtime.Home(y)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype not in (np.complex64, np.complex128):
+            raise ParameterError(f"dtype={dtype} must be complex64 or complex128")
+        dtype = np.float32 if dtype == np.complex64 else np.float64
+    with home.context():
+        rows, lead, real = _signal(home, y, dtype)
+        n_fft, frames = _framing(rows, real, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                                 window=window, center=center, pad_mode=pad_mode)
+        stft_k, _, grid, consts = _launch_frames(home, rows, n_fft, frames, real)
+        complex_dtype = np.complex64 if real == np.float32 else np.complex128
+        native, out = home.empty(lead + (n_fft // 2 + 1, frames.n_frames), complex_dtype)
+        out3 = _rows(out, 2)[0]
+        with _runtime.quiet():
+            stft_k[grid, _kernels().THREADS, home.stream](rows, *consts, out3, frames.hop_length, frames.pad,
+                                                           frames.n_frames, frames.pad_mode)
+        return home.give_back(native)
+
+
+def _sparse_rows(basis: np.ndarray):
+    """(values, starts, lengths, offsets) of each row's span from its first to its last nonzero."""
+    starts, lens, parts = [], [], []
+    for row in basis:
+        nz = np.flatnonzero(row)
+        if nz.size == 0:
+            starts.append(0)
+            lens.append(0)
+            continue
+        starts.append(nz[0])
+        lens.append(nz[-1] + 1 - nz[0])
+        parts.append(row[nz[0]: nz[-1] + 1])
+    vals = np.concatenate(parts) if parts else np.zeros(1, basis.dtype)
+    lens = np.asarray(lens, np.int32)
+    offs = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int32)
+    return vals.astype(basis.dtype), np.asarray(starts, np.int32), lens, offs
+
+
+def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, fmin, fmax, htk,
+               norm, decibels):
+    from ..feature import _mel_basis
+    from .._validate import positive_float
+
+    home = _runtime.Home(y)
+    power = positive_float(power, "power")
+    with home.context():
+        rows, lead, dtype = _signal(home, y)
+        n_fft, frames = _framing(rows, dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                                 window=window, center=center, pad_mode=pad_mode)
+        basis = _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype)
+        sparse = [home.scratch(a) for a in _sparse_rows(basis)]
+        _, mel_k, grid, consts = _launch_frames(home, rows, n_fft, frames, dtype)
+        native, out = home.empty(lead + (n_mels, frames.n_frames), dtype)
+        out3 = _rows(out, 2)[0]
+        ref_db, amin, top_db = decibels if decibels is not None else (0.0, 1e-10, None)
+        amin = max(amin, float(np.finfo(dtype).tiny))
+        peak = home.scratch(np.full(rows.shape[0], -np.inf, dtype))
+        cast = dtype.type
+        with _runtime.quiet():
+            mel_k[grid, _kernels().THREADS, home.stream](
+                rows, *consts, *sparse, out3, peak, frames.hop_length, frames.pad, frames.n_frames,
+                frames.pad_mode, cast(power), decibels is not None, top_db is not None, cast(amin), cast(ref_db))
+            if top_db is not None:
+                _clip(home, out3.reshape((out3.shape[0], out3.shape[1] * out3.shape[2])), peak, cast(top_db))
+        return home.give_back(native)
+
+
+def _clip(home, out2, peak, top_db):
+    k = _kernels()
+    blocks, threads = k.grid_1d(out2.size)
+    k.clip_kernel[blocks, threads, home.stream](out2, peak, top_db)
+
+
+def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
+                   win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
+                   power: float = 2.0, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
+                   htk: bool = False, norm: str | None = "slaney"):
+    """:func:`fasttag.melspectrogram` on the GPU (fused from audio; the spectrogram is never stored)."""
+    if (y is None) == (S is None):
+        raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
+    if y is not None:
+        return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
+                          center=center, pad_mode=pad_mode, power=power, n_mels=n_mels, fmin=fmin, fmax=fmax,
+                          htk=htk, norm=norm, decibels=None)
+    from ..feature import _mel_basis
+
+    home = _runtime.Home(S)
+    with home.context():
+        view, dtype = _matrix(home, S, "S")
+        basis = _mel_basis(sr, 2 * (tuple(view.shape)[-2] - 1), n_mels, fmin, fmax, htk, norm, dtype)
+        return _project(home, basis, view)
+
+
+def _matrix(home, X, name: str, *, min_ndim: int = 2):
+    """(device view, dtype) of a validated real array with at least min_ndim dimensions."""
+    if home.kind == "numpy":
+        X = _runtime.host_float_array(X, name, min_ndim=min_ndim)
+        view = home.device_view(X)
+    else:
+        view = home.device_view(X)
+        _runtime.device_dtype(view, name)
+        if view.ndim < min_ndim:
+            raise ParameterError(f"{name} must have at least {min_ndim} dimension(s), got shape {tuple(view.shape)}")
+        _require_finite(home, view.reshape(view.size), name)
+    return view, np.dtype(view.dtype)
+
+
+def _project(home, basis: np.ndarray, view):
+    """basis @ X over axis -2 of a batch, with the basis as sparse row spans."""
+    k = _kernels()
+    X3, lead = _rows(view, 2)
+    sparse = [home.scratch(a) for a in _sparse_rows(basis.astype(view.dtype, copy=False))]
+    native, out = home.empty(lead + (basis.shape[0], X3.shape[2]), view.dtype)
+    out3 = _rows(out, 2)[0]
+    blocks, threads = k.grid_1d(out3.size)
+    with _runtime.quiet():
+        k.project_kernel[blocks, threads, home.stream](*sparse, X3, out3, np.dtype(view.dtype).type(0))
+    return home.give_back(native)
+
+
+def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
+           window="hann", center: bool = True, pad_mode: str = "constant", n_mels: int = 128, fmin: float = 0.0,
+           fmax: float | None = None, htk: bool = False, norm: str | None = "slaney", ref: float = 1.0,
+           amin: float = 1e-10, top_db: float | None = 80.0):
+    """:func:`fasttag.logmel` on the GPU: one fused kernel from samples to dB, then the per-clip top_db floor."""
+    from .. import _validate
+    from ..spectrum import _ref_decibels
+
+    if callable(ref) or not isinstance(ref, numbers.Real):
+        raise ParameterError(f"ref={ref!r} must be a number for logmel (use power_to_db for a callable ref)")
+    amin = _validate.positive_float(amin, "amin")
+    top_db = _validate.top_db(top_db)
+    decibels = (_ref_decibels(ref, None, amin), amin, top_db)
+    return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
+                      center=center, pad_mode=pad_mode, power=2.0, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
+                      norm=norm, decibels=decibels)
+
+
+def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0):
+    """:func:`fasttag.power_to_db` on the GPU; ``ref`` must be a number (top_db per item, as on the CPU)."""
+    from .. import _validate
+    from ..spectrum import _ref_decibels
+
+    if callable(ref) or not isinstance(ref, numbers.Real):
+        raise ParameterError(f"ref={ref!r} must be a number on device='cuda'")
+    amin = _validate.positive_float(amin, "amin")
+    top_db = _validate.top_db(top_db)
+    k = _kernels()
+    home = _runtime.Home(S)
+    with home.context():
+        view, dtype = _matrix(home, S, "S", min_ndim=1)
+        if home.kind == "numpy" and np.any(S < 0):
+            raise ParameterError("S must be a non-negative power spectrogram (got negative values; already in dB?)")
+        items = 1 if view.ndim <= 2 else int(np.prod(view.shape[:-2]))
+        flat = view.reshape((items, view.size // items))
+        native, out = home.empty(view.shape, dtype)
+        out2 = out.reshape(flat.shape)
+        peak = home.scratch(np.full(items, -np.inf, dtype))
+        cast = dtype.type
+        blocks, threads = k.grid_1d(flat.size)
+        with _runtime.quiet():
+            k.db_kernel[blocks, threads, home.stream](flat, out2, peak, cast(max(amin, np.finfo(dtype).tiny)),
+                                                      cast(_ref_decibels(ref, None, amin)), top_db is not None,
+                                                      cast(10))
+            if top_db is not None:
+                _clip(home, out2, peak, cast(top_db))
+        return home.give_back(native)
+
+
+def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
+         lifter: float = 0, mel_norm: str | None = "slaney", **kwargs):
+    """:func:`fasttag.mfcc` on the GPU: the fused log-mel kernel, then the DCT rows as a projection."""
+    from .. import _validate
+
+    if (y is None) == (S is None):
+        raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
+    n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
+    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not np.isfinite(lifter) or lifter < 0:
+        raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
+    if S is None:
+        S = logmel(y, sr=sr, norm=mel_norm, **kwargs)
+    home = _runtime.Home(S)
+    with home.context():
+        view, dtype = _matrix(home, S, "S")
+        n_mels = tuple(view.shape)[-2]
+        if n_mfcc > n_mels:
+            raise ParameterError(f"n_mfcc={n_mfcc} exceeds the {n_mels} mel bands")
+        basis = filters.dct(n_mfcc, n_mels, dct_type=dct_type, norm=norm, dtype=dtype)
+        if lifter > 0:
+            basis *= (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter))[:, None].astype(dtype)
+        return _project(home, basis, view)
+
+
+def _savgol_matrix(width: int, order: int, dtype) -> np.ndarray:
+    """(width, width): row i applied to x[0:width] is savgol_filter(x, mode="interp")[i]."""
+    return np.ascontiguousarray(
+        scipy.signal.savgol_filter(np.eye(width), width, polyorder=order, deriv=order, axis=0, mode="interp"),
+        dtype=dtype)
+
+
+def delta(data, *, width: int = 9, order: int = 1, axis: int = -1):
+    """:func:`fasttag.delta` on the GPU (Savitzky-Golay, mode "interp", along any axis)."""
+    k = _kernels()
+    home = _runtime.Home(data)
+    with home.context():
+        view, dtype = _matrix(home, data, "data", min_ndim=1)
+        if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 3 or width % 2 != 1:
+            raise ParameterError(f"width={width!r} must be an odd integer >= 3")
+        from .._validate import positive_int
+
+        order = positive_int(order, "order")
+        if order >= width:
+            raise ParameterError(f"order={order} must be smaller than width={width} (a degree-{order} fit needs "
+                                 "more points)")
+        if not -view.ndim <= axis < view.ndim:
+            raise ParameterError(f"axis={axis} is out of range for data with {view.ndim} dimensions")
+        axis %= view.ndim
+        if width > view.shape[axis]:
+            raise ParameterError(f"width={width} cannot exceed data.shape[axis]={view.shape[axis]}")
+        outer = int(np.prod(view.shape[:axis], dtype=np.int64))
+        inner = int(np.prod(view.shape[axis + 1:], dtype=np.int64))
+        X3 = view.reshape((outer, view.shape[axis], inner))
+        native, out = home.empty(view.shape, dtype)
+        M = home.scratch(_savgol_matrix(int(width), order, dtype))
+        blocks, threads = k.grid_1d(X3.size)
+        with _runtime.quiet():
+            k.delta_kernel[blocks, threads, home.stream](X3, M, out.reshape(X3.shape))
+        return home.give_back(native)

@@ -1,0 +1,114 @@
+"""torch transforms: fasttag's features as ``nn.Module`` s that run with torch ops on whatever
+device the input tensor lives on, so a model's input pipeline stays on the GPU inside a
+training loop (as torchaudio's transforms; meant to be exposed as ``fasttag.torch``).
+
+The window and the mel filterbank are built once, by fasttag's own (librosa's) definitions,
+and held as buffers, so ``.to(device)`` moves them with the model and ``state_dict`` keeps them.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import _validate, filters
+from .errors import ParameterError
+from .spectrum import _PAD_MODES
+
+__all__ = ["LogMel"]
+
+
+class LogMel(nn.Module):
+    """Log-mel spectrogram in dB of a waveform tensor: ``fasttag.logmel``'s result with torch ops.
+
+    frame/pad -> window -> ``torch.stft`` (cuFFT on a GPU) -> |.|^2 -> ``mel_basis @ power`` ->
+    ``10 log10(max(amin, .)) - 10 log10(ref)`` -> floored at each clip's peak - top_db.
+
+    Parameters
+    ----------
+    sr, n_fft, hop_length, win_length, window, center, pad_mode, n_mels, fmin, fmax, htk, norm,
+    ref, amin, top_db
+        As in :func:`fasttag.logmel` (``ref`` a number); any n_fft.
+
+    Shape
+    -----
+    input ``(..., n_samples)`` float32/float64 tensor on any device; output
+    ``(..., n_mels, n_frames)`` of the input's dtype on the same device. The top_db floor is
+    taken per ``(n_mels, n_frames)`` item, as fasttag.logmel does for batches.
+
+    Examples
+    --------
+    >>> to_logmel = LogMel(sr=12000, n_fft=512, hop_length=256, n_mels=96).cuda()  # Choi's input
+    >>> X = to_logmel(batch.cuda())          # (batch, 96, 1366) for 29.1 s clips
+    """
+
+    window: torch.Tensor
+    mel_basis: torch.Tensor
+
+    def __init__(self, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512,
+                 win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
+                 n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
+                 norm: str | None = "slaney", ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0):
+        super().__init__()
+        n_fft = _validate.positive_int(n_fft, "n_fft")
+        win_length = n_fft if win_length is None else _validate.positive_int(win_length, "win_length")
+        if win_length > n_fft:
+            raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+        self.n_fft = n_fft
+        self.hop_length = _validate.positive_int(hop_length, "hop_length")
+        self.center = bool(center)
+        _validate.choice(pad_mode, _PAD_MODES, "pad_mode")
+        self.pad_mode = pad_mode
+        if callable(ref) or not isinstance(ref, numbers.Real):
+            raise ParameterError(f"ref={ref!r} must be a number")
+        self.amin = _validate.positive_float(amin, "amin")
+        self.ref_db = float(10.0 * np.log10(max(self.amin, abs(float(ref)))))
+        self.top_db = _validate.top_db(top_db)
+        win = filters.get_window(window, win_length, n_fft=n_fft, dtype=np.float64)
+        basis = filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm)
+        self.register_buffer("window", torch.from_numpy(win))
+        # float32 as librosa builds it; cast to the input's dtype per call
+        self.register_buffer("mel_basis", torch.from_numpy(np.ascontiguousarray(basis)))
+
+    def extra_repr(self) -> str:
+        return (f"n_fft={self.n_fft}, hop_length={self.hop_length}, n_mels={self.mel_basis.shape[0]}, "
+                f"center={self.center}, pad_mode={self.pad_mode!r}, top_db={self.top_db}")
+
+    def _pad(self, y: torch.Tensor) -> torch.Tensor:
+        """(rows, n) -> (rows, n + 2 * (n_fft // 2)) padded as fasttag's framing does."""
+        pad = self.n_fft // 2
+        if self.pad_mode == "constant":
+            return F.pad(y, (pad, pad))
+        n = y.shape[-1]
+        if self.pad_mode == "edge" or n == 1:
+            index = torch.arange(-pad, n + pad, device=y.device).clamp(0, n - 1)
+        else:  # reflect, repeated for pads longer than the signal (numpy's and fasttag's rule)
+            period = 2 * (n - 1)
+            r = torch.remainder(torch.arange(-pad, n + pad, device=y.device), period)
+            index = torch.where(r < n, r, period - r)
+        return y[:, index]
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        if not torch.is_tensor(y) or not y.is_floating_point() or y.dtype not in (torch.float32, torch.float64):
+            raise ParameterError(f"y must be a float32/float64 tensor, got {getattr(y, 'dtype', type(y).__name__)}")
+        if y.ndim < 1 or y.shape[-1] == 0:
+            raise ParameterError(f"y must be (..., n_samples) with samples, got shape {tuple(y.shape)}")
+        lead = y.shape[:-1]
+        rows = y.reshape(-1, y.shape[-1])
+        if self.center:
+            rows = self._pad(rows)
+        elif rows.shape[-1] < self.n_fft:
+            raise ParameterError(f"the signal has {rows.shape[-1]} samples, fewer than n_fft={self.n_fft}")
+        spectrum = torch.stft(rows, self.n_fft, hop_length=self.hop_length, window=self.window.to(y.dtype),
+                              center=False, onesided=True, return_complex=True)
+        power = spectrum.real.square() + spectrum.imag.square()
+        mel = torch.matmul(self.mel_basis.to(y.dtype), power)
+        db = 10.0 * torch.log10(torch.clamp(mel, min=self.amin)) - self.ref_db
+        if self.top_db is not None:
+            peak = db.amax(dim=(-2, -1), keepdim=True)
+            db = torch.maximum(db, peak - self.top_db)
+        return db.reshape(lead + db.shape[-2:])

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# GPU checks for fasttag's CUDA backend (issue 6), for a machine with an NVIDIA GPU.
+# Builds and installs nothing: run it from the repository root with the project's
+# environment already in place (fasttag installed with the `cuda` extra: numba + numba-cuda
+# with the CUDA 12 libraries, and a CUDA build of torch for the torch peers).
+#
+#   bash scripts/gpu_check.sh            # parity tests at full size, then the benchmark
+#   CHOI_CLIPS=16 bash scripts/gpu_check.sh
+#   SKIP_BENCH=1 bash scripts/gpu_check.sh
+#
+# 1. preflight: numba sees the GPU (not the simulator);
+# 2. tests/test_cuda_*.py directly on the GPU: the simulator's parity tests at Choi's size
+#    (4 x 29.12 s at 12 kHz, n_fft 512, 96 mels; k-means 100,003 x 90 against K = 1024),
+#    fresh seeded inputs, every output poisoned with NaN before the kernels run, torch CUDA
+#    tensors in and out, and LogMel on cuda;
+# 3. benchmarks/test_bench_cuda.py: fasttag CUDA vs torch.stft + matmul on the same GPU vs
+#    fasttag CPU (Choi log-mel), and the k-means assignment; the JSON goes to $OUT_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-.venv/bin/python}
+PYTEST=${PYTEST:-$(dirname "$PYTHON")/pytest}
+OUT_DIR=${OUT_DIR:-${OUT:-.}}
+unset NUMBA_ENABLE_CUDASIM
+
+"$PYTHON" - <<'PY'
+import numba, numba.cuda as cuda, fasttag.cuda as fc
+print("numba", numba.__version__, "numba.cuda:", getattr(cuda, "implementation", "numba-cuda"))
+assert not fc.simulator(), "NUMBA_ENABLE_CUDASIM is on: this is a GPU check"
+assert fc.is_available(), "numba sees no CUDA GPU (driver, or the CUDA libraries of the cuda extra, missing)"
+cuda.detect()
+try:
+    import torch
+    print("torch", torch.__version__, "cuda:", torch.cuda.is_available())
+except ImportError:
+    print("torch missing: the torch peers are skipped")
+PY
+
+"$PYTEST" tests/test_cuda_spectral.py tests/test_cuda_kmeans.py tests/test_cuda_torch.py tests/test_cuda_sim.py \
+    -q -ra -p no:cacheprovider -o log_cli=false
+
+if [ -z "${SKIP_BENCH:-}" ]; then
+    "$PYTEST" benchmarks/test_bench_cuda.py -p no:cacheprovider -o log_cli=false \
+        --choi-clips="${CHOI_CLIPS:-64}" --benchmark-min-rounds=5 --benchmark-max-time=0.5 \
+        --benchmark-columns=median,iqr,min,rounds --benchmark-sort=name \
+        --benchmark-json="$OUT_DIR/bench_cuda.json"
+fi

@@ -1,0 +1,161 @@
+"""k-means on the GPU (fasttag.cuda: tiled nearest-centroid assignment with a running argmin,
+Lloyd iterations, bag-of-frames histograms) against the C++ CPU path.
+
+Runs in Numba's CUDA simulator on small inputs (``tests/test_cuda_sim.py`` launches it with
+``NUMBA_ENABLE_CUDASIM=1``) and on a GPU at full size (K = 1024 codewords of 90 features).
+Outputs are poisoned (NaN, labels -1) before the kernels run.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import fasttag
+import fasttag.cuda as fc
+from fasttag import _kmeans
+from fasttag.cuda import _runtime
+
+pytestmark = pytest.mark.skipif(
+    not fc.is_available(),
+    reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs this file in the simulator)",
+)
+
+SIM = fc.simulator()
+# (n points, d features, k clusters): n, d and k are not multiples of the tile size
+SIZE = dict(n=37, d=11, k=13) if SIM else dict(n=100_003, d=90, k=1024)
+
+
+@pytest.fixture(autouse=True)
+def poisoned_outputs(monkeypatch):
+    monkeypatch.setattr(_runtime, "POISON", True)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def quick_simulator():
+    previous = sys.getswitchinterval()
+    if SIM:
+        sys.setswitchinterval(0.0005)
+    yield
+    sys.setswitchinterval(previous)
+
+
+def assert_same_labels(X, centers, labels, expected_labels):
+    """Labels agree except where two centers are equally near within float32 rounding (the CPU
+    computes ||x||^2 + ||c||^2 - 2 x.c, the GPU sums (x - c)^2): only differing rows are checked."""
+    differ = np.flatnonzero(labels != expected_labels)
+    assert differ.size <= 0.01 * X.shape[0], f"{differ.size} of {X.shape[0]} labels differ"
+    if differ.size:
+        x = X[differ].astype(np.float64)
+        got, other = centers[labels[differ]].astype(np.float64), centers[expected_labels[differ]].astype(np.float64)
+        gap = np.abs(((x - got) ** 2).sum(1) - ((x - other) ** 2).sum(1))
+        scale = (x * x).sum(1) + (got * got).sum(1) + (other * other).sum(1)
+        assert np.all(gap <= 1e-5 * scale), f"labels differ where the distances do not tie: {gap / scale}"
+
+
+def frames_near(rng, centers, n, noise=0.1):
+    """n points, each near a random center (an unambiguous nearest center), and their labels."""
+    labels = rng.integers(centers.shape[0], size=n)
+    return (centers[labels] + noise * rng.standard_normal((n, centers.shape[1]))).astype(centers.dtype), labels
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nearest_matches_cpu(rng, tol, dtype):
+    X = rng.standard_normal((SIZE["n"], SIZE["d"])).astype(dtype)
+    centers = rng.standard_normal((SIZE["k"], SIZE["d"])).astype(dtype)
+    labels, distances = fc.nearest(X, centers)
+    expected_labels, expected_distances = _kmeans.nearest(X, centers, 1)
+    assert labels.dtype == np.int64 and distances.dtype == dtype
+    assert_same_labels(X, centers, labels, expected_labels)
+    tol.assert_close(distances, expected_distances, 10 * tol(dtype).spec, "squared distances")
+    assert len(np.unique(labels)) > 1
+
+
+def test_predict_on_device_arrays(rng):
+    from numba import cuda
+
+    X = rng.standard_normal((SIZE["n"], SIZE["d"])).astype(np.float32)
+    km = fasttag.KMeans(SIZE["k"], random_state=0, max_iter=2, device="cuda")
+    km.cluster_centers_ = rng.standard_normal((SIZE["k"], SIZE["d"])).astype(np.float32)
+    km.n_features_in_ = SIZE["d"]
+    labels = km.predict(cuda.to_device(X))
+    assert not isinstance(labels, np.ndarray) and fc.on_device(labels)
+    expected = fasttag.KMeans(SIZE["k"]).__class__.predict(_cpu_copy(km), X)
+    assert_same_labels(X, km.cluster_centers_, labels.copy_to_host(), expected)
+    assert isinstance(km.predict(X), np.ndarray)
+
+
+def _cpu_copy(km):
+    cpu = fasttag.KMeans(km.n_clusters)
+    cpu.cluster_centers_ = km.cluster_centers_
+    cpu.n_features_in_ = km.n_features_in_
+    return cpu
+
+
+def _blobs(rng, n_per, k, d):
+    means = rng.standard_normal((k, d)) * 10
+    X = np.concatenate([m + rng.standard_normal((n_per, d)) for m in means]).astype(np.float32)
+    return X[rng.permutation(X.shape[0])]
+
+
+def test_fit_matches_cpu(rng, tol):
+    k = 4 if SIM else 64
+    X = _blobs(rng, 12 if SIM else 500, k, 5 if SIM else 90)
+    gpu = fasttag.KMeans(k, random_state=3, device="cuda", max_iter=20).fit(X)
+    cpu = fasttag.KMeans(k, random_state=3, max_iter=20).fit(X)
+    tol.assert_close(gpu.cluster_centers_, cpu.cluster_centers_, 10 * tol(np.float32).spec, "centers")
+    np.testing.assert_array_equal(gpu.labels_, cpu.labels_)
+    assert gpu.inertia_ == pytest.approx(cpu.inertia_, rel=1e-5)
+
+
+def test_fit_relocates_empty_clusters_like_cpu(rng, tol):
+    X = _blobs(rng, 10, 3, 4)
+    init = np.concatenate([X[:3], np.full((1, 4), 1e3, np.float32)])  # the last center attracts nothing
+    gpu = fasttag.KMeans(4, init=init, device="cuda", max_iter=5).fit(X)
+    cpu = fasttag.KMeans(4, init=init, max_iter=5).fit(X)
+    assert np.all(np.abs(gpu.cluster_centers_) < 1e3)
+    tol.assert_close(gpu.cluster_centers_, cpu.cluster_centers_, 10 * tol(np.float32).spec, "centers")
+    np.testing.assert_array_equal(gpu.labels_, cpu.labels_)
+
+
+@pytest.mark.parametrize("normalize, power", [("l1", None), ("l2", 0.5), (None, None)])
+def test_bag_of_frames_matches_cpu(rng, tol, normalize, power):
+    n_frames = 9 if SIM else 1366
+    centers = rng.standard_normal((SIZE["k"], SIZE["d"])).astype(np.float32)
+    frames, labels = frames_near(rng, centers, 2 * n_frames)
+    X = np.ascontiguousarray(frames.reshape(2, n_frames, SIZE["d"]).transpose(0, 2, 1))
+    got = fasttag.bag_of_frames(X, centers, normalize=normalize, power=power, device="cuda")
+    expected = fasttag.bag_of_frames(X, centers, normalize=normalize, power=power)
+    assert got.shape == (2, SIZE["k"]) and got.dtype == np.float32
+    tol.assert_close(got, expected, tol(np.float32).spec, f"bag of frames {normalize} {power}")
+    if normalize is None:
+        np.testing.assert_array_equal(got[0], np.bincount(labels[:n_frames], minlength=SIZE["k"]))
+    assert not np.allclose(got[0], got[1])
+
+
+def test_bag_of_frames_on_device_arrays(rng, tol):
+    from numba import cuda
+
+    centers = rng.standard_normal((SIZE["k"], SIZE["d"]))
+    frames, _ = frames_near(rng, centers, 14)
+    X = np.ascontiguousarray(frames.reshape(2, 7, SIZE["d"]).transpose(0, 2, 1))
+    got = fasttag.bag_of_frames(cuda.to_device(X), cuda.to_device(centers), device="cuda")
+    assert fc.on_device(got)
+    tol.assert_close(got.copy_to_host(), fasttag.bag_of_frames(X, centers), tol(np.float64).spec, "bag of frames")
+
+
+def test_kmeans_gpu_errors(rng):
+    X = rng.standard_normal((2, SIZE["d"], 5)).astype(np.float32)
+    centers = rng.standard_normal((3, SIZE["d"])).astype(np.float32)
+    with pytest.raises(fasttag.ParameterError, match="soft=True is not available on device='cuda'"):
+        fasttag.bag_of_frames(X, centers, soft=True, device="cuda")
+    with pytest.raises(fasttag.ParameterError, match="centers have shape"):
+        fc.nearest(X[0].T, centers[:, :3])
+    with pytest.raises(fasttag.ParameterError, match="device='tpu' must be 'cpu' or 'cuda'"):
+        fasttag.KMeans(3, device="tpu")
+    bad = X[0].T.copy()
+    bad[1, 2] = np.inf
+    with pytest.raises(fasttag.ParameterError, match="X contains NaN"):
+        fc.nearest(bad, centers)

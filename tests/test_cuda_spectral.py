@@ -1,0 +1,205 @@
+"""The GPU feature chain (fasttag.cuda: stft, melspectrogram, logmel, power_to_db, mfcc, delta)
+against the CPU path, through the public ``device="cuda"`` dispatch.
+
+Runs where CUDA runs: in Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before numba
+is imported; ``tests/test_cuda_sim.py`` launches this file that way in every plain test run)
+on small inputs, and on a GPU at full size (Choi's setting: 12 kHz, n_fft 512, hop 256,
+96 mels, 29.1 s clips). Every output is poisoned with NaN before the kernels run (see
+``fasttag.cuda._runtime.POISON``), so an element a kernel leaves unwritten fails the test.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import fasttag
+import fasttag.cuda as fc
+from fasttag.cuda import _runtime
+
+pytestmark = pytest.mark.skipif(
+    not fc.is_available(),
+    reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs this file in the simulator)",
+)
+
+SIM = fc.simulator()
+# (sr, n_samples, n_fft, hop, n_mels, clips): tiny for the simulator, Choi's setting on a GPU
+SIZE = dict(sr=8000, n_samples=1100, n_fft=128, hop=50, n_mels=16, clips=2) if SIM else \
+    dict(sr=12000, n_samples=349440, n_fft=512, hop=256, n_mels=96, clips=4)
+
+
+@pytest.fixture(autouse=True)
+def poisoned_outputs(monkeypatch):
+    """Fill every GPU output with NaN (ints with -1) before the kernels write it."""
+    monkeypatch.setattr(_runtime, "POISON", True)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def quick_simulator():
+    """The simulator polls its threads under the GIL: a short switch interval makes it ~3x faster."""
+    previous = sys.getswitchinterval()
+    if SIM:
+        sys.setswitchinterval(0.0005)
+    yield
+    sys.setswitchinterval(previous)
+
+
+def to_host(x):
+    return x if isinstance(x, np.ndarray) else x.copy_to_host()
+
+
+# ----------------------------------------------------------------------------- stft
+
+
+@pytest.mark.parametrize("pad_mode, center, dtype, win_fraction", [
+    ("constant", True, np.float32, 1.0),
+    ("edge", True, np.float64, 0.75),
+    ("reflect", True, np.float32, 1.0),
+    ("constant", False, np.float32, 0.75),
+])
+def test_stft_matches_cpu(rng, tol, pad_mode, center, dtype, win_fraction):
+    n_fft = SIZE["n_fft"]
+    y = rng.standard_normal((SIZE["clips"], SIZE["n_samples"])).astype(dtype)
+    kwargs = dict(n_fft=n_fft, hop_length=SIZE["hop"], win_length=int(n_fft * win_fraction), center=center,
+                  pad_mode=pad_mode)
+    got = fasttag.stft(y, device="cuda", **kwargs)
+    expected = fasttag.stft(y, **kwargs)
+    assert got.dtype == expected.dtype and isinstance(got, np.ndarray)
+    tol.assert_close(got, expected, 2 * tol(dtype).spec, f"stft {kwargs}")
+    assert np.abs(got[0] - got[1]).max() > 0.1 * np.abs(got).max()  # the clips differ
+
+
+@pytest.mark.parametrize("n_fft", [2, 4, 32])
+def test_stft_small_and_reflect_beyond_the_signal(rng, tol, n_fft):
+    # pads longer than the signal reflect again and again (numpy's rule); tiny transforms
+    y = rng.standard_normal(3 if n_fft == 32 else 7).astype(np.float64)
+    kwargs = dict(n_fft=n_fft, hop_length=1, pad_mode="reflect")
+    if n_fft > y.size:
+        with pytest.warns(UserWarning, match="too large"):
+            expected = fasttag.stft(y, **kwargs)
+        with pytest.warns(UserWarning, match="too large"):
+            got = fasttag.stft(y, device="cuda", **kwargs)
+    else:
+        expected = fasttag.stft(y, **kwargs)
+        got = fasttag.stft(y, device="cuda", **kwargs)
+    tol.assert_close(got, expected, tol(np.float64).spec, f"stft n_fft={n_fft}")
+
+
+# ----------------------------------------------------------------------------- mel chain
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logmel_matches_cpu_per_clip(music, tol, dtype):
+    y = music(SIZE["n_samples"], sr=SIZE["sr"], dtype=dtype, shape=(SIZE["clips"],))
+    y[1] *= 1e-3  # 60 dB quieter: the top_db floor must be per clip
+    kwargs = dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"], n_mels=SIZE["n_mels"])
+    got = fasttag.logmel(y, device="cuda", **kwargs)
+    expected = fasttag.logmel(y, **kwargs)
+    assert got.dtype == dtype
+    for clip in range(SIZE["clips"]):
+        tol.assert_db_close(got[clip], expected[clip], tol(dtype).db, what=f"logmel clip {clip}")
+        assert got[clip].min() >= got[clip].max() - 80 - 1e-3
+
+
+def test_melspectrogram_power_and_spectrogram_input(rng, tol):
+    y = rng.standard_normal((SIZE["clips"], SIZE["n_samples"])).astype(np.float32)
+    kwargs = dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"], n_mels=SIZE["n_mels"])
+    for power in (1.0, 1.5):
+        got = fasttag.melspectrogram(y, device="cuda", power=power, htk=True, **kwargs)
+        tol.assert_close(got, fasttag.melspectrogram(y, power=power, htk=True, **kwargs), 2 * tol(np.float32).spec,
+                         f"melspectrogram power={power}")
+    S = np.abs(fasttag.stft(y, n_fft=SIZE["n_fft"], hop_length=SIZE["hop"])) ** 2
+    got = fasttag.melspectrogram(S=S, device="cuda", sr=SIZE["sr"], n_mels=SIZE["n_mels"], norm=None)
+    expected = fasttag.melspectrogram(S=S, sr=SIZE["sr"], n_mels=SIZE["n_mels"], norm=None)
+    tol.assert_close(got, expected, tol(np.float32).spec, "melspectrogram(S=...)")
+
+
+def test_power_to_db_per_item(rng, tol):
+    S = rng.random((2, 3, 5, 7)) ** 8
+    S[0, 1] *= 1e-6
+    got = fasttag.power_to_db(S, ref=0.5, top_db=40.0, device="cuda")
+    expected = fasttag.power_to_db(S, ref=0.5, top_db=40.0)
+    tol.assert_close(got, expected, tol(np.float64).spec, "power_to_db")
+    got = fasttag.power_to_db(S[0, 0].astype(np.float32), top_db=None, device="cuda")
+    tol.assert_db_close(got, fasttag.power_to_db(S[0, 0].astype(np.float32), top_db=None), tol(np.float32).db,
+                        top_db=200.0)
+
+
+@pytest.mark.parametrize("dct_type, norm, lifter", [(2, "ortho", 0), (3, None, 22)])
+def test_mfcc_matches_cpu(music, tol, dct_type, norm, lifter):
+    y = music(SIZE["n_samples"], sr=SIZE["sr"], shape=(SIZE["clips"],))
+    kwargs = dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"], n_mels=SIZE["n_mels"], n_mfcc=13,
+                  dct_type=dct_type, norm=norm, lifter=lifter)
+    got = fasttag.mfcc(y, device="cuda", **kwargs)
+    expected = fasttag.mfcc(y, **kwargs)
+    tol.assert_close(got, expected, 20 * tol(np.float32).cepstrum, f"mfcc {kwargs}")
+    S = fasttag.logmel(y, sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"], n_mels=SIZE["n_mels"])
+    tol.assert_close(fasttag.mfcc(S=S, n_mfcc=5, device="cuda"), fasttag.mfcc(S=S, n_mfcc=5),
+                     tol(np.float32).cepstrum, "mfcc(S=...)")
+
+
+@pytest.mark.parametrize("width, order, axis", [(9, 1, -1), (5, 2, -1), (3, 1, 0)])
+def test_delta_matches_cpu(rng, tol, width, order, axis):
+    data = rng.standard_normal((4, 3, 11)).cumsum(axis=-1)
+    got = fasttag.delta(data, width=width, order=order, axis=axis, device="cuda")
+    tol.assert_close(got, fasttag.delta(data, width=width, order=order, axis=axis), tol(np.float64).cepstrum,
+                     f"delta width={width} order={order} axis={axis}")
+
+
+# ----------------------------------------------------------------------------- where arrays live
+
+
+def test_device_arrays_stay_on_the_device(rng):
+    from numba import cuda
+
+    y = rng.standard_normal((SIZE["clips"], SIZE["n_samples"])).astype(np.float32)
+    kwargs = dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"], n_mels=SIZE["n_mels"])
+    on_gpu = fasttag.logmel(cuda.to_device(y), device="cuda", **kwargs)
+    assert not isinstance(on_gpu, np.ndarray) and fc.on_device(on_gpu)
+    np.testing.assert_array_equal(on_gpu.copy_to_host(), fasttag.logmel(y, device="cuda", **kwargs))
+    C = fasttag.mfcc(S=on_gpu, n_mfcc=4, device="cuda")
+    assert fc.on_device(C) and tuple(C.shape) == (SIZE["clips"], 4, tuple(on_gpu.shape)[-1])
+    D = fasttag.delta(C, device="cuda", width=3)
+    assert fc.on_device(D) and np.isfinite(to_host(D)).all()
+
+
+def test_torch_cuda_tensors_stay_torch_tensors(rng, tol):
+    torch = pytest.importorskip("torch")
+    if SIM or not torch.cuda.is_available():
+        pytest.skip("needs torch with a CUDA GPU")
+    y = rng.standard_normal((SIZE["clips"], SIZE["n_samples"])).astype(np.float32)
+    kwargs = dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"], n_mels=SIZE["n_mels"])
+    got = fasttag.logmel(torch.from_numpy(y).cuda(), device="cuda", **kwargs)
+    assert torch.is_tensor(got) and got.is_cuda and got.dtype == torch.float32
+    tol.assert_db_close(got.cpu().numpy()[0], fasttag.logmel(y[0], **kwargs), tol(np.float32).db)
+    D = fasttag.stft(torch.from_numpy(y).cuda()[:, ::2], n_fft=SIZE["n_fft"], device="cuda")  # strided in
+    assert torch.is_tensor(D) and D.is_cuda and D.dtype == torch.complex64
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_gpu_parameter_errors(rng):
+    from numba import cuda
+
+    y = rng.standard_normal(SIZE["n_samples"]).astype(np.float32)
+    with pytest.raises(fasttag.ParameterError, match=r"n_fft=100 must be a power of two"):
+        fasttag.stft(y, n_fft=100, device="cuda")
+    with pytest.raises(fasttag.ParameterError, match="n_fft=8192 exceeds 4096"):
+        fasttag.logmel(np.zeros(9000, np.float32), n_fft=8192, device="cuda")
+    with pytest.raises(fasttag.ParameterError, match="device='gpu' must be 'cpu' or 'cuda'"):
+        fasttag.logmel(y, device="gpu")
+    with pytest.raises(fasttag.ParameterError, match="ref=.* must be a number"):
+        fasttag.power_to_db(np.ones((2, 2)), ref=np.max, device="cuda")
+    bad = y.copy()
+    bad[7] = np.nan
+    with pytest.raises(fasttag.ParameterError, match="y contains NaN"):
+        fasttag.logmel(bad, n_fft=SIZE["n_fft"], device="cuda")
+    with pytest.raises(fasttag.ParameterError, match="y contains NaN"):
+        fasttag.logmel(cuda.to_device(bad), n_fft=SIZE["n_fft"], device="cuda")
+    with pytest.raises(fasttag.ParameterError, match="float32 or float64, got dtype int16"):
+        fasttag.stft(cuda.to_device(np.zeros(300, np.int16)), n_fft=SIZE["n_fft"], device="cuda")
+    with pytest.raises(fasttag.ParameterError, match="numpy arrays or GPU arrays"):
+        fasttag.stft([0.0] * 300, n_fft=SIZE["n_fft"], device="cuda")

@@ -1,0 +1,61 @@
+"""fasttag.torch_transforms.LogMel (torch.stft + matmul on the tensor's device) against
+fasttag.logmel: on the CPU everywhere, and on a CUDA GPU when torch has one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fasttag
+
+torch = pytest.importorskip("torch")
+from fasttag.torch_transforms import LogMel  # noqa: E402
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.pairwise(
+    pad_mode=["constant", "edge", "reflect"],
+    center=[True, False],
+    dtype=[np.float32, np.float64],
+    n_fft=[512, 400],
+    top_db=[80.0, None],
+)
+def test_logmel_module_matches_fasttag(music, tol, device, case):
+    dtype = case["dtype"]
+    y = music(12000, sr=12000, dtype=dtype, shape=(2, 2))
+    y[1, 0] *= 1e-3  # the top_db floor is per clip
+    kwargs = dict(sr=12000, n_fft=case["n_fft"], hop_length=256, n_mels=64, center=case["center"],
+                  pad_mode=case["pad_mode"], top_db=case["top_db"])
+    module = LogMel(**kwargs).to(device)
+    got = module(torch.from_numpy(y).to(device))
+    assert got.device.type == device and got.dtype == getattr(torch, np.dtype(dtype).name)
+    expected = fasttag.logmel(y, **kwargs)
+    got = got.cpu().numpy()
+    for index in np.ndindex(y.shape[:-1]):
+        tol.assert_db_close(got[index], expected[index], tol(dtype).db, top_db=80.0, what=f"LogMel {case} {index}")
+
+
+def test_logmel_module_holds_buffers_and_checks_input():
+    module = LogMel(sr=12000, n_fft=512, hop_length=256, n_mels=96)
+    state = module.state_dict()
+    assert set(state) == {"window", "mel_basis"} and tuple(state["mel_basis"].shape) == (96, 257)
+    np.testing.assert_array_equal(state["mel_basis"].numpy(), fasttag.filters.mel(sr=12000, n_fft=512, n_mels=96))
+    with pytest.raises(fasttag.ParameterError, match="float32/float64 tensor"):
+        module(torch.zeros(1000, dtype=torch.int16))
+    with pytest.raises(fasttag.ParameterError, match="pad_mode='wrap'"):
+        LogMel(pad_mode="wrap")
+    with pytest.raises(fasttag.ParameterError, match="fewer than n_fft=512"):
+        LogMel(n_fft=512, center=False)(torch.zeros(100))
+
+
+def test_logmel_module_in_a_training_step():
+    """The transform sits in front of a model: gradients reach the model, not the buffers."""
+    to_logmel = LogMel(sr=12000, n_fft=256, hop_length=128, n_mels=32)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LazyLinear(3))
+    x = to_logmel(torch.randn(4, 3000, generator=torch.Generator().manual_seed(0)) * 0.1)
+    loss = model(x).square().mean()
+    loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+    assert not to_logmel.mel_basis.requires_grad
