@@ -16,11 +16,13 @@ from .bof import BagOfFrames, bag_of_frames
 from .chroma import chroma_stft, estimate_tuning, pitch_tuning
 from .decomposition import PCA
 from .errors import AudioLoadError, FasttagError, NotFittedError, ParameterError
+from .extraction import extract
 from .feature import delta, logmel, melspectrogram, mfcc
 from .fft import dft, rfft
 from .kmeans import KMeans
 from .rhythm import onset_strength, tempo, tempo_frequencies, tempogram
 from .spectrum import frame_count, power_to_db, stft
+from .store import FeatureStore
 
 __version__ = "0.1.0"
 
@@ -38,6 +40,7 @@ __all__ = [
     "AudioLoadError",
     "BagOfFrames",
     "FasttagError",
+    "FeatureStore",
     "KMeans",
     "NotFittedError",
     "PCA",
@@ -48,6 +51,7 @@ __all__ = [
     "delta",
     "dft",
     "estimate_tuning",
+    "extract",
     "filters",
     "frame_count",
     "get_workers",
