@@ -1,0 +1,183 @@
+"""One file: blocked decoding, downmixing and resampling, and its features (`features`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import soundfile
+import soxr
+
+from fasttag.errors import AudioLoadError, ParameterError
+
+from .params import DECODE_BLOCK, FRAME_BLOCK, SILENCE_PEAK, ExtractParams
+
+
+class _Framer:
+    """Feeds a sample stream through ``params.frame_stage`` in blocks, as ``center=True`` framing of the whole."""
+
+    def __init__(self, params: ExtractParams, block_frames: int):
+        self.params = params
+        self.block_frames = block_frames
+        self.pad = params.n_fft // 2
+        self.pending = [np.zeros(self.pad, np.float32)]  # the leading zero padding
+        self.n_pending = self.pad
+        self.n_samples = 0
+        self.peak = 0.0
+        self.parts: list[np.ndarray] = []
+
+    def feed(self, chunk: np.ndarray) -> None:
+        if chunk.size == 0:
+            return
+        self.n_samples += chunk.size
+        self.peak = max(self.peak, float(np.max(np.abs(chunk))))
+        self.pending.append(chunk)
+        self.n_pending += chunk.size
+        self._drain(final=False)
+
+    def _drain(self, final: bool) -> None:
+        n_fft, hop = self.params.n_fft, self.params.hop_length
+        available = 1 + (self.n_pending - n_fft) // hop if self.n_pending >= n_fft else 0
+        if available == 0 or (not final and available < self.block_frames):
+            return
+        buffer = np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]
+        start = 0
+        while available >= (1 if final else self.block_frames):
+            k = min(available, self.block_frames)
+            self.parts.append(self.params.frame_stage(buffer[start : start + (k - 1) * hop + n_fft]))
+            start += k * hop
+            available -= k
+        self.pending = [buffer[start:]]
+        self.n_pending = buffer.size - start
+
+    def finish(self) -> np.ndarray:
+        """The features of everything fed; the tail padding is added here."""
+        self.pending.append(np.zeros(self.pad, np.float32))
+        self.n_pending += self.pad
+        self._drain(final=True)
+        frames = np.concatenate(self.parts, axis=-1) if len(self.parts) > 1 else self.parts[0]
+        self.parts = []
+        return self.params.track_stage(frames)
+
+
+def _downmix(data: np.ndarray) -> np.ndarray:
+    """``data.mean(axis=1, dtype=float32)`` of ``(n, channels)`` float32, bit for bit, 5x faster.
+
+    numpy sums fewer than 8 values in order and then divides by the count; a column-wise
+    loop does the same arithmetic without the slow strided reduction.
+    """
+    channels = data.shape[1]
+    if channels == 1:
+        return data[:, 0]
+    if channels >= 8:
+        return data.mean(axis=1, dtype=np.float32)
+    mono = data[:, 0].copy()
+    for c in range(1, channels):
+        mono += data[:, c]
+    mono /= np.float32(channels)
+    return mono
+
+
+def _chunks(f: soundfile.SoundFile, start: int, n_frames: int | None, sr: int, block: int) -> Iterator[np.ndarray]:
+    """Mono float32 audio at ``sr`` from ``n_frames`` source frames (None: to the end) from ``start``, in blocks.
+
+    The channels are averaged as `fasttag.load` does, then soxr's streaming resampler
+    (HQ, as `fasttag.load`) turns each block into the target rate.
+    """
+    if start:
+        f.seek(start)
+    resampler = None if f.samplerate == sr else soxr.ResampleStream(f.samplerate, sr, 1, dtype="float32", quality="HQ")
+    remaining = n_frames
+    while True:
+        want = block if remaining is None else min(block, remaining)
+        data = f.read(want, dtype="float32", always_2d=True) if want > 0 else np.zeros((0, f.channels), np.float32)
+        if remaining is not None:
+            remaining -= data.shape[0]
+        last = data.shape[0] < want or remaining == 0 or want == 0
+        mono = _downmix(data)
+        if resampler is not None:
+            mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=last)
+        yield np.ascontiguousarray(mono, dtype=np.float32)
+        if last:
+            return
+
+
+def _extract_file(path, params: ExtractParams, *, block: int = DECODE_BLOCK,
+                  block_frames: int = FRAME_BLOCK) -> tuple[np.ndarray, dict]:
+    """Features of one file and what was learnt about it (source rate, channels, duration, warnings)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise AudioLoadError(f"no such audio file: {path!r}")
+    if os.path.getsize(path) == 0:
+        raise AudioLoadError(f"audio file is empty (0 bytes): {path!r}")
+    framer = _Framer(params, block_frames)
+    warnings = []
+    try:
+        with soundfile.SoundFile(path) as f:
+            info = {"source_sr": int(f.samplerate), "channels": int(f.channels)}
+            if params.duration is None:
+                start, n_read = 0, None
+            else:
+                n_read = int(round(params.duration * f.samplerate))  # as fasttag.load(duration=...)
+                start = max(0, (f.frames - n_read) // 2) if params.crop == "center" and f.frames > n_read else 0
+            for chunk in _chunks(f, start, n_read, params.sr, block):
+                if params.n_samples is not None:
+                    chunk = chunk[: params.n_samples - framer.n_samples]
+                framer.feed(chunk)
+            # Whole tracks: what was decoded (exact); crops: the header's frame count.
+            frames = f.frames if params.duration is not None else f.tell()
+            info["duration"] = float(frames / f.samplerate)
+            info["offset"] = start / f.samplerate
+    except (soundfile.LibsndfileError, RuntimeError) as error:
+        raise AudioLoadError(f"cannot decode {path!r}: {error}") from error
+    n_samples = framer.n_samples
+    if n_samples < params.n_fft:
+        raise AudioLoadError(f"{path!r} holds {n_samples} samples at {params.sr} Hz, shorter than one frame "
+                             f"(n_fft={params.n_fft})")  # fmt: skip
+    if params.n_samples is not None and n_samples < params.n_samples:
+        warnings.append(f"padded: {n_samples / params.sr:.3f} s of audio, zero-padded to {params.duration} s")
+        framer.feed(np.zeros(params.n_samples - n_samples, np.float32))
+    if framer.peak <= SILENCE_PEAK:
+        warnings.append(f"silent: peak |sample| {framer.peak:.3g} <= {SILENCE_PEAK:g}")
+    X = np.ascontiguousarray(framer.finish(), dtype=np.float32)
+    info["audio_seconds"] = n_samples / params.sr  # decoded audio, without the padding
+    info["warning"] = "; ".join(warnings) or None
+    return X, info
+
+
+def features(path, params: ExtractParams | None = None, **kwargs) -> np.ndarray:
+    """The features of one audio file, exactly as `extract` stores them.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A wav, flac, ogg or mp3 file.
+    params : ExtractParams, optional
+        The parameters; or give them as keywords (``feature="mfcc", sr=12000, ...``).
+
+    Returns
+    -------
+    X : np.ndarray [shape=(n_features, n_frames), dtype=float32]
+
+    Raises
+    ------
+    fasttag.AudioLoadError
+        The file is missing, empty, undecodable or shorter than one frame.
+
+    Examples
+    --------
+    >>> X = fasttag.extraction.features("track.mp3", duration=29.12)   # (96, 1366) log-mel
+    """
+    params = _params(params, kwargs)
+    return _extract_file(path, params)[0]
+
+
+def _params(params, kwargs) -> ExtractParams:
+    if params is not None and kwargs:
+        raise ParameterError(f"give params or keyword parameters, not both (got {sorted(kwargs)})")
+    if params is None:
+        return ExtractParams(**kwargs)
+    if not isinstance(params, ExtractParams):
+        raise ParameterError(f"params must be an ExtractParams, got {type(params).__name__}")
+    return params
