@@ -1,10 +1,11 @@
 """The ``fasttag`` command.
 
 - ``fasttag demo``: generate tagged music, train and evaluate a small FCN, tag a file;
-- ``fasttag train --data DATA --model fcn5|fcn4|crnn|lstm --out RUN``: train a tagger;
+- ``fasttag train --data DATA --model fcn5|fcn4|crnn|lstm|mlp-bof --out RUN``: train a tagger;
 - ``fasttag evaluate RUN --data DATA``: ROC-AUC / PR-AUC per tag on a split;
 - ``fasttag tag FILE... --model RUN``: tag audio files;
 - ``fasttag extract INPUT --out STORE``: features of a whole collection into a resumable store;
+- ``fasttag experiment study --data DATA --out DIR``: the study's six taggers in one table;
 - ``fasttag show FILE --feature logmel|mfcc|chroma|tempogram --out PNG``: draw a feature.
 
 Each command lives in its own module of `fasttag.commands`.
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 import sys
 
-from fasttag.commands import demo, evaluate, extract, show, tag, train
+from fasttag.commands import demo, evaluate, extract, experiment, show, tag, train
 from fasttag.commands._args import Parser, UsageError
 from fasttag.errors import FasttagError
 
 #: Subcommand name -> its module (``add_parser`` and ``run``), in help order.
-COMMANDS = {"demo": demo, "train": train, "evaluate": evaluate, "tag": tag, "extract": extract, "show": show}
+COMMANDS = {"demo": demo, "train": train, "evaluate": evaluate, "tag": tag, "extract": extract,
+            "experiment": experiment, "show": show}
 
 
 def _parser() -> Parser:

@@ -7,6 +7,16 @@ feature function: ``params(y)`` maps clips ``(..., n_samples)`` to features
 `features_from_dict` rebuilds the description from it. A new kind of feature is
 one more dataclass with ``kind``, ``n_features``, ``n_samples``, ``sr``,
 ``__call__``, ``as_dict`` and ``from_dict``, and one more entry in `FEATURES`.
+
+Learned features carry arrays or weights that do not belong in JSON: the CNN
+frames of a trained FCN (`fasttag.cnn_frames.CNNFrames`, ``"cnn"``) and
+bag-of-frames histograms over a k-means codebook
+(`fasttag.bof_features.BagOfFramesFeatures`, ``"bof"``). Such a description
+also has ``save_files(run_dir)``, which writes them beside the checkpoint
+(`fasttag.training.save_run` calls it); its ``as_dict()`` names them relative
+to the run directory, and ``from_dict(features, root=run_dir)`` reads them
+back. Their modules register them in `FEATURES` (imported at the end of this
+one).
 """
 
 from __future__ import annotations
@@ -48,10 +58,11 @@ class _Clips:
                 raise ParameterError(f"{name}={value!r} must be a positive integer")
 
     @classmethod
-    def from_dict(cls, features: dict):
+    def from_dict(cls, features: dict, root=None):
         """The description stored in a run's ``features``; FasttagError if they are not this kind's.
 
         A dict without ``"kind"`` (runs saved before kinds existed) is taken as log-mel.
+        ``root`` (the run directory) is not needed: these parameters are all in the dict.
         """
         features = dict(features)
         kind = features.pop("kind", "logmel")
@@ -174,13 +185,16 @@ class MFCC(_Clips):
 FEATURES = {cls.kind: cls for cls in (LogMel, MFCC)}
 
 
-def features_from_dict(features: dict):
+def features_from_dict(features: dict, root=None):
     """Rebuild a feature description saved in a run (`FEATURES` entry named by ``"kind"``).
 
     Parameters
     ----------
     features : dict
         A description's ``as_dict()``; without ``"kind"``, log-mel.
+    root : str or Path, optional
+        The run directory, where learned features (``"cnn"``, ``"bof"``) keep
+        their weights and codebook; needed for those kinds only.
 
     Raises
     ------
@@ -190,7 +204,7 @@ def features_from_dict(features: dict):
     kind = features.get("kind", "logmel")
     if kind not in FEATURES:
         raise FasttagError(f"run features of kind {kind!r} are not one of {sorted(FEATURES)}")
-    return FEATURES[kind].from_dict(features)
+    return FEATURES[kind].from_dict(features, root=root)
 
 
 def load_clips(paths: Sequence, sr: int, n_samples: int) -> np.ndarray:
@@ -244,12 +258,23 @@ def extract(params, paths: Sequence, *, batch_size: int = 32, progress: bool = F
     Returns
     -------
     features : np.ndarray [shape=(len(paths), n_features, n_frames), dtype=float32]
+        What ``params`` returns per clip, stacked: ``(len(paths), n_clusters)``
+        for bag-of-frames histograms.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
-    out = np.empty((len(paths), params.n_features, params.n_frames), dtype=np.float32)
+    if len(paths) == 0:
+        raise ParameterError("paths is empty: no files to extract features from")
+    out = None
     starts = range(0, len(paths), batch_size)
     for start in tqdm(starts, desc=params.kind, unit="batch", disable=not progress, leave=False):
         chunk = list(paths[start : start + batch_size])
-        out[start : start + len(chunk)] = params(load_clips(chunk, params.sr, params.n_samples))
+        batch = params(load_clips(chunk, params.sr, params.n_samples))
+        if out is None:  # the first batch tells the shape of one clip's features
+            out = np.empty((len(paths),) + batch.shape[1:], dtype=np.float32)
+        out[start : start + len(chunk)] = batch
     return out
+
+
+# The learned kinds build on the classes above and add themselves to FEATURES.
+from fasttag import bof_features, cnn_frames  # noqa: E402, F401  (after FEATURES: they register in it)

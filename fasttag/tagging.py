@@ -50,7 +50,7 @@ def tag_file(path, run, *, top: int | None = 5) -> list[tuple[str, float]]:
         raise ParameterError(f"top={top!r} must be a positive integer or None")
     if not isinstance(run, Run):
         run = load_run(run)
-    params = features_from_dict(run.features)
+    params = features_from_dict(run.features, root=run.path)
     y, _ = fasttag.load(path, sr=params.sr, mono=True)
     if y.size == 0:
         raise AudioLoadError(f"{Path(path)} holds no samples")

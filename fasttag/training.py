@@ -39,6 +39,7 @@ class Run:
     tags: list[str]  #: tag vocabulary, one per model output
     features: dict  #: feature description: kind, sr, n_fft, hop_length, n_mels, seconds, ... (see fasttag.featurizers)
     info: dict  #: anything else saved with it (scores, training settings)
+    path: Path | None = None  #: the run directory it was loaded from (learned features keep files there)
 
 
 def _float32(a) -> np.ndarray:
@@ -235,7 +236,7 @@ def evaluate(model: nn.Module, X, Y, tags) -> TagScores:
     return summarize(Y, predict(model, X), tags)
 
 
-def save_run(run_dir, model: nn.Module, *, tags, features: dict, info: dict | None = None) -> Path:
+def save_run(run_dir, model: nn.Module, *, tags, features, info: dict | None = None) -> Path:
     """Save a trained tagger: ``model.pt`` (state dict) and ``config.json``.
 
     The state dict holds the weights and the input standardisation;
@@ -250,13 +251,14 @@ def save_run(run_dir, model: nn.Module, *, tags, features: dict, info: dict | No
         A `fasttag.models` tagger.
     tags : sequence of str [shape=(n_tags,)]
         The tag of each model output.
-    features : dict
-        How the model's input is computed from audio, JSON-serialisable: the
-        ``as_dict()`` of a `fasttag.featurizers.FEATURES` description (its
-        ``kind`` and parameters), which `fasttag.tagging.tag_file` rebuilds. It
-        must have ``sr``, ``n_fft``, ``hop_length``, ``n_mels`` and ``seconds``
-        (clip length), may have more (``kind``, ``fmin``, ``fmax``, ``top_db``,
-        ``n_mfcc``, ...).
+    features : dict or a `fasttag.featurizers.FEATURES` description
+        How the model's input is computed from audio: a description, or its
+        ``as_dict()`` (JSON-serialisable: its ``kind`` and parameters), which
+        `fasttag.tagging.tag_file` rebuilds. It must have ``sr``, ``n_fft``,
+        ``hop_length``, ``n_mels`` and ``seconds`` (clip length), may have more
+        (``kind``, ``fmin``, ``fmax``, ``top_db``, ``n_mfcc``, ...). A
+        description with ``save_files`` (learned features: a codebook, a CNN)
+        writes its files into ``run_dir`` too.
     info : dict, optional
         Anything else to keep, JSON-serialisable (scores, training settings).
 
@@ -270,6 +272,9 @@ def save_run(run_dir, model: nn.Module, *, tags, features: dict, info: dict | No
     tags = list(tags)
     if len(tags) != model.hparams["n_tags"]:
         raise ParameterError(f"len(tags)={len(tags)} must equal the model's n_tags={model.hparams['n_tags']}")
+    description = None if isinstance(features, dict) else features
+    if description is not None:
+        features = description.as_dict()
     missing = [key for key in _FEATURE_KEYS if key not in features]
     if missing:
         raise ParameterError(f"features={features!r} lacks {missing}")
@@ -281,6 +286,8 @@ def save_run(run_dir, model: nn.Module, *, tags, features: dict, info: dict | No
     }
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if hasattr(description, "save_files"):
+        description.save_files(run_dir)
     (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     torch.save(model.state_dict(), run_dir / WEIGHTS_FILE)
     return run_dir
@@ -315,4 +322,4 @@ def load_run(run_dir) -> Run:
     except (ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise FasttagError(f"{run_dir} holds an unreadable fasttag run: {exc!r}") from exc
     model.eval()
-    return Run(model=model, tags=list(tags), features=dict(features), info=dict(info))
+    return Run(model=model, tags=list(tags), features=dict(features), info=dict(info), path=run_dir)

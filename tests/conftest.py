@@ -293,3 +293,20 @@ def pytest_generate_tests(metafunc):
     assert "case" in metafunc.fixturenames, "a pairwise test takes a 'case' argument"
     cases = pairwise_cases(marker.kwargs)
     metafunc.parametrize("case", cases, ids=[_case_id(c) for c in cases])
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    """``run_cli(argv)`` -> (status, stdout, stderr) of ``fasttag.cli.main`` (arguments str()-ed)."""
+    import contextlib
+    import io
+
+    from fasttag.cli import main
+
+    def run(argv):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main([str(a) for a in argv])
+        return status, out.getvalue(), err.getvalue()
+
+    return run

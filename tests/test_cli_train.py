@@ -1,8 +1,6 @@
 """``fasttag train``, ``fasttag evaluate`` and ``fasttag tag`` on a tiny generated collection."""
 
-import contextlib
 import csv
-import io
 import json
 import re
 
@@ -10,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from fasttag.cli import main
 from fasttag.datasets import make_tagged_music
 
 SECONDS = 2.0
@@ -20,14 +17,6 @@ MODELS = {  # --model: (--features, options that keep it tiny)
     "crnn": ("logmel", ["--channels", "4,8,8,8", "--hidden", "6"]),
     "lstm": ("mfcc", ["--hidden", "6"]),
 }
-
-
-def _run(argv):
-    """main(argv) with stdout and stderr captured: (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +34,14 @@ def manifest_rows(data):
 
 
 @pytest.fixture(scope="module")
-def runs(data, tmp_path_factory):
+def runs(data, tmp_path_factory, run_cli):
     """Train each model once (2 epochs): {model: (run dir, status, stdout)}."""
     done = {}
     for model, (features, extra) in MODELS.items():
         run_dir = tmp_path_factory.mktemp("runs") / model
         argv = ["train", "--data", data, "--model", model, "--features", features, "--out", run_dir,
                 "--seconds", SECONDS, "--epochs", 2, "--batch-size", 8, "--seed", 3, "--quiet", *extra]  # fmt: skip
-        status, out, err = _run(argv)
+        status, out, err = run_cli(argv)
         done[model] = (run_dir, status, out + err)
     return done
 
@@ -75,9 +64,9 @@ def test_train_saves_a_run_that_rebuilds_model_and_features(runs, model, manifes
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_evaluate_reports_every_tag_and_leaves_out_undefined(runs, model, data, manifest_rows):
+def test_evaluate_reports_every_tag_and_leaves_out_undefined(runs, model, data, manifest_rows, run_cli):
     run_dir = runs[model][0]
-    status, out, err = _run(["evaluate", run_dir, "--data", data, "--json", "--quiet"])
+    status, out, err = run_cli(["evaluate", run_dir, "--data", data, "--json", "--quiet"])
     assert status == 0, err
     report = json.loads(out)
     test_rows = [row for row in manifest_rows if row["split"] == "test"]
@@ -98,9 +87,9 @@ def test_evaluate_reports_every_tag_and_leaves_out_undefined(runs, model, data, 
     assert 0 <= report["micro"]["roc_auc"] <= 1
 
 
-def test_evaluate_text_table(runs, data, manifest_rows):
+def test_evaluate_text_table(runs, data, manifest_rows, run_cli):
     run_dir = runs["fcn4"][0]
-    status, out, err = _run(["evaluate", run_dir, "--data", data, "--split", "valid", "--quiet"])
+    status, out, err = run_cli(["evaluate", run_dir, "--data", data, "--split", "valid", "--quiet"])
     assert status == 0, err
     n_valid = sum(row["split"] == "valid" for row in manifest_rows)
     assert f"valid split, {n_valid} tracks" in out
@@ -111,10 +100,10 @@ def test_evaluate_text_table(runs, data, manifest_rows):
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_tag_works_with_every_model_and_feature(runs, model, data, manifest_rows):
+def test_tag_works_with_every_model_and_feature(runs, model, data, manifest_rows, run_cli):
     run_dir = runs[model][0]
     files = [str(data / row["path"]) for row in manifest_rows[:2]]
-    status, out, err = _run(["tag", *files, "--model", run_dir, "--top", "4", "--json"])
+    status, out, err = run_cli(["tag", *files, "--model", run_dir, "--top", "4", "--json"])
     assert status == 0, err
     result = json.loads(out)
     tags = json.loads((run_dir / "config.json").read_text())["tags"]
@@ -126,21 +115,21 @@ def test_tag_works_with_every_model_and_feature(runs, model, data, manifest_rows
     assert result[files[0]] != result[files[1]]
 
 
-def test_training_is_repeatable_with_a_seed(runs, data, tmp_path):
+def test_training_is_repeatable_with_a_seed(runs, data, tmp_path, run_cli):
     first = runs["lstm"][0]
     weights = {}
     for seed in (3, 4):
         argv = ["train", "--data", data, "--model", "lstm", "--out", tmp_path / str(seed), "--seconds", SECONDS,
                 "--epochs", 2, "--batch-size", 8, "--seed", seed, "--quiet", "--hidden", "6"]  # fmt: skip
-        assert _run(argv)[0] == 0
+        assert run_cli(argv)[0] == 0
         weights[seed] = torch.load(tmp_path / str(seed) / "model.pt", weights_only=True)
     for key, value in torch.load(first / "model.pt", weights_only=True).items():
         torch.testing.assert_close(weights[3][key], value, rtol=0, atol=0)
     assert not torch.equal(weights[3]["out.weight"], weights[4]["out.weight"])
 
 
-def test_n_frames_sets_the_clip_length(data, tmp_path):
-    status, out, err = _run(["train", "--data", data, "--model", "lstm", "--out", tmp_path / "run", "--n-frames", 60,
+def test_n_frames_sets_the_clip_length(data, tmp_path, run_cli):
+    status, out, err = run_cli(["train", "--data", data, "--model", "lstm", "--out", tmp_path / "run", "--n-frames", 60,
                              "--epochs", 1, "--hidden", 4, "--quiet"])  # fmt: skip
     assert status == 0, err
     features = json.loads((tmp_path / "run" / "config.json").read_text())["features"]
@@ -149,7 +138,7 @@ def test_n_frames_sets_the_clip_length(data, tmp_path):
     assert "mfcc features" in out and "(90 x 60)" in out  # lstm takes mfcc by default
 
 
-def test_old_runs_without_feature_kind_still_tag(runs, data, manifest_rows, tmp_path):
+def test_old_runs_without_feature_kind_still_tag(runs, data, manifest_rows, tmp_path, run_cli):
     run_dir = runs["fcn4"][0]
     old = tmp_path / "old"
     old.mkdir()
@@ -158,8 +147,8 @@ def test_old_runs_without_feature_kind_still_tag(runs, data, manifest_rows, tmp_
     (old / "config.json").write_text(json.dumps(config))
     (old / "model.pt").write_bytes((run_dir / "model.pt").read_bytes())
     file = str(data / manifest_rows[0]["path"])
-    assert json.loads(_run(["tag", file, "--model", old, "--json"])[1]) == json.loads(
-        _run(["tag", file, "--model", run_dir, "--json"])[1]
+    assert json.loads(run_cli(["tag", file, "--model", old, "--json"])[1]) == json.loads(
+        run_cli(["tag", file, "--model", run_dir, "--json"])[1]
     )
 
 
@@ -188,24 +177,24 @@ def test_old_runs_without_feature_kind_still_tag(runs, data, manifest_rows, tmp_
         (["tag", "{data}/manifest.csv", "--model", "{tmp}"], "config.json is missing"),
     ],
 )
-def test_bad_input_is_one_line_and_status_2(data, tmp_path, argv, match):
-    status, out, err = _run([a.format(data=data, tmp=tmp_path) for a in argv])
+def test_bad_input_is_one_line_and_status_2(data, tmp_path, argv, match, run_cli):
+    status, out, err = run_cli([a.format(data=data, tmp=tmp_path) for a in argv])
     assert status == 2
     assert err.count("\n") == 1 and err.startswith("fasttag: error: ") and re.search(match, err), err
 
 
-def test_a_split_without_tracks_is_an_error(data, tmp_path, manifest_rows):
+def test_a_split_without_tracks_is_an_error(data, tmp_path, manifest_rows, run_cli):
     with open(tmp_path / "all_train.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["path", "tags", "split"])
         writer.writerows([[str(data / row["path"]), row["tags"], "train"] for row in manifest_rows])
-    status, _, err = _run(["train", "--data", tmp_path / "all_train.csv", "--model", "lstm", "--out", tmp_path / "r",
+    status, _, err = run_cli(["train", "--data", tmp_path / "all_train.csv", "--model", "lstm", "--out", tmp_path / "r",
                            "--seconds", 1, "--quiet"])  # fmt: skip
     assert status == 2 and "has no tracks in the 'valid' split" in err, err
 
 
 @pytest.mark.slow
-def test_lstm_on_mfcc_learns_and_shuffled_labels_do_not(request, tmp_path, seed_for):
+def test_lstm_on_mfcc_learns_and_shuffled_labels_do_not(request, tmp_path, seed_for, run_cli):
     """The study's MFCC (90) + LSTM system through the command line, on 300 generated clips of 4 s."""
     seed = seed_for(request.node.nodeid)
     make_tagged_music(300, seconds=4.0, seed=seed, out=tmp_path / "data")
@@ -221,8 +210,8 @@ def test_lstm_on_mfcc_learns_and_shuffled_labels_do_not(request, tmp_path, seed_
     for name, data in (("real", tmp_path / "data"), ("shuffled", tmp_path / "data" / "shuffled.csv")):
         argv = ["train", "--data", data, "--model", "lstm", "--out", tmp_path / name, "--seconds", 4, "--epochs", 30,
                 "--hidden", 64, "--lr", 3e-3, "--seed", seed % 1000, "--quiet"]  # fmt: skip
-        assert _run(argv)[0] == 0
-        status, out, err = _run(["evaluate", tmp_path / name, "--data", data, "--json", "--quiet"])
+        assert run_cli(argv)[0] == 0
+        status, out, err = run_cli(["evaluate", tmp_path / name, "--data", data, "--json", "--quiet"])
         assert status == 0, err
         macro[name] = json.loads(out)["macro"]["roc_auc"]
     assert macro["real"] >= 0.6, (macro, seed)

@@ -10,7 +10,10 @@ from fasttag.tagging import LogMel as TaggingLogMel
 
 
 def test_registry():
-    assert FEATURES == {"logmel": LogMel, "mfcc": MFCC}
+    from fasttag.bof_features import BagOfFramesFeatures
+    from fasttag.cnn_frames import CNNFrames
+
+    assert FEATURES == {"logmel": LogMel, "mfcc": MFCC, "cnn": CNNFrames, "bof": BagOfFramesFeatures}
     assert TaggingLogMel is LogMel  # the old import path still works
 
 
@@ -58,7 +61,9 @@ def test_runs_without_kind_are_logmel():
 @pytest.mark.parametrize(
     ("features", "match"),
     [
-        ({"kind": "bof"}, "kind 'bof' are not one of"),
+        ({"kind": "cqt"}, "kind 'cqt' are not one of"),
+        ({"kind": "bof"}, "keep their codebook in the run directory: give root=RUN_DIR"),
+        ({"kind": "cnn"}, "keep their FCN in the run directory: give root=RUN_DIR"),
         ({"kind": "logmel", "n_mfcc": 20}, "not logmel parameters.*n_mfcc"),
         ({"kind": "mfcc", "n_mfcc": 200}, "not valid mfcc parameters.*n_mfcc=200"),
         ({"kind": "logmel", "seconds": -1}, "seconds=-1"),

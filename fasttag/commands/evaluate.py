@@ -52,7 +52,7 @@ def scores_json(scores: TagScores) -> dict:
 
 def run(args) -> None:
     trained = load_run(args.run)
-    params = features_from_dict(trained.features)
+    params = features_from_dict(trained.features, root=trained.path)
     saved = trained.info.get("data")  # what fasttag train recorded; absent in demo runs
     saved_seed = saved.get("split_seed", 0) if isinstance(saved, dict) else 0
     split_seed = saved_seed if args.split_seed is None else args.split_seed

@@ -2,56 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
+from fasttag.bof_features import BagOfFramesFeatures
 from fasttag.commands._args import int_list, number
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import dataset_kind, read_dataset
 from fasttag.errors import FasttagError, ParameterError
-from fasttag.featurizers import FEATURES, LogMel
-from fasttag.models import CRNN, FCN, LSTMTagger
-from fasttag.training import save_run, train
+from fasttag.featurizers import LogMel, features_from_dict
+from fasttag.recipes import (
+    CODEBOOK_SIZE, MODEL_FEATURES, build_model, check_options, check_recipe, frame_features, model_name,
+)  # fmt: skip
+from fasttag.training import load_run, save_run, train
+from fasttag.transfer import init_from
 
-#: The ``--model`` choices and the ``--features`` each takes by default (the study's pairs).
-MODEL_FEATURES = {"fcn4": "logmel", "fcn5": "logmel", "crnn": "logmel", "lstm": "mfcc"}
-
-
-def build_model(name: str, n_features: int, n_tags: int, *, channels=None, hidden=None) -> nn.Module:
-    """A fresh tagger for ``--model name``.
-
-    Parameters
-    ----------
-    name : {"fcn4", "fcn5", "crnn", "lstm"}
-        `FCN` with 4 or 5 layers, `CRNN`, or `LSTMTagger`.
-    n_features : int > 0
-        Rows of the input features (mel bins, or MFCCs and deltas).
-    n_tags : int > 0
-        Outputs.
-    channels : list of int, optional
-        Conv channels per block (FCN and CRNN); default the papers'.
-    hidden : int, optional
-        Recurrent units per layer (CRNN: 32, LSTM: 128 by default).
-
-    Raises
-    ------
-    ParameterError
-        An unknown name, or an option the model does not have.
-    """
-    if name not in MODEL_FEATURES:
-        raise ParameterError(f"model {name!r} is not one of {', '.join(MODEL_FEATURES)}")
-    if name == "lstm" and channels is not None:
-        raise ParameterError("--channels does not apply to --model lstm (it has no convolutions)")
-    if name.startswith("fcn") and hidden is not None:
-        raise ParameterError(f"--hidden does not apply to --model {name} (it has no recurrent layers)")
-    if name.startswith("fcn"):
-        return FCN(n_tags, n_mels=n_features, n_layers=int(name[3]), channels=channels)
-    recurrent = {} if hidden is None else {"hidden": hidden}
-    if name == "crnn":
-        return CRNN(n_tags, n_mels=n_features, channels=channels, **recurrent)
-    return LSTMTagger(n_features, n_tags, **recurrent)
+__all__ = ["MODEL_FEATURES", "add_parser", "build_model", "run"]  # build_model lives in fasttag.recipes
 
 
 def add_parser(commands) -> None:
@@ -67,10 +36,24 @@ def add_parser(commands) -> None:
     add("--data", required=True, type=Path, metavar="DATA",
         help="a .csv manifest, a MagnaTagATune folder, or a folder of genre folders")
     add("--model", required=True, choices=list(MODEL_FEATURES),
-        help="tagger: Choi's FCN-4 or FCN-5, CRNN, or a 2-layer LSTM")
-    add("--features", choices=sorted(FEATURES), default=None,
-        help="model input (default: logmel for fcn4/fcn5/crnn, mfcc for lstm); logmel: 12 kHz, n_fft 512, "
-        "hop 256, 96 mels; mfcc: 30 coefficients + deltas + delta-deltas (90 rows)")
+        help="tagger: Choi's FCN-4 or FCN-5, CRNN, a 2-layer LSTM, or an MLP on bag-of-frames histograms")
+    add("--features", choices=("logmel", "mfcc", "cnn"), default=None,
+        help="model input (default: logmel for fcn4/fcn5/crnn, mfcc for lstm and mlp-bof); logmel: 12 kHz, "
+        "n_fft 512, hop 256, 96 mels; mfcc: 30 coefficients + deltas + delta-deltas (90 rows); cnn: the "
+        "frame-by-frame feature map of the trained FCN of --cnn-run (lstm, mlp-bof)")
+    add("--cnn-run", type=Path, default=None, metavar="RUN",
+        help="trained fcn4/fcn5 run whose frozen feature map --features cnn takes")
+    add("--cnn-block", type=number(int, 1), default=None,
+        help="FCN block whose output --features cnn takes (default: the last)")
+    add("--cnn-pool-time", action="store_true",
+        help="keep the FCN's time pooling in --features cnn (fewer frames); default one vector per frame")
+    add("--codebook-size", type=number(int, 1), default=None,
+        help=f"mlp-bof: k-means codebook size K (default: {CODEBOOK_SIZE})")
+    add("--frames-per-track", type=number(int, 1), default=256,
+        help="mlp-bof: frames drawn from each training track to fit the codebook (default: %(default)s)")
+    add("--init-from", type=Path, default=None, metavar="RUN",
+        help="fine-tune: start from this trained run's weights (same model and features), with a fresh "
+        "output layer for this data's tags")
     add("--out", required=True, type=Path, metavar="RUN", help="run directory to write (model.pt, config.json)")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--seconds", type=number(float, 0, above=True), default=None,
@@ -91,35 +74,81 @@ def add_parser(commands) -> None:
     add("--channels", type=int_list, default=None, metavar="C1,C2,...",
         help="conv channels per block for fcn4/fcn5/crnn (default: the papers')")
     add("--hidden", type=number(int, 1), default=None,
-        help="recurrent units per layer for crnn (32) and lstm (128)")
+        help="recurrent units per layer for crnn (32) and lstm (128); hidden width for mlp-bof (256)")
+    add("--pooling", choices=("last", "mean"), default=None,
+        help="lstm: summarise a clip by the state after the last frame (default, the study's) or the mean state")
     add("--quiet", action="store_true", help="no progress bars")
 
 
+def _features(args, seconds):
+    """The frame-level feature description, and the run to fine-tune from (or None)."""
+    check_options(args.model, channels=args.channels, hidden=args.hidden, pooling=args.pooling)
+    if args.init_from is None:
+        kind = args.features or MODEL_FEATURES[args.model]
+        check_recipe(args.model, kind)
+        if args.model != "mlp-bof" and (args.codebook_size is not None):
+            raise ParameterError(f"--codebook-size applies to --model mlp-bof only, not {args.model}")
+        frames = frame_features(kind, seconds=seconds, cnn_run=args.cnn_run, cnn_block=args.cnn_block,
+                                pool_time=args.cnn_pool_time)  # fmt: skip
+        return frames, None
+    if args.model == "mlp-bof" or args.cnn_run is not None or args.codebook_size is not None:
+        raise ParameterError("--init-from fine-tunes fcn4, fcn5, crnn or lstm on the run's own features; "
+                             "it does not combine with mlp-bof, --cnn-run or --codebook-size")  # fmt: skip
+    source = load_run(args.init_from)
+    if model_name(source.model) != args.model:
+        raise ParameterError(f"--init-from {args.init_from} holds a {model_name(source.model)}, "
+                             f"not --model {args.model}")
+    kind = source.features.get("kind", "logmel")
+    if args.features is not None and args.features != kind:
+        raise ParameterError(f"--init-from {args.init_from} was trained on {kind} features, "
+                             f"not --features {args.features}")
+    if kind not in ("logmel", "mfcc"):
+        raise ParameterError(f"--init-from needs a run on logmel or mfcc features, not {kind}")
+    frames = features_from_dict(source.features)
+    return (frames if seconds is None else dataclasses.replace(frames, seconds=seconds)), source
+
+
 def run(args) -> None:
-    kind = args.features or MODEL_FEATURES[args.model]
-    cls = FEATURES[kind]
-    defaults = cls()
     seconds = args.seconds
     if args.n_frames is not None:
-        seconds = (args.n_frames - 1) * defaults.hop_length / defaults.sr
-    params = cls() if seconds is None else cls(seconds=seconds)
+        seconds = (args.n_frames - 1) * LogMel.hop_length / LogMel.sr
+    frames, source = _features(args, seconds)
     layout = dataset_kind(args.data)
     dataset = read_dataset(args.data, top=args.top_tags, seed=args.split_seed)
     tags = list(dataset.vocabulary)
     if not tags:
         raise FasttagError(f"{args.data} has no tags")
     print(f"{args.data} ({layout}): {len(dataset.tracks)} tracks, {len(tags)} tags; "
-          f"{kind} features of {params.seconds:g} s ({params.n_features} x {params.n_frames})")  # fmt: skip
+          f"{frames.kind} features of {frames.seconds:g} s ({frames.n_features} x {frames.n_frames})")  # fmt: skip
     progress = not args.quiet
-    X_train, Y_train = split_arrays(dataset, "train", params, tags, data=args.data, progress=progress)
-    X_valid, Y_valid = split_arrays(dataset, "valid", params, tags, data=args.data, progress=progress)
+    start = time.perf_counter()
+    X_train, Y_train = split_arrays(dataset, "train", frames, tags, data=args.data, progress=progress)
+    X_valid, Y_valid = split_arrays(dataset, "valid", frames, tags, data=args.data, progress=progress)
+    params = frames
+    if args.model == "mlp-bof":
+        k = CODEBOOK_SIZE if args.codebook_size is None else args.codebook_size
+        params = BagOfFramesFeatures.fit(frames, X_train, n_clusters=k, frames_per_track=args.frames_per_track,
+                                         seed=args.seed, progress=progress)  # fmt: skip
+        X_train, X_valid = params.histograms(X_train), params.histograms(X_valid)
+        print(f"bag of frames: codebook of {k} codewords fitted on the training tracks' frames")
+    feature_s = time.perf_counter() - start
     torch.manual_seed(args.seed)
-    model = build_model(args.model, params.n_features, len(tags), channels=args.channels, hidden=args.hidden)
+    if source is None:
+        model = build_model(args.model, params.n_features, len(tags), channels=args.channels, hidden=args.hidden,
+                            pooling=args.pooling)  # fmt: skip
+    else:  # the run's architecture with outputs for these tags; --channels / --hidden must agree with it
+        given = {"channels": args.channels, "hidden": args.hidden, "pooling": args.pooling}
+        hparams = {**source.model.hparams, **{k: v for k, v in given.items() if v is not None}, "n_tags": len(tags)}
+        model = type(source.model)(**hparams)
+        copied = init_from(model, source)
+        print(f"fine-tuning from {args.init_from}: {len(copied)} tensors copied, new output layer for {len(tags)} tags")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"training {args.model} ({type(model).__name__}, {n_params} parameters) on {len(X_train)} tracks, "
           f"validating on {len(X_valid)}")  # fmt: skip
+    start = time.perf_counter()
     history = train(model, X_train, Y_train, X_valid, Y_valid, epochs=args.epochs, lr=args.lr,
                     batch_size=args.batch_size, seed=args.seed, patience=args.patience, progress=progress)  # fmt: skip
+    train_s = time.perf_counter() - start
     print(f"kept epoch {history.best_epoch + 1} of {len(history.valid_auc)}, "
           f"validation macro ROC-AUC {history.best_valid_auc:.3f}")  # fmt: skip
     info = {
@@ -127,9 +156,11 @@ def run(args) -> None:
         "data": {"path": str(args.data), "kind": layout, "top_tags": args.top_tags,
                  "split_seed": args.split_seed, "n_train": len(X_train), "n_valid": len(X_valid)},
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                     "patience": args.patience, "seed": args.seed},
+                     "patience": args.patience, "seed": args.seed,
+                     "init_from": None if args.init_from is None else str(args.init_from)},
         "history": {"train_loss": history.train_loss, "valid_auc": history.valid_auc,
                     "best_epoch": history.best_epoch, "best_valid_auc": history.best_valid_auc},
+        "timing": {"feature_s": feature_s, "train_s": train_s},
     }  # fmt: skip
-    run_dir = save_run(args.out, model, tags=tags, features=params.as_dict(), info=info)
+    run_dir = save_run(args.out, model, tags=tags, features=params, info=info)
     print(f"saved run -> {run_dir}")

@@ -8,6 +8,10 @@ from torch import nn
 from fasttag.errors import ParameterError
 
 
+#: How `LSTMTagger` summarises a clip: the state after the last frame, or the mean state.
+POOLINGS = ("last", "mean")
+
+
 class LSTMTagger(nn.Module):
     """Stacked LSTM over the frames, its last hidden state -> one logit per tag.
 
@@ -27,6 +31,7 @@ class LSTMTagger(nn.Module):
     LSTM 1      ``hidden`` units                            n_frames x hidden
     LSTM 2..n   ``hidden`` units, dropout on their input    n_frames x hidden
     summary     top layer's state after the last frame       hidden
+                (``pooling="mean"``: its mean over frames)
     output      dropout, linear                             n_tags (logits)
     ==========  ==========================================  ==================================
 
@@ -46,6 +51,11 @@ class LSTMTagger(nn.Module):
         LSTM layers (2 in the study).
     dropout : float in [0, 1)
         Dropout between LSTM layers and before the output layer.
+    pooling : {"last", "mean"}
+        The clip's summary: the top layer's hidden state after the last frame
+        (sequence to one, as in the study), or its mean over all frames, which
+        lets every frame reach the output directly (no long back-propagation
+        through time on long clips).
 
     Examples
     --------
@@ -54,15 +64,19 @@ class LSTMTagger(nn.Module):
     torch.Size([2, 50])
     """
 
-    def __init__(self, n_features: int, n_tags: int, *, hidden: int = 128, n_layers: int = 2, dropout: float = 0.1):
+    def __init__(self, n_features: int, n_tags: int, *, hidden: int = 128, n_layers: int = 2, dropout: float = 0.1,
+                 pooling: str = "last"):  # fmt: skip
         super().__init__()
         for name, value in (("n_features", n_features), ("n_tags", n_tags), ("hidden", hidden), ("n_layers", n_layers)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ParameterError(f"{name}={value!r} must be a positive integer")
         if not 0.0 <= dropout < 1.0:
             raise ParameterError(f"dropout={dropout!r} must be in [0, 1)")
+        if pooling not in POOLINGS:
+            raise ParameterError(f"pooling={pooling!r} must be one of {list(POOLINGS)}")
         self.hparams = {
             "n_features": n_features, "n_tags": n_tags, "hidden": hidden, "n_layers": n_layers, "dropout": dropout,
+            "pooling": pooling,
         }  # fmt: skip
         self.register_buffer("feature_mean", torch.zeros(n_features, 1))
         self.register_buffer("feature_std", torch.ones(n_features, 1))
@@ -84,5 +98,6 @@ class LSTMTagger(nn.Module):
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
         x = ((x - self.feature_mean) / self.feature_std).transpose(1, 2)  # (batch, n_frames, n_features)
-        _, (h, _) = self.lstm(x)
-        return self.out(self.drop(h[-1]))
+        states, (h, _) = self.lstm(x)
+        summary = h[-1] if self.hparams["pooling"] == "last" else states.mean(dim=1)
+        return self.out(self.drop(summary))

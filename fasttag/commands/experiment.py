@@ -1,0 +1,49 @@
+"""``fasttag experiment study``: the founding study's six taggers on one split, as a markdown table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fasttag.commands._args import Parser, number
+from fasttag.experiment import CONFIGS, StudySettings, run_study, study_table
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "experiment",
+        help="run a comparison of taggers (the founding study)",
+        description="Experiments that train several taggers on one split and tabulate their scores.",
+    )
+    experiments = parser.add_subparsers(dest="experiment", required=True, parser_class=Parser)
+    study = experiments.add_parser(
+        "study",
+        help="FCN-5, CRNN, MFCC/CNN + bag of frames (MLP), MFCC/CNN + LSTM",
+        description=f"Train {', '.join(CONFIGS)} on the same train/valid/test split of DATA (FCN-5 first: "
+        "its frozen feature map gives the CNN frames; K-codeword bags of frames fitted on training frames), "
+        "print a markdown table of test macro ROC-AUC and PR-AUC, parameters, training and feature time, "
+        "with the study's ROC-AUC beside ours, and write it to OUT/study.md and OUT/study.json, the runs "
+        "to OUT/runs/.",
+    )
+    add = study.add_argument
+    add("--data", required=True, type=Path, metavar="DATA", help="dataset file or folder (as for fasttag train)")
+    add("--out", required=True, type=Path, metavar="DIR", help="directory for study.md, study.json and runs/")
+    add("--quick", action="store_true",
+        help="tiny models, 2 epochs, K=8: a smoke test in seconds (explicit options still win)")
+    add("--epochs", type=number(int, 1), default=None, help="maximum training epochs (default: 30; --quick: 2)")
+    add("--codebook-size", type=number(int, 1), default=None, help="codebook size K (default: 1024; --quick: 8)")
+    add("--seconds", type=number(float, 0, above=True), default=None,
+        help="clip length read from each track, s (default: 29.12, 1366 frames)")
+    add("--seed", type=number(int, 0), default=0, help="seed of models, training and codebooks")
+    add("--split-seed", type=number(int, 0), default=0, help="seed of the split where the data has none")
+    add("--top-tags", type=number(int, 1), default=None, help="keep the N most frequent tags")
+    add("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args) -> None:
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("codebook_size", args.codebook_size)) if v is not None}
+    settings = StudySettings.quick(**overrides) if args.quick else StudySettings.full(**overrides)
+    results = run_study(args.data, out=args.out, settings=settings, seed=args.seed, seconds=args.seconds,
+                        split_seed=args.split_seed, top_tags=args.top_tags, progress=not args.quiet)  # fmt: skip
+    print()
+    print(study_table(results))
+    print(f"\nwritten: {args.out / 'study.md'}, {args.out / 'study.json'}, runs in {args.out / 'runs'}")

@@ -1,0 +1,220 @@
+"""The founding study's comparison on one collection: six taggers, one split, one table.
+
+`run_study` trains and scores, on the same train/valid/test split:
+
+- ``FCN-5`` on log-mels (trained first: its frozen feature map gives the CNN frames),
+- ``CRNN`` on log-mels,
+- ``MFCC+BoF`` and ``CNN+BoF``: an MLP on bag-of-frames histograms (k-means codebook of
+  K codewords fitted on training frames) of 90-dimensional MFCC frames or of CNN frames,
+- ``MFCC+LSTM`` and ``CNN+LSTM``: an LSTM on the same frame features,
+
+and `study_table` writes the markdown table (macro ROC-AUC and PR-AUC on the test split,
+parameters, training and feature time) with the study's ROC-AUC beside ours.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fasttag.bof_features import BagOfFramesFeatures
+from fasttag.cnn_frames import CNNFrames
+from fasttag.commands._data import split_arrays
+from fasttag.datasets import read_dataset
+from fasttag.errors import FasttagError, ParameterError
+from fasttag.featurizers import MFCC, LogMel
+from fasttag.recipes import CODEBOOK_SIZE, build_model
+from fasttag.training import evaluate, save_run, train
+
+#: The configurations in the order they run, and the study's macro ROC-AUC (its data).
+CONFIGS = ("FCN-5", "CRNN", "MFCC+BoF", "CNN+BoF", "MFCC+LSTM", "CNN+LSTM")
+STUDY_ROC_AUC = {"CNN+BoF": 0.67, "MFCC+BoF": 0.62, "CNN+LSTM": 0.71, "MFCC+LSTM": 0.74}
+SPLIT_NAMES = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """How `run_study` sizes the models; `full` is the study's, `quick` a smoke test in seconds."""
+
+    epochs: int = 30
+    codebook_size: int = CODEBOOK_SIZE
+    frames_per_track: int = 256
+    fcn_channels: tuple | None = None  #: None: Choi's FCN-5 (128 ... 2048)
+    crnn_channels: tuple | None = None  #: None: Choi's CRNN (64, 128, 128, 128)
+    crnn_hidden: int | None = None  #: None: 32
+    lstm_hidden: int | None = None  #: None: 128
+    lstm_pooling: str = "last"  #: the study's sequence-to-one summary; "mean" learns better on short data
+    mlp_hidden: int | None = None  #: None: 256
+    lr: float = 1e-3
+    batch_size: int = 16
+
+    @classmethod
+    def full(cls, **overrides) -> StudySettings:
+        return cls(**overrides)
+
+    @classmethod
+    def quick(cls, **overrides) -> StudySettings:
+        tiny = dict(epochs=2, codebook_size=8, frames_per_track=32, fcn_channels=(4, 4, 8, 8, 8),
+                    crnn_channels=(4, 8, 8, 8), crnn_hidden=6, lstm_hidden=8, mlp_hidden=16, batch_size=8)  # fmt: skip
+        return cls(**{**tiny, **overrides})
+
+
+@dataclass
+class StudyResult:
+    """One row of the table."""
+
+    config: str
+    model: str  #: torch class of the tagger
+    roc_auc: float  #: macro ROC-AUC on the test split
+    pr_auc: float  #: macro PR-AUC on the test split
+    n_params: int  #: trained weights of the tagger, plus the codebook's K x d for the BoF rows
+    train_s: float  #: seconds of `fasttag.training.train`
+    feature_s: float  #: seconds from audio to the tagger's input (all splits; codebook fitting included)
+    study_roc_auc: float | None = None  #: the study's number, where it has one
+    best_epoch: int = -1
+    extra: dict = field(default_factory=dict)
+
+
+def study_table(results: list[StudyResult]) -> str:
+    """The results as a markdown table, with the study's ROC-AUC in its own column."""
+    lines = [
+        "| configuration | ROC-AUC | PR-AUC | study ROC-AUC | parameters | train time (s) | feature time (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        study = "" if r.study_roc_auc is None else f"{r.study_roc_auc:.2f}"
+        lines.append(f"| {r.config} | {r.roc_auc:.3f} | {r.pr_auc:.3f} | {study} | {r.n_params:,} | "
+                     f"{r.train_s:.1f} | {r.feature_s:.1f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def run_study(data, *, out=None, settings: StudySettings | None = None, seed: int = 0, seconds: float | None = None,
+              split_seed: int = 0, top_tags: int | None = None, progress: bool = False,
+              log: Callable[[str], None] = print) -> list[StudyResult]:  # fmt: skip
+    """Train and score the study's six configurations on one split of ``data``.
+
+    Parameters
+    ----------
+    data : str or Path
+        A collection `fasttag.datasets.read_dataset` reads, with train, valid and test tracks.
+    out : str or Path, optional
+        Where to write ``study.md`` (the table), ``study.json`` (rows and
+        settings) and the six runs under ``runs/`` (`fasttag evaluate` and
+        `fasttag tag` take them); nothing is written when None.
+    settings : StudySettings, optional
+        Model sizes, epochs and codebook; default `StudySettings.full`.
+    seed : int
+        Seed of every model, of training and of the codebook.
+    seconds : float > 0, optional
+        Clip length; default Choi's 29.12 s (1366 frames at 12 kHz, hop 256).
+    split_seed, top_tags
+        As in `fasttag.datasets.read_dataset`.
+    progress : bool
+        Progress bars while extracting and training.
+    log : callable
+        Receives one line per stage (default `print`).
+
+    Returns
+    -------
+    results : list of StudyResult
+        One per entry of `CONFIGS`, in that order.
+    """
+    settings = settings or StudySettings.full()
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ParameterError(f"seed={seed!r} must be a non-negative integer")
+    dataset = read_dataset(data, top=top_tags, seed=split_seed)
+    tags = list(dataset.vocabulary)
+    if not tags:
+        raise FasttagError(f"{data} has no tags")
+    logmel = LogMel() if seconds is None else LogMel(seconds=seconds)
+    mfcc = MFCC(seconds=logmel.seconds)
+    counts = {split: len(dataset.subset(split).tracks) for split in SPLIT_NAMES}
+    log(f"{data}: {len(dataset.tracks)} tracks ({', '.join(f'{n} {s}' for s, n in counts.items())}), "
+        f"{len(tags)} tags; clips of {logmel.seconds:g} s ({logmel.n_frames} frames)")  # fmt: skip
+
+    def arrays(params):
+        return {s: split_arrays(dataset, s, params, tags, data=data, progress=progress) for s in SPLIT_NAMES}
+
+    (S, logmel_s), (M, mfcc_s) = _timed(arrays, logmel), _timed(arrays, mfcc)
+    Y = {s: S[s][1] for s in SPLIT_NAMES}
+    S, M = {s: S[s][0] for s in SPLIT_NAMES}, {s: M[s][0] for s in SPLIT_NAMES}
+    log(f"features: log-mel {S['train'].shape[1:]} in {logmel_s:.1f} s, MFCC {M['train'].shape[1:]} in {mfcc_s:.1f} s")
+    results: list[StudyResult] = []
+    runs = None if out is None else Path(out) / "runs"
+
+    def fit(config, name, X, feature_s, params, *, n_extra=0, **sizes):
+        log(f"[{len(results) + 1}/{len(CONFIGS)}] {config}: training {name} on {X['train'].shape[1:]} inputs")
+        torch.manual_seed(seed)
+        model = build_model(name, X["train"].shape[1], len(tags), **sizes)
+        history, train_s = _timed(train, model, X["train"], Y["train"], X["valid"], Y["valid"],
+                                  epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
+                                  seed=seed, progress=progress)  # fmt: skip
+        scores = evaluate(model, X["test"], Y["test"], tags)
+        n_params = sum(p.numel() for p in model.parameters()) + n_extra
+        result = StudyResult(config, type(model).__name__, scores.macro_roc_auc, scores.macro_pr_auc, n_params,
+                             train_s, feature_s, STUDY_ROC_AUC.get(config), history.best_epoch)  # fmt: skip
+        results.append(result)
+        log(f"[{len(results)}/{len(CONFIGS)}] {config}: test macro ROC-AUC {result.roc_auc:.3f}, PR-AUC "
+            f"{result.pr_auc:.3f}; train {train_s:.1f} s, features {feature_s:.1f} s")  # fmt: skip
+        if runs is not None:
+            info = {"command": "experiment study", "config": config, "seed": seed,
+                    "test_macro_roc_auc": result.roc_auc, "test_macro_pr_auc": result.pr_auc}  # fmt: skip
+            save_run(runs / config.lower().replace("+", "-"), model, tags=tags, features=params, info=info)
+        return model
+
+    def bof(frames, X):
+        params = BagOfFramesFeatures.fit(frames, X["train"], n_clusters=settings.codebook_size,
+                                         frames_per_track=settings.frames_per_track, seed=seed)  # fmt: skip
+        return params, {s: params.histograms(X[s]) for s in SPLIT_NAMES}
+
+    fcn = fit("FCN-5", "fcn5", S, logmel_s, logmel, channels=settings.fcn_channels)
+    fit("CRNN", "crnn", S, logmel_s, logmel, channels=settings.crnn_channels, hidden=settings.crnn_hidden)
+    cnn = CNNFrames(fcn, tuple(tags), logmel)  # black-box transfer: the trained FCN-5, frozen
+    C, cnn_s = _timed(lambda: {s: cnn.from_logmel(S[s]) for s in SPLIT_NAMES})
+    log(f"CNN frames of FCN-5 block {cnn.block}: {C['train'].shape[1:]} in {cnn_s:.1f} s")
+    (mfcc_bof, H), bof_s = _timed(bof, mfcc, M)
+    fit("MFCC+BoF", "mlp-bof", H, mfcc_s + bof_s, mfcc_bof, hidden=settings.mlp_hidden,
+        n_extra=mfcc_bof.centers.size)  # fmt: skip
+    (cnn_bof, H), bof_s = _timed(bof, cnn, C)
+    fit("CNN+BoF", "mlp-bof", H, logmel_s + cnn_s + bof_s, cnn_bof, hidden=settings.mlp_hidden,
+        n_extra=cnn_bof.centers.size)  # fmt: skip
+    fit("MFCC+LSTM", "lstm", M, mfcc_s, mfcc, hidden=settings.lstm_hidden, pooling=settings.lstm_pooling)
+    fit("CNN+LSTM", "lstm", C, logmel_s + cnn_s, cnn, hidden=settings.lstm_hidden, pooling=settings.lstm_pooling)
+    if out is not None:
+        write_study(out, results, settings=settings, seed=seed, data=data, n_tracks=counts, clip=logmel.as_dict())
+    return results
+
+
+def write_study(out, results: list[StudyResult], **about) -> tuple[Path, Path]:
+    """Write ``out/study.md`` (the table) and ``out/study.json`` (rows and ``about``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    notes = ("ROC-AUC and PR-AUC: macro averages over the tags on the test split. Parameters: the tagger's "
+             "trained weights, plus the K x d codebook for the BoF rows (the frozen FCN-5 of the CNN rows is "
+             "not counted again). Feature time: audio to the tagger's input for all splits (CNN rows include "
+             "the log-mel and the FCN-5 forward pass; BoF rows the codebook fit and histograms).")  # fmt: skip
+    md = out / "study.md"
+    md.write_text(f"# Study: six taggers on one split\n\n{study_table(results)}\n\n{notes}\n")
+    about = {k: (asdict(v) if hasattr(v, "__dataclass_fields__") else v) for k, v in about.items()}
+    payload = {"results": [asdict(r) for r in results], **json.loads(json.dumps(about, default=str))}
+    js = out / "study.json"
+    js.write_text(json.dumps(payload, indent=2, default=_json_number) + "\n")
+    return md, js
+
+
+def _json_number(x):
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    return str(x)

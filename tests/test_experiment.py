@@ -1,0 +1,73 @@
+"""``fasttag experiment study --quick``: six taggers on one split, the table, the JSON and the runs."""
+
+import json
+import re
+
+import pytest
+
+from fasttag.datasets import make_tagged_music
+from fasttag.experiment import CONFIGS, STUDY_ROC_AUC
+from fasttag.training import load_run
+
+SECONDS = 2.0
+ROW = re.compile(r"^\| (?P<config>[\w+-]+) \| (?P<roc>\d\.\d{3}) \| (?P<pr>\d\.\d{3}) \| (?P<study>(\d\.\d{2})?) \| "
+                 r"(?P<params>[\d,]+) \| (?P<train>\d+\.\d) \| (?P<feature>\d+\.\d) \|$", re.M)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def study(request, tmp_path_factory, seed_for, run_cli):
+    """The quick study on 24 generated clips of 2 s: (data, out dir, status, stdout, stderr)."""
+    root = tmp_path_factory.mktemp("study")
+    make_tagged_music(24, seconds=SECONDS, seed=seed_for(request.node.nodeid), out=root / "data")
+    argv = ["experiment", "study", "--data", root / "data", "--out", root / "out", "--quick", "--seconds", SECONDS,
+            "--seed", 3, "--quiet"]  # fmt: skip
+    return (root / "data", root / "out", *run_cli(argv))
+
+
+def test_table_has_the_six_configurations_in_order(study):
+    _, out_dir, status, out, err = study
+    assert status == 0, err
+    rows = [m.groupdict() for m in ROW.finditer(out)]
+    assert [r["config"] for r in rows] == list(CONFIGS)
+    for r in rows:
+        assert 0 <= float(r["roc"]) <= 1 and 0 < float(r["pr"]) <= 1
+        assert r["study"] == (f"{STUDY_ROC_AUC[r['config']]:.2f}" if r["config"] in STUDY_ROC_AUC else "")
+        assert int(r["params"].replace(",", "")) > 0 and float(r["train"]) >= 0 and float(r["feature"]) >= 0
+    for i, config in enumerate(CONFIGS, 1):  # progress, one line before and after each configuration
+        assert f"[{i}/6] {config}: training" in out and re.search(rf"\[{i}/6\] {re.escape(config)}: test macro", out)
+    md = (out_dir / "study.md").read_text()
+    assert [m.groupdict() for m in ROW.finditer(md)] == rows
+
+
+def test_json_and_runs_agree_with_the_table(study, run_cli):
+    data, out_dir, status, out, err = study
+    assert status == 0, err
+    report = json.loads((out_dir / "study.json").read_text())
+    results = {r["config"]: r for r in report["results"]}
+    assert list(results) == list(CONFIGS) and report["seed"] == 3 and report["settings"]["codebook_size"] == 8
+    for config, result in results.items():
+        run_dir = out_dir / "runs" / config.lower().replace("+", "-")
+        trained = load_run(run_dir)
+        n_weights = sum(p.numel() for p in trained.model.parameters())
+        kind = trained.features["kind"]
+        assert kind == {"FCN-5": "logmel", "CRNN": "logmel"}.get(config, "bof" if "BoF" in config else kind)
+        if "BoF" in config:  # the MLP's weights and the K x d codebook
+            frames = 90 if config.startswith("MFCC") else 8  # --quick's FCN-5 ends with 8 channels
+            assert trained.features["frames"]["kind"] == ("mfcc" if config.startswith("MFCC") else "cnn")
+            assert result["n_params"] == n_weights + 8 * frames
+        else:
+            assert result["n_params"] == n_weights
+        status, out, err = run_cli(["evaluate", run_dir, "--data", data, "--json", "--quiet"])
+        assert status == 0, (config, err)
+        scores = json.loads(out)["macro"]  # the saved run rebuilds the features the study scored
+        assert scores["roc_auc"] == pytest.approx(result["roc_auc"], abs=1e-6), config
+        assert scores["pr_auc"] == pytest.approx(result["pr_auc"], abs=1e-6), config
+
+
+def test_cnn_rows_use_the_study_s_fcn(study):
+    _, out_dir, status, _, err = study
+    assert status == 0, err
+    fcn = load_run(out_dir / "runs" / "fcn-5").model.state_dict()
+    for config in ("cnn-bof", "cnn-lstm"):
+        frozen = load_run(out_dir / "runs" / config / "cnn").model.state_dict()
+        assert frozen.keys() == fcn.keys() and all((frozen[k] == fcn[k]).all() for k in fcn), config
