@@ -26,6 +26,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import report_extract
 import report_kmeans
 import report_rhythm
 
@@ -297,7 +298,8 @@ def target_rows(groups, benches, stat: str) -> list[tuple[str, float | None, boo
             ours, fftw = (t(g[k]) / g[k].info["rows"] * 1e6 for k in ("fasttag", "pyfftw"))
             rows.append((f"rfft N={n}: at least as fast as pyFFTW (FFTW_MEASURE)", r, r >= 1.0,
                          f"pyFFTW / fasttag (fasttag {ours:.3f}, pyFFTW {fftw:.3f} µs/frame)"))
-    return rows + report_kmeans.target_rows(groups, stat) + report_rhythm.target_rows(benches, stat)
+    return (rows + report_kmeans.target_rows(groups, stat) + report_rhythm.target_rows(benches, stat)
+            + report_extract.target_rows(groups, stat))
 
 
 def targets_section(groups, benches) -> str:
@@ -422,6 +424,7 @@ def render(data: dict, failed: dict[str, str], meta: dict) -> str:
         fft_section(groups), "",
         report_rhythm.section(benches, table, fmt_time, fmt_ratio, fmt_xrt), "",
         report_kmeans.section(groups, table, fmt_time, fmt_ratio), "",
+        report_extract.section(groups, table, fmt_time), "",
         machine_section(info, meta), "",
         fft_detail(groups),
     ]
