@@ -79,7 +79,7 @@ def test_bad_device_names(rng, device):
         fasttag.bag_of_frames(np.ones((3, 5)), np.ones((2, 3)), device=device)
 
 
-def test_importable_without_numba():
+def test_importable_without_numba(tmp_path):
     code = (
         "import sys; sys.modules['numba'] = None\n"
         "import numpy as np, fasttag, fasttag.cuda as fc\n"
@@ -92,13 +92,15 @@ def test_importable_without_numba():
         "    raise SystemExit('no error')\n"
         "print('ok')\n"
     )
+    # cwd elsewhere: ``python -c`` puts the working directory first on sys.path, and the source
+    # tree (without the compiled _core) must not shadow the installed package.
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                            env={k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"})
+                            cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"})
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
 
 
-def test_importing_fasttag_cuda_does_not_import_numba():
+def test_importing_fasttag_cuda_does_not_import_numba(tmp_path):
     code = "import sys, fasttag, fasttag.cuda; print('numba' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "False"

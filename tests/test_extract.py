@@ -251,8 +251,9 @@ def test_a_run_killed_midway_resumes_to_the_same_store(collection, reference, tm
     store = tmp_path / "store"
     env = dict(os.environ, **{extraction._ABORT_AFTER_ENV: "7"})
     with open(tmp_path / "stderr.txt", "w") as err:  # a file, not a pipe: orphaned workers could hold a pipe
+        # cwd=tmp_path: with ``python -c`` the working directory (the source tree) would shadow the package
         done = subprocess.run([sys.executable, "-c", _INTERRUPTED, str(collection[0]), str(store)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=err, timeout=120)  # fmt: skip
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err, timeout=120)  # fmt: skip
     assert done.returncode == -signal.SIGKILL, (tmp_path / "stderr.txt").read_text()
     partial = FeatureStore(store)
     assert 7 <= len(partial.records) < len(collection[1]) + len(BAD)
