@@ -63,17 +63,19 @@ def random_init(X: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.
     return X[np.sort(rng.choice(X.shape[0], size=n_clusters, replace=False))].copy()
 
 
-def relocate_empty(X: np.ndarray, labels: np.ndarray, distances: np.ndarray, sums: np.ndarray,
+def relocate_empty(rows, labels: np.ndarray, distances: np.ndarray, sums: np.ndarray,
                    counts: np.ndarray) -> None:
     """Re-seed empty clusters in place (as scikit-learn): each takes one of the points
-    farthest from their centers, which leaves its old cluster."""
+    farthest from their centers, which leaves its old cluster. ``rows[i]`` is sample i
+    (X itself, or a view that fetches single rows from the GPU)."""
     empty = np.flatnonzero(counts == 0)
     farthest = np.argsort(-distances, kind="stable")[: empty.size]
     for cluster, point in zip(empty, farthest):
+        row = rows[point]
         donor = labels[point]
-        sums[donor] -= X[point]
+        sums[donor] -= row
         counts[donor] -= 1
-        sums[cluster] = X[point]
+        sums[cluster] = row
         counts[cluster] = 1
 
 
@@ -92,19 +94,22 @@ class LloydResult(NamedTuple):
     n_iter: int
 
 
-def lloyd(X: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float, workers: int,
-          progress=None) -> LloydResult:
+def lloyd_iterations(step, assign, rows, centers: np.ndarray, *, max_iter: int, tol: float,
+                     progress=None) -> LloydResult:
     """Lloyd iterations from ``centers`` until the labels stop changing, the squared center
     shift falls to ``tol`` (absolute) or ``max_iter`` is reached. The labels and inertia
-    returned belong to the returned centers. ``progress`` (a tqdm bar) is advanced per iteration."""
+    returned belong to the returned centers. ``progress`` (a tqdm bar) is advanced per iteration.
+
+    The backend supplies ``step(centers) -> (labels, distances, sums, counts)`` (host arrays:
+    the nearest centers and the per-cluster sums), ``assign(centers) -> (labels, distances)``
+    and ``rows`` (``rows[i]`` is sample i, for re-seeding empty clusters)."""
     labels_old = None
     converged_strictly = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        labels, distances = nearest(X, centers, workers)
-        sums, counts = cluster_sums(X, labels, centers.shape[0], workers)
+        labels, distances, sums, counts = step(centers)
         if not counts.all():
-            relocate_empty(X, labels, distances, sums, counts)
+            relocate_empty(rows, labels, distances, sums, counts)
         new_centers = averaged(sums, counts, centers)
         shift = float(np.sum((new_centers.astype(np.float64) - centers) ** 2))
         centers = new_centers
@@ -118,8 +123,22 @@ def lloyd(X: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float, work
             break
         labels_old = labels
     if not converged_strictly:
-        labels, distances = nearest(X, centers, workers)
+        labels, distances = assign(centers)
     return LloydResult(centers, labels, float(distances.sum(dtype=np.float64)), n_iter)
+
+
+def lloyd(X: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float, workers: int,
+          progress=None) -> LloydResult:
+    """`lloyd_iterations` on the CPU kernels."""
+
+    def assign(at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return nearest(X, at, workers)
+
+    def step(at: np.ndarray):
+        labels, distances = assign(at)
+        return (labels, distances, *cluster_sums(X, labels, at.shape[0], workers))
+
+    return lloyd_iterations(step, assign, X, centers, max_iter=max_iter, tol=tol, progress=progress)
 
 
 class MiniBatchState:

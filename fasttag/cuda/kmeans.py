@@ -73,9 +73,9 @@ def nearest(X, centers):
 
 
 def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, progress=None):
-    """Lloyd iterations on the GPU from host ``centers`` (n_clusters, d), as `fasttag._kmeans.lloyd`:
-    assignment and cluster sums on the GPU; the (n_clusters, d) sums come back each iteration
-    for the update and the empty-cluster relocation (the points never do). X is numpy or a GPU
+    """`fasttag._kmeans.lloyd_iterations` with the assignment and cluster sums on the GPU; the
+    labels, distances and (n_clusters, d) sums come back each iteration for the update, and
+    only the points that re-seed empty clusters are copied from the GPU. X is numpy or a GPU
     array. Returns a `fasttag._kmeans.LloydResult` with host centers, labels and inertia.
     ``workers`` is ignored; ``progress`` (a tqdm bar) is advanced per iteration."""
     k = _kernels()
@@ -85,55 +85,40 @@ def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, pr
         n, d = view.shape
         centers = np.ascontiguousarray(centers, dtype=dtype)
         n_clusters = centers.shape[0]
-        labels_old = None
-        converged_strictly = False
-        n_iter = 0
-        for n_iter in range(1, max_iter + 1):
-            (labels, labels_dev), (distances, distances_dev) = _assign(home, view, home.scratch(centers))
+
+        def assign_on_device(at: np.ndarray):
+            (_, labels_dev), (_, distances_dev) = _assign(home, view, home.scratch(at))
+            return labels_dev, distances_dev
+
+        def assign(at: np.ndarray):
+            return tuple(_to_host(result, home) for result in assign_on_device(at))
+
+        def step(at: np.ndarray):
+            labels_dev, distances_dev = assign_on_device(at)
             sums_dev = home.scratch(np.zeros((n_clusters, d), np.float64))
             counts_dev = home.scratch(np.zeros(n_clusters, np.int64))
             blocks, threads = k.grid_1d(n * d)
             with _runtime.quiet():
                 k.cluster_sums_kernel[blocks, threads, home.stream](view, labels_dev, sums_dev, counts_dev)
-            sums = sums_dev.copy_to_host(stream=home.stream)
-            counts = counts_dev.copy_to_host(stream=home.stream)
-            host_labels = _to_host(labels_dev, home)
-            if not counts.all():
-                host_distances = _to_host(distances_dev, home)
-                _relocate_empty(view, host_labels, host_distances, sums, counts)
-            new_centers = _kmeans.averaged(sums, counts, centers)
-            shift = float(np.sum((new_centers.astype(np.float64) - centers) ** 2))
-            centers = new_centers
-            if progress is not None:
-                progress.update()
-            if labels_old is not None and np.array_equal(host_labels, labels_old):
-                converged_strictly = True
-                break
-            if shift <= tol:
-                break
-            labels_old = host_labels
-        (labels, labels_dev), (distances, distances_dev) = _assign(home, view, home.scratch(centers))
-        del converged_strictly  # the final assignment always belongs to the returned centers
-        host_distances = _to_host(distances_dev, home)
-        return _kmeans.LloydResult(centers, _to_host(labels_dev, home), float(host_distances.sum(dtype=np.float64)),
-                                   n_iter)
+            return (_to_host(labels_dev, home), _to_host(distances_dev, home), _to_host(sums_dev, home),
+                    _to_host(counts_dev, home))
+
+        return _kmeans.lloyd_iterations(step, assign, _HostRows(view), centers, max_iter=max_iter,
+                                        tol=tol, progress=progress)
 
 
 def _to_host(view, home):
     return view.copy_to_host(stream=home.stream)
 
 
-def _relocate_empty(view, labels, distances, sums, counts):
-    """As `fasttag._kmeans.relocate_empty`, copying only the relocated points from the GPU."""
-    empty = np.flatnonzero(counts == 0)
-    farthest = np.argsort(-distances, kind="stable")[: empty.size]
-    for cluster, point in zip(empty, farthest):
-        row = view[int(point)].copy_to_host().astype(np.float64)
-        donor = labels[point]
-        sums[donor] -= row
-        counts[donor] -= 1
-        sums[cluster] = row
-        counts[cluster] = 1
+class _HostRows:
+    """``rows[i]``: sample i of a device view, copied to the host (float64) on demand."""
+
+    def __init__(self, view):
+        self.view = view
+
+    def __getitem__(self, i) -> np.ndarray:
+        return self.view[int(i)].copy_to_host().astype(np.float64)
 
 
 def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | None = None, soft: bool = False):
