@@ -10,7 +10,7 @@ import scipy.signal
 from . import _core, _validate, filters
 from ._workers import resolve_workers
 from .errors import ParameterError
-from .spectrum import _ref_decibels, framing
+from .spectrum import framing, fused_decibels
 
 __all__ = ["melspectrogram", "logmel", "mfcc", "delta"]
 
@@ -137,11 +137,7 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
         return _gpu(device).logmel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                                    window=window, center=center, pad_mode=pad_mode, n_mels=n_mels, fmin=fmin,
                                    fmax=fmax, htk=htk, norm=norm, ref=ref, amin=amin, top_db=top_db)
-    if callable(ref) or not isinstance(ref, numbers.Real):
-        raise ParameterError(f"ref={ref!r} must be a number for logmel (use power_to_db for a callable ref)")
-    amin = _validate.positive_float(amin, "amin")
-    top_db = _validate.top_db(top_db)
-    decibels = (_ref_decibels(ref, None, amin), amin, top_db)
+    decibels = fused_decibels(ref, amin, top_db)
     return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                       center=center, pad_mode=pad_mode, power=2.0, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
                       norm=norm, decibels=decibels, workers=workers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -130,6 +131,15 @@ def _gpu(device):
 def _ref_decibels(ref, magnitude: np.ndarray, amin: float) -> float:
     ref_value = ref(magnitude) if callable(ref) else np.abs(ref)
     return 10.0 * np.log10(np.maximum(amin, ref_value))
+
+
+def fused_decibels(ref, amin, top_db) -> tuple[float, float, float | None]:
+    """(ref in dB, amin, top_db) for the fused log-mel kernels, checked: ``ref`` must be a
+    number there (the spectrogram a callable would need is never stored)."""
+    if callable(ref) or not isinstance(ref, numbers.Real):
+        raise ParameterError(f"ref={ref!r} must be a number for logmel (use power_to_db for a callable ref)")
+    amin = _validate.positive_float(amin, "amin")
+    return _ref_decibels(ref, None, amin), amin, _validate.top_db(top_db)
 
 
 def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,

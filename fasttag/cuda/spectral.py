@@ -16,7 +16,7 @@ import scipy.signal
 
 from .. import filters
 from ..errors import ParameterError
-from ..spectrum import framing
+from ..spectrum import framing, fused_decibels
 from . import _runtime
 
 def _kernels():
@@ -222,14 +222,7 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
            fmax: float | None = None, htk: bool = False, norm: str | None = "slaney", ref: float = 1.0,
            amin: float = 1e-10, top_db: float | None = 80.0):
     """:func:`fasttag.logmel` on the GPU: one fused kernel from samples to dB, then the per-clip top_db floor."""
-    from .. import _validate
-    from ..spectrum import _ref_decibels
-
-    if callable(ref) or not isinstance(ref, numbers.Real):
-        raise ParameterError(f"ref={ref!r} must be a number for logmel (use power_to_db for a callable ref)")
-    amin = _validate.positive_float(amin, "amin")
-    top_db = _validate.top_db(top_db)
-    decibels = (_ref_decibels(ref, None, amin), amin, top_db)
+    decibels = fused_decibels(ref, amin, top_db)
     return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                       center=center, pad_mode=pad_mode, power=2.0, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
                       norm=norm, decibels=decibels)
