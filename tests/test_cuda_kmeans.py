@@ -8,7 +8,6 @@ Outputs are poisoned (NaN, labels -1) before the kernels run.
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -16,30 +15,18 @@ import pytest
 import fasttag
 import fasttag.cuda as fc
 from fasttag import _kmeans
-from fasttag.cuda import _runtime
 
-pytestmark = pytest.mark.skipif(
-    not fc.is_available(),
-    reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs this file in the simulator)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not fc.is_available(),
+        reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs this file in the simulator)",
+    ),
+    pytest.mark.usefixtures("poisoned_gpu_outputs", "quick_simulator"),  # from conftest.py
+]
 
 SIM = fc.simulator()
 # (n points, d features, k clusters): n, d and k are not multiples of the tile size
 SIZE = dict(n=37, d=11, k=13) if SIM else dict(n=100_003, d=90, k=1024)
-
-
-@pytest.fixture(autouse=True)
-def poisoned_outputs(monkeypatch):
-    monkeypatch.setattr(_runtime, "POISON", True)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def quick_simulator():
-    previous = sys.getswitchinterval()
-    if SIM:
-        sys.setswitchinterval(0.0005)
-    yield
-    sys.setswitchinterval(previous)
 
 
 def assert_same_labels(X, centers, labels, expected_labels):

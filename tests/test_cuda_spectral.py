@@ -10,40 +10,25 @@ on small inputs, and on a GPU at full size (Choi's setting: 12 kHz, n_fft 512, h
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
 
 import fasttag
 import fasttag.cuda as fc
-from fasttag.cuda import _runtime
 
-pytestmark = pytest.mark.skipif(
-    not fc.is_available(),
-    reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs this file in the simulator)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not fc.is_available(),
+        reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs this file in the simulator)",
+    ),
+    pytest.mark.usefixtures("poisoned_gpu_outputs", "quick_simulator"),  # from conftest.py
+]
 
 SIM = fc.simulator()
 # (sr, n_samples, n_fft, hop, n_mels, clips): tiny for the simulator, Choi's setting on a GPU
 SIZE = dict(sr=8000, n_samples=1100, n_fft=128, hop=50, n_mels=16, clips=2) if SIM else \
     dict(sr=12000, n_samples=349440, n_fft=512, hop=256, n_mels=96, clips=4)
-
-
-@pytest.fixture(autouse=True)
-def poisoned_outputs(monkeypatch):
-    """Fill every GPU output with NaN (ints with -1) before the kernels write it."""
-    monkeypatch.setattr(_runtime, "POISON", True)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def quick_simulator():
-    """The simulator polls its threads under the GIL: a short switch interval makes it ~3x faster."""
-    previous = sys.getswitchinterval()
-    if SIM:
-        sys.setswitchinterval(0.0005)
-    yield
-    sys.setswitchinterval(previous)
 
 
 def to_host(x):
