@@ -10,7 +10,9 @@ Layout::
       tmp/              arrays being written (renamed into arrays/ when complete)
 
 - Arrays are written to ``tmp/`` and renamed into place (`save_array`), so a crash never
-  leaves a half-written array under ``arrays/``.
+  leaves a half-written array under ``arrays/``. They are made durable in bulk: before each
+  periodic fsync of the manifest the file systems are synced (`os.sync`), so a record on
+  disk never points at an array still in the page cache, and no track pays an fsync.
 - The manifest is appended one whole line per track (flushed at once) and rewritten,
   compacted and sorted, atomically at the end of a run. Readers take the last record of
   each id and skip a line cut short by a crash.
@@ -48,10 +50,11 @@ class StoreError(FasttagError):
     """A folder is not a feature store, or its files are inconsistent."""
 
 
-def save_array(path, array: np.ndarray, *, tmp_dir=None) -> None:
-    """Write ``array`` as ``.npy`` at ``path`` atomically: a temporary file, fsync, then rename.
+def save_array(path, array: np.ndarray, *, tmp_dir=None, durable: bool = True) -> None:
+    """Write ``array`` as ``.npy`` at ``path`` atomically: a temporary file, then rename.
 
     ``tmp_dir`` (on the same file system) holds the temporary file; default ``path``'s folder.
+    ``durable`` fsyncs the file before the rename (a writer that syncs in bulk passes False).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,8 +64,9 @@ def save_array(path, array: np.ndarray, *, tmp_dir=None) -> None:
     try:
         with open(tmp, "wb") as f:
             np.save(f, array, allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -281,6 +285,7 @@ class _Writer:
         self._file.write((json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8"))
         self._file.flush()
         if time.monotonic() - self._synced > FSYNC_EVERY_S:
+            os.sync()  # the arrays these records point at first (workers wrote them without fsync)
             os.fsync(self._file.fileno())
             self._synced = time.monotonic()
 
@@ -289,6 +294,7 @@ class _Writer:
         if self._file.closed:
             return
         self._file.flush()
+        os.sync()
         os.fsync(self._file.fileno())
         self._file.close()
         text = "".join(json.dumps(self.records[i], separators=(",", ":")) + "\n" for i in sorted(self.records))

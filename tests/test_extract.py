@@ -502,3 +502,9 @@ def test_cli_options_map_to_params(argv, expected):
     extract_command.add_parser(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     params = extract_command.params_of(parser.parse_args(["extract", "in", "--out", "o", *argv]))
     assert params == expected and params.as_dict() == expected.as_dict()
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 6, 8])
+def test_downmix_is_numpys_mean_bit_for_bit(channels, rng):
+    data = (rng.standard_normal((50_001, channels)) * rng.uniform(1e-3, 1.0, channels)).astype(np.float32)
+    np.testing.assert_array_equal(extraction.decode._downmix(data), data.mean(axis=1, dtype=np.float32))

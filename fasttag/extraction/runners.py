@@ -33,7 +33,7 @@ def _extract_task(task: dict) -> dict:
         X, info = _extract_file(task["path"], params)
         from fasttag.store import save_array  # here: the store module imports this one
 
-        save_array(task["array"], X, tmp_dir=task["tmp_dir"])
+        save_array(task["array"], X, tmp_dir=task["tmp_dir"], durable=False)  # the writer syncs in bulk
     except Exception as error:  # noqa: BLE001 -- a bad file is recorded, never fatal
         record = _failed(task, f"{type(error).__name__}: {' '.join(str(error).split())}")
     else:
