@@ -84,6 +84,7 @@ def feature_map(fcn, S, *, block: int | None = None, pool_time: bool = False, ba
     import torch
     import torch.nn.functional as F
 
+    from fasttag._torch_device import model_device
     from fasttag.models import FCN
 
     if not isinstance(fcn, FCN):
@@ -97,17 +98,18 @@ def feature_map(fcn, S, *, block: int | None = None, pool_time: bool = False, ba
         raise ParameterError(f"S must be log-mel spectrograms (n_clips, n_mels={n_mels}, n_frames); "
                              f"got shape {S.shape}")
     was_training = fcn.training
+    device = model_device(fcn)
     fcn.eval()
     parts = []
     try:
         with torch.no_grad():
             for x in torch.from_numpy(np.ascontiguousarray(S)).split(batch_size):
-                x = ((x - fcn.feature_mean) / fcn.feature_std).unsqueeze(1)
+                x = ((x.to(device) - fcn.feature_mean) / fcn.feature_std).unsqueeze(1)
                 for blk in fcn.blocks[:block]:
                     x = blk.act(blk.bn(blk.conv(x)))
                     time_pool = min(blk.pool[1], x.shape[-1]) if pool_time else 1
                     x = F.max_pool2d(x, (min(blk.pool[0], x.shape[-2]), time_pool))  # dropout: identity in eval
-                parts.append(x.amax(dim=-2).numpy())
+                parts.append(x.amax(dim=-2).cpu().numpy())
     finally:
         fcn.train(was_training)
     return np.concatenate(parts)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fasttag._torch_device import torch_device
 from fasttag.bof_features import BagOfFramesFeatures
 from fasttag.cnn_frames import CNNFrames
 from fasttag.commands._data import split_arrays
@@ -101,7 +102,7 @@ def _timed(fn, *args, **kwargs):
 
 
 def run_study(data, *, out=None, settings: StudySettings | None = None, seed: int = 0, seconds: float | None = None,
-              split_seed: int = 0, top_tags: int | None = None, progress: bool = False,
+              split_seed: int = 0, top_tags: int | None = None, progress: bool = False, device="cpu",
               log: Callable[[str], None] = print) -> list[StudyResult]:  # fmt: skip
     """Train and score the study's six configurations on one split of ``data``.
 
@@ -123,6 +124,9 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
         As in `fasttag.datasets.read_dataset`.
     progress : bool
         Progress bars while extracting and training.
+    device : str or torch.device
+        Where the taggers train and run: "cpu", "cuda" or "cuda:N" (features are computed
+        on the CPU).
     log : callable
         Receives one line per stage (default `print`).
 
@@ -132,6 +136,7 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
         One per entry of `CONFIGS`, in that order.
     """
     settings = settings or StudySettings.full()
+    device = torch_device(device)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError(f"seed={seed!r} must be a non-negative integer")
     dataset = read_dataset(data, top=top_tags, seed=split_seed)
@@ -160,7 +165,7 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
         model = build_model(name, X["train"].shape[1], len(tags), **sizes)
         history, train_s = _timed(train, model, X["train"], Y["train"], X["valid"], Y["valid"],
                                   epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
-                                  seed=seed, progress=progress)  # fmt: skip
+                                  seed=seed, progress=progress, device=device)  # fmt: skip
         scores = evaluate(model, X["test"], Y["test"], tags)
         n_params = sum(p.numel() for p in model.parameters()) + n_extra
         result = StudyResult(config, type(model).__name__, scores.macro_roc_auc, scores.macro_pr_auc, n_params,

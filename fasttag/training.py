@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from fasttag._torch_device import model_device, torch_device
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.metrics import TagScores, roc_auc_per_tag, summarize
 from fasttag.models import MODELS
@@ -86,7 +87,7 @@ def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
 
 
 def predict(model: nn.Module, X, *, batch_size: int = 64) -> np.ndarray:
-    """Tag probabilities.
+    """Tag probabilities, computed on the device the model is on.
 
     Parameters
     ----------
@@ -104,9 +105,10 @@ def predict(model: nn.Module, X, *, batch_size: int = 64) -> np.ndarray:
     """
     X, _ = _check_xy("X", X)
     model.eval()
+    device = model_device(model)
     with torch.no_grad():
         batches = torch.from_numpy(X).split(batch_size)
-        return torch.cat([torch.sigmoid(model(x)) for x in batches]).numpy()
+        return torch.cat([torch.sigmoid(model(x.to(device))).cpu() for x in batches]).numpy()
 
 
 def _macro_auc(Y: np.ndarray, P: np.ndarray) -> float:
@@ -127,6 +129,7 @@ def train(
     seed: int = 0,
     patience: int = 8,
     progress: bool = True,
+    device=None,
 ) -> History:
     """Fit a tagger with Adam and binary cross-entropy, early-stopped on validation ROC-AUC.
 
@@ -136,7 +139,7 @@ def train(
     ``patience`` epochs without improvement, and the model is left with the
     weights of its best epoch. With the same seed, model initialisation
     (seed torch before building the model) and thread count, results are
-    repeatable.
+    repeatable on the CPU (on a GPU, up to cuDNN's nondeterministic kernels).
 
     Parameters
     ----------
@@ -161,6 +164,10 @@ def train(
         Epochs without a better validation ROC-AUC before stopping.
     progress : bool
         Show a tqdm bar (on stderr) with the loss and validation ROC-AUC.
+    device : str or torch.device, optional
+        Where to train: "cpu", "cuda" or "cuda:N"; the model is moved there and stays
+        (`predict` runs where the model is). None: where the model already is. The
+        feature arrays stay in host memory and go to the device a batch at a time.
 
     Returns
     -------
@@ -181,7 +188,9 @@ def train(
             raise ParameterError(f"{name}={value!r} must be a positive integer")
     if not lr > 0:
         raise ParameterError(f"lr={lr!r} must be positive")
+    device = model_device(model) if device is None else torch_device(device)
 
+    model.to(device)
     torch.manual_seed(seed)
     shuffle = torch.Generator().manual_seed(seed)
     fit_standardization(model, X_train)
@@ -197,7 +206,7 @@ def train(
         # Near-equal batches: no trailing batch of one track for batch norm.
         for idx in torch.randperm(len(X), generator=shuffle).tensor_split(n_batches):
             optimizer.zero_grad()
-            loss = loss_fn(model(X[idx]), Y[idx])
+            loss = loss_fn(model(X[idx].to(device)), Y[idx].to(device))
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
@@ -293,13 +302,15 @@ def save_run(run_dir, model: nn.Module, *, tags, features, info: dict | None = N
     return run_dir
 
 
-def load_run(run_dir) -> Run:
-    """Rebuild a tagger saved by `save_run`, in eval mode on the CPU.
+def load_run(run_dir, *, device="cpu") -> Run:
+    """Rebuild a tagger saved by `save_run`, in eval mode.
 
     Parameters
     ----------
     run_dir : str or Path
         Directory holding ``config.json`` and ``model.pt``.
+    device : str or torch.device
+        Where the model goes: "cpu", "cuda" or "cuda:N".
 
     Returns
     -------
@@ -310,6 +321,7 @@ def load_run(run_dir) -> Run:
     FasttagError
         A file is missing, or the files do not describe a model fasttag knows.
     """
+    device = torch_device(device)
     run_dir = Path(run_dir)
     for name in (CONFIG_FILE, WEIGHTS_FILE):
         if not (run_dir / name).is_file():
@@ -321,5 +333,5 @@ def load_run(run_dir) -> Run:
         tags, features, info = config["tags"], config["features"], config["info"]
     except (ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise FasttagError(f"{run_dir} holds an unreadable fasttag run: {exc!r}") from exc
-    model.eval()
+    model.to(device).eval()
     return Run(model=model, tags=list(tags), features=dict(features), info=dict(info), path=run_dir)

@@ -175,6 +175,11 @@ def test_old_runs_without_feature_kind_still_tag(runs, data, manifest_rows, tmp_
         (["evaluate", "{tmp}", "--data", "{data}", "--split", "dev"], "--split: invalid choice"),
         (["evaluate", "{tmp}"], "--data"),
         (["tag", "{data}/manifest.csv", "--model", "{tmp}"], "config.json is missing"),
+        (["train", "--data", "{data}", "--model", "fcn4", "--out", "{tmp}/r", "--device", "gpu"],
+         "--device: device='gpu' is not a torch device"),
+        (["evaluate", "{tmp}", "--data", "{data}", "--device", "cuda:99"], "--device: device='cuda:99' but torch"),
+        (["tag", "{data}/manifest.csv", "--model", "{tmp}", "--device", "tpu"], "--device: device='tpu'"),
+        (["experiment", "study", "--data", "{data}", "--out", "{tmp}/s", "--device", "cuda:99"], "--device: "),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(data, tmp_path, argv, match, run_cli):

@@ -60,13 +60,68 @@ def test_fcn_learns_and_shuffled_labels_do_not(tagged, trained):
     assert abs(chance - 0.5) < 0.12, (chance, tagged["seed"])
 
 
+def _small(tagged):
+    return {"tags": tagged["tags"], "train": tuple(a[:24] for a in tagged["train"]), "valid": tagged["valid"]}
+
+
 def test_training_is_repeatable(tagged):
-    small = {"tags": tagged["tags"], "train": tuple(a[:24] for a in tagged["train"]), "valid": tagged["valid"]}
+    small = _small(tagged)
     runs = [_fit(small, seed=5, epochs=2)[0] for _ in range(2)]
     for a, b in zip(runs[0].state_dict().values(), runs[1].state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     other = _fit(small, seed=6, epochs=2)[0]
     assert not torch.equal(runs[0].out.weight, other.out.weight)
+
+
+@pytest.mark.parametrize("device", ["cpu", torch.device("cpu"), None])
+def test_training_on_an_explicit_cpu_device_is_the_default_run(tagged, device):
+    small = _small(tagged)
+    reference = _fit(small, seed=5, epochs=2)[0]
+    torch.manual_seed(5)
+    model = FCN(len(small["tags"]), **LEARNER)
+    train(model, *small["train"], *small["valid"], epochs=2, lr=3e-3, seed=5, progress=False, device=device)
+    for a, b in zip(reference.state_dict().values(), model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("device, match", [
+    ("gpu", "device='gpu' is not a torch device"),
+    (3.5, "device=3.5 is not a torch device"),
+    ("meta", "trains on \"cpu\" or \"cuda\", not 'meta'"),
+    ("cuda:99", "device='cuda:99' but torch"),
+])  # fmt: skip
+def test_a_bad_or_missing_device_is_named(tagged, tmp_path, device, match):
+    small = _small(tagged)
+    model = FCN(len(small["tags"]), **LEARNER)
+    with pytest.raises(fasttag.ParameterError, match=match):
+        train(model, *small["train"], *small["valid"], epochs=1, progress=False, device=device)
+    with pytest.raises(fasttag.ParameterError, match=match):
+        load_run(tmp_path, device=device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_cuda_without_a_gpu_says_so(tagged):
+    small = _small(tagged)
+    with pytest.raises(fasttag.ParameterError, match="device='cuda' but torch .* sees no CUDA GPU"):
+        train(FCN(len(small["tags"]), **LEARNER), *small["train"], *small["valid"], epochs=1, progress=False,
+              device="cuda")  # fmt: skip
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_cuda_matches_the_cpu_within_float32(tagged, tmp_path):
+    """One epoch on the GPU and on the CPU from the same weights; the model stays on the GPU."""
+    small = _small(tagged)
+    models = []
+    for device in ("cpu", "cuda"):
+        torch.manual_seed(5)
+        model = FCN(len(small["tags"]), **{**LEARNER, "dropout": 0.0})
+        train(model, *small["train"], *small["valid"], epochs=1, lr=1e-4, seed=5, progress=False, device=device)
+        models.append(model)
+    assert next(models[1].parameters()).is_cuda
+    X = tagged["test"][0]
+    np.testing.assert_allclose(predict(models[1], X), predict(models[0], X), atol=2e-3)
+    save_run(tmp_path / "run", models[1], tags=small["tags"], features=tagged["params"].as_dict())
+    np.testing.assert_allclose(predict(load_run(tmp_path / "run").model, X), predict(models[1], X), atol=1e-5)
 
 
 def test_standardization_is_fitted_on_train(tagged, trained):

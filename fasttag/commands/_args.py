@@ -42,4 +42,21 @@ def int_list(text: str) -> list[int]:
     return values
 
 
+def _device(text: str):
+    """An argparse ``type``: a torch device that exists here (checked before any work starts)."""
+    from fasttag._torch_device import torch_device
+    from fasttag.errors import ParameterError
+
+    try:
+        return torch_device(text)
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_device(parser: argparse.ArgumentParser, role: str) -> None:
+    """A ``--device`` option: where the torch tagger ``role`` (e.g. "trains")."""
+    parser.add_argument("--device", type=_device, default="cpu", metavar="DEVICE",
+                        help=f"where the tagger {role}: cpu, cuda or cuda:N (default: %(default)s)")
+
+
 FORMATTER = argparse.ArgumentDefaultsHelpFormatter

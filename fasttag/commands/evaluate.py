@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from fasttag.commands._args import number
+from fasttag.commands._args import add_device, number
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import SPLITS, read_dataset
 from fasttag.featurizers import features_from_dict
@@ -31,6 +31,7 @@ def add_parser(commands) -> None:
                         help="seed of the split where the data has none (default: the run's)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_device(parser, "runs")
 
 
 def _number(x: float) -> float | None:
@@ -51,7 +52,7 @@ def scores_json(scores: TagScores) -> dict:
 
 
 def run(args) -> None:
-    trained = load_run(args.run)
+    trained = load_run(args.run, device=args.device)
     params = features_from_dict(trained.features, root=trained.path)
     saved = trained.info.get("data")  # what fasttag train recorded; absent in demo runs
     saved_seed = saved.get("split_seed", 0) if isinstance(saved, dict) else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fasttag.commands._args import Parser, number
+from fasttag.commands._args import Parser, add_device, number
 from fasttag.experiment import CONFIGS, StudySettings, run_study, study_table
 
 
@@ -37,13 +37,15 @@ def add_parser(commands) -> None:
     add("--split-seed", type=number(int, 0), default=0, help="seed of the split where the data has none")
     add("--top-tags", type=number(int, 1), default=None, help="keep the N most frequent tags")
     add("--quiet", action="store_true", help="no progress bars")
+    add_device(study, "trains")
 
 
 def run(args) -> None:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("codebook_size", args.codebook_size)) if v is not None}
     settings = StudySettings.quick(**overrides) if args.quick else StudySettings.full(**overrides)
     results = run_study(args.data, out=args.out, settings=settings, seed=args.seed, seconds=args.seconds,
-                        split_seed=args.split_seed, top_tags=args.top_tags, progress=not args.quiet)  # fmt: skip
+                        split_seed=args.split_seed, top_tags=args.top_tags, progress=not args.quiet,
+                        device=args.device)  # fmt: skip
     print()
     print(study_table(results))
     print(f"\nwritten: {args.out / 'study.md'}, {args.out / 'study.json'}, runs in {args.out / 'runs'}")

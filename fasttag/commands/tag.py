@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fasttag.commands._args import FORMATTER, number
+from fasttag.commands._args import FORMATTER, add_device, number
 from fasttag.tagging import tag_file
 from fasttag.training import load_run
 
@@ -16,6 +16,7 @@ def add_parser(commands) -> None:
     tag.add_argument("--model", required=True, type=Path, metavar="RUN", help="run directory, e.g. demo_out/run")
     tag.add_argument("--top", type=number(int, 1), default=5, help="tags per file")
     tag.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_device(tag, "runs")
 
 
 def format_tags(tags: list[tuple[str, float]]) -> str:
@@ -24,7 +25,7 @@ def format_tags(tags: list[tuple[str, float]]) -> str:
 
 
 def run(args) -> None:
-    trained = load_run(args.model)
+    trained = load_run(args.model, device=args.device)
     results = {str(path): tag_file(path, trained, top=args.top) for path in args.files}
     if args.json:
         listing = {path: [{"tag": t, "probability": p} for t, p in tags] for path, tags in results.items()}

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from fasttag.bof_features import BagOfFramesFeatures
-from fasttag.commands._args import int_list, number
+from fasttag.commands._args import add_device, int_list, number
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import dataset_kind, read_dataset
 from fasttag.errors import FasttagError, ParameterError
@@ -55,6 +55,7 @@ def add_parser(commands) -> None:
         help="fine-tune: start from this trained run's weights (same model and features), with a fresh "
         "output layer for this data's tags")
     add("--out", required=True, type=Path, metavar="RUN", help="run directory to write (model.pt, config.json)")
+    add_device(parser, "trains")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--seconds", type=number(float, 0, above=True), default=None,
                         help=f"clip length read from each track, s (default: {LogMel.seconds}, 1366 frames)")
@@ -147,7 +148,8 @@ def run(args) -> None:
           f"validating on {len(X_valid)}")  # fmt: skip
     start = time.perf_counter()
     history = train(model, X_train, Y_train, X_valid, Y_valid, epochs=args.epochs, lr=args.lr,
-                    batch_size=args.batch_size, seed=args.seed, patience=args.patience, progress=progress)  # fmt: skip
+                    batch_size=args.batch_size, seed=args.seed, patience=args.patience, progress=progress,
+                    device=args.device)  # fmt: skip
     train_s = time.perf_counter() - start
     print(f"kept epoch {history.best_epoch + 1} of {len(history.valid_auc)}, "
           f"validation macro ROC-AUC {history.best_valid_auc:.3f}")  # fmt: skip
