@@ -51,6 +51,13 @@ def test_clip_does_not_depend_on_the_number_of_clips(tmp_path, seed):
     assert all(np.array_equal(x, y) for x, y in zip(few, more))
 
 
+def test_worker_processes_write_the_same_collection(tmp_path, seed):
+    serial, _ = _audio(make_tagged_music(5, seconds=1.0, seed=seed, out=tmp_path / "a"))
+    parallel, _ = _audio(make_tagged_music(5, seconds=1.0, seed=seed, out=tmp_path / "b", workers=2))
+    assert (tmp_path / "a" / "manifest.csv").read_text() == (tmp_path / "b" / "manifest.csv").read_text()
+    assert all(np.array_equal(x, y) for x, y in zip(serial, parallel))
+
+
 @pytest.mark.parametrize("fmt", ["flac", "ogg", "wav"])
 def test_formats(tmp_path, seed, fmt):
     audio, tracks = _audio(make_tagged_music(2, seconds=1.0, sr=8000, seed=seed, out=tmp_path, fmt=fmt))
@@ -142,6 +149,7 @@ def test_lofi_clips_lack_treble(generated):
         ({"sr": 100}, "sr=100"),
         ({"seed": -3}, "seed=-3"),
         ({"fmt": "mp3"}, "fmt='mp3'"),
+        ({"workers": 0}, "workers=0"),
     ],
 )
 def test_bad_arguments(tmp_path, kwargs, match):

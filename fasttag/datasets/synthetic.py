@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import functools
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,6 +23,7 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
+from fasttag._workers import resolve_workers
 from fasttag.errors import ParameterError
 
 #: Every tag `make_tagged_music` can assign, in manifest order.
@@ -409,6 +412,15 @@ def _clip(rng: np.random.Generator, seconds: float, sr: int) -> tuple[np.ndarray
     return mix.astype(np.float32), [tag for tag in TAGS if flags[tag]]
 
 
+def _write_clip(job: tuple[Path, int, int, float, int, str]) -> tuple[str, list[str]]:
+    """Render clip ``index`` of ``seed`` and write it under ``out/audio``: (its relative path, its tags)."""
+    out, seed, index, seconds, sr, fmt = job
+    audio, tags = _clip(np.random.default_rng([seed, 0, index]), seconds, sr)
+    name = f"audio/track_{index:05d}.{fmt}"
+    sf.write(out / name, audio, sr, subtype=FORMATS[fmt])
+    return name, tags
+
+
 def _splits(n: int, rng: np.random.Generator) -> list[str]:
     """70 / 15 / 15 percent train / valid / test in random order (all train below 3 tracks)."""
     n_held = max(1, round(0.15 * n)) if n >= 3 else 0
@@ -424,6 +436,7 @@ def make_tagged_music(
     seed: int = 0,
     out: str | Path,
     fmt: str = "flac",
+    workers: int | None = 1,
 ) -> Path:
     """Write a reproducible set of synthetic, multi-labelled music clips.
 
@@ -461,6 +474,8 @@ def make_tagged_music(
         clips under ``audio/``. Existing files of the same names are replaced.
     fmt : {"flac", "ogg", "wav"}
         Audio format: 16-bit FLAC or WAV, or Ogg Vorbis (lossy).
+    workers : int or None
+        Processes rendering clips (-1: one per CPU); the files do not depend on it.
 
     Returns
     -------
@@ -488,16 +503,24 @@ def make_tagged_music(
         raise ParameterError(f"seed={seed!r} must be a non-negative integer")
     if fmt not in FORMATS:
         raise ParameterError(f"fmt={fmt!r} must be one of {sorted(FORMATS)}")
+    workers = min(resolve_workers(workers), int(n_tracks))
     out = Path(out)
     (out / "audio").mkdir(parents=True, exist_ok=True)
     splits = _splits(int(n_tracks), np.random.default_rng([seed, 1]))
+    jobs = [(out, int(seed), i, float(seconds), int(sr), fmt) for i in range(int(n_tracks))]
     manifest = out / "manifest.csv"
     with open(manifest, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["path", "tags", "split"])
-        for i, split in enumerate(splits):
-            audio, tags = _clip(np.random.default_rng([seed, 0, i]), float(seconds), int(sr))
-            name = f"audio/track_{i:05d}.{fmt}"
-            sf.write(out / name, audio, int(sr), subtype=FORMATS[fmt])
-            writer.writerow([name, ";".join(tags), split])
+        if workers == 1:
+            clips = map(_write_clip, jobs)
+        else:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            clips = pool.map(_write_clip, jobs, chunksize=4)
+        try:
+            for (name, tags), split in zip(clips, splits):
+                writer.writerow([name, ";".join(tags), split])
+        finally:
+            if workers > 1:
+                pool.shutdown(cancel_futures=True)
     return manifest
