@@ -1,6 +1,7 @@
 """The ``fasttag`` command.
 
 - ``fasttag demo``: generate tagged music, train and evaluate a small FCN, tag a file;
+- ``fasttag generate --out DIR``: a collection of synthetic tagged music clips;
 - ``fasttag train --data DATA --model fcn5|fcn4|crnn|lstm|mlp-bof --out RUN``: train a tagger;
 - ``fasttag evaluate RUN --data DATA``: ROC-AUC / PR-AUC per tag on a split;
 - ``fasttag tag FILE... --model RUN``: tag audio files;
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import sys
 
-from fasttag.commands import demo, evaluate, extract, experiment, show, tag, train
+from fasttag.commands import demo, evaluate, experiment, extract, generate, show, tag, train
 from fasttag.commands._args import Parser, UsageError
 from fasttag.errors import FasttagError
 
 #: Subcommand name -> its module (``add_parser`` and ``run``), in help order.
-COMMANDS = {"demo": demo, "train": train, "evaluate": evaluate, "tag": tag, "extract": extract,
+COMMANDS = {"demo": demo, "generate": generate, "train": train, "evaluate": evaluate, "tag": tag, "extract": extract,
             "experiment": experiment, "show": show}
 
 

@@ -58,6 +58,17 @@ def test_worker_processes_write_the_same_collection(tmp_path, seed):
     assert all(np.array_equal(x, y) for x, y in zip(serial, parallel))
 
 
+def test_generate_command_writes_the_collection(tmp_path, seed, run_cli):
+    status, out, err = run_cli(["generate", "--out", tmp_path / "cli", "--n-tracks", 3, "--seconds", 1.0, "--sr", 8000,
+                                "--seed", seed, "--format", "wav", "--workers", 1])  # fmt: skip
+    assert status == 0 and "3 clips of 1 s" in out, err
+    made, _ = _audio(make_tagged_music(3, seconds=1.0, sr=8000, seed=seed, out=tmp_path / "api", fmt="wav"))
+    generated, tracks = _audio(tmp_path / "cli" / "manifest.csv")
+    assert [t.path.suffix for t in tracks] == [".wav"] * 3
+    assert all(np.array_equal(x, y) for x, y in zip(made, generated))
+    assert run_cli(["generate", "--out", tmp_path / "x", "--n-tracks", 0])[0] == 2
+
+
 @pytest.mark.parametrize("fmt", ["flac", "ogg", "wav"])
 def test_formats(tmp_path, seed, fmt):
     audio, tracks = _audio(make_tagged_music(2, seconds=1.0, sr=8000, seed=seed, out=tmp_path, fmt=fmt))
