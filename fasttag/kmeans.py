@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from . import _kmeans, _validate
 from ._workers import resolve_workers
+from .cuda._runtime import check_device, on_device
 from .errors import NotFittedError, ParameterError
 
 _INITS = ("k-means++", "random")
@@ -72,7 +73,8 @@ class KMeans:
     device : {"cpu", "cuda"}
         "cuda": ``predict`` runs the GPU assignment kernel (X may be a torch/CuPy/Numba GPU
         array; the labels come back as the same kind) and full-batch ``fit`` runs its Lloyd
-        iterations on the GPU (k-means++ seeding stays on the CPU; X a numpy array).
+        iterations on the GPU (X numpy or a GPU array; the k-means++ seeding runs on the CPU,
+        from one host copy of a GPU X).
         ``transform``, ``score`` and mini-batch fitting run on the CPU.
 
     Attributes
@@ -108,8 +110,6 @@ class KMeans:
         _rng(random_state)  # fail early on a bad seed
         self.workers = workers
         self.progress = bool(progress)
-        from .cuda._runtime import check_device
-
         self.device = check_device(device)
 
     # -- fitting ---------------------------------------------------------------------------
@@ -121,14 +121,17 @@ class KMeans:
         workers = resolve_workers(self.workers)
         if self.batch_size is not None and not isinstance(X, np.ndarray) and isinstance(X, Iterable):
             return self._fit_blocks(iter(X), rng, workers)
-        X = _points(X, check_finite=True)  # before the variances of the tolerance
-        self._check_enough(X.shape[0])
+        if self.device != "cpu" and self.batch_size is None and on_device(X):
+            points = _cuda().host_points(X)  # one copy, for the seeding and the tolerance
+        else:
+            X = points = _points(X, check_finite=True)  # before the variances of the tolerance
+        self._check_enough(points.shape[0])
         if self.batch_size is not None:
             return self._fit_minibatch(X, rng, workers)
-        tol = _kmeans.tolerance(X, self.tol)
+        tol = _kmeans.tolerance(points, self.tol)
         best = None
         for _ in range(self.n_init if isinstance(self.init, str) else 1):
-            centers = self._seed(X, rng, workers)
+            centers = self._seed(points, rng, workers)
             lloyd = _kmeans.lloyd if self.device == "cpu" else _cuda().lloyd
             with tqdm(total=self.max_iter, desc="k-means", unit="iter", disable=not self.progress) as bar:
                 result = lloyd(X, centers, max_iter=self.max_iter, tol=tol, workers=workers, progress=bar)

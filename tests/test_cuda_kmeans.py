@@ -97,6 +97,22 @@ def test_fit_matches_cpu(rng, tol):
     assert gpu.inertia_ == pytest.approx(cpu.inertia_, rel=1e-5)
 
 
+def test_fit_on_device_arrays_matches_numpy_input(rng, tol):
+    from numba import cuda
+
+    k = 4 if SIM else 64
+    X = _blobs(rng, 12 if SIM else 500, k, 5 if SIM else 90)
+    on_gpu = fasttag.KMeans(k, random_state=3, device="cuda", max_iter=20).fit(cuda.to_device(X))
+    on_host = fasttag.KMeans(k, random_state=3, device="cuda", max_iter=20).fit(X)
+    np.testing.assert_array_equal(on_gpu.cluster_centers_, on_host.cluster_centers_)
+    np.testing.assert_array_equal(on_gpu.labels_, on_host.labels_)
+    assert on_gpu.inertia_ == on_host.inertia_ and on_gpu.n_iter_ == on_host.n_iter_
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(fasttag.ParameterError, match="X contains NaN"):
+        fasttag.KMeans(k, device="cuda").fit(cuda.to_device(bad))
+
+
 def test_fit_relocates_empty_clusters_like_cpu(rng, tol):
     X = _blobs(rng, 10, 3, 4)
     init = np.concatenate([X[:3], np.full((1, 4), 1e3, np.float32)])  # the last center attracts nothing

@@ -32,6 +32,13 @@ def _points(home, X, name: str = "X"):
     return view, np.dtype(view.dtype)
 
 
+def host_points(X) -> np.ndarray:
+    """Validated GPU points (n, d) (finite, float32/float64, 2-D), copied to a numpy array."""
+    home = _runtime.Home(X)
+    with home.context():
+        return _to_host(_points(home, X)[0], home)
+
+
 def _assign(home, view, centers_dev):
     """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs."""
     k = _kernels()
