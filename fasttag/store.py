@@ -8,6 +8,7 @@ Layout::
                         duration, source_sr, channels, shape, params (digest), size, mtime_ns...
       arrays/<id>.npy   one float32 array (n_features, n_frames) per done track
       tmp/              arrays being written (renamed into arrays/ when complete)
+      .lock             held (flock) by the run writing the store
 
 - Arrays are written to ``tmp/`` and renamed into place (`save_array`), so a crash never
   leaves a half-written array under ``arrays/``. They are made durable in bulk: before each
@@ -18,6 +19,9 @@ Layout::
   each id and skip a line cut short by a crash.
 - ``store.json`` holds the parameters: a run with others is refused unless told to
   overwrite.
+- One run writes a store at a time: a second is refused while the first holds ``.lock``
+  (an exclusive `fcntl.flock`, released by the system if the run dies; no lock where the
+  platform has no ``fcntl``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock
+    fcntl = None
+
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.extraction import ExtractParams
 
@@ -43,6 +52,7 @@ META = "store.json"
 MANIFEST = "manifest.jsonl"
 ARRAYS = "arrays"
 TMP = "tmp"
+LOCK = ".lock"
 FSYNC_EVERY_S = 5.0
 
 
@@ -228,9 +238,22 @@ class _Writer:
     def __init__(self, root: Path, params: ExtractParams, *, overwrite: bool):
         self.root = root
         self.params = params
-        wanted = params.as_dict()
         if root.exists() and not root.is_dir():
             raise StoreError(f"store={str(root)!r} exists and is not a folder")
+        if not (root / META).exists() and root.is_dir() and any(p.name != LOCK for p in root.iterdir()):
+            raise StoreError(f"store={str(root)!r} is a folder that is not empty and not a feature store: "
+                             "refusing to write into it")  # fmt: skip
+        root.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock(root)
+        try:
+            self._prepare(overwrite)
+        except BaseException:
+            self._lock.close()
+            raise
+
+    def _prepare(self, overwrite: bool) -> None:
+        """Check the parameters (or clear the store for new ones), then open the manifest."""
+        root, wanted = self.root, self.params.as_dict()
         if (root / META).exists():
             meta = _read_meta(root)
             if meta["params"] != wanted:
@@ -242,10 +265,6 @@ class _Writer:
                     shutil.rmtree(root / name, ignore_errors=True)
                 (root / MANIFEST).unlink(missing_ok=True)
                 (root / META).unlink()
-        elif root.is_dir() and any(root.iterdir()):
-            raise StoreError(f"store={str(root)!r} is a folder that is not empty and not a feature store: "
-                             "refusing to write into it")  # fmt: skip
-        root.mkdir(parents=True, exist_ok=True)
         if not (root / META).exists():
             meta = {"format": FORMAT, "version": VERSION, "params": wanted}
             _write_text_atomic(root / META, json.dumps(meta, indent=2) + "\n")
@@ -300,3 +319,18 @@ class _Writer:
         text = "".join(json.dumps(self.records[i], separators=(",", ":")) + "\n" for i in sorted(self.records))
         _write_text_atomic(self.root / MANIFEST, text)
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        self._lock.close()
+
+
+def _lock(root: Path):
+    """``root/.lock`` opened and exclusively locked (close it to release), or a StoreError."""
+    handle = open(root / LOCK, "a+b")
+    if fcntl is None:
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise StoreError(f"store {str(root)!r} is being written by another run: wait for it to end, "
+                         "or write to another store") from None
+    return handle

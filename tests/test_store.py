@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import soundfile
 
+import fasttag
+
 from fasttag.extraction import ExtractParams, extract, features
 from fasttag.store import MANIFEST, META, FeatureStore, StoreError, read_manifest, save_array
 
@@ -117,3 +119,26 @@ def test_an_array_deleted_by_hand_is_redone(small_store):
     assert (store_dir / "arrays" / "t1.wav.npy").is_file()
     lines = [json.loads(line) for line in (store_dir / MANIFEST).read_text().splitlines()]
     assert [r["id"] for r in lines] == ["broken.flac", "t0.wav", "t1.wav", "t2.wav"]
+
+
+def test_one_run_writes_a_store_at_a_time(small_store):
+    store, _ = small_store
+    params = ExtractParams(**PARAMS)
+    first = FeatureStore.open_for_writing(store, params)
+    try:
+        with pytest.raises(StoreError, match="being written by another run"):
+            FeatureStore.open_for_writing(store, params)
+        with pytest.raises(StoreError, match="being written by another run"):
+            extract(store.parent / "music", store, workers=1, **PARAMS)
+    finally:
+        first.close()
+    again = FeatureStore.open_for_writing(store, params)  # released on close
+    again.close()
+    assert len(FeatureStore(store)) == 3
+
+
+def test_a_refused_run_releases_the_lock(small_store):
+    store, _ = small_store
+    with pytest.raises(fasttag.ParameterError, match="other parameters"):
+        FeatureStore.open_for_writing(store, ExtractParams(**{**PARAMS, "n_fft": 1024}))
+    FeatureStore.open_for_writing(store, ExtractParams(**PARAMS)).close()
