@@ -240,19 +240,30 @@ def test_rerun_resumes_and_redoes_changed_files(collection, reference, tmp_path)
     np.testing.assert_array_equal(FeatureStore(store)["genre1/track01.flac"], features(changed, **PARAMS))
 
 
+# The run SIGKILLs itself right after the store records its 7th track: a crash mid-run.
 _INTERRUPTED = textwrap.dedent("""
-    import sys
+    import os, signal, sys
+    from fasttag import store
     from fasttag.extraction import extract
+
+    append, written = store._Writer.append, []
+
+    def append_then_crash(writer, record):
+        append(writer, record)
+        written.append(record["id"])
+        if len(written) == 7:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    store._Writer.append = append_then_crash
     extract(sys.argv[1], sys.argv[2], workers=2, feature="logmel", n_mels=32)
 """)
 
 
 def test_a_run_killed_midway_resumes_to_the_same_store(collection, reference, tmp_path):
     store = tmp_path / "store"
-    env = dict(os.environ, **{extraction._ABORT_AFTER_ENV: "7"})
     with open(tmp_path / "stderr.txt", "w") as err:  # a file, not a pipe: orphaned workers could hold a pipe
         # cwd=tmp_path: with ``python -c`` the working directory (the source tree) would shadow the package
-        done = subprocess.run([sys.executable, "-c", _INTERRUPTED, str(collection[0]), str(store)], env=env,
+        done = subprocess.run([sys.executable, "-c", _INTERRUPTED, str(collection[0]), str(store)],
                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err, timeout=120)  # fmt: skip
     assert done.returncode == -signal.SIGKILL, (tmp_path / "stderr.txt").read_text()
     partial = FeatureStore(store)

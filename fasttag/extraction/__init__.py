@@ -24,6 +24,6 @@ from .sources import find_tracks
 
 # Also imported from here: by `fasttag.commands.extract` and the tests (the private hooks).
 from .decode import _extract_file  # noqa: F401
-from .params import _ABORT_AFTER_ENV, _KILL_WORKER_ENV, CROPS, FEATURE_KINDS  # noqa: F401
+from .params import _KILL_WORKER_ENV, CROPS, FEATURE_KINDS  # noqa: F401
 
 __all__ = ["AUDIO_EXTENSIONS", "ExtractParams", "ExtractSummary", "extract", "features", "find_tracks"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import time
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from fasttag._workers import resolve_workers
 from fasttag.errors import ParameterError
 
 from .decode import _params
-from .params import _ABORT_AFTER_ENV, _KILL_WORKER_ENV, ExtractParams
+from .params import _KILL_WORKER_ENV, ExtractParams
 from .runners import _run_dask, _run_inline, _run_pool
 from .sources import find_tracks
 
@@ -121,7 +120,6 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
         tasks.append({"id": track_id, "path": path, "params": params.as_dict(), "digest": params.digest(),
                       "file": writer.array_name(track_id), "array": str(writer.array_path(track_id)),
                       "tmp_dir": str(writer.tmp_dir), "stat": stat, "kill_on": kill_on})  # fmt: skip
-    abort_after = int(os.environ.get(_ABORT_AFTER_ENV, "0") or 0)
     bar = _progress_bar(len(tasks), progress)
 
     def on_result(record: dict) -> None:
@@ -133,8 +131,6 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
         else:
             summary.failed += 1
             summary.failures.append((record["id"], record["error"]))
-        if abort_after and summary.done + summary.failed >= abort_after:
-            os.kill(os.getpid(), signal.SIGKILL)  # test hook: a crash in the middle of a run
         if bar is not None:
             elapsed = time.perf_counter() - started
             bar.set_postfix_str(f"{summary.audio_seconds / max(elapsed, 1e-9):.0f}x realtime, "

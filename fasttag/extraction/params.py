@@ -24,10 +24,9 @@ SILENCE_PEAK = 1e-6  # peak |sample| at or below this (-120 dBFS) is flagged as 
 DECODE_BLOCK = 1 << 18  # source frames per read (6 s at 44.1 kHz)
 FRAME_BLOCK = 8192  # STFT frames per feature block (175 s at 12 kHz, hop 256)
 
-# Private test hooks: the worker kills itself on a file whose name contains this text; the
-# main process kills itself after writing this many records. Both are read by `extract`.
+# Private fault injection for the tests: a pool worker kills itself on a file whose name
+# contains this text (read by `extract` in the main process, so a pool started earlier sees it).
 _KILL_WORKER_ENV = "_FASTTAG_EXTRACT_KILL_WORKER_ON"
-_ABORT_AFTER_ENV = "_FASTTAG_EXTRACT_ABORT_AFTER"
 
 
 def _integer(value, name: str, low: int) -> int:
