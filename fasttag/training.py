@@ -28,6 +28,7 @@ class History:
 
     train_loss: list[float] = field(default_factory=list)  #: mean BCE over the epoch
     valid_auc: list[float] = field(default_factory=list)  #: macro ROC-AUC after the epoch
+    lr: list[float] = field(default_factory=list)  #: learning rate the epoch ran with
     best_epoch: int = -1  #: 0-based index of the kept epoch
     best_valid_auc: float = float("-inf")
 
@@ -128,6 +129,8 @@ def train(
     batch_size: int = 16,
     seed: int = 0,
     patience: int = 8,
+    lr_patience: int | None = None,
+    lr_factor: float = 0.2,
     progress: bool = True,
     device=None,
 ) -> History:
@@ -162,6 +165,11 @@ def train(
         Seeds torch (dropout) and the shuffling.
     patience : int > 0
         Epochs without a better validation ROC-AUC before stopping.
+    lr_patience : int > 0, optional
+        Multiply the learning rate by ``lr_factor`` after this many epochs without a better
+        validation ROC-AUC (`torch.optim.lr_scheduler.ReduceLROnPlateau`); None keeps it.
+    lr_factor : float in (0, 1)
+        The learning-rate decay of ``lr_patience``.
     progress : bool
         Show a tqdm bar (on stderr) with the loss and validation ROC-AUC.
     device : str or torch.device, optional
@@ -183,7 +191,10 @@ def train(
         )
     if np.isnan(roc_auc_per_tag(Y_valid, np.zeros_like(Y_valid))).all():
         raise ParameterError("Y_valid has no tag with both positive and negative tracks")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
+    if not 0 < lr_factor < 1:
+        raise ParameterError(f"lr_factor={lr_factor!r} must be in (0, 1)")
+    counts = (("epochs", epochs), ("batch_size", batch_size), ("patience", patience), ("lr_patience", lr_patience))
+    for name, value in counts if lr_patience is not None else counts[:-1]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ParameterError(f"{name}={value!r} must be a positive integer")
     if not lr > 0:
@@ -196,6 +207,8 @@ def train(
     fit_standardization(model, X_train)
     X, Y = torch.from_numpy(X_train), torch.from_numpy(Y_train)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    plateau = (None if lr_patience is None else torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="max", factor=lr_factor, patience=lr_patience - 1))  # fmt: skip
     loss_fn = nn.BCEWithLogitsLoss()
     n_batches = -(-len(X) // batch_size)
     history, best_state = History(), copy.deepcopy(model.state_dict())
@@ -213,6 +226,9 @@ def train(
         auc = _macro_auc(Y_valid, predict(model, X_valid))
         history.train_loss.append(total / len(X))
         history.valid_auc.append(auc)
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        if plateau is not None:
+            plateau.step(auc)
         if auc > history.best_valid_auc:
             history.best_epoch, history.best_valid_auc = epoch, auc
             best_state = copy.deepcopy(model.state_dict())

@@ -128,6 +128,14 @@ def test_training_is_repeatable_with_a_seed(runs, data, tmp_path, run_cli):
     assert not torch.equal(weights[3]["out.weight"], weights[4]["out.weight"])
 
 
+def test_lr_patience_is_passed_on_and_recorded(data, tmp_path, run_cli):
+    argv = ["train", "--data", data, "--model", "lstm", "--out", tmp_path / "run", "--seconds", SECONDS,
+            "--epochs", 2, "--batch-size", 8, "--quiet", "--hidden", "6", "--lr-patience", 1]  # fmt: skip
+    assert run_cli(argv)[0] == 0
+    training = json.loads((tmp_path / "run" / "config.json").read_text())["info"]["training"]
+    assert training["lr_patience"] == 1 and training["patience"] == 8
+
+
 def test_n_frames_sets_the_clip_length(data, tmp_path, run_cli):
     status, out, err = run_cli(["train", "--data", data, "--model", "lstm", "--out", tmp_path / "run", "--n-frames", 60,
                              "--epochs", 1, "--hidden", 4, "--quiet"])  # fmt: skip

@@ -73,6 +73,27 @@ def test_training_is_repeatable(tagged):
     assert not torch.equal(runs[0].out.weight, other.out.weight)
 
 
+def test_the_learning_rate_drops_after_a_plateau(tagged):
+    """lr_patience=2: the rate is multiplied by lr_factor once two epochs in a row bring no better
+    validation ROC-AUC, and only then; without it the rate stays."""
+    small = _small(tagged)
+    rng = np.random.default_rng(tagged["seed"])
+    Y_train = small["train"][1][rng.permutation(24)]  # shuffled labels: the validation AUC wanders
+    for lr_patience in (2, None):
+        torch.manual_seed(1)
+        model = FCN(len(small["tags"]), **LEARNER)
+        history = train(model, small["train"][0], Y_train, *small["valid"], epochs=8, lr=1e-3, seed=1,
+                        patience=8, lr_patience=lr_patience, lr_factor=0.5, progress=False)  # fmt: skip
+        expected, lr, best, stale = [], 1e-3, -np.inf, 0
+        for auc in history.valid_auc:
+            expected.append(lr)
+            best, stale = (auc, 0) if auc > best * (1 + 1e-4) else (best, stale + 1)
+            if lr_patience is not None and stale >= lr_patience:
+                lr, stale = lr * 0.5, 0
+        assert history.lr == pytest.approx(expected)
+        assert (min(history.lr) < 1e-3) == (lr_patience is not None), history.valid_auc  # it did drop
+
+
 @pytest.mark.parametrize("device", ["cpu", torch.device("cpu"), None])
 def test_training_on_an_explicit_cpu_device_is_the_default_run(tagged, device):
     small = _small(tagged)
@@ -190,6 +211,10 @@ def test_bad_input(tmp_path, tagged, trained):
     X, Y = tagged["train"]
     with pytest.raises(fasttag.ParameterError, match="epochs=0"):
         train(model, X, Y, *tagged["valid"], epochs=0, progress=False)
+    with pytest.raises(fasttag.ParameterError, match="lr_patience=0"):
+        train(model, X, Y, *tagged["valid"], lr_patience=0, progress=False)
+    with pytest.raises(fasttag.ParameterError, match="lr_factor=1.5"):
+        train(model, X, Y, *tagged["valid"], lr_patience=2, lr_factor=1.5, progress=False)
     with pytest.raises(fasttag.ParameterError, match="Y_valid has no tag"):
         train(model, X, Y, X[:3], np.zeros_like(Y[:3]), progress=False)
     with pytest.raises(fasttag.ParameterError, match="labels for X_train"):

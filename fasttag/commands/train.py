@@ -66,6 +66,8 @@ def add_parser(commands) -> None:
     add("--lr", type=number(float, 0, above=True), default=1e-3, help="Adam learning rate (default: %(default)s)")
     add("--patience", type=number(int, 1), default=8,
         help="epochs without improvement before stopping (default: %(default)s)")
+    add("--lr-patience", type=number(int, 1), default=None, metavar="N",
+        help="divide the learning rate by 5 after N epochs without a better validation ROC-AUC (default: never)")
     add("--seed", type=number(int, 0), default=0, help="seed of the model and training (default: %(default)s)")
     add("--split-seed", type=number(int, 0), default=0,
         help="seed of the split where the data has none (GTZAN, manifests without a split column; "
@@ -148,7 +150,8 @@ def run(args) -> None:
           f"validating on {len(X_valid)}")  # fmt: skip
     start = time.perf_counter()
     history = train(model, X_train, Y_train, X_valid, Y_valid, epochs=args.epochs, lr=args.lr,
-                    batch_size=args.batch_size, seed=args.seed, patience=args.patience, progress=progress,
+                    batch_size=args.batch_size, seed=args.seed, patience=args.patience,
+                    lr_patience=args.lr_patience, progress=progress,
                     device=args.device)  # fmt: skip
     train_s = time.perf_counter() - start
     print(f"kept epoch {history.best_epoch + 1} of {len(history.valid_auc)}, "
@@ -158,7 +161,7 @@ def run(args) -> None:
         "data": {"path": str(args.data), "kind": layout, "top_tags": args.top_tags,
                  "split_seed": args.split_seed, "n_train": len(X_train), "n_valid": len(X_valid)},
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                     "patience": args.patience, "seed": args.seed,
+                     "patience": args.patience, "lr_patience": args.lr_patience, "seed": args.seed,
                      "init_from": None if args.init_from is None else str(args.init_from)},
         "history": {"train_loss": history.train_loss, "valid_auc": history.valid_auc,
                     "best_epoch": history.best_epoch, "best_valid_auc": history.best_valid_auc},
