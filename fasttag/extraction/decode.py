@@ -13,8 +13,6 @@ from fasttag.errors import AudioLoadError, ParameterError
 
 from .params import DECODE_BLOCK, FRAME_BLOCK, SILENCE_PEAK, ExtractParams
 
-_HALVES = np.full(2, 0.5, np.float32)
-
 
 class _Framer:
     """Feeds a sample stream through ``params.frame_stage`` in blocks, as ``center=True`` framing of the whole."""
@@ -66,20 +64,17 @@ class _Framer:
 def _downmix(data: np.ndarray) -> np.ndarray:
     """``data.mean(axis=1, dtype=float32)`` of ``(n, channels)`` float32, bit for bit, several times faster.
 
-    numpy sums fewer than 8 values in order and then divides by the count. For two channels
-    ``0.5 a + 0.5 b`` is that exactly (halving is exact, except on subnormals, below -758 dBFS),
-    one pass as a matrix-vector product;
-    up to seven, a column-wise loop does the same arithmetic without the slow strided reduction.
+    numpy sums fewer than 8 values in order and then divides by the count; column-wise
+    ufuncs do the same arithmetic without the slow strided reduction (and without BLAS,
+    whose threads would compete with the other worker processes).
     """
     channels = data.shape[1]
     if channels == 1:
         return data[:, 0]
-    if channels == 2:
-        return data @ _HALVES
     if channels >= 8:
         return data.mean(axis=1, dtype=np.float32)
-    mono = data[:, 0].copy()
-    for c in range(1, channels):
+    mono = np.add(data[:, 0], data[:, 1])
+    for c in range(2, channels):
         mono += data[:, c]
     mono /= np.float32(channels)
     return mono
