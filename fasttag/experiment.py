@@ -41,7 +41,8 @@ SPLIT_NAMES = ("train", "valid", "test")
 
 @dataclass(frozen=True)
 class StudySettings:
-    """How `run_study` sizes the models; `full` is the study's, `quick` a smoke test in seconds."""
+    """How `run_study` sizes the models: `full` is the study's, `small` fits two CPU cores, `quick` is a
+    smoke test in seconds."""
 
     epochs: int = 30
     codebook_size: int = CODEBOOK_SIZE
@@ -58,6 +59,11 @@ class StudySettings:
     @classmethod
     def full(cls, **overrides) -> StudySettings:
         return cls(**overrides)
+
+    @classmethod
+    def small(cls, **overrides) -> StudySettings:
+        narrow = dict(fcn_channels=(16, 32, 64, 64, 128), crnn_channels=(16, 32, 32, 32), lstm_hidden=64)
+        return cls(**{**narrow, **overrides})
 
     @classmethod
     def quick(cls, **overrides) -> StudySettings:

@@ -13,7 +13,7 @@
 #
 # Cost: Choi's FCN-5 (25 M weights) takes about 1.6 s per 29.12 s clip per training step on
 # two CPU cores (2026-11-30), so the full study is a GPU job. STUDY_ARGS passes more options
-# to `fasttag experiment study` (e.g. "--quick" for a smoke test, "--codebook-size 256").
+# to `fasttag experiment study` (e.g. "--size small" for narrow models on a CPU, "--size quick" for a smoke test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}

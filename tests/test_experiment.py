@@ -1,4 +1,4 @@
-"""``fasttag experiment study --quick``: six taggers on one split, the table, the JSON and the runs."""
+"""``fasttag experiment study --size quick``: six taggers on one split, the table, the JSON and the runs."""
 
 import json
 import re
@@ -19,7 +19,7 @@ def study(request, tmp_path_factory, seed_for, run_cli):
     """The quick study on 24 generated clips of 2 s: (data, out dir, status, stdout, stderr)."""
     root = tmp_path_factory.mktemp("study")
     make_tagged_music(24, seconds=SECONDS, seed=seed_for(request.node.nodeid), out=root / "data")
-    argv = ["experiment", "study", "--data", root / "data", "--out", root / "out", "--quick", "--seconds", SECONDS,
+    argv = ["experiment", "study", "--data", root / "data", "--out", root / "out", "--size", "quick", "--seconds", SECONDS,
             "--seed", 3, "--quiet"]  # fmt: skip
     return (root / "data", root / "out", *run_cli(argv))
 
@@ -52,7 +52,7 @@ def test_json_and_runs_agree_with_the_table(study, run_cli):
         kind = trained.features["kind"]
         assert kind == {"FCN-5": "logmel", "CRNN": "logmel"}.get(config, "bof" if "BoF" in config else kind)
         if "BoF" in config:  # the MLP's weights and the K x d codebook
-            frames = 90 if config.startswith("MFCC") else 8  # --quick's FCN-5 ends with 8 channels
+            frames = 90 if config.startswith("MFCC") else 8  # the quick FCN-5 ends with 8 channels
             assert trained.features["frames"]["kind"] == ("mfcc" if config.startswith("MFCC") else "cnn")
             assert result["n_params"] == n_weights + 8 * frames
         else:
@@ -71,3 +71,16 @@ def test_cnn_rows_use_the_study_s_fcn(study):
     for config in ("cnn-bof", "cnn-lstm"):
         frozen = load_run(out_dir / "runs" / config / "cnn").model.state_dict()
         assert frozen.keys() == fcn.keys() and all((frozen[k] == fcn[k]).all() for k in fcn), config
+
+
+def test_small_size_and_lstm_pooling_reach_the_models(study, tmp_path, run_cli):
+    data = study[0]
+    argv = ["experiment", "study", "--data", data, "--out", tmp_path, "--size", "small", "--epochs", 1,
+            "--codebook-size", 8, "--lstm-pooling", "mean", "--seconds", SECONDS, "--quiet"]  # fmt: skip
+    status, _, err = run_cli(argv)
+    assert status == 0, err
+    settings = json.loads((tmp_path / "study.json").read_text())["settings"]
+    assert settings["fcn_channels"] == [16, 32, 64, 64, 128] and settings["lstm_pooling"] == "mean"
+    assert load_run(tmp_path / "runs" / "fcn-5").model.hparams["channels"] == [16, 32, 64, 64, 128]
+    assert load_run(tmp_path / "runs" / "mfcc-lstm").model.hparams["pooling"] == "mean"
+    assert run_cli(["experiment", "study", "--data", data, "--out", tmp_path, "--size", "huge"])[0] == 2

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from fasttag.commands._args import Parser, add_device, number
 from fasttag.experiment import CONFIGS, StudySettings, run_study, study_table
+from fasttag.models.lstm import POOLINGS
+
+SIZES = {"full": StudySettings.full, "small": StudySettings.small, "quick": StudySettings.quick}
 
 
 def add_parser(commands) -> None:
@@ -27,10 +30,14 @@ def add_parser(commands) -> None:
     add = study.add_argument
     add("--data", required=True, type=Path, metavar="DATA", help="dataset file or folder (as for fasttag train)")
     add("--out", required=True, type=Path, metavar="DIR", help="directory for study.md, study.json and runs/")
-    add("--quick", action="store_true",
-        help="tiny models, 2 epochs, K=8: a smoke test in seconds (explicit options still win)")
-    add("--epochs", type=number(int, 1), default=None, help="maximum training epochs (default: 30; --quick: 2)")
-    add("--codebook-size", type=number(int, 1), default=None, help="codebook size K (default: 1024; --quick: 8)")
+    add("--size", choices=list(SIZES), default="full",
+        help="full: the study's models (FCN-5 128..2048 channels, CRNN 64/128, LSTM 2 x 128); small: narrow "
+        "ones for a CPU (FCN-5 16..128, CRNN 16/32, LSTM 2 x 64); quick: tiny models, 2 epochs, K=8, a smoke "
+        "test in seconds (explicit options still win)")
+    add("--epochs", type=number(int, 1), default=None, help="maximum training epochs (default: 30; quick: 2)")
+    add("--codebook-size", type=number(int, 1), default=None, help="codebook size K (default: 1024; quick: 8)")
+    add("--lstm-pooling", choices=POOLINGS, default=None,
+        help="the LSTMs' clip summary: the last state (the study's, default) or the mean over frames")
     add("--seconds", type=number(float, 0, above=True), default=None,
         help="clip length read from each track, s (default: 29.12, 1366 frames)")
     add("--seed", type=number(int, 0), default=0, help="seed of models, training and codebooks")
@@ -41,8 +48,8 @@ def add_parser(commands) -> None:
 
 
 def run(args) -> None:
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("codebook_size", args.codebook_size)) if v is not None}
-    settings = StudySettings.quick(**overrides) if args.quick else StudySettings.full(**overrides)
+    given = (("epochs", args.epochs), ("codebook_size", args.codebook_size), ("lstm_pooling", args.lstm_pooling))
+    settings = SIZES[args.size](**{k: v for k, v in given if v is not None})
     results = run_study(args.data, out=args.out, settings=settings, seed=args.seed, seconds=args.seconds,
                         split_seed=args.split_seed, top_tags=args.top_tags, progress=not args.quiet,
                         device=args.device)  # fmt: skip
