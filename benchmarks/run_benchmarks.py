@@ -376,6 +376,12 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
   and alone costs about an eighth of librosa's tempogram. The hop-1 autocorrelation (two 768-point real FFTs
   per onset frame) runs in one fused C++ kernel. 10x librosa needs a faster onset strength (flux fused into
   the log-mel kernel) and a faster 2048-point FFT.
+- extraction, per core (one 29.12 s crop of a 44.1 kHz stereo MP3, profiled in-process): decoding about
+  32 ms and the seek to the crop about 4 ms (decode-only pays both), soxr's HQ resampling to 12 kHz 7-9 ms,
+  the downmix about 1.5 ms, the log-mel about 1.3 ms, framing and the store 1-2 ms. The resampler alone
+  puts the floor near 1.25x of decode-only, so 1.3x leaves no room; it is the one librosa.load uses
+  (soxr_hq), kept for identical results. Arrays are no longer fsynced one by one (the store syncs in bulk
+  with its manifest), and the downmix avoids BLAS, whose threads oversubscribed the worker processes.
 """
 
 
