@@ -437,6 +437,9 @@ def render(data: dict, failed: dict[str, str], meta: dict) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
+RUN_KEY = "fasttag_run"  #: where a run keeps its meta and failures in the benchmark JSON
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--choi-clips", type=int, default=64, help="clips in the Choi setting (default 64)")
@@ -446,9 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
 
-    if args.from_json:
+    if args.from_json:  # the run's meta and failures, where the run kept them in its JSON
         data = json.loads(args.from_json.read_text())
-        args.out.write_text(render(data, {}, {"command": "(rendered from " + str(args.from_json) + ")"}))
+        run = data.get(RUN_KEY, {"meta": {"command": f"(rendered from {args.from_json})"}, "failed": {}})
+        args.out.write_text(render(data, run["failed"], run["meta"]))
         print(f"wrote {args.out}")
         return 0
 
@@ -468,7 +472,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pytest exited with {rc} and wrote no benchmark JSON; RESULTS.md not updated", file=sys.stderr)
             return rc or 1
         failed = failures(junit_path)
-        args.out.write_text(render(json.loads(json_path.read_text()), failed, meta))
+        data = json.loads(json_path.read_text())
+        data[RUN_KEY] = {"meta": meta, "failed": failed}  # for --from-json
+        json_path.write_text(json.dumps(data))
+        args.out.write_text(render(data, failed, meta))
     print(f"wrote {args.out} ({wall:.0f} s)")
     if failed:
         print(f"{len(failed)} benchmark check(s) failed: " + ", ".join(failed), file=sys.stderr)
