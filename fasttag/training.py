@@ -1,4 +1,4 @@
-"""Train, evaluate and apply taggers on feature arrays; save and load runs (CPU, torch)."""
+"""Train, evaluate and apply taggers on feature arrays; save and load runs (torch, on the CPU or a CUDA GPU)."""
 
 from __future__ import annotations
 
