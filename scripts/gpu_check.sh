@@ -12,7 +12,7 @@
 # 2. tests/test_cuda_*.py directly on the GPU: the simulator's parity tests at Choi's size
 #    (4 x 29.12 s at 12 kHz, n_fft 512, 96 mels; k-means 100,003 x 90 against K = 1024),
 #    fresh seeded inputs, every output poisoned with NaN before the kernels run, torch CUDA
-#    tensors in and out, and LogMel on cuda;
+#    tensors in and out, and LogMel on cuda; a tagger trained with device="cuda" against the CPU;
 # 3. benchmarks/test_bench_cuda.py: fasttag CUDA vs torch.stft + matmul on the same GPU vs
 #    fasttag CPU (Choi log-mel), and the k-means assignment; the JSON goes to $OUT_DIR.
 set -euo pipefail
@@ -37,6 +37,8 @@ PY
 
 "$PYTEST" tests/test_cuda_spectral.py tests/test_cuda_kmeans.py tests/test_cuda_torch.py tests/test_cuda_sim.py \
     -q -ra -p no:cacheprovider -o log_cli=false
+# taggers trained on the GPU against the same training on the CPU (torch CUDA)
+"$PYTEST" tests/test_training.py -k "cuda or device" -q -ra -p no:cacheprovider -o log_cli=false
 
 if [ -z "${SKIP_BENCH:-}" ]; then
     "$PYTEST" benchmarks/test_bench_cuda.py -p no:cacheprovider -o log_cli=false \
