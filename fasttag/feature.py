@@ -15,6 +15,17 @@ from .spectrum import framing, fused_decibels
 __all__ = ["melspectrogram", "logmel", "mfcc", "delta"]
 
 
+def mfcc_arguments(y, S, n_mfcc, lifter) -> int:
+    """The checks `mfcc` makes on the CPU and the GPU: exactly one of ``y`` and ``S``, a positive
+    ``n_mfcc`` (returned as int) and a finite ``lifter`` >= 0."""
+    if (y is None) == (S is None):
+        raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
+    n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
+    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not np.isfinite(lifter) or lifter < 0:
+        raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
+    return n_mfcc
+
+
 def _gpu(device):
     """fasttag.cuda's spectral functions, after checking the device name (imported on first use)."""
     from .cuda import _runtime, spectral
@@ -181,11 +192,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     if device != "cpu":
         return _gpu(device).mfcc(y, sr=sr, S=S, n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                                  mel_norm=mel_norm, **kwargs)
-    if (y is None) == (S is None):
-        raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
-    n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
-    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not np.isfinite(lifter) or lifter < 0:
-        raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
+    n_mfcc = mfcc_arguments(y, S, n_mfcc, lifter)
     if S is None:
         S = logmel(y, sr=sr, norm=mel_norm, workers=workers, **kwargs)
     else:

@@ -262,13 +262,9 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0)
 def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
          lifter: float = 0, mel_norm: str | None = "slaney", **kwargs):
     """:func:`fasttag.mfcc` on the GPU: the fused log-mel kernel, then the DCT rows as a projection."""
-    from .. import _validate
+    from ..feature import mfcc_arguments  # here: fasttag.feature calls into this module
 
-    if (y is None) == (S is None):
-        raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
-    n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
-    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not np.isfinite(lifter) or lifter < 0:
-        raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
+    n_mfcc = mfcc_arguments(y, S, n_mfcc, lifter)
     if S is None:
         S = logmel(y, sr=sr, norm=mel_norm, **kwargs)
     home = _runtime.Home(S)
