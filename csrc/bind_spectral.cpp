@@ -1,5 +1,6 @@
-// Bindings for the frame kernels (STFT, mel spectrogram, log-mel, autocorrelation), the matrix
-// projection (mel from a spectrogram, DCT) and decibel conversion.
+// Bindings for the frame kernels (STFT, mel spectrogram, log-mel, autocorrelation, spectral
+// peaks), the matrix projection (mel from a spectrogram, DCT), decibel conversion and the
+// peaks of a stored spectrogram.
 #include <pybind11/stl.h>
 
 #include <optional>
@@ -73,7 +74,8 @@ py::array melspectrogram(const py::array& y_any, const py::array& window_any, co
 
 template <class T>
 py::array autocorrelation(const py::array& y_any, const py::array& window_any, std::int64_t hop_length,
-                          std::int64_t pad, std::int64_t n_frames, std::int64_t n_lags, int pad_mode, int workers) {
+                          std::int64_t pad, std::int64_t n_frames, std::int64_t n_lags, int pad_mode,
+                          bool normalize_peak, int workers) {
     const auto y = checked_array<T>(y_any, "y", 2);
     const auto window = checked_array<T>(window_any, "window", 1);
     const Framing framing = make_framing<T>(y, window, hop_length, pad, n_frames, pad_mode);
@@ -87,9 +89,64 @@ py::array autocorrelation(const py::array& y_any, const py::array& window_any, s
     {
         // Safe without the GIL: all arrays are held by this frame; no Python object is used.
         py::gil_scoped_release release;
-        kernels<T>().autocorrelation(signal, rows, framing, win, n_lags, result, checked_workers(workers));
+        kernels<T>().autocorrelation(signal, rows, framing, win, n_lags, normalize_peak, result,
+                                     checked_workers(workers));
     }
     return out;
+}
+
+// (counts (rows,), pitches, magnitudes) of the peaks, row r owning slots [r * slots_per_row, ...).
+template <class T>
+py::tuple peaks_by_row(const PeakCollector<T>& peaks, std::int64_t rows, std::int64_t slots_per_row) {
+    py::array_t<std::int64_t> counts(rows);
+    std::int64_t total = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+        counts.mutable_at(r) = peaks.count(r * slots_per_row, (r + 1) * slots_per_row);
+        total += counts.at(r);
+    }
+    py::array_t<T> pitches(total), magnitudes(total);
+    peaks.copy(0, rows * slots_per_row, pitches.mutable_data(), magnitudes.mutable_data());
+    return py::make_tuple(counts, pitches, magnitudes);
+}
+
+// The band searched for peaks, as Python passes it.
+struct PeakBand {
+    std::int64_t k0, k1;
+    double threshold, sr;
+};
+
+template <class T>
+py::tuple spectral_peaks(const py::array& y_any, const py::array& window_any, std::int64_t hop_length,
+                         std::int64_t pad, std::int64_t n_frames, int pad_mode, double power, const PeakBand& band,
+                         double n_fft, int workers) {
+    const auto y = checked_array<T>(y_any, "y", 2);
+    const auto window = checked_array<T>(window_any, "window", 1);
+    const Framing framing = make_framing<T>(y, window, hop_length, pad, n_frames, pad_mode);
+    const std::int64_t rows = y.shape(0);
+    const PeakSearch search{framing.n_fft / 2 + 1, band.k0, band.k1, band.threshold, band.sr, n_fft};
+    PeakCollector<T> peaks(search, rows * n_frames);
+    const T* signal = y.data();
+    const T* win = window.data();
+    {
+        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+        py::gil_scoped_release release;
+        kernels<T>().spectral_peaks(signal, rows, framing, win, power, peaks, checked_workers(workers));
+    }
+    return peaks_by_row(peaks, rows, n_frames);
+}
+
+template <class T>
+py::tuple stored_spectrogram_peaks(const py::array& S_any, const PeakBand& band, double n_fft, int workers) {
+    const auto S = checked_array<T>(S_any, "S", 3);
+    const std::int64_t rows = S.shape(0), n_bins = S.shape(1), n_cols = S.shape(2);
+    PeakCollector<T> peaks(PeakSearch{n_bins, band.k0, band.k1, band.threshold, band.sr, n_fft}, rows * n_cols);
+    const T* values = S.data();
+    {
+        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+        py::gil_scoped_release release;
+        spectrogram_peaks(values, rows, n_cols, peaks, checked_workers(workers));
+    }
+    return peaks_by_row(peaks, rows, n_cols);
 }
 
 template <class T>
@@ -144,7 +201,22 @@ constexpr const char* autocorrelation_doc = R"doc(
 Windowed autocorrelation of each frame: y (rows, n_samples), window (n_fft,) ->
 (rows, n_lags, n_frames), out[r, l, t] = sum_i (w x_t)[i] (w x_t)[i + l], through |rfft(n_fft)|^2
 and a real FFT of its even extension. No circular wrap while the window's nonzero part is at
-most n_fft - n_lags + 1 samples long.
+most n_fft - n_lags + 1 samples long. normalize_peak divides each frame's lags by their largest
+magnitude (librosa's util.normalize, norm=inf; frames below the smallest normal number unscaled).
+)doc";
+
+// The peaks are librosa piptrack's (estimate_tuning): in each frame, bins k0 <= k < k1 that
+// exceed threshold x the frame's maximum and are local maxima over frequency, refined by a
+// parabola. Both return (counts (rows,), pitches (Hz), magnitudes), row by row.
+constexpr const char* spectral_peaks_doc = R"doc(
+Peaks (librosa's piptrack) of every frame of |STFT(y)|^power, without storing the spectrogram:
+y (rows, n_samples), window (frame length,), band k0 <= bin < k1, pitch (k + shift) sr / n_fft
+-> (counts (rows,), pitches (Hz), magnitudes), the peaks of row r after those of the rows before it.
+)doc";
+
+constexpr const char* spectrogram_peaks_doc = R"doc(
+Peaks (librosa's piptrack) of every column of S (rows, n_bins, n_cols), band k0 <= bin < k1,
+pitch (k + shift) sr / n_fft -> (counts (rows,), pitches (Hz), magnitudes), row by row.
 )doc";
 
 constexpr const char* project_doc = R"doc(
@@ -185,13 +257,39 @@ void register_spectral(py::module_& m) {
           py::arg("ref_db") = py::none(), py::arg("amin") = 1e-10, py::arg("top_db") = 80.0, py::arg("workers") = 1);
     m.def("autocorrelation",
           [](const py::array& y, const py::array& window, std::int64_t hop_length, std::int64_t pad,
-             std::int64_t n_frames, std::int64_t n_lags, int pad_mode, int workers) {
+             std::int64_t n_frames, std::int64_t n_lags, int pad_mode, bool normalize_peak, int workers) {
               return dispatch_float(y, "y", [&](auto t) {
-                  return autocorrelation<decltype(t)>(y, window, hop_length, pad, n_frames, n_lags, pad_mode, workers);
+                  return autocorrelation<decltype(t)>(y, window, hop_length, pad, n_frames, n_lags, pad_mode,
+                                                      normalize_peak, workers);
               });
           },
           autocorrelation_doc, py::arg("y"), py::arg("window"), py::arg("hop_length"), py::arg("pad"),
-          py::arg("n_frames"), py::arg("n_lags"), py::arg("pad_mode") = 0, py::arg("workers") = 1);
+          py::arg("n_frames"), py::arg("n_lags"), py::arg("pad_mode") = 0, py::arg("normalize_peak") = false,
+          py::arg("workers") = 1);
+    m.def("spectral_peaks",
+          [](const py::array& y, const py::array& window, std::int64_t hop_length, std::int64_t pad,
+             std::int64_t n_frames, int pad_mode, double power, std::int64_t k0, std::int64_t k1, double threshold,
+             double sr, double n_fft, int workers) {
+              const PeakBand band{k0, k1, threshold, sr};
+              return dispatch_float(y, "y", [&](auto t) {
+                  return spectral_peaks<decltype(t)>(y, window, hop_length, pad, n_frames, pad_mode, power, band,
+                                                     n_fft, workers);
+              });
+          },
+          spectral_peaks_doc, py::arg("y"), py::arg("window"),
+          py::arg("hop_length"), py::arg("pad"), py::arg("n_frames"), py::arg("pad_mode"), py::arg("power"),
+          py::arg("k0"), py::arg("k1"), py::arg("threshold"), py::arg("sr"), py::arg("n_fft"),
+          py::arg("workers") = 1);
+    m.def("spectrogram_peaks",
+          [](const py::array& S, std::int64_t k0, std::int64_t k1, double threshold, double sr, double n_fft,
+             int workers) {
+              const PeakBand band{k0, k1, threshold, sr};
+              return dispatch_float(S, "S", [&](auto t) {
+                  return stored_spectrogram_peaks<decltype(t)>(S, band, n_fft, workers);
+              });
+          },
+          spectrogram_peaks_doc, py::arg("S"), py::arg("k0"), py::arg("k1"),
+          py::arg("threshold"), py::arg("sr"), py::arg("n_fft"), py::arg("workers") = 1);
     m.def("project",
           [](const py::array& basis, const py::array& x, int workers) {
               return dispatch_float(x, "x", [&](auto t) { return project<decltype(t)>(basis, x, workers); });

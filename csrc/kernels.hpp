@@ -10,6 +10,7 @@
 #include <string>
 
 #include "checks.hpp"
+#include "peaks.hpp"
 
 namespace fasttag {
 
@@ -62,9 +63,14 @@ struct KernelTable {
     void (*project)(const T* basis, std::int64_t n_out, std::int64_t n_in, const T* x, std::int64_t rows,
                     std::int64_t n_cols, T* out, int threads);
     // y (rows, n_samples), window (n_fft) -> out (rows, n_lags, n_frames): per frame, the
-    // autocorrelation of the windowed frame at lags 0..n_lags-1 (through |rfft|^2).
+    // autocorrelation of the windowed frame at lags 0..n_lags-1 (through |rfft|^2), with
+    // normalize_peak divided by its largest magnitude.
     void (*autocorrelation)(const T* y, std::int64_t rows, const Framing& framing, const T* window,
-                            std::int64_t n_lags, T* out, int threads);
+                            std::int64_t n_lags, bool normalize_peak, T* out, int threads);
+    // y (rows, n_samples), window (n_fft) -> the peaks of each frame of |STFT|^power, frame f0
+    // of a block of frames of row r and those after it in slot r * n_frames + f0.
+    void (*spectral_peaks)(const T* y, std::int64_t rows, const Framing& framing, const T* window, double power,
+                           PeakCollector<T>& peaks, int threads);
     // x (rows, row_size) -> out (rows, row_size) in decibels.
     void (*decibels)(const T* x, std::int64_t rows, std::int64_t row_size, const Decibels& db, T* out, int threads);
     // x (n, d), centroids (k, d) -> labels (n) of the nearest centroids, distances (n) to them (squared).

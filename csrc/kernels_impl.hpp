@@ -52,6 +52,7 @@ KernelTable<T> make_kernel_table() {
     table.project = &project_kernel<T>;
     table.decibels = &decibels_kernel<T>;
     table.autocorrelation = &autocorrelation_kernel<T>;
+    table.spectral_peaks = &spectral_peaks_kernel<T>;
     table.assign = &assign_kernel<T>;
     table.distances = &distances_kernel<T>;
     table.centroid_sums = &centroid_sums_kernel<T>;

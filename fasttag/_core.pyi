@@ -34,9 +34,20 @@ def melspectrogram(
     """y (rows, n_samples), basis (n_mels, n_fft//2 + 1) -> (rows, n_mels, n_frames); dB if ref_db is given."""
 def autocorrelation(
     y: FloatArray, window: FloatArray, hop_length: int, pad: int, n_frames: int, n_lags: int, pad_mode: int = 0,
-    workers: int = 1,
+    normalize_peak: bool = False, workers: int = 1,
 ) -> FloatArray:
-    """y (rows, n_samples), window (n_fft,) -> (rows, n_lags, n_frames): each windowed frame's autocorrelation."""
+    """y (rows, n_samples), window (n_fft,) -> (rows, n_lags, n_frames): each windowed frame's autocorrelation,
+    divided by its largest magnitude if normalize_peak."""
+def spectral_peaks(
+    y: FloatArray, window: FloatArray, hop_length: int, pad: int, n_frames: int, pad_mode: int, power: float,
+    k0: int, k1: int, threshold: float, sr: float, n_fft: float, workers: int = 1,
+) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
+    """librosa piptrack's peaks of each frame of |stft(y)|**power in bins [k0, k1): counts (rows,), pitches (Hz),
+    magnitudes, row after row."""
+def spectrogram_peaks(
+    S: FloatArray, k0: int, k1: int, threshold: float, sr: float, n_fft: float, workers: int = 1
+) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
+    """The same peaks for each column of S (rows, n_bins, n_cols)."""
 def project(basis: FloatArray, x: FloatArray, workers: int = 1) -> FloatArray:
     """basis (n_out, n_in), x (rows, n_in, n_cols) -> (rows, n_out, n_cols)."""
 def power_to_db(

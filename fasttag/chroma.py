@@ -14,21 +14,8 @@ from .spectrum import framing
 
 __all__ = ["chroma_stft", "estimate_tuning", "pitch_tuning"]
 
-
-def _power_spectrogram(y, *, n_fft, hop_length, win_length, window, center, pad_mode, power, workers):
-    """|stft(y)|**power as (..., 1 + n_fft // 2, n_frames) real, in one fused pass (no complex STFT stored).
-
-    The fused mel kernel with an identity basis: each basis row has a one-bin nonzero span,
-    so the "projection" is a copy of |X|^power.
-    """
-    y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
-    frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-                     window=window, center=center, pad_mode=pad_mode)
-    n_bins = frames.window.shape[0] // 2 + 1
-    with _validate.core_errors():
-        out = _core.melspectrogram(_validate.as_rows(y, 1), frames.window, np.eye(n_bins, dtype=y.dtype),
-                                   *frames.geometry(), power, None, 1e-10, None, resolve_workers(workers))
-    return out.reshape(y.shape[:-1] + out.shape[1:])
+# estimate_tuning's defaults, which librosa's chroma_stft(tuning=None) uses.
+_ESTIMATE_TUNING_DEFAULTS = dict(fmin=150.0, fmax=4000.0, threshold=0.1, resolution=0.01)
 
 
 def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int = 12) -> float:
@@ -70,57 +57,45 @@ def _resolution(value) -> float:
     return value
 
 
-def _peak_pitches(S: np.ndarray, *, sr: float, n_fft: int, fmin: float, fmax: float, threshold: float):
-    """librosa's ``piptrack`` peaks of one (n_bins, n_frames) spectrogram: (pitches, mags) of the peaks.
-
-    A peak is a bin in [fmin, fmax) that exceeds ``threshold`` x its frame's maximum and is a
-    local maximum over frequency (higher than the bin below, at least the bin above); its
-    pitch and magnitude come from a parabola through it and its neighbours. Only the band
-    is scanned (plus the frame maxima over all bins); the arithmetic and its float32/float64
-    roundings are librosa's, so the same S gives the same peaks.
-    """
-    n_bins, _ = S.shape
+def _band(*, sr: float, n_fft: int, fmin: float, fmax: float) -> tuple[int, int]:
+    """The bins [k0, k1) of an n_fft-point spectrum whose frequencies lie in [fmin, fmax), clipped to [0, sr/2)."""
     freqs = filters.fft_frequencies(sr=sr, n_fft=n_fft)
     band = np.flatnonzero((max(fmin, 0.0) <= freqs) & (freqs < min(fmax, sr / 2)))
-    empty = np.zeros(0, dtype=S.dtype)
-    if band.size == 0:
-        return empty, empty
-    k0, k1 = int(band[0]), int(band[-1]) + 1
-    ref = threshold * np.max(S, axis=0)  # the S dtype, as librosa's threshold * np.max(S, axis=-2)
-    lo, hi = max(k0 - 1, 0), min(k1 + 1, n_bins)
-    Z = S[lo:hi] * (S[lo:hi] > ref)
-    # librosa's localmax pads by repeating the edge: bin 0 is never a peak, the last bin can be.
-    if k0 == 0:
-        Z = np.concatenate([Z[:1], Z])
-    if k1 == n_bins:
-        Z = np.concatenate([Z, Z[-1:]])
-    centre = Z[1:-1]
-    k, t = np.nonzero((centre > Z[:-2]) & (centre >= Z[2:]))
-    if k.size == 0:
-        return empty, empty
-    k = k + k0
-    x0 = S[k, t]
-    inner = (k > 0) & (k < n_bins - 1)  # librosa sets the shift at both edge bins to 0
-    below = np.where(inner, S[np.maximum(k - 1, 0), t], x0)
-    above = np.where(inner, S[np.minimum(k + 1, n_bins - 1), t], x0)
-    # The parabola's vertex, rounded as librosa's numba stencil does it (2 * x[0] is float64).
-    a = (above + below).astype(np.float64) - 2 * x0.astype(np.float64)
-    b = (above - below).astype(np.float64) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shift = np.where(np.abs(b) >= np.abs(a), 0.0, -b / a).astype(S.dtype)
-    shift[~inner] = 0
-    # np.gradient: central differences inside, one-sided at the edges (where the shift is 0).
-    avg = (above - below) / 2
-    mags = x0 + 0.5 * avg * shift
-    pitches = ((k + shift) * float(sr) / n_fft).astype(S.dtype)
-    return pitches, mags
+    return (int(band[0]), int(band[-1]) + 1) if band.size else (0, 0)
 
 
-def _tuning_of(S, *, sr, n_fft, fmin, fmax, threshold, resolution, bins_per_octave) -> float:
-    pitches, mags = _peak_pitches(S, sr=sr, n_fft=n_fft, fmin=fmin, fmax=fmax, threshold=threshold)
-    positive = pitches > 0
-    cut = np.median(mags[positive]) if positive.any() else 0.0
-    return pitch_tuning(pitches[(mags >= cut) & positive], resolution=resolution, bins_per_octave=bins_per_octave)
+def _tunings(counts: np.ndarray, pitches: np.ndarray, mags: np.ndarray, *, resolution, bins_per_octave) -> np.ndarray:
+    """One tuning per row from the C++ peak lists (librosa's ``estimate_tuning`` after ``piptrack``):
+    the peaks of at least the median magnitude vote in :func:`pitch_tuning`."""
+    tunings = np.empty(len(counts))
+    for row, (start, stop) in enumerate(zip(np.cumsum(counts) - counts, np.cumsum(counts))):
+        row_pitches, row_mags = pitches[start:stop], mags[start:stop]
+        positive = row_pitches > 0
+        cut = np.median(row_mags[positive]) if positive.any() else 0.0
+        tunings[row] = pitch_tuning(row_pitches[(row_mags >= cut) & positive], resolution=resolution,
+                                    bins_per_octave=bins_per_octave)
+    return tunings
+
+
+def _audio_tunings(y: np.ndarray, frames, *, sr, power, pitch_n_fft, fmin, fmax, threshold, resolution,
+                   bins_per_octave, workers) -> np.ndarray:
+    """Tuning of each row of y (rows, n_samples) from the peaks of |stft|**power, found frame by frame
+    in C++ without storing the spectrogram; a peak at bin k + shift is (k + shift) sr / pitch_n_fft Hz."""
+    k0, k1 = _band(sr=sr, n_fft=frames.window.shape[0], fmin=fmin, fmax=fmax)
+    with _validate.core_errors():
+        peaks = _core.spectral_peaks(y, frames.window, *frames.geometry(), power, k0, k1, threshold, sr, pitch_n_fft,
+                                     resolve_workers(workers))
+    return _tunings(*peaks, resolution=resolution, bins_per_octave=bins_per_octave)
+
+
+def _spectrogram_tunings(S: np.ndarray, *, sr, fmin, fmax, threshold, resolution, bins_per_octave,
+                         workers) -> np.ndarray:
+    """Tuning of each (n_bins, n_frames) item of S (rows, n_bins, n_frames), n_fft = 2 (n_bins - 1)."""
+    n_fft = 2 * (S.shape[-2] - 1)
+    k0, k1 = _band(sr=sr, n_fft=n_fft, fmin=fmin, fmax=fmax)
+    with _validate.core_errors():
+        peaks = _core.spectrogram_peaks(S, k0, k1, threshold, sr, n_fft, resolve_workers(workers))
+    return _tunings(*peaks, resolution=resolution, bins_per_octave=bins_per_octave)
 
 
 def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int | None = None,
@@ -170,19 +145,22 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
     resolution = _resolution(resolution)
     bins_per_octave = _validate.positive_int(bins_per_octave, "bins_per_octave")
     fmin, fmax, threshold = (_real(v, name) for v, name in ((fmin, "fmin"), (fmax, "fmax"), (threshold, "threshold")))
+    search = dict(sr=sr, fmin=fmin, fmax=fmax, threshold=threshold, resolution=resolution,
+                  bins_per_octave=bins_per_octave, workers=workers)
     if S is None:
-        S = _power_spectrogram(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-                               center=center, pad_mode=pad_mode, power=1.0, workers=workers)
+        y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
+        frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                         window=window, center=center, pad_mode=pad_mode)
+        tunings = _audio_tunings(_validate.as_rows(y, 1), frames, power=1.0, pitch_n_fft=frames.window.shape[0],
+                                 **search)
+        batch_shape = y.shape[:-1]
     else:
         S = np.abs(_validate.float_array(S, "S", min_ndim=2))
-    n_fft = 2 * (S.shape[-2] - 1)
-    if n_fft < 2:
-        raise ParameterError(f"S has {S.shape[-2]} frequency bin(s); a spectrogram needs at least 2")
-    kwargs = dict(sr=sr, n_fft=n_fft, fmin=fmin, fmax=fmax, threshold=threshold, resolution=resolution,
-                  bins_per_octave=bins_per_octave)
-    if S.ndim == 2:
-        return _tuning_of(S, **kwargs)
-    return np.array([_tuning_of(S[i], **kwargs) for i in np.ndindex(S.shape[:-2])]).reshape(S.shape[:-2])
+        if S.shape[-2] < 2:
+            raise ParameterError(f"S has {S.shape[-2]} frequency bin(s); a spectrogram needs at least 2")
+        tunings = _spectrogram_tunings(_validate.as_rows(S, 2), **search)
+        batch_shape = S.shape[:-2]
+    return tunings.reshape(batch_shape) if batch_shape else float(tunings[0])
 
 
 def _real(value, name: str) -> float:
@@ -200,8 +178,10 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
 
     ``normalize(filters.chroma(...) @ |stft(y)|**2, norm, axis=-2)``. From audio with a
     given ``tuning`` this is one fused C++ pass (frame -> window -> FFT -> |.|^2 -> chroma
-    filterbank) that never stores the spectrogram; ``tuning=None`` stores the power
-    spectrogram once, estimates the tuning from it, then projects it.
+    filterbank) that never stores the spectrogram; ``tuning=None`` first finds the spectral
+    peaks of each clip in a pass of the same kind (:func:`estimate_tuning`), then runs the
+    fused chroma pass with the estimated tuning. From ``S`` the projection is one C++ pass
+    over the stored spectrogram.
 
     Parameters
     ----------
@@ -249,42 +229,46 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
     _normalize.check_norm(norm)
     if tuning is not None:
         tuning = _real(tuning, "tuning")
-    fb_kwargs = dict(sr=sr, n_chroma=n_chroma, ctroct=ctroct, octwidth=octwidth, base_c=base_c)
-    if y is not None and tuning is not None:
-        y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
+    workers = resolve_workers(workers)
+    if y is not None:
+        y = _validate.audio(y, check_finite=False)  # the kernels scan for NaN/Inf
         frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                          window=window, center=center, pad_mode=pad_mode)
-        # librosa builds the filterbank in float32 whatever the signal's dtype; so do we.
-        basis = filters.chroma(n_fft=frames.window.shape[0], tuning=tuning, **fb_kwargs).astype(y.dtype)
-        with _validate.core_errors():
-            raw = _core.melspectrogram(_validate.as_rows(y, 1), frames.window, basis, *frames.geometry(), 2.0,
-                                       None, 1e-10, None, resolve_workers(workers))
-        raw = raw.reshape(y.shape[:-1] + raw.shape[1:])
-        return _normalize.normalize(raw, norm, axis=-2)
-    if y is not None:
-        S = _power_spectrogram(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-                               center=center, pad_mode=pad_mode, power=2.0, workers=workers)
+        items, batch_shape, n_fft = _validate.as_rows(y, 1), y.shape[:-1], frames.window.shape[0]
+
+        def project(basis, rows):  # one fused pass: frames -> |FFT|^2 -> basis, no spectrogram stored
+            with _validate.core_errors():
+                return _core.melspectrogram(rows, frames.window, basis, *frames.geometry(), 2.0, None, 1e-10, None,
+                                            workers)
     else:
         S = _validate.float_array(S, "S", min_ndim=2)
-    n_fft = 2 * (S.shape[-2] - 1)
-    if n_fft < 2:
-        raise ParameterError(f"S has {S.shape[-2]} frequency bin(s); a spectrogram needs at least 2")
+        if S.shape[-2] < 2:
+            raise ParameterError(f"S has {S.shape[-2]} frequency bin(s); a spectrogram needs at least 2")
+        items, batch_shape, n_fft = _validate.as_rows(S, 2), S.shape[:-2], 2 * (S.shape[-2] - 1)
+
+        def project(basis, rows):
+            with _validate.core_errors():
+                return _core.project(basis, rows, workers)
     if tuning is not None:
-        basis = filters.chroma(n_fft=n_fft, tuning=tuning, **fb_kwargs).astype(S.dtype)
-        raw = _project(basis, S, workers)
+        tunings = np.full(len(items), tuning)
+    elif y is not None:
+        # librosa estimates on the power spectrogram, as if given S: pitches in bins of sr / (2 (n_bins - 1)).
+        tunings = _audio_tunings(items, frames, power=2.0, pitch_n_fft=2 * (n_fft // 2), sr=sr,
+                                 bins_per_octave=n_chroma, workers=workers, **_ESTIMATE_TUNING_DEFAULTS)
     else:
-        tunings = estimate_tuning(S=S, sr=sr, bins_per_octave=n_chroma)
-        items = _validate.as_rows(S, 2)
-        raw = np.empty(items.shape[:1] + (n_chroma, S.shape[-1]), dtype=S.dtype)
-        for i, item_tuning in enumerate(np.atleast_1d(tunings).ravel()):
-            basis = filters.chroma(n_fft=n_fft, tuning=float(item_tuning), **fb_kwargs).astype(S.dtype)
-            raw[i] = _project(basis, items[i], workers)
-        raw = raw.reshape(S.shape[:-2] + raw.shape[1:])
+        tunings = _spectrogram_tunings(np.abs(items), sr=sr, bins_per_octave=n_chroma, workers=workers,
+                                       **_ESTIMATE_TUNING_DEFAULTS)
+    fb_kwargs = dict(sr=sr, n_chroma=n_chroma, ctroct=ctroct, octwidth=octwidth, base_c=base_c)
+    raw = None
+    for value in np.unique(tunings):  # one filterbank per distinct tuning
+        # librosa builds the filterbank in float32 whatever the signal's dtype; so do we.
+        basis = filters.chroma(n_fft=n_fft, tuning=float(value), **fb_kwargs).astype(items.dtype)
+        which = tunings == value
+        if which.all():
+            raw = project(basis, items)
+        else:
+            part = project(basis, np.ascontiguousarray(items[which]))
+            raw = np.empty((len(items),) + part.shape[1:], dtype=part.dtype) if raw is None else raw
+            raw[which] = part
+    raw = raw.reshape(batch_shape + raw.shape[1:])
     return _normalize.normalize(raw, norm, axis=-2)
-
-
-def _project(basis: np.ndarray, X: np.ndarray, workers) -> np.ndarray:
-    """``basis @ X`` over the second-to-last axis by the C++ projection: (..., n_in, t) -> (..., n_out, t)."""
-    with _validate.core_errors():
-        out = _core.project(basis, _validate.as_rows(X, 2), resolve_workers(workers))
-    return out.reshape(X.shape[:-2] + out.shape[1:])

@@ -128,12 +128,14 @@ def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) 
     return bpm
 
 
-def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, workers: int) -> np.ndarray:
-    """r[..., l, t] = sum_i (w x_t)[i] (w x_t)[i + l] for l < win_length, x_t = env[..., t : t + win_length].
+def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, norm, workers: int) -> np.ndarray:
+    """r[..., l, t] = sum_i (w x_t)[i] (w x_t)[i + l] for l < win_length, x_t = env[..., t : t + win_length],
+    normalised over l by ``norm``.
 
     One fused C++ pass, SIMD across frames: frame (hop 1) -> window -> rfft(N) -> |.|^2 ->
     real FFT of its even extension / N (|X|^2 is real and even, so that is its inverse DFT),
-    with N >= 2 win_length - 1 so the correlation does not wrap around.
+    with N >= 2 win_length - 1 so the correlation does not wrap around; norm=inf (the
+    default) is applied in the same pass, other norms afterwards.
     """
     rows, n_samples = env.shape
     win_length = window.shape[0]
@@ -143,8 +145,11 @@ def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, 
     # Frames read n samples from t: zeros after the signal make every frame fit.
     signal = np.zeros((rows, n_frames - 1 + n), dtype=env.dtype)
     signal[:, :n_samples] = env
+    fused_norm = norm == np.inf
     with _validate.core_errors():
-        return _core.autocorrelation(signal, padded_window, 1, 0, n_frames, win_length, 0, workers)
+        out = _core.autocorrelation(signal, padded_window, 1, 0, n_frames, win_length, 0, normalize_peak=fused_norm,
+                                    workers=workers)
+    return out if fused_norm else _normalize.normalize(out, norm, axis=-2)
 
 
 def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int = 512, win_length: int = 384,
@@ -209,8 +214,7 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
             raise ParameterError(f"onset_envelope has {n} frames, fewer than win_length={win_length}: "
                                  "use center=True or a shorter win_length")
         n_frames = n - win_length + 1
-    out = _autocorrelation_frames(rows, window, n_frames, resolve_workers(workers))
-    out = _normalize.normalize(out, norm, axis=-2)
+    out = _autocorrelation_frames(rows, window, n_frames, norm, resolve_workers(workers))
     return out.reshape(env.shape[:-1] + out.shape[1:])
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import fasttag
-from fasttag import ParameterError
+from fasttag import ParameterError, _core
+from fasttag.spectrum import framing
 
 SR = 22050
 
@@ -149,6 +150,75 @@ def test_estimate_tuning_from_S_equals_librosa_exactly(music, dtype, n_fft, bins
     S = np.abs(librosa.stft(y, n_fft=n_fft)) ** 2
     expected = librosa.estimate_tuning(S=S, sr=SR, bins_per_octave=bins_per_octave)
     assert fasttag.estimate_tuning(S=S, sr=SR, bins_per_octave=bins_per_octave) == expected
+
+
+def _sorted_peaks(pitches, mags):
+    order = np.lexsort((mags, pitches))
+    return pitches[order], mags[order]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("fmin", "fmax", "threshold"), [(150.0, 4000.0, 0.1), (0.0, 1e5, 0.02), (200.0, 3000.0, 0.3)])
+def test_core_spectrogram_peaks_equal_librosa_piptrack(music, dtype, fmin, fmax, threshold):
+    # The second case puts bin 0 (never a peak: its edge neighbour is itself) in the band.
+    y = music(2 * SR, dtype=dtype, shape=(2,))
+    S = np.ascontiguousarray(np.abs(librosa.stft(y, n_fft=1024)))
+    freqs = librosa.fft_frequencies(sr=SR, n_fft=1024)
+    band = np.flatnonzero((fmin <= freqs) & (freqs < min(fmax, SR / 2)))
+    counts, pitches, mags = _core.spectrogram_peaks(S, int(band[0]), int(band[-1]) + 1, threshold, SR, 1024)
+    assert counts.sum() == pitches.size == mags.size > 0 and pitches.dtype == mags.dtype == dtype
+    start = 0
+    for row in range(2):
+        ref_pitches, ref_mags = librosa.piptrack(S=S[row], sr=SR, n_fft=1024, fmin=fmin, fmax=fmax,
+                                                 threshold=threshold)
+        peak = ref_pitches > 0
+        assert counts[row] == np.count_nonzero(peak)
+        got = _sorted_peaks(pitches[start:start + counts[row]], mags[start:start + counts[row]])
+        expected = _sorted_peaks(ref_pitches[peak], ref_mags[peak])
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+        start += counts[row]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("power", [1.0, 2.0])
+def test_core_fused_peaks_equal_peaks_of_the_stored_spectrogram(music, dtype, power):
+    # The fused pass (frames -> |FFT|^power -> peaks) against the same spectrogram stored first
+    # (the fused mel kernel with an identity basis computes |FFT|^power the same way): the same
+    # peaks in the same order, whatever the number of threads.
+    y = music(3 * SR, dtype=dtype, shape=(3,))
+    frames = framing(y.shape[-1], y.dtype, n_fft=2048, hop_length=512, win_length=None, window="hann", center=True,
+                     pad_mode="constant")
+    S = _core.melspectrogram(y, frames.window, np.eye(1025, dtype=dtype), *frames.geometry(), power, None, 1e-10,
+                             None, 2)
+    expected = _core.spectrogram_peaks(S, 14, 372, 0.1, SR, 2048)
+    for workers in (1, 2):
+        got = _core.spectral_peaks(y, frames.window, *frames.geometry(), power, 14, 372, 0.1, SR, 2048, workers)
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
+    assert np.all(expected[0] > 100)
+
+
+def test_core_peaks_bad_input():
+    S = np.ones((1, 9, 4), np.float32)
+    y = np.ones((1, 64), np.float32)
+    window = np.ones(16, np.float32)
+    for k0, k1 in ((-1, 3), (4, 3), (0, 10)):
+        with pytest.raises(ValueError, match="band"):
+            _core.spectrogram_peaks(S, k0, k1, 0.1, SR, 16)
+        with pytest.raises(ValueError, match="band"):
+            _core.spectral_peaks(y, window, 4, 0, 13, 0, 2.0, k0, k1, 0.1, SR, 16)
+    for bad, message in ((S[0], "3 dimensions"), (S.astype(np.int32), "float32 or float64"),
+                         (S[:, :, ::2], "C-contiguous"), (S[:, :1], "at least 2 frequency bins")):
+        with pytest.raises(ValueError, match=message):
+            _core.spectrogram_peaks(bad, 0, 1, 0.1, SR, 16)
+    with pytest.raises(ValueError, match="sr must be positive"):
+        _core.spectrogram_peaks(S, 0, 9, 0.1, -1.0, 16)
+    with pytest.raises(ValueError, match="n_fft must be positive"):
+        _core.spectral_peaks(y, window, 4, 0, 13, 0, 2.0, 0, 9, 0.1, SR, 0.0)
+    y[0, 5] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        _core.spectral_peaks(y, window, 4, 0, 13, 0, 2.0, 0, 9, 0.1, SR, 16)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -210,7 +210,7 @@ def test_core_autocorrelation_matches_direct_sums(rng, dtype, n_fft, win, n_lags
     window = np.zeros(n_fft, dtype=dtype)
     window[:win] = rng.uniform(0.2, 1.0, win)
     hop, n_frames = 3, (200 - n_fft) // 3 + 1
-    got = _core.autocorrelation(y, window, hop, 0, n_frames, n_lags, 0, 2)
+    got = _core.autocorrelation(y, window, hop, 0, n_frames, n_lags, 0, workers=2)
     assert got.shape == (3, n_lags, n_frames) and got.dtype == dtype
     frames = np.stack([y[:, t * hop:t * hop + n_fft] for t in range(n_frames)], axis=-1).astype(np.float64)
     x = frames * window[:, None].astype(np.float64)  # (3, n_fft, n_frames)
@@ -218,6 +218,23 @@ def test_core_autocorrelation_matches_direct_sums(rng, dtype, n_fft, win, n_lags
     assert win + n_lags - 1 <= n_fft  # so the circular correlation of the FFT does not wrap
     tol = 1e-5 if dtype == np.float32 else 1e-12
     assert np.max(np.abs(got - expected)) <= tol * np.max(np.abs(expected))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_core_autocorrelation_normalized_in_the_kernel_equals_normalize_after(rng, dtype):
+    # The fused norm=inf is the same division as librosa.util.normalize's, so bit for bit;
+    # frames of silence (all lags below the smallest normal number) stay zero.
+    y = rng.standard_normal((2, 300)).astype(dtype) * rng.uniform(0.01, 100, (2, 1)).astype(dtype)
+    y[1, 100:200] = 0
+    window = np.hanning(33)[:-1].astype(dtype)
+    padded = np.concatenate([window, np.zeros(32, dtype)])
+    n_frames = 300 - 64 + 1
+    raw = _core.autocorrelation(y, padded, 1, 0, n_frames, 32, 0, workers=2)
+    got = _core.autocorrelation(y, padded, 1, 0, n_frames, 32, 0, normalize_peak=True, workers=2)
+    expected = librosa.util.normalize(raw, norm=np.inf, axis=-2, threshold=np.finfo(dtype).tiny)
+    np.testing.assert_array_equal(got, expected.astype(dtype))
+    assert np.all(got[1, :, 110:130] == 0) and np.any(got[0] < 0)
+    np.testing.assert_array_equal(np.max(np.abs(got[0]), axis=0), np.ones(n_frames, dtype))
 
 
 def test_core_autocorrelation_bad_input():

@@ -266,6 +266,24 @@ void stft_kernel(const T* y, std::int64_t rows, const Framing& f, const T* windo
         });
 }
 
+// Runs consume(row, f0, valid, spectrum) for every block of frames of every row, where
+// spectrum[k] lane j is |X_k|^power of frame f0 + j (n_fft/2 + 1 lane vectors).
+template <class T, class Consume>
+void for_each_power_block(const T* y, std::int64_t rows, const Framing& f, const T* window, double power,
+                          int threads, const Consume& consume) {
+    using V = typename Simd<T>::V;
+    require(power > 0, "power must be positive");
+    const std::int64_t n_bins = f.n_fft / 2 + 1;
+    const RealPlan<T> plan(f.n_fft);
+    const T exponent = static_cast<T>(power);
+    for_each_frame_block(y, rows, f, window, plan, threads,
+        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V* spectrum) {
+            plan.run(a, b, [spectrum](std::int64_t k, CV<V> x) { spectrum[k] = x.re * x.re + x.im * x.im; });
+            raise_power<T>(spectrum, n_bins, exponent);
+            consume(row, f0, valid, spectrum);
+        });
+}
+
 // Mel spectrogram (|STFT|^power projected on the basis), optionally in decibels.
 template <class T>
 void melspectrogram_kernel(const T* y, std::int64_t rows, const Framing& f, const T* window, const T* basis,
@@ -273,14 +291,9 @@ void melspectrogram_kernel(const T* y, std::int64_t rows, const Framing& f, cons
     using V = typename Simd<T>::V;
     const std::int64_t n_bins = f.n_fft / 2 + 1;
     require_positive(n_mels, "n_mels");
-    require(power > 0, "power must be positive");
     const Array<Span> spans = nonzero_spans(basis, n_mels, n_bins);
-    const RealPlan<T> plan(f.n_fft);
-    const T exponent = static_cast<T>(power);
-    for_each_frame_block(y, rows, f, window, plan, threads,
-        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V* power_spectrum) {
-            plan.run(a, b, [power_spectrum](std::int64_t k, CV<V> x) { power_spectrum[k] = x.re * x.re + x.im * x.im; });
-            raise_power<T>(power_spectrum, n_bins, exponent);
+    for_each_power_block(y, rows, f, window, power, threads,
+        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, const V* power_spectrum) {
             T* dest = out + row * n_mels * f.n_frames + f0;
             for (std::int64_t m = 0; m < n_mels; ++m) {
                 V acc = project_row(basis + m * n_bins, spans[m], power_spectrum);
@@ -289,6 +302,25 @@ void melspectrogram_kernel(const T* y, std::int64_t rows, const Framing& f, cons
             }
         });
     if (db && db->clip) clip_rows_to_top_db(out, rows, n_mels * f.n_frames, db->top_db, threads);
+}
+
+// The peaks (peaks.hpp) of |STFT|^power, frame by frame, without storing the spectrogram:
+// the frames of a block go to slot row * n_frames + f0.
+template <class T>
+void spectral_peaks_kernel(const T* y, std::int64_t rows, const Framing& f, const T* window, double power,
+                           PeakCollector<T>& peaks, int threads) {
+    using V = typename Simd<T>::V;
+    constexpr int L = Simd<T>::lanes;
+    const std::int64_t n_bins = f.n_fft / 2 + 1;
+    require(peaks.search().n_bins == n_bins, "the peak search expects " + std::to_string(peaks.search().n_bins) +
+                                                 " bins, the frames give " + std::to_string(n_bins));
+    for_each_power_block(y, rows, f, window, power, threads,
+        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, const V* spectrum) {
+            V peak = spectrum[0];
+            for (std::int64_t k = 1; k < n_bins; ++k) peak = spectrum[k] > peak ? spectrum[k] : peak;
+            const T* values = reinterpret_cast<const T*>(spectrum);  // bin k of lane j at k * L + j
+            for (std::int64_t j = 0; j < valid; ++j) peaks.add_frame(row * f.n_frames + f0, values + j, L, peak[j]);
+        });
 }
 
 // out[r, m, t] = sum_k basis[m, k] x[r, k, t]: a (n_out, n_in) matrix applied to each
