@@ -194,14 +194,17 @@ inline typename Simd<T>::V project_row(const T* w, Span span, const typename Sim
     return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
-// p^(power/2) per lane, for p = |X|^2 (power 2 leaves p as it is).
+// p^(power/2) per lane, for p = |X|^2 (power 2 leaves p as it is). The square root of
+// power 1 is a plain loop that the compiler vectorizes (-fno-math-errno).
 template <class T>
 inline void raise_power(typename Simd<T>::V* p, std::int64_t n, T power) {
     if (power == T(2)) return;
-    for (std::int64_t k = 0; k < n; ++k) {
-        for (int j = 0; j < Simd<T>::lanes; ++j) {
-            p[k][j] = power == T(1) ? std::sqrt(p[k][j]) : std::pow(p[k][j], power / 2);
-        }
+    T* values = reinterpret_cast<T*>(p);
+    const std::int64_t count = n * Simd<T>::lanes;
+    if (power == T(1)) {
+        for (std::int64_t i = 0; i < count; ++i) values[i] = std::sqrt(values[i]);
+    } else {
+        for (std::int64_t i = 0; i < count; ++i) values[i] = std::pow(values[i], power / 2);
     }
 }
 
