@@ -144,7 +144,7 @@ py::tuple stored_spectrogram_peaks(const py::array& S_any, const PeakBand& band,
     {
         // Safe without the GIL: all arrays are held by this frame; no Python object is used.
         py::gil_scoped_release release;
-        spectrogram_peaks(values, rows, n_cols, peaks, checked_workers(workers));
+        kernels<T>().spectrogram_peaks(values, rows, n_cols, peaks, checked_workers(workers));
     }
     return peaks_by_row(peaks, rows, n_cols);
 }

@@ -71,6 +71,10 @@ struct KernelTable {
     // of a block of frames of row r and those after it in slot r * n_frames + f0.
     void (*spectral_peaks)(const T* y, std::int64_t rows, const Framing& framing, const T* window, double power,
                            PeakCollector<T>& peaks, int threads);
+    // S (rows, n_bins, n_cols) -> the peaks of each column, columns c0.. of a block of row r
+    // in slot r * n_cols + c0.
+    void (*spectrogram_peaks)(const T* S, std::int64_t rows, std::int64_t n_cols, PeakCollector<T>& peaks,
+                              int threads);
     // x (rows, row_size) -> out (rows, row_size) in decibels.
     void (*decibels)(const T* x, std::int64_t rows, std::int64_t row_size, const Decibels& db, T* out, int threads);
     // x (n, d), centroids (k, d) -> labels (n) of the nearest centroids, distances (n) to them (squared).

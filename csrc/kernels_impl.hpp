@@ -29,6 +29,7 @@ namespace FASTTAG_ARCH {
 #include "arch/fft.hpp"
 #include "arch/spectral.hpp"
 #include "arch/autocorrelation.hpp"
+#include "arch/peaks.hpp"
 #include "arch/kmeans.hpp"
 
 template <class T>
@@ -53,6 +54,7 @@ KernelTable<T> make_kernel_table() {
     table.decibels = &decibels_kernel<T>;
     table.autocorrelation = &autocorrelation_kernel<T>;
     table.spectral_peaks = &spectral_peaks_kernel<T>;
+    table.spectrogram_peaks = &spectrogram_peaks_kernel<T>;
     table.assign = &assign_kernel<T>;
     table.distances = &distances_kernel<T>;
     table.centroid_sums = &centroid_sums_kernel<T>;

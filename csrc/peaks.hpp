@@ -1,8 +1,9 @@
 // Spectral peaks as librosa's piptrack finds them (the input of estimate_tuning): in each
 // frame of a (magnitude or power) spectrum, the bins of a band that exceed threshold x the
 // frame's maximum and are local maxima over frequency, refined by a parabola through the
-// bin and its neighbours. Compiled once, without FMA contraction (peaks.cpp), so that
-// pitches and magnitudes round exactly as librosa's numpy arithmetic does.
+// bin and its neighbours. The kernels find the peaks (arch/peaks.hpp, across lanes); the
+// refinement is compiled once, without FMA contraction (peaks.cpp), so that pitches and
+// magnitudes round exactly as librosa's numpy arithmetic does.
 #pragma once
 
 #include <cstdint>
@@ -34,9 +35,9 @@ public:
     PeakCollector& operator=(const PeakCollector&) = delete;
 
     const PeakSearch& search() const { return search_; }
-    // Appends the peaks of one frame to `slot`: p[k * stride] is bin k, frame_max the
-    // largest of the frame's n_bins values.
-    void add_frame(std::int64_t slot, const T* p, std::int64_t stride, T frame_max);
+    // Appends the peak at bin k of a frame (p[i * stride] is bin i) to `slot`: its pitch
+    // and magnitude from the parabola through bins k - 1, k, k + 1.
+    void add_peak(std::int64_t slot, const T* p, std::int64_t stride, std::int64_t k);
     // Number of peaks in slots [begin, end).
     std::int64_t count(std::int64_t begin, std::int64_t end) const;
     // Pitches (Hz) and magnitudes of slots [begin, end), in slot order.
@@ -46,10 +47,5 @@ private:
     PeakSearch search_;
     std::vector<std::vector<T>> pitches_, magnitudes_;
 };
-
-// Peaks of every column of S (rows, n_bins, n_cols), slot r * n_cols + c0 per block of
-// columns c0.. of row r.
-template <class T>
-void spectrogram_peaks(const T* S, std::int64_t rows, std::int64_t n_cols, PeakCollector<T>& peaks, int threads);
 
 }  // namespace fasttag

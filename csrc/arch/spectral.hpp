@@ -307,23 +307,19 @@ void melspectrogram_kernel(const T* y, std::int64_t rows, const Framing& f, cons
     if (db && db->clip) clip_rows_to_top_db(out, rows, n_mels * f.n_frames, db->top_db, threads);
 }
 
-// The peaks (peaks.hpp) of |STFT|^power, frame by frame, without storing the spectrogram:
-// the frames of a block go to slot row * n_frames + f0.
+// out[k] lane j = src[k * n_cols + j] for k < n_rows, j < valid; lanes from valid on are zero.
 template <class T>
-void spectral_peaks_kernel(const T* y, std::int64_t rows, const Framing& f, const T* window, double power,
-                           PeakCollector<T>& peaks, int threads) {
+void load_columns(const T* src, std::int64_t n_rows, std::int64_t n_cols, std::int64_t valid,
+                  typename Simd<T>::V* out) {
     using V = typename Simd<T>::V;
-    constexpr int L = Simd<T>::lanes;
-    const std::int64_t n_bins = f.n_fft / 2 + 1;
-    require(peaks.search().n_bins == n_bins, "the peak search expects " + std::to_string(peaks.search().n_bins) +
-                                                 " bins, the frames give " + std::to_string(n_bins));
-    for_each_power_block(y, rows, f, window, power, threads,
-        [&](std::int64_t row, std::int64_t f0, std::int64_t valid, const V* spectrum) {
-            V peak = spectrum[0];
-            for (std::int64_t k = 1; k < n_bins; ++k) peak = spectrum[k] > peak ? spectrum[k] : peak;
-            const T* values = reinterpret_cast<const T*>(spectrum);  // bin k of lane j at k * L + j
-            for (std::int64_t j = 0; j < valid; ++j) peaks.add_frame(row * f.n_frames + f0, values + j, L, peak[j]);
-        });
+    for (std::int64_t k = 0; k < n_rows; ++k) {
+        if (valid == Simd<T>::lanes) {
+            out[k] = load_unaligned(src + k * n_cols);
+        } else {
+            out[k] = V{};
+            for (std::int64_t j = 0; j < valid; ++j) out[k][j] = src[k * n_cols + j];
+        }
+    }
 }
 
 // out[r, m, t] = sum_k basis[m, k] x[r, k, t]: a (n_out, n_in) matrix applied to each
@@ -344,15 +340,7 @@ void project_kernel(const T* basis, std::int64_t n_out, std::int64_t n_in, const
             const std::int64_t row = block / blocks_per_row;
             const std::int64_t t0 = (block % blocks_per_row) * L;
             const std::int64_t valid = std::min<std::int64_t>(L, n_cols - t0);
-            const T* src = x + row * n_in * n_cols + t0;
-            for (std::int64_t k = 0; k < n_in; ++k) {
-                if (valid == L) {
-                    column[k] = load_unaligned(src + k * n_cols);
-                } else {
-                    column[k] = V{};
-                    for (std::int64_t j = 0; j < valid; ++j) column[k][j] = src[k * n_cols + j];
-                }
-            }
+            load_columns(x + row * n_in * n_cols + t0, n_in, n_cols, valid, column.data());
             T* dest = out + row * n_out * n_cols + t0;
             for (std::int64_t m = 0; m < n_out; ++m) {
                 store_lanes(dest + m * n_cols, project_row(basis + m * n_in, spans[m], column.data()), valid);
