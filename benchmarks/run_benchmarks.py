@@ -362,20 +362,28 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
   quoted 2,900x). So the 6.8x target needs about 35,000x realtime, that is a fused kernel about 1.7x faster
   than now.
 
-## What limits k-means, chroma and the tempogram (2026-11-30)
+## What limits k-means, chroma and the tempogram (2026-12-01)
 
 - k-means assignment: 4 x 3 register tiles (12 AVX2 FMA accumulators, 90 FMAs deep for 90 features) with a
   running argmin per tile. One core reaches 72-84 GFLOP/s on quiet runs, against about 93 GFLOP/s measured
   for 12 independent FMA chains on this CPU. The rest goes to the argmin step after each tile and the
   row norms. A 10-iteration Lloyd fit runs 11 assignments (the last one gives labels for the final centers,
   as scikit-learn does) and 10 centroid-sum passes of 3.5 ms each.
-- chroma_stft: the 2048-point FFT is already about a fifth of librosa's whole time, so 10x librosa is out of
-  reach until the FFT itself gets faster (see the rfft rows above). The chroma projection is dense (12 x 1025)
-  and runs through the same fused kernel as mel, with four running sums per row.
-- tempogram: the onset strength (a 2048-point log-mel and the spectral flux) is now about 60 % of our time
-  and alone costs about an eighth of librosa's tempogram. The hop-1 autocorrelation (two 768-point real FFTs
-  per onset frame) runs in one fused C++ kernel. 10x librosa needs a faster onset strength (flux fused into
-  the log-mel kernel) and a faster 2048-point FFT.
+- chroma_stft(tuning=0): the 2048-point FFT is about 85 % of our time and already about a fifth of
+  librosa's whole time, so 10x librosa is out of reach until the FFT itself gets faster (see the rfft rows
+  above). The chroma projection is dense (12 x 1025) and runs in the same fused kernel as mel.
+- chroma_stft(tuning=None): two fused passes over the audio and no stored spectrogram. The first finds
+  librosa's piptrack peaks (FFT, |X|^2, a scan of the band across 8 frames per register, the parabolic
+  refinement only at the peaks); the second is the chroma pass with the estimated tuning. On the
+  benchmark track (about 17 peaks per frame): FFT pass 70 ms, peak scan 11 ms, refinement and lists 22 ms,
+  median and histogram in numpy 25 ms, then the chroma pass. Before (2026-11-30) the 106 MB power
+  spectrogram was stored and searched in numpy: 254 ms. librosa's own time for this row is the least
+  stable of the suite (1.2-2.7 s in three runs on 2026-12-01), so its ratio swings with it; paired
+  rounds (fasttag, then librosa, 7 times) gave 8.8x (8.0-11.6x).
+- tempogram: the onset strength (a 2048-point log-mel and the spectral flux) is about 60 % of our time.
+  The hop-1 autocorrelation (two 768-point real FFTs per onset frame) and, since 2026-12-01, its default
+  norm (each frame divided by its largest lag) run in one fused C++ kernel. 10x librosa needs a faster
+  2048-point FFT.
 - extraction, per core (one 29.12 s crop of a 44.1 kHz stereo MP3, profiled in-process): decoding about
   32 ms and the seek to the crop about 4 ms (decode-only pays both), soxr's HQ resampling to 12 kHz 7-9 ms,
   the downmix about 1.5 ms, the log-mel about 1.3 ms, framing and the store 1-2 ms. The resampler alone
