@@ -378,8 +378,8 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
   benchmark track (about 17 peaks per frame): FFT pass 70 ms, peak scan 11 ms, refinement and lists 22 ms,
   median and histogram in numpy 25 ms, then the chroma pass. Before (2026-11-30) the 106 MB power
   spectrogram was stored and searched in numpy: 254 ms. librosa's own time for this row is the least
-  stable of the suite (1.2-2.7 s in three runs on 2026-12-01), so its ratio swings with it; paired
-  rounds (fasttag, then librosa, 7 times) gave 8.8x (8.0-11.6x).
+  stable of the suite (1.2-2.7 s in the three runs from 2026-11-30 23:11 to 2026-12-01 03:49), so its
+  ratio swings with it; paired rounds (fasttag, then librosa, 7 times) gave 8.8x (8.0-11.6x).
 - tempogram: the onset strength (a 2048-point log-mel and the spectral flux) is about 60 % of our time.
   The hop-1 autocorrelation (two 768-point real FFTs per onset frame) and, since 2026-12-01, its default
   norm (each frame divided by its largest lag) run in one fused C++ kernel. 10x librosa needs a faster
