@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 
@@ -14,8 +15,6 @@ from .spectrum import framing
 
 __all__ = ["chroma_stft", "estimate_tuning", "pitch_tuning"]
 
-# estimate_tuning's defaults, which librosa's chroma_stft(tuning=None) uses.
-_ESTIMATE_TUNING_DEFAULTS = dict(fmin=150.0, fmax=4000.0, threshold=0.1, resolution=0.01)
 
 
 def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int = 12) -> float:
@@ -68,7 +67,8 @@ def _tunings(counts: np.ndarray, pitches: np.ndarray, mags: np.ndarray, *, resol
     """One tuning per row from the C++ peak lists (librosa's ``estimate_tuning`` after ``piptrack``):
     the peaks of at least the median magnitude vote in :func:`pitch_tuning`."""
     tunings = np.empty(len(counts))
-    for row, (start, stop) in enumerate(zip(np.cumsum(counts) - counts, np.cumsum(counts))):
+    ends = np.cumsum(counts)
+    for row, (start, stop) in enumerate(zip(ends - counts, ends)):
         row_pitches, row_mags = pitches[start:stop], mags[start:stop]
         positive = row_pitches > 0
         cut = np.median(row_mags[positive]) if positive.any() else 0.0
@@ -155,18 +155,29 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
                                  **search)
         batch_shape = y.shape[:-1]
     else:
-        S = np.abs(_validate.float_array(S, "S", min_ndim=2))
-        if S.shape[-2] < 2:
-            raise ParameterError(f"S has {S.shape[-2]} frequency bin(s); a spectrogram needs at least 2")
+        S = np.abs(_spectrogram(S))
         tunings = _spectrogram_tunings(_validate.as_rows(S, 2), **search)
         batch_shape = S.shape[:-2]
     return tunings.reshape(batch_shape) if batch_shape else float(tunings[0])
+
+
+def _spectrogram(S) -> np.ndarray:
+    """S (..., n_bins, n_frames) as a float array with at least 2 frequency bins, or ParameterError."""
+    S = _validate.float_array(S, "S", min_ndim=2)
+    if S.shape[-2] < 2:
+        raise ParameterError(f"S has {S.shape[-2]} frequency bin(s); a spectrogram needs at least 2")
+    return S
 
 
 def _real(value, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ParameterError(f"{name}={value!r} must be a finite number")
     return float(value)
+
+
+# estimate_tuning's defaults, which librosa's chroma_stft(tuning=None) uses.
+_ESTIMATE_TUNING_DEFAULTS = {name: inspect.signature(estimate_tuning).parameters[name].default
+                             for name in ("fmin", "fmax", "threshold", "resolution")}
 
 
 def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
@@ -241,9 +252,7 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
                 return _core.melspectrogram(rows, frames.window, basis, *frames.geometry(), 2.0, None, 1e-10, None,
                                             workers)
     else:
-        S = _validate.float_array(S, "S", min_ndim=2)
-        if S.shape[-2] < 2:
-            raise ParameterError(f"S has {S.shape[-2]} frequency bin(s); a spectrogram needs at least 2")
+        S = _spectrogram(S)
         items, batch_shape, n_fft = _validate.as_rows(S, 2), S.shape[:-2], 2 * (S.shape[-2] - 1)
 
         def project(basis, rows):
