@@ -47,10 +47,10 @@ _HARMONIC_BASIS = np.sin(
     2 * np.pi * np.outer(np.arange(1, _N_HARMONICS + 1), np.arange(_TABLE_SIZE)) / _TABLE_SIZE
 )
 _MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])
-_MINOR = np.array([0, 2, 3, 5, 7, 8, 10])  # natural minor
+_MINOR = np.array([0, 2, 3, 5, 7, 8, 11])  # harmonic minor: its leading tone is in no major key
 _PROGRESSIONS = {  # chord roots as scale degrees (0 = tonic), one chord per bar
     "major": ((0, 4, 5, 3), (0, 3, 4, 0), (0, 5, 3, 4), (0, 3, 0, 4)),
-    "minor": ((0, 5, 2, 6), (0, 3, 4, 0), (0, 6, 5, 6), (0, 3, 6, 2)),
+    "minor": ((0, 5, 3, 4), (0, 3, 4, 0), (0, 3, 5, 4), (0, 3, 0, 4)),
 }
 _ENSEMBLE_SIZES = (1, 2, 3, 4)  # pitched instruments per clip ...
 _ENSEMBLE_PROBS = (0.3, 0.35, 0.22, 0.13)  # ... and how often
@@ -443,7 +443,7 @@ def make_tagged_music(
     Each clip mixes one to four pitched instruments (piano, bowed strings, organ,
     plucked guitar, bass, flute, synth lead, bells; each with its own timbre and
     envelope, randomised per clip) and, in half of the clips, a drum kit (kick,
-    snare, hi-hat). They play a chord progression in a random major or natural
+    snare, hi-hat). They play a chord progression in a random major or harmonic
     minor key at 60-180 BPM: a melody (a random walk over the scale that lands
     on chord tones on the beats), block or arpeggiated chords, and a bass line.
     The mix goes through a room or a long hall (exponentially decaying noise
