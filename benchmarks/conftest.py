@@ -13,6 +13,7 @@ import os
 import platform
 import shutil
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -171,3 +172,28 @@ def choi_clips(request) -> int:
     if clips < 1:
         raise pytest.UsageError(f"--choi-clips={clips} must be >= 1")
     return clips
+
+
+@pytest.fixture(scope="session")
+def paired_rounds():
+    """``paired_rounds(benchmark, ours, peer, rounds)`` -> (our last result, the peer's last result).
+
+    Times ``rounds`` rounds (after one warm-up round) of ``ours()`` and ``peer()`` back to back, the
+    order alternating, so that both halves of a ratio see the same load; the per-round seconds go to
+    ``benchmark.extra_info`` as ``ours_s`` and ``peer_s`` (benchmarks/report_paired.py reads them).
+    """
+
+    def run(benchmark, ours, peer, rounds: int):
+        calls, seconds, last = (ours, peer), ([], []), [None, None]
+
+        def one_round() -> None:
+            for i in (0, 1) if len(seconds[0]) % 2 == 0 else (1, 0):
+                start = time.perf_counter()
+                last[i] = calls[i]()
+                seconds[i].append(time.perf_counter() - start)
+
+        benchmark.pedantic(one_round, rounds=rounds, iterations=1, warmup_rounds=1)
+        benchmark.extra_info.update(ours_s=seconds[0][1:], peer_s=seconds[1][1:])  # without the warm-up round
+        return last[0], last[1]
+
+    return run

@@ -4,6 +4,7 @@ tracks/s and x realtime of `fasttag.extract` and its peers, and the issue's two 
 from __future__ import annotations
 
 import numpy as np
+from report_paired import paired_ratio
 
 TARGET_VS_DECODE = 1.3  # fasttag in-process time per track / decode-only time per track (one core each)
 TARGET_VS_LIBROSA = 2.0  # librosa + joblib loop time / fasttag's
@@ -19,14 +20,9 @@ def _group(groups) -> dict:
 
 
 def per_core_ratio(groups, stat: str) -> float | None:
-    """fasttag[1] time / decode-only time from the paired rounds: the median of the per-round ratios
-    (``stat="median"``) or the ratio of the two fastest rounds (``stat="min"``)."""
+    """fasttag[1] time / decode-only time from the paired rounds (see `report_paired.paired_ratio`)."""
     paired = groups.get("extract-mp3-paired", {})
-    if not paired:
-        return None
-    info = next(iter(paired.values())).info
-    ours, decode = np.asarray(info["fasttag_s"]), np.asarray(info["decode_s"])
-    return float(np.median(ours / decode)) if stat == "median" else float(ours.min() / decode.min())
+    return 1.0 / paired_ratio(next(iter(paired.values())).info, stat) if paired else None
 
 
 def target_rows(groups, stat: str) -> list[tuple[str, float | None, bool | None, str]]:
@@ -77,8 +73,9 @@ def _paired_sentence(groups) -> str:
     if not paired:
         return ""
     info = next(iter(paired.values())).info
-    ratios = np.asarray(info["fasttag_s"]) / np.asarray(info["decode_s"])
+    ours, decode = np.asarray(info["ours_s"]), np.asarray(info["peer_s"])
+    ratios = ours / decode
     return (f"Per core, in {ratios.size} paired rounds (decode-only and fasttag in-process back to back, the order "
             f"alternating): fasttag / decode-only = {np.median(ratios):.2f}x median, {ratios.min():.2f}-"
-            f"{ratios.max():.2f}x over the rounds; decode-only {np.median(info['decode_s']):.2f} s and fasttag "
-            f"{np.median(info['fasttag_s']):.2f} s per round of {info['tracks']} tracks (medians).")
+            f"{ratios.max():.2f}x over the rounds; per round of {info['tracks']} tracks, decode-only "
+            f"{np.median(decode):.2f} s and fasttag {np.median(ours):.2f} s (medians).")

@@ -3,6 +3,9 @@ of each peer and librosa's time over fasttag's, read from the pytest-benchmark J
 
 from __future__ import annotations
 
+import numpy as np
+from report_paired import paired_ratio
+
 TARGET_VS_LIBROSA = 10.0
 FEATURES = {"chroma-t0": "chroma_stft(tuning=0)", "chroma-est": "chroma_stft(tuning=None: estimated)",
             "tempogram": "tempogram (from audio)"}
@@ -10,24 +13,28 @@ PEERS = {"fasttag-w1": "fasttag, workers=1", "fasttag-w2": "fasttag, workers=2",
          "librosa": "librosa (BLAS 1 thread)"}
 
 
-def _by_feature(benches) -> dict[str, dict[str, object]]:
-    """{feature: {peer: Bench}} for the rhythm benchmarks (keyed by their parameters, not groups)."""
+def _by_feature(benches, setting: str = "librosa-default") -> dict[str, dict[str, object]]:
+    """{feature: {peer: Bench}} for the rhythm benchmarks of ``setting`` (keyed by their parameters, not groups)."""
     found: dict[str, dict[str, object]] = {}
     for bench in benches:
         what = bench.info.get("feature")
-        if bench.info.get("setting") == "librosa-default" and what in FEATURES:
+        if bench.info.get("setting") == setting and what in FEATURES:
             found.setdefault(what, {})[bench.info["peer"]] = bench
     return found
 
 
+def _paired(benches) -> dict[str, dict]:
+    """{feature: extra_info} of the paired rounds (fasttag workers=1 against librosa)."""
+    return {what: next(iter(peers.values())).info for what, peers in _by_feature(benches, "librosa-default-paired").items()}
+
+
 def target_rows(benches, stat: str) -> list[tuple[str, float | None, bool | None, str]]:
-    rows = []
+    rows, paired = [], _paired(benches)
     for what, label in FEATURES.items():
-        peers = _by_feature(benches).get(what, {})
-        ours, theirs = peers.get("fasttag-w1"), peers.get("librosa")
-        ratio = getattr(theirs, stat) / getattr(ours, stat) if ours and theirs else None
+        ratio = paired_ratio(paired[what], stat) if what in paired else None
         rows.append((f"{label}, 1 thread: >= {TARGET_VS_LIBROSA:.0f}x faster than librosa", ratio,
-                     None if ratio is None else ratio >= TARGET_VS_LIBROSA, "librosa / fasttag"))
+                     None if ratio is None else ratio >= TARGET_VS_LIBROSA,
+                     "librosa / fasttag, paired rounds (median of the round ratios)"))
     return rows
 
 
@@ -52,4 +59,17 @@ def section(benches, table, fmt_time, fmt_ratio, fmt_xrt) -> str:
         "hop 512; tempogram win_length 384 from the onset strength of the log-mel. Every output is checked "
         "against librosa's (max error <= 1e-5 of the peak).", "",
         table(["run", "median", "x realtime", "time / fasttag workers=1", "check"], rows, "lrrrl"),
+        "", _paired_sentence(benches),
     ])
+
+
+def _paired_sentence(benches) -> str:
+    """The paired rounds' ratios, feature by feature."""
+    parts = []
+    for what, info in _paired(benches).items():
+        ratios = np.asarray(info["peer_s"]) / np.asarray(info["ours_s"])
+        parts.append(f"{FEATURES[what]} {np.median(ratios):.1f}x ({ratios.min():.1f}-{ratios.max():.1f}x over "
+                     f"{ratios.size} rounds; librosa {np.median(info['peer_s']) * 1e3:,.0f} ms, fasttag "
+                     f"{np.median(info['ours_s']) * 1e3:,.0f} ms)")
+    return ("In paired rounds (fasttag workers=1 and librosa back to back, the order alternating), librosa / "
+            "fasttag: " + "; ".join(parts) + ".") if parts else ""

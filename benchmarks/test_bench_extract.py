@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -180,37 +179,21 @@ def test_decode_only_one_core(benchmark, mp3_folder):
     assert frames == [crop_window(p)[1] for p in files]
 
 
-@pytest.mark.benchmark(group="extract-mp3-paired")
-def test_per_core_paired(benchmark, mp3_folder, librosa_reference, tmp_path):
-    """Rounds of (decode-only, fasttag[1]) timed back to back, the order alternating; the per-round
-    times go to ``extra_info`` (``decode_s``, ``fasttag_s``) for the per-core ratio."""
-    files = files_of(mp3_folder)
-    decode_s, fasttag_s, stores = [], [], iter(range(10**6))
 
-    def decode() -> None:
-        start = time.perf_counter()
-        assert [decode_window(p) for p in files] == [crop_window(p)[1] for p in files]
-        decode_s.append(time.perf_counter() - start)
+@pytest.mark.benchmark(group="extract-mp3-paired")
+def test_per_core_paired(benchmark, mp3_folder, librosa_reference, tmp_path, paired_rounds):
+    """fasttag[1] and decode-only-1 in paired rounds (conftest's ``paired_rounds``): the per-core ratio."""
+    files = files_of(mp3_folder)
+    stores = iter(range(10**6))
 
     def ours() -> Path:
-        store, start = tmp_path / f"store{next(stores)}", time.perf_counter()
+        store = tmp_path / f"store{next(stores)}"
         summary = extract(mp3_folder, store, feature="logmel", sr=SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS,
                           duration=CROP_S, crop="center", workers=1)  # fmt: skip
-        fasttag_s.append(time.perf_counter() - start)
         assert summary.done == TRACKS and summary.failed == 0
         return store
 
-    def paired_round() -> Path:
-        if len(decode_s) % 2:
-            store = ours()
-            decode()
-        else:
-            decode()
-            store = ours()
-        return store
-
     _info(benchmark, 1)
-    store = benchmark.pedantic(paired_round, rounds=PAIRED_ROUNDS, iterations=1, warmup_rounds=1)
-    del decode_s[0], fasttag_s[0]  # the warm-up round
-    benchmark.extra_info.update(decode_s=decode_s, fasttag_s=fasttag_s)
+    store, frames = paired_rounds(benchmark, ours, lambda: [decode_window(p) for p in files], PAIRED_ROUNDS)
+    assert frames == [crop_window(p)[1] for p in files]
     check(np.stack(list(FeatureStore(store))), librosa_reference)

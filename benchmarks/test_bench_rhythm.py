@@ -1,5 +1,6 @@
 """chroma_stft and tempogram: fasttag vs librosa on the librosa-default setting (one 600 s
-track at 22.05 kHz, n_fft 2048, hop 512), 1 thread. The issue's goal: >= 10x librosa.
+track at 22.05 kHz, n_fft 2048, hop 512), 1 thread. The issue's goal: >= 10x librosa, read from
+paired rounds (fasttag workers=1 and librosa back to back, conftest's ``paired_rounds``).
 
 Every timed result is checked against librosa's (computed once, outside the timing).
 """
@@ -29,6 +30,7 @@ def blas_threads(n: int):
 
 SPEC_TOL = 1e-5  # max |fasttag - librosa| / max |librosa| (float32 input)
 PEERS = ("fasttag-w1", "fasttag-w2", "librosa")
+PAIRED_ROUNDS = 7
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +64,9 @@ def run(peer: str, what: str, y: np.ndarray):
     }[what]
 
 
-def check(benchmark, peer, what, out, ref, seconds):
+def check(benchmark, peer, what, out, ref, seconds, setting="librosa-default"):
     err = float(np.max(np.abs(out.astype(np.float64) - ref)) / np.max(np.abs(ref)))
-    benchmark.extra_info.update(kind="feature", setting="librosa-default", feature=what, peer=peer,
+    benchmark.extra_info.update(kind="feature", setting=setting, feature=what, peer=peer,
                                 clips=1, audio_seconds=seconds, max_err=err, tol=SPEC_TOL)
     assert out.shape == ref.shape
     assert err <= SPEC_TOL, f"{peer} {what}: max relative error {err:.3g} vs librosa"
@@ -86,3 +88,14 @@ def test_tempogram(benchmark, track, references, peer):
     with blas_threads(1):
         out = benchmark(run(peer, "tempogram", track))
     check(benchmark, peer, "tempogram", out, references["tempogram"], DEFAULT.seconds)
+
+
+@pytest.mark.parametrize("what", ["chroma-t0", "chroma-est", "tempogram"])
+def test_paired_with_librosa(benchmark, track, references, what, paired_rounds):
+    """fasttag (workers=1) and librosa in paired rounds: the ratio of record for the goal."""
+    benchmark.group = f"librosa-default-{what}-paired"
+    with blas_threads(1):
+        ours, theirs = paired_rounds(benchmark, run("fasttag-w1", what, track), run("librosa", what, track),
+                                     PAIRED_ROUNDS)
+    check(benchmark, "librosa", what, theirs, references[what], DEFAULT.seconds, setting="librosa-default-paired")
+    check(benchmark, "fasttag-w1", what, ours, references[what], DEFAULT.seconds, setting="librosa-default-paired")
