@@ -15,9 +15,10 @@ window, FFTW_MEASURE rfft in cache-sized blocks, power, BLAS mel, log). Every ti
 is checked against librosa's on the same data. RESULTS.md turns medians into x realtime
 (seconds of audio per second) and into ratios to fasttag on one thread.
 
-The ``choi-fft-floor`` group times FFTW's rfft alone on 256 windowed frames of the Choi
-audio (a cache-resident batch); scaled by the number of frames in the setting it is the
-compute floor that the issue's target compares the whole log-mel pipeline with.
+The ``<setting>-fft-floor`` groups time FFTW's rfft alone on 256 windowed frames of the Choi
+audio and of the librosa-default track (a cache-resident batch); scaled by the number of frames
+in the setting it is the compute floor that the issue's target compares the whole log-mel
+pipeline with (Choi), and a floor under any chroma or tempogram of that track (librosa-default).
 """
 
 from __future__ import annotations
@@ -320,11 +321,14 @@ FLOOR_ROWS = 256  # frames per call: 256 x 512 float32 in, 256 x 257 complex64 o
 
 
 @pytest.mark.parametrize("backend", ["pyfftw", "fasttag"])
-@pytest.mark.benchmark(group="choi-fft-floor", min_rounds=5, max_time=0.5)
-def test_choi_fft_floor(benchmark, choi, backend):
-    """rfft alone of FLOOR_ROWS windowed Choi frames; x (frames in the setting / FLOOR_ROWS) = the floor."""
-    s = choi.setting
-    clip = choi.y[0]
+@pytest.mark.parametrize("setting", ["choi", "default"])
+@pytest.mark.benchmark(min_rounds=5, max_time=0.5)
+def test_fft_floor(benchmark, request, setting, backend):
+    """rfft alone of FLOOR_ROWS windowed frames of ``setting``; x (frames in the setting / FLOOR_ROWS) = the floor."""
+    data = request.getfixturevalue(setting)
+    s = data.setting
+    benchmark.group = f"{s.name}-fft-floor"
+    clip = data.y[0]
     frames = np.lib.stride_tricks.sliding_window_view(np.pad(clip, s.n_fft // 2), s.n_fft)[::s.hop_length]
     window = fasttag.filters.get_window("hann", s.n_fft, n_fft=s.n_fft, dtype=np.float32)
     x = np.ascontiguousarray(frames[:FLOOR_ROWS] * window)
@@ -339,7 +343,7 @@ def test_choi_fft_floor(benchmark, choi, backend):
     out = benchmark(fn)
     ref = np.fft.rfft(x.astype(np.float64), axis=-1)
     err = float(np.max(np.linalg.norm(out - ref, axis=-1) / np.linalg.norm(ref, axis=-1)))
-    total_frames = choi.y.shape[0] * s.n_frames(clip.shape[-1])
+    total_frames = data.y.shape[0] * s.n_frames(clip.shape[-1])
     benchmark.extra_info.update(kind="floor", setting=s.name, backend=backend, rows=FLOOR_ROWS, n=s.n_fft,
-                                total_frames=total_frames, audio_seconds=choi.audio_seconds, rel_err=err)
-    assert err <= 1e-5, f"{backend} rfft of the Choi frames: relative error {err:.3g}"
+                                total_frames=total_frames, audio_seconds=data.audio_seconds, rel_err=err)
+    assert err <= 1e-5, f"{backend} rfft of the {s.name} frames: relative error {err:.3g}"
