@@ -95,6 +95,27 @@ py::array autocorrelation(const py::array& y_any, const py::array& window_any, s
     return out;
 }
 
+template <class T>
+py::array cosine_autocorrelation(const py::array& y_any, const py::array& gamma_any, std::int64_t n_frames,
+                                 bool normalize_peak, int workers) {
+    const auto y = checked_array<T>(y_any, "y", 2);
+    const auto gamma = checked_array<double>(gamma_any, "gamma", 3);
+    require(gamma.shape(2) == 2, "gamma must have shape (n_lags, n_terms, 2)");
+    const std::int64_t rows = y.shape(0), n_samples = y.shape(1), n_lags = gamma.shape(0), n_terms = gamma.shape(1);
+    require_positive(n_frames, "n_frames");  // before the output is allocated; the kernel checks the rest
+    py::array_t<T> out({rows, n_lags, n_frames});
+    const T* signal = y.data();
+    const double* coefficients = gamma.data();
+    T* result = out.mutable_data();
+    {
+        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+        py::gil_scoped_release release;
+        kernels<T>().cosine_autocorrelation(signal, rows, n_samples, n_frames, n_lags, coefficients, n_terms,
+                                            normalize_peak, result, checked_workers(workers));
+    }
+    return out;
+}
+
 // (counts (rows,), pitches, magnitudes) of the peaks, row r owning slots [r * slots_per_row, ...).
 template <class T>
 py::tuple peaks_by_row(const PeakCollector<T>& peaks, std::int64_t rows, std::int64_t slots_per_row) {
@@ -205,6 +226,14 @@ most n_fft - n_lags + 1 samples long. normalize_peak divides each frame's lags b
 magnitude (librosa's util.normalize, norm=inf; frames below the smallest normal number unscaled).
 )doc";
 
+constexpr const char* cosine_autocorrelation_doc = R"doc(
+Windowed autocorrelation at hop 1 under a cosine-sum window, without FFTs: y (rows, n_samples),
+gamma (n_lags, n_terms, 2) -> (rows, n_lags, n_frames), out[r, l, t] = sum_i w[i] w[i + l]
+y[r, t + i] y[r, t + i + l] over frames of n_lags samples, where w[i] w[i + l] =
+Re sum_m (gamma[l, m, 0] + j gamma[l, m, 1]) e^(2 pi j m i / n_lags). Sums in float64.
+normalize_peak as in autocorrelation.
+)doc";
+
 // The peaks are librosa piptrack's (estimate_tuning): in each frame, bins k0 <= k < k1 that
 // exceed threshold x the frame's maximum and are local maxima over frequency, refined by a
 // parabola. Both return (counts (rows,), pitches (Hz), magnitudes), row by row.
@@ -266,6 +295,14 @@ void register_spectral(py::module_& m) {
           autocorrelation_doc, py::arg("y"), py::arg("window"), py::arg("hop_length"), py::arg("pad"),
           py::arg("n_frames"), py::arg("n_lags"), py::arg("pad_mode") = 0, py::arg("normalize_peak") = false,
           py::arg("workers") = 1);
+    m.def("cosine_autocorrelation",
+          [](const py::array& y, const py::array& gamma, std::int64_t n_frames, bool normalize_peak, int workers) {
+              return dispatch_float(y, "y", [&](auto t) {
+                  return cosine_autocorrelation<decltype(t)>(y, gamma, n_frames, normalize_peak, workers);
+              });
+          },
+          cosine_autocorrelation_doc, py::arg("y"), py::arg("gamma"), py::arg("n_frames"),
+          py::arg("normalize_peak") = false, py::arg("workers") = 1);
     m.def("spectral_peaks",
           [](const py::array& y, const py::array& window, std::int64_t hop_length, std::int64_t pad,
              std::int64_t n_frames, int pad_mode, double power, std::int64_t k0, std::int64_t k1, double threshold,

@@ -53,6 +53,7 @@ KernelTable<T> make_kernel_table() {
     table.project = &project_kernel<T>;
     table.decibels = &decibels_kernel<T>;
     table.autocorrelation = &autocorrelation_kernel<T>;
+    table.cosine_autocorrelation = &cosine_autocorrelation_kernel<T>;
     table.spectral_peaks = &spectral_peaks_kernel<T>;
     table.spectrogram_peaks = &spectrogram_peaks_kernel<T>;
     table.assign = &assign_kernel<T>;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 
 import numpy as np
 import scipy.ndimage
@@ -128,27 +129,61 @@ def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) 
     return bpm
 
 
+MAX_COSINE_TERMS = 3  # windows w[i] = sum_{|k| < 3} beta_k e^(2 pi j k i / N) (Hann, Hamming, Blackman, boxcar)
+
+
+def _cosine_window_products(window: np.ndarray) -> np.ndarray | None:
+    """g (N, 2K - 1, 2): w[i] w[i + l] = Re sum_m g[l, m] e^(2 pi j m i / N), as (re, im), if the float64
+    window (N,) is a sum of K <= MAX_COSINE_TERMS cosines periodic in N (to 1e-12 of its peak); else None."""
+    n = window.shape[0]
+    peak = np.max(np.abs(window))
+    if n < 2 * MAX_COSINE_TERMS or peak == 0:
+        return None
+    spectrum = np.fft.fft(window) / n  # w[i] = sum_k spectrum[k] e^(2 pi j k i / n)
+    i = np.arange(n)
+    for n_cosines in range(1, MAX_COSINE_TERMS + 1):
+        k = np.arange(1 - n_cosines, n_cosines)
+        terms = spectrum[k % n, None] * np.exp(2j * np.pi * ((k[:, None] * i) % n) / n)  # beta_k e^(2 pi j k i / n)
+        if np.max(np.abs(terms.sum(axis=0).real - window)) <= 1e-12 * peak:
+            break
+    else:
+        return None
+    # w[i] w[i + l] = sum_{k, k'} beta_k beta_k' e^(2 pi j k' l / n) e^(2 pi j (k + k') i / n): gamma_m(l) sums
+    # the pairs with k + k' = m; g_0 = gamma_0 and g_m = 2 gamma_m for m >= 1 (gamma_-m is its conjugate).
+    g = np.zeros((n, 2 * n_cosines - 1), dtype=np.complex128)
+    for a, b in itertools.product(range(k.size), repeat=2):
+        if k[a] + k[b] >= 0:
+            g[:, k[a] + k[b]] += spectrum[k[a] % n] * terms[b]
+    g[:, 1:] *= 2
+    return np.ascontiguousarray(np.stack([g.real, g.imag], axis=-1))
+
+
 def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, norm, workers: int) -> np.ndarray:
     """r[..., l, t] = sum_i (w x_t)[i] (w x_t)[i + l] for l < win_length, x_t = env[..., t : t + win_length],
-    normalised over l by ``norm``.
+    normalised over l by ``norm``; ``window`` is float64.
 
-    One fused C++ pass, SIMD across frames: frame (hop 1) -> window -> rfft(N) -> |.|^2 ->
-    real FFT of its even extension / N (|X|^2 is real and even, so that is its inverse DFT),
-    with N >= 2 win_length - 1 so the correlation does not wrap around; norm=inf (the
-    default) is applied in the same pass, other norms afterwards.
+    One C++ pass; norm=inf (the default) is applied in it, other norms afterwards. A cosine-sum
+    window (Hann and the like) takes running sums across lags in float64 (``cosine_autocorrelation``):
+    a few operations per output. Any other window goes through the FFT, SIMD across frames: frame
+    (hop 1) -> window -> rfft(N) -> |.|^2 -> real FFT of its even extension / N (the inverse DFT
+    of a real, even |X|^2), with N >= 2 win_length - 1 so the correlation does not wrap around.
     """
     rows, n_samples = env.shape
     win_length = window.shape[0]
-    n = _fast_length(2 * win_length - 1)
-    padded_window = np.zeros(n, dtype=env.dtype)
-    padded_window[:win_length] = window
-    # Frames read n samples from t: zeros after the signal make every frame fit.
-    signal = np.zeros((rows, n_frames - 1 + n), dtype=env.dtype)
-    signal[:, :n_samples] = env
     fused_norm = norm == np.inf
+    products = _cosine_window_products(window)
     with _validate.core_errors():
-        out = _core.autocorrelation(signal, padded_window, 1, 0, n_frames, win_length, 0, normalize_peak=fused_norm,
-                                    workers=workers)
+        if products is not None:
+            out = _core.cosine_autocorrelation(np.ascontiguousarray(env), products, n_frames, normalize_peak=fused_norm, workers=workers)
+        else:
+            n = _fast_length(2 * win_length - 1)
+            padded_window = np.zeros(n, dtype=env.dtype)
+            padded_window[:win_length] = window
+            # Frames read n samples from t: zeros after the signal make every frame fit.
+            signal = np.zeros((rows, n_frames - 1 + n), dtype=env.dtype)
+            signal[:, :n_samples] = env
+            out = _core.autocorrelation(signal, padded_window, 1, 0, n_frames, win_length, 0,
+                                        normalize_peak=fused_norm, workers=workers)
     return out if fused_norm else _normalize.normalize(out, norm, axis=-2)
 
 
@@ -202,7 +237,7 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
     if onset_envelope is None:
         onset_envelope = onset_strength(y, sr=sr, hop_length=hop_length, workers=workers)
     env = _validate.float_array(onset_envelope, "onset_envelope")
-    window = filters.get_window(window, win_length, n_fft=win_length, dtype=env.dtype)
+    window = filters.get_window(window, win_length, n_fft=win_length, dtype=np.float64)
     n = env.shape[-1]
     rows = _validate.as_rows(env, 1)
     if center:

@@ -10,7 +10,7 @@ import pytest
 
 import fasttag
 from fasttag import ParameterError, _core
-from fasttag.rhythm import _fast_length
+from fasttag.rhythm import _cosine_window_products, _fast_length
 
 SR = 22050
 
@@ -244,3 +244,91 @@ def test_core_autocorrelation_bad_input():
     y[0, 7] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         _core.autocorrelation(y, np.ones(16, np.float32), 1, 0, 10, 4)
+
+
+# ----------------------------------------------------------------------------- cosine-window autocorrelation
+
+
+def _direct_hop1_autocorrelation(y: np.ndarray, window: np.ndarray, n_frames: int) -> np.ndarray:
+    """float64 O(N^2) reference: (rows, N, n_frames), frames of N = window.size samples at hop 1."""
+    n = window.size
+    frames = np.lib.stride_tricks.sliding_window_view(y.astype(np.float64), n, axis=-1)[:, :n_frames] * window
+    return np.stack([np.sum(frames[..., : n - lag] * frames[..., lag:], axis=-1) for lag in range(n)], axis=1)
+
+
+@pytest.mark.parametrize("window", ["hann", "hamming", "blackman", "boxcar"])
+@pytest.mark.parametrize("n", [6, 31, 64])
+def test_cosine_window_products_give_the_lagged_window_products(window, n):
+    w = fasttag.filters.get_window(window, n, n_fft=n, dtype=np.float64)
+    g = _cosine_window_products(w)
+    assert g.shape == (n, {"boxcar": 1, "blackman": 5}.get(window, 3), 2)
+    i = np.arange(n)
+    for lag in (0, 1, n // 2, n - 1):
+        phases = np.exp(2j * np.pi * np.outer(i[: n - lag], np.arange(g.shape[1])) / n)
+        rebuilt = (phases @ (g[lag, :, 0] + 1j * g[lag, :, 1])).real
+        np.testing.assert_allclose(rebuilt, w[: n - lag] * w[lag:], rtol=0, atol=1e-12)
+
+
+def test_other_windows_are_not_taken_for_cosine_sums(rng):
+    assert _cosine_window_products(np.hanning(65)[:-1].astype(np.float32).astype(np.float64)) is None  # rounded
+    assert _cosine_window_products(rng.uniform(0.1, 1.0, 64)) is None
+    assert _cosine_window_products(np.bartlett(64)) is None
+    assert _cosine_window_products(np.ones(5)) is None  # too short to tell the terms apart
+    assert _cosine_window_products(np.zeros(64)) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("window", "n"), [("hann", 384), ("hamming", 31), ("blackman", 64), ("boxcar", 7)])
+def test_core_cosine_autocorrelation_matches_direct_sums(rng, dtype, window, n):
+    # 4,500 frames: three blocks of the kernel's running sums, the last one partial.
+    n_frames = 4500
+    y = (rng.standard_normal((2, n_frames + n - 1 + 5)) * rng.uniform(0.1, 10, (2, 1))).astype(dtype)
+    w = fasttag.filters.get_window(window, n, n_fft=n, dtype=np.float64)
+    got = _core.cosine_autocorrelation(y, _cosine_window_products(w), n_frames, workers=2)
+    assert got.shape == (2, n, n_frames) and got.dtype == dtype
+    expected = _direct_hop1_autocorrelation(y, w, n_frames)
+    scale = np.max(np.abs(expected), axis=1, keepdims=True)  # each frame's lag 0
+    # float64: a frame's sum is the difference of two running sums over up to 2,048 + N frames, so
+    # about (2048 / N) x eps of the frame's scale is lost (measured 2e-12 at N = 7).
+    assert np.max(np.abs(got - expected) / scale) <= (1e-6 if dtype == np.float32 else 1e-10)
+    np.testing.assert_array_equal(_core.cosine_autocorrelation(y, _cosine_window_products(w), n_frames, workers=1),
+                                  got)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_core_cosine_autocorrelation_normalized_in_the_kernel_equals_normalize_after(rng, dtype):
+    y = rng.standard_normal((2, 3000)).astype(dtype) * rng.uniform(0.01, 100, (2, 1)).astype(dtype)
+    y[1, 1000:2500] = 0
+    g = _cosine_window_products(fasttag.filters.get_window("hann", 40, n_fft=40, dtype=np.float64))
+    raw = _core.cosine_autocorrelation(y, g, 2900, workers=2)
+    got = _core.cosine_autocorrelation(y, g, 2900, normalize_peak=True, workers=2)
+    expected = librosa.util.normalize(raw, norm=np.inf, axis=-2, threshold=np.finfo(dtype).tiny)
+    np.testing.assert_array_equal(got, expected.astype(dtype))
+    assert np.all(got[1, :, 1100:2400] == 0) and np.any(got[0] < 0)
+
+
+@pytest.mark.parametrize("window", [np.bartlett(129)[:-1], np.hanning(129)[:-1].astype(np.float32)])
+def test_tempogram_with_a_window_array_matches_librosa(music, tol, window):
+    # Not a cosine sum (a triangle), or one rounded to float32: the FFT path.
+    env = librosa.onset.onset_strength(y=music(8 * SR, dtype=np.float64), sr=SR)
+    expected = librosa.feature.tempogram(onset_envelope=env, sr=SR, win_length=128, window=window)
+    tol.assert_close(fasttag.tempogram(onset_envelope=env, sr=SR, win_length=128, window=window), expected,
+                     tol(np.float64).spec)
+
+
+def test_core_cosine_autocorrelation_bad_input():
+    y = np.ones((1, 64), np.float32) * np.float32(0.5)
+    g = _cosine_window_products(fasttag.filters.get_window("hann", 16, n_fft=16, dtype=np.float64))
+    with pytest.raises(ValueError, match=re.escape("n_samples=64 must be at least n_frames + n_lags - 1 = 65")):
+        _core.cosine_autocorrelation(y, g, 50)
+    with pytest.raises(ValueError, match=re.escape("gamma must have shape (n_lags, n_terms, 2)")):
+        _core.cosine_autocorrelation(y, g[..., :1].copy(), 10)
+    with pytest.raises(ValueError, match="gamma must have dtype float64"):
+        _core.cosine_autocorrelation(y, g.astype(np.float32), 10)
+    with pytest.raises(ValueError, match="n_terms=2 must be 1, 3 or 5"):
+        _core.cosine_autocorrelation(y, g[:, :2].copy(), 10)
+    with pytest.raises(ValueError, match="n_frames=0 must be"):
+        _core.cosine_autocorrelation(y, g, 0)
+    y[0, 7] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        _core.cosine_autocorrelation(y, g, 10)
