@@ -224,6 +224,15 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
     np.ndarray [shape=(..., win_length, n_columns)], the envelope's float dtype (librosa
     returns float64 even for float32 input; fasttag keeps float32).
 
+    Notes
+    -----
+    Hann, Hamming, Blackman and boxcar windows (any window that is a sum of at most three
+    cosines periodic in win_length) skip the FFTs: running sums across lags in float64, a
+    few operations per output. Their absolute error is about 1e-16 times the sum of
+    ``|x[t] x[t + l]|`` over the 2,048 frames around a column, not over the column's own
+    window; columns whose window holds only zeros are exact zeros. Other windows go
+    through the FFT.
+
     Examples
     --------
     >>> tg = fasttag.tempogram(y, sr=22050)                     # (384, n_frames)
