@@ -312,7 +312,10 @@ def targets_section(groups, benches) -> str:
         rows.append([target, show(value), met(ok), f"{show(value_min)} ({met(ok_min)})", detail])
     return ("## Targets (from the issue) and where we stand\n\n"
             "Measured on medians (the figure of record); the min-time column shows the same metric from each "
-            "benchmark's fastest round, which is less disturbed by other jobs on this shared machine.\n\n"
+            "benchmark's fastest round, which is less disturbed by other jobs on this shared machine. The "
+            "chroma, tempogram and per-core extraction ratios come from paired rounds (both peers timed back to "
+            "back in every round, the order alternating): the median of the round ratios, and in the min column "
+            "the fastest round of one over the fastest round of the other.\n\n"
             + table(["target", "measured (median)", "status", "from min times", "metric"], rows, "lrlll"))
 
 
