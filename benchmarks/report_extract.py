@@ -4,7 +4,7 @@ tracks/s and x realtime of `fasttag.extract` and its peers, and the issue's two 
 from __future__ import annotations
 
 import numpy as np
-from report_paired import paired_ratio
+from report_paired import paired_ratio, round_ratios, seconds
 
 TARGET_VS_DECODE = 1.3  # fasttag in-process time per track / decode-only time per track (one core each)
 TARGET_VS_LIBROSA = 2.0  # librosa + joblib loop time / fasttag's
@@ -73,9 +73,8 @@ def _paired_sentence(groups) -> str:
     if not paired:
         return ""
     info = next(iter(paired.values())).info
-    ours, decode = np.asarray(info["ours_s"]), np.asarray(info["peer_s"])
-    ratios = ours / decode
+    ratios = 1.0 / round_ratios(info)  # fasttag / decode-only
     return (f"Per core, in {ratios.size} paired rounds (decode-only and fasttag in-process back to back, the order "
             f"alternating): fasttag / decode-only = {np.median(ratios):.2f}x median, {ratios.min():.2f}-"
             f"{ratios.max():.2f}x over the rounds; per round of {info['tracks']} tracks, decode-only "
-            f"{np.median(decode):.2f} s and fasttag {np.median(ours):.2f} s (medians).")
+            f"{seconds(info, 'peer', 'median'):.2f} s and fasttag {seconds(info, 'ours', 'median'):.2f} s (medians).")

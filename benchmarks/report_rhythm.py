@@ -4,7 +4,7 @@ of each peer and librosa's time over fasttag's, read from the pytest-benchmark J
 from __future__ import annotations
 
 import numpy as np
-from report_paired import paired_ratio
+from report_paired import paired_ratio, round_ratios, seconds
 
 TARGET_VS_LIBROSA = 10.0
 FEATURES = {"chroma-t0": "chroma_stft(tuning=0)", "chroma-est": "chroma_stft(tuning=None: estimated)",
@@ -25,7 +25,8 @@ def _by_feature(benches, setting: str = "librosa-default") -> dict[str, dict[str
 
 def _paired(benches) -> dict[str, dict]:
     """{feature: extra_info} of the paired rounds (fasttag workers=1 against librosa)."""
-    return {what: next(iter(peers.values())).info for what, peers in _by_feature(benches, "librosa-default-paired").items()}
+    paired = _by_feature(benches, "librosa-default-paired")
+    return {what: next(iter(peers.values())).info for what, peers in paired.items()}
 
 
 def _fftw_floor_seconds(benches, stat: str) -> float | None:
@@ -42,8 +43,7 @@ def target_rows(benches, stat: str) -> list[tuple[str, float | None, bool | None
         ratio = paired_ratio(paired[what], stat) if what in paired else None
         detail = "librosa / fasttag, paired rounds (median of the round ratios)"
         if floor and what in paired:
-            librosa_s = np.median(paired[what]["peer_s"]) if stat == "median" else np.min(paired[what]["peer_s"])
-            detail += f"; FFTW's rfft of the frames alone = librosa / {librosa_s / floor:.1f}"
+            detail += f"; FFTW's rfft of the frames alone = librosa / {seconds(paired[what], 'peer', stat) / floor:.1f}"
         rows.append((f"{label}, 1 thread: >= {TARGET_VS_LIBROSA:.0f}x faster than librosa", ratio,
                      None if ratio is None else ratio >= TARGET_VS_LIBROSA, detail))
     return rows
@@ -86,9 +86,9 @@ def _paired_sentence(benches) -> str:
     """The paired rounds' ratios, feature by feature."""
     parts = []
     for what, info in _paired(benches).items():
-        ratios = np.asarray(info["peer_s"]) / np.asarray(info["ours_s"])
+        ratios = round_ratios(info)
         parts.append(f"{FEATURES[what]} {np.median(ratios):.1f}x ({ratios.min():.1f}-{ratios.max():.1f}x over "
-                     f"{ratios.size} rounds; librosa {np.median(info['peer_s']) * 1e3:,.0f} ms, fasttag "
-                     f"{np.median(info['ours_s']) * 1e3:,.0f} ms)")
+                     f"{ratios.size} rounds; librosa {seconds(info, 'peer', 'median') * 1e3:,.0f} ms, fasttag "
+                     f"{seconds(info, 'ours', 'median') * 1e3:,.0f} ms)")
     return ("In paired rounds (fasttag workers=1 and librosa back to back, the order alternating), librosa / "
             "fasttag: " + "; ".join(parts) + ".") if parts else ""

@@ -20,8 +20,9 @@ Peers in the ``extract-mp3`` group, each over the whole folder on ``W`` processe
 The targets (issue 5): ``fasttag[1]`` within 1.3x of ``decode-only-1`` (one core each), and
 ``fasttag[W]`` >= 2x ``librosa-joblib``. The per-core ratio is taken from paired rounds
 (group ``extract-mp3-paired``): decode-only and ``fasttag[1]`` back to back in each round, in
-alternating order, so that both halves of a ratio see the same machine load. ``extra_info`` carries tracks, crop seconds and track seconds so
-that RESULTS.md can turn medians into tracks/s and x realtime. Every timed result is checked.
+alternating order, so that both halves of a ratio see the same machine load. ``extra_info``
+carries tracks, crop seconds and track seconds so that RESULTS.md can turn medians into tracks/s
+and x realtime. Every timed result is checked.
 """
 
 from __future__ import annotations
@@ -177,7 +178,6 @@ def test_decode_only_one_core(benchmark, mp3_folder):
     _info(benchmark, 1)
     frames = benchmark.pedantic(lambda: [decode_window(p) for p in files], rounds=3, iterations=1, warmup_rounds=1)
     assert frames == [crop_window(p)[1] for p in files]
-
 
 
 @pytest.mark.benchmark(group="extract-mp3-paired")

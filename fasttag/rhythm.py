@@ -174,7 +174,8 @@ def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, 
     products = _cosine_window_products(window)
     with _validate.core_errors():
         if products is not None:
-            out = _core.cosine_autocorrelation(np.ascontiguousarray(env), products, n_frames, normalize_peak=fused_norm, workers=workers)
+            out = _core.cosine_autocorrelation(np.ascontiguousarray(env), products, n_frames,
+                                               normalize_peak=fused_norm, workers=workers)
         else:
             n = _fast_length(2 * win_length - 1)
             padded_window = np.zeros(n, dtype=env.dtype)
