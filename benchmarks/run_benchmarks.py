@@ -356,10 +356,11 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
   - the per-clip top_db pass: about 2.5 %.
 - Outside the kernel, the kernel's page faults on the freshly allocated output (33 MB for 64 clips) cost about
   9 % of the wall time of a call.
-- Against FFTW on small transforms (N <= 1024): FFTW runs fully unrolled codelets within one frame. Our
-  transforms pay for the transpose into and out of frame-per-lane layout, a plan built per call (twiddles by
-  cos/sin), Python validation and allocating the output. These fixed costs dominate at N = 64...512. From
-  N = 2048 on, ours is faster.
+- Against FFTW: FFTW runs fully unrolled codelets within one frame. Our transforms pay for the transpose into
+  and out of frame-per-lane layout, a plan built per call (twiddles by cos/sin), Python validation and
+  allocating the output. These fixed costs dominate at N = 64...512; at N = 2048 and 4096 ours is within
+  0.8-0.96x of FFTW (2026-12-01, on Zen 3 and on Zen 4 machines), faster only for N with factors of 5 and
+  for primes.
 - A radix-8 pass was tried and was slower: it spills registers with 16 live complex vectors on AVX2.
 - Against torch: its single-thread figure is measured here, clip by clip, at 5,000-5,500x realtime (the issue
   quoted 2,900x). So the 6.8x target needs about 35,000x realtime, that is a fused kernel about 1.7x faster
@@ -368,31 +369,33 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
 ## What limits k-means, chroma and the tempogram (2026-12-01)
 
 - k-means assignment: 4 x 3 register tiles (12 AVX2 FMA accumulators, 90 FMAs deep for 90 features) with a
-  running argmin per tile. One core reaches 72-84 GFLOP/s on quiet runs, against about 93 GFLOP/s measured
-  for 12 independent FMA chains on this CPU. The rest goes to the argmin step after each tile and the
-  row norms. A 10-iteration Lloyd fit runs 11 assignments (the last one gives labels for the final centers,
-  as scikit-learn does) and 10 centroid-sum passes of 3.5 ms each.
-- chroma_stft(tuning=0): the 2048-point FFT is about 85 % of our time and already about a fifth of
-  librosa's whole time, so 10x librosa is out of reach until the FFT itself gets faster (see the rfft rows
-  above). The chroma projection is dense (12 x 1025) and runs in the same fused kernel as mel.
+  running argmin per tile. One core reaches 72-84 GFLOP/s on quiet runs on Zen 3, against about 93 GFLOP/s
+  measured for 12 independent FMA chains there, and 103 GFLOP/s on the Zen 4 of 2026-12-01. The rest goes to
+  the argmin step after each tile and the row norms. A 10-iteration Lloyd fit runs 11 assignments (the last
+  one gives labels for the final centers, as scikit-learn does) and 10 centroid-sum passes of 3.5 ms each.
+- chroma_stft(tuning=0): the 2048-point FFT is about 85 % of our time. In the quiet run of 2026-12-01
+  11:00, FFTW's rfft of the track's frames alone took librosa's time / 4.6 and our whole chroma librosa's
+  time / 4.3 (paired rounds). So 10x librosa is below the floor of the fastest FFT we can measure here: it
+  would need an FFT about 2.2x faster than FFTW's. The chroma projection is dense (12 x 1025) and runs in the
+  same fused kernel as mel.
 - chroma_stft(tuning=None): two fused passes over the audio and no stored spectrogram. The first finds
   librosa's piptrack peaks (FFT, |X|^2, a scan of the band across 8 frames per register, the parabolic
-  refinement only at the peaks); the second is the chroma pass with the estimated tuning. On the
-  benchmark track (about 17 peaks per frame): FFT pass 70 ms, peak scan 11 ms, refinement and lists 22 ms,
-  median and histogram in numpy 25 ms, then the chroma pass. Before (2026-11-30) the 106 MB power
-  spectrogram was stored and searched in numpy: 254 ms. librosa's own time for this row is the least
-  stable of the suite (1.2-2.7 s in the three runs from 2026-11-30 23:11 to 2026-12-01 03:49), so its
-  ratio swings with it; paired rounds (fasttag, then librosa, 7 times) gave 8.8x (8.0-11.6x).
-- tempogram: the onset strength (a 2048-point log-mel and the spectral flux) is about 60 % of our time.
-  The hop-1 autocorrelation (two 768-point real FFTs per onset frame) and, since 2026-12-01, its default
-  norm (each frame divided by its largest lag) run in one fused C++ kernel. 10x librosa needs a faster
-  2048-point FFT.
-- extraction, per core (one 29.12 s crop of a 44.1 kHz stereo MP3, profiled in-process): decoding about
-  32 ms and the seek to the crop about 4 ms (decode-only pays both), soxr's HQ resampling to 12 kHz 7-9 ms,
-  the downmix about 1.5 ms, the log-mel about 1.3 ms, framing and the store 1-2 ms. The resampler alone
-  puts the floor near 1.25x of decode-only, so 1.3x leaves no room; it is the one librosa.load uses
-  (soxr_hq), kept for identical results. Arrays are no longer fsynced one by one (the store syncs in bulk
-  with its manifest), and the downmix avoids BLAS, whose threads oversubscribed the worker processes.
+  refinement only at the peaks); the second is the chroma pass with the estimated tuning. Each pass is
+  mostly the same 2048-point FFT, so two FFT passes (about 2 x 57 ms at FFTW's speed) already take more than
+  librosa's time / 10 (about 93 ms in the quiet run). Storing the 106 MB power spectrogram instead of the
+  second pass was the approach before 2026-11-30 and was slower (254 ms).
+- tempogram: the onset strength (a 2048-point log-mel and the spectral flux) is most of our time; its FFT
+  alone at FFTW's speed is librosa's time / 11. The hop-1 autocorrelation uses running sums for cosine-sum
+  windows (Hann by default; float64, 4 lags per AVX2 register) and its default norm runs in the same
+  kernel. 10x librosa would leave under 10 % of librosa's time for everything but the FFT.
+- extraction, per core (one 29.12 s crop of a 44.1 kHz stereo MP3, thread CPU time in-process, quiet Zen 4,
+  2026-12-01): decoding and the seek to the crop about 25-27 ms (decode-only pays both), soxr's HQ resampling
+  to 12 kHz 4.7 ms, the downmix 0.7 ms, the log-mel 1.2 ms, the store under 1 ms. Resampling, downmix and
+  log-mel alone put the floor at about 1.26x of decode-only, so 1.3x leaves about 1 ms per track; the quiet
+  run's paired rounds read 1.29-1.37x. soxr_hq is the resampler librosa.load uses, kept for identical
+  results. Decode blocks of 2^16 to 2^21 frames change the ratio by under 0.03 (2^18 is used); smaller ones
+  are slower. Arrays are not fsynced one by one (the store syncs in bulk with its manifest), and the downmix
+  avoids BLAS, whose threads oversubscribed the worker processes.
 """
 
 
