@@ -150,6 +150,9 @@ class CNNFrames:
 
         if not isinstance(self.fcn, FCN):
             raise ParameterError(f"fcn must be a fasttag.models.FCN, not {type(self.fcn).__name__}")
+        if self.fcn.hparams.get("n_chroma", 0):
+            raise ParameterError("CNN frames need an FCN on log-mel alone; this one also takes "
+                                 f"{self.fcn.hparams['n_chroma']} chroma rows")  # fmt: skip
         if not isinstance(self.logmel, LogMel) or self.logmel.n_mels != self.fcn.hparams["n_mels"]:
             raise ParameterError(f"logmel={self.logmel!r} must be LogMel parameters with the FCN's "
                                  f"n_mels={self.fcn.hparams['n_mels']}")  # fmt: skip

@@ -1,4 +1,4 @@
-"""The founding study's comparison on one collection: six taggers, one split, one table.
+"""The founding study's comparison on one collection: seven taggers, one split, one table.
 
 `run_study` trains and scores, on the same train/valid/test split:
 
@@ -7,6 +7,8 @@
 - ``MFCC+BoF`` and ``CNN+BoF``: an MLP on bag-of-frames histograms (k-means codebook of
   K codewords fitted on training frames) of 90-dimensional MFCC frames or of CNN frames,
 - ``MFCC+LSTM`` and ``CNN+LSTM``: an LSTM on the same frame features,
+- ``FCN-5+chroma``: not the study's; FCN-5 with a key-profile head on chroma rows
+  (`fasttag.models.key_head`), for the tags a 96-bin mel scale cannot resolve (major, minor),
 
 and `study_table` writes the markdown table (macro ROC-AUC and PR-AUC on the test split,
 parameters, training and feature time) with the study's ROC-AUC beside ours.
@@ -29,12 +31,12 @@ from fasttag.cnn_frames import CNNFrames
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import read_dataset
 from fasttag.errors import FasttagError, ParameterError
-from fasttag.featurizers import MFCC, LogMel
-from fasttag.recipes import CODEBOOK_SIZE, build_model
+from fasttag.featurizers import MFCC, LogMel, LogMelChroma
+from fasttag.recipes import CODEBOOK_SIZE, build_model, chroma_rows
 from fasttag.training import evaluate, save_run, train
 
 #: The configurations in the order they run, and the study's macro ROC-AUC (its data).
-CONFIGS = ("FCN-5", "CRNN", "MFCC+BoF", "CNN+BoF", "MFCC+LSTM", "CNN+LSTM")
+CONFIGS = ("FCN-5", "CRNN", "MFCC+BoF", "CNN+BoF", "MFCC+LSTM", "CNN+LSTM", "FCN-5+chroma")
 STUDY_ROC_AUC = {"CNN+BoF": 0.67, "MFCC+BoF": 0.62, "CNN+LSTM": 0.71, "MFCC+LSTM": 0.74}
 SPLIT_NAMES = ("train", "valid", "test")
 
@@ -110,7 +112,7 @@ def _timed(fn, *args, **kwargs):
 def run_study(data, *, out=None, settings: StudySettings | None = None, seed: int = 0, seconds: float | None = None,
               split_seed: int = 0, top_tags: int | None = None, progress: bool = False, device="cpu",
               log: Callable[[str], None] = print) -> list[StudyResult]:  # fmt: skip
-    """Train and score the study's six configurations on one split of ``data``.
+    """Train and score the study's configurations (`CONFIGS`) on one split of ``data``.
 
     Parameters
     ----------
@@ -118,7 +120,7 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
         A collection `fasttag.datasets.read_dataset` reads, with train, valid and test tracks.
     out : str or Path, optional
         Where to write ``study.md`` (the table), ``study.json`` (rows and
-        settings) and the six runs under ``runs/`` (`fasttag evaluate` and
+        settings) and the runs under ``runs/`` (`fasttag evaluate` and
         `fasttag tag` take them); nothing is written when None.
     settings : StudySettings, optional
         Model sizes, epochs and codebook; default `StudySettings.full`.
@@ -168,7 +170,7 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
     def fit(config, name, X, feature_s, params, *, n_extra=0, **sizes):
         log(f"[{len(results) + 1}/{len(CONFIGS)}] {config}: training {name} on {X['train'].shape[1:]} inputs")
         torch.manual_seed(seed)
-        model = build_model(name, X["train"].shape[1], len(tags), **sizes)
+        model = build_model(name, X["train"].shape[1], len(tags), n_chroma=chroma_rows(params), **sizes)
         history, train_s = _timed(train, model, X["train"], Y["train"], X["valid"], Y["valid"],
                                   epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
                                   seed=seed, progress=progress, device=device)  # fmt: skip
@@ -203,6 +205,9 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
         n_extra=cnn_bof.centers.size)  # fmt: skip
     fit("MFCC+LSTM", "lstm", M, mfcc_s, mfcc, hidden=settings.lstm_hidden, pooling=settings.lstm_pooling)
     fit("CNN+LSTM", "lstm", C, logmel_s + cnn_s, cnn, hidden=settings.lstm_hidden, pooling=settings.lstm_pooling)
+    keyed = LogMelChroma(seconds=logmel.seconds)
+    K, keyed_s = _timed(arrays, keyed)
+    fit("FCN-5+chroma", "fcn5", {s: K[s][0] for s in SPLIT_NAMES}, keyed_s, keyed, channels=settings.fcn_channels)
     if out is not None:
         write_study(out, results, settings=settings, seed=seed, data=data, n_tracks=counts, clip=logmel.as_dict())
     return results
@@ -217,7 +222,7 @@ def write_study(out, results: list[StudyResult], **about) -> tuple[Path, Path]:
              "not counted again). Feature time: audio to the tagger's input for all splits (CNN rows include "
              "the log-mel and the FCN-5 forward pass; BoF rows the codebook fit and histograms).")  # fmt: skip
     md = out / "study.md"
-    md.write_text(f"# Study: six taggers on one split\n\n{study_table(results)}\n\n{notes}\n")
+    md.write_text(f"# Study: {len(results)} taggers on one split\n\n{study_table(results)}\n\n{notes}\n")
     about = {k: (asdict(v) if hasattr(v, "__dataclass_fields__") else v) for k, v in about.items()}
     payload = {"results": [asdict(r) for r in results], **json.loads(json.dumps(about, default=str))}
     js = out / "study.json"

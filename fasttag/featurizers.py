@@ -181,8 +181,55 @@ class MFCC(_Clips):
         return np.concatenate(parts, axis=-2).astype(C.dtype, copy=False)
 
 
+@dataclass(frozen=True)
+class LogMelChroma(_Clips):
+    """Log-mel rows, then chroma rows (``kind="logmel-chroma"``): the input of an `FCN` with a key head.
+
+    The log-mel is `LogMel`'s; the chroma is `fasttag.chroma_stft` (``tuning=0``,
+    each frame divided by its largest pitch class) of the same clip with the
+    same hop and a longer window, ``chroma_n_fft`` (4096 at 12 kHz: 2.9 Hz
+    bins, finer than a semitone from about 50 Hz up). Both are centred, so
+    they have the same frames.
+    """
+
+    kind: ClassVar[str] = "logmel-chroma"
+
+    n_chroma: int = 12
+    chroma_n_fft: int = 4096
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name, least in (("n_chroma", 2), ("chroma_n_fft", 2)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+                raise ParameterError(f"{name}={value!r} must be an integer >= {least}")
+
+    @property
+    def n_features(self) -> int:
+        """Rows of the feature matrix: ``n_mels + n_chroma``."""
+        return self.n_mels + self.n_chroma
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        """Log-mel spectrograms and chromagrams of clips, stacked.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(..., n_samples)]
+            Audio at ``sr``.
+
+        Returns
+        -------
+        features : np.ndarray [shape=(..., n_mels + n_chroma, n_frames), dtype=float32]
+            ``[S_db; chroma]`` along the second-to-last axis: power in dB, then chroma in [0, 1].
+        """
+        S_db = fasttag.logmel(y, **self._logmel_args())
+        chroma = fasttag.chroma_stft(y, sr=self.sr, n_fft=self.chroma_n_fft, hop_length=self.hop_length,
+                                     n_chroma=self.n_chroma, tuning=0.0)  # fmt: skip
+        return np.concatenate([S_db, chroma.astype(S_db.dtype, copy=False)], axis=-2)
+
+
 #: Feature descriptions by name, as stored under ``"kind"`` in a run's features.
-FEATURES = {cls.kind: cls for cls in (LogMel, MFCC)}
+FEATURES = {cls.kind: cls for cls in (LogMel, MFCC, LogMelChroma)}
 
 
 def features_from_dict(features: dict, root=None):

@@ -2,7 +2,7 @@
 
 A recipe is a ``--model`` name of `fasttag train` (``fcn4``, ``fcn5``, ``crnn``,
 ``lstm``, ``mlp-bof``) with a ``--features`` kind (``logmel``, ``mfcc``,
-``cnn``). `build_model` makes the torch module, `frame_features` the
+``cnn``, and ``logmel-chroma`` for an FCN with a key head). `build_model` makes the torch module, `frame_features` the
 frame-level feature description (`fasttag.featurizers`), and
 `check_recipe` refuses the pairs that make no sense, in one line.
 """
@@ -15,7 +15,7 @@ from torch import nn
 
 from fasttag.cnn_frames import CNNFrames
 from fasttag.errors import ParameterError
-from fasttag.featurizers import FEATURES, LogMel
+from fasttag.featurizers import FEATURES, LogMel, LogMelChroma
 from fasttag.models import CRNN, FCN, MLP, LSTMTagger
 
 #: Model names and the features each takes by default (the study's pairs).
@@ -25,8 +25,8 @@ MODEL_FEATURES = {"fcn4": "logmel", "fcn5": "logmel", "crnn": "logmel", "lstm": 
 #: a bag of frames needs frame features other than the raw log-mel; CNN frames feed
 #: the temporal summaries, the LSTM and the bag of frames).
 MODEL_ACCEPTS = {
-    "fcn4": ("logmel", "mfcc"),
-    "fcn5": ("logmel", "mfcc"),
+    "fcn4": ("logmel", "mfcc", "logmel-chroma"),
+    "fcn5": ("logmel", "mfcc", "logmel-chroma"),
     "crnn": ("logmel", "mfcc"),
     "lstm": ("logmel", "mfcc", "cnn"),
     "mlp-bof": ("mfcc", "cnn"),
@@ -58,7 +58,7 @@ def check_options(name: str, *, channels=None, hidden=None, pooling=None) -> Non
 
 
 def build_model(name: str, n_features: int, n_tags: int, *, channels=None, hidden=None,
-                pooling=None) -> nn.Module:  # fmt: skip
+                pooling=None, n_chroma: int = 0) -> nn.Module:  # fmt: skip
     """A fresh tagger for ``--model name``.
 
     Parameters
@@ -77,6 +77,9 @@ def build_model(name: str, n_features: int, n_tags: int, *, channels=None, hidde
         MLP's hidden width (256).
     pooling : {"last", "mean"}, optional
         The LSTM's clip summary (`LSTMTagger`; default "last", the study's).
+    n_chroma : int >= 0
+        Chroma rows among the ``n_features`` (``logmel-chroma`` features, see
+        `chroma_rows`): an FCN's key head takes them. Only FCNs take chroma.
 
     Raises
     ------
@@ -84,14 +87,21 @@ def build_model(name: str, n_features: int, n_tags: int, *, channels=None, hidde
         An unknown name, or an option the model does not have.
     """
     check_options(name, channels=channels, hidden=hidden, pooling=pooling)
+    if n_chroma and not name.startswith("fcn"):
+        raise ParameterError(f"--model {name} takes no chroma rows (only fcn4 and fcn5 have a key head)")
     if name.startswith("fcn"):
-        return FCN(n_tags, n_mels=n_features, n_layers=int(name[3]), channels=channels)
+        return FCN(n_tags, n_mels=n_features - n_chroma, n_layers=int(name[3]), channels=channels, n_chroma=n_chroma)
     width = {} if hidden is None else {"hidden": hidden}
     if name == "crnn":
         return CRNN(n_tags, n_mels=n_features, channels=channels, **width)
     if name == "mlp-bof":
         return MLP(n_features, n_tags, **width)
     return LSTMTagger(n_features, n_tags, **width, **({} if pooling is None else {"pooling": pooling}))
+
+
+def chroma_rows(features) -> int:
+    """The chroma rows of a feature description: ``n_chroma`` for ``logmel-chroma``, else 0."""
+    return features.n_chroma if isinstance(features, LogMelChroma) else 0
 
 
 def model_name(model: nn.Module) -> str:
@@ -108,8 +118,9 @@ def frame_features(kind: str, *, seconds: float | None = None, cnn_run=None, cnn
 
     Parameters
     ----------
-    kind : {"logmel", "mfcc", "cnn"}
+    kind : {"logmel", "mfcc", "logmel-chroma", "cnn"}
         Log-mel (Choi's 96 bins), 30 MFCC + deltas + delta-deltas (90 rows),
+        log-mel then 12 chroma rows (`fasttag.featurizers.LogMelChroma`),
         or the frame features of a trained FCN (`fasttag.cnn_frames.CNNFrames`).
     seconds : float > 0, optional
         Clip length; default Choi's 29.12 s (the FCN run's for ``cnn``).
@@ -131,7 +142,7 @@ def frame_features(kind: str, *, seconds: float | None = None, cnn_run=None, cnn
     if cnn_run is not None or cnn_block is not None or pool_time:
         raise ParameterError(f"--cnn-run, --cnn-block and --cnn-pool-time apply to --features cnn only, not {kind}")
     if kind not in FEATURES or kind == "bof":
-        raise ParameterError(f"features {kind!r} is not one of logmel, mfcc, cnn")
+        raise ParameterError(f"features {kind!r} is not one of logmel, mfcc, logmel-chroma, cnn")
     params = FEATURES[kind]()
     return params if seconds is None else dataclasses.replace(params, seconds=seconds)
 

@@ -29,6 +29,7 @@ TRAIN = ["train", "--data", "{data}", "--out", "{tmp}/r", "--seconds", "1", "--q
     ("extra", "match"),
     [
         (["--model", "mlp-bof", "--features", "logmel"], "--model mlp-bof does not take --features logmel"),
+        (["--model", "crnn", "--features", "logmel-chroma"], "--model crnn does not take --features logmel-chroma"),
         (["--model", "fcn5", "--features", "cnn", "--cnn-run", "{fcn4}"], "--model fcn5 does not take --features cnn"),
         (["--model", "lstm", "--features", "cnn"], "--features cnn needs --cnn-run RUN"),
         (["--model", "mlp-bof", "--features", "cnn"], "--features cnn needs --cnn-run RUN"),

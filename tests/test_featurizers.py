@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 
 import fasttag
-from fasttag.featurizers import FEATURES, MFCC, LogMel, extract, features_from_dict, load_clips
+from fasttag.featurizers import FEATURES, MFCC, LogMel, LogMelChroma, extract, features_from_dict, load_clips
 from fasttag.tagging import LogMel as TaggingLogMel
 
 
@@ -13,7 +13,8 @@ def test_registry():
     from fasttag.bof_features import BagOfFramesFeatures
     from fasttag.cnn_frames import CNNFrames
 
-    assert FEATURES == {"logmel": LogMel, "mfcc": MFCC, "cnn": CNNFrames, "bof": BagOfFramesFeatures}
+    assert FEATURES == {"logmel": LogMel, "mfcc": MFCC, "logmel-chroma": LogMelChroma, "cnn": CNNFrames,
+                        "bof": BagOfFramesFeatures}
     assert TaggingLogMel is LogMel  # the old import path still works
 
 
@@ -45,7 +46,8 @@ def test_mfcc_stacks_coefficients_and_deltas(music, n_mfcc, deltas):
         assert not np.allclose(got[:, n_mfcc : 2 * n_mfcc], got[:, :n_mfcc])
 
 
-@pytest.mark.parametrize("params", [LogMel(seconds=3.5, fmax=5000.0), MFCC(n_mfcc=20, deltas=1, top_db=None)])
+@pytest.mark.parametrize("params", [LogMel(seconds=3.5, fmax=5000.0), MFCC(n_mfcc=20, deltas=1, top_db=None),
+                                    LogMelChroma(seconds=2.0, chroma_n_fft=2048)])
 def test_dict_round_trip(params):
     d = params.as_dict()
     assert d["kind"] == params.kind and features_from_dict(d) == params

@@ -1,4 +1,4 @@
-"""``fasttag experiment study``: the founding study's six taggers on one split, as a markdown table."""
+"""``fasttag experiment study``: the study's taggers and an FCN-5 with a key head on one split, as a table."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def add_parser(commands) -> None:
     experiments = parser.add_subparsers(dest="experiment", required=True, parser_class=Parser)
     study = experiments.add_parser(
         "study",
-        help="FCN-5, CRNN, MFCC/CNN + bag of frames (MLP), MFCC/CNN + LSTM",
+        help="FCN-5, CRNN, MFCC/CNN + bag of frames (MLP), MFCC/CNN + LSTM, FCN-5 + chroma key head",
         description=f"Train {', '.join(CONFIGS)} on the same train/valid/test split of DATA (FCN-5 first: "
         "its frozen feature map gives the CNN frames; K-codeword bags of frames fitted on training frames), "
         "print a markdown table of test macro ROC-AUC and PR-AUC, parameters, training and feature time, "

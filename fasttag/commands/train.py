@@ -15,7 +15,7 @@ from fasttag.datasets import dataset_kind, read_dataset
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import LogMel, features_from_dict
 from fasttag.recipes import (
-    CODEBOOK_SIZE, MODEL_FEATURES, build_model, check_options, check_recipe, frame_features, model_name,
+    CODEBOOK_SIZE, MODEL_FEATURES, build_model, check_options, check_recipe, chroma_rows, frame_features, model_name,
 )  # fmt: skip
 from fasttag.training import load_run, save_run, train
 from fasttag.transfer import init_from
@@ -37,10 +37,11 @@ def add_parser(commands) -> None:
         help="a .csv manifest, a MagnaTagATune folder, or a folder of genre folders")
     add("--model", required=True, choices=list(MODEL_FEATURES),
         help="tagger: Choi's FCN-4 or FCN-5, CRNN, a 2-layer LSTM, or an MLP on bag-of-frames histograms")
-    add("--features", choices=("logmel", "mfcc", "cnn"), default=None,
+    add("--features", choices=("logmel", "mfcc", "logmel-chroma", "cnn"), default=None,
         help="model input (default: logmel for fcn4/fcn5/crnn, mfcc for lstm and mlp-bof); logmel: 12 kHz, "
-        "n_fft 512, hop 256, 96 mels; mfcc: 30 coefficients + deltas + delta-deltas (90 rows); cnn: the "
-        "frame-by-frame feature map of the trained FCN of --cnn-run (lstm, mlp-bof)")
+        "n_fft 512, hop 256, 96 mels; mfcc: 30 coefficients + deltas + delta-deltas (90 rows); "
+        "logmel-chroma: the log-mel and 12 chroma rows (n_fft 4096) for an FCN with a key head (fcn4/fcn5); "
+        "cnn: the frame-by-frame feature map of the trained FCN of --cnn-run (lstm, mlp-bof)")
     add("--cnn-run", type=Path, default=None, metavar="RUN",
         help="trained fcn4/fcn5 run whose frozen feature map --features cnn takes")
     add("--cnn-block", type=number(int, 1), default=None,
@@ -105,8 +106,8 @@ def _features(args, seconds):
     if args.features is not None and args.features != kind:
         raise ParameterError(f"--init-from {args.init_from} was trained on {kind} features, "
                              f"not --features {args.features}")
-    if kind not in ("logmel", "mfcc"):
-        raise ParameterError(f"--init-from needs a run on logmel or mfcc features, not {kind}")
+    if kind not in ("logmel", "mfcc", "logmel-chroma"):
+        raise ParameterError(f"--init-from needs a run on logmel, mfcc or logmel-chroma features, not {kind}")
     frames = features_from_dict(source.features)
     return (frames if seconds is None else dataclasses.replace(frames, seconds=seconds)), source
 
@@ -138,7 +139,7 @@ def run(args) -> None:
     torch.manual_seed(args.seed)
     if source is None:
         model = build_model(args.model, params.n_features, len(tags), channels=args.channels, hidden=args.hidden,
-                            pooling=args.pooling)  # fmt: skip
+                            pooling=args.pooling, n_chroma=chroma_rows(params))  # fmt: skip
     else:  # the run's architecture with outputs for these tags; --channels / --hidden must agree with it
         given = {"channels": args.channels, "hidden": args.hidden, "pooling": args.pooling}
         hparams = {**source.model.hparams, **{k: v for k, v in given.items() if v is not None}, "n_tags": len(tags)}

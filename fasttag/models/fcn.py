@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fasttag.errors import ParameterError
+from fasttag.models.key_head import KeyProfileHead
 
 #: Channels and max-pool sizes (mel bins, frames) of each layer, by depth:
 #: Choi, Fazekas and Sandler (2016), "Automatic tagging using deep
@@ -50,6 +51,13 @@ class FCN(nn.Module):
     the feature map, so any number of frames (and of mel bins) is accepted;
     on Choi's 96 x 1366 input the last block already leaves 1 x 1.
 
+    With ``n_chroma > 0`` the input also carries chroma rows below the mel
+    bins (features ``"logmel-chroma"``): they skip the convolutions and go to
+    a `KeyProfileHead`, whose transposition-invariant scores join the pooled
+    convolutional features before the linear layer. A 96-bin mel scale is too
+    coarse at low frequencies for the convolutions to tell major from minor;
+    the head sees the pitch classes directly.
+
     Layers with the default ``channels`` (C x mels x frames after each block,
     for a 96 x 1366 input):
 
@@ -79,6 +87,10 @@ class FCN(nn.Module):
         Dropout probability after each block and before the output layer.
     activation : {"elu", "relu"}
         Non-linearity after each batch norm.
+    n_chroma : int >= 0
+        Chroma rows after the ``n_mels`` mel rows of the input; 0 (default): log-mel only.
+    n_profiles : int > 0
+        Learned key profiles of the chroma head (used when ``n_chroma > 0``).
 
     Examples
     --------
@@ -96,6 +108,8 @@ class FCN(nn.Module):
         channels: Sequence[int] | None = None,
         dropout: float = 0.1,
         activation: str = "elu",
+        n_chroma: int = 0,
+        n_profiles: int = 16,
     ):
         super().__init__()
         for name, value in (("n_tags", n_tags), ("n_mels", n_mels)):
@@ -113,31 +127,39 @@ class FCN(nn.Module):
             raise ParameterError(f"dropout={dropout!r} must be in [0, 1)")
         if activation not in _ACTIVATIONS:
             raise ParameterError(f"activation={activation!r} must be one of {sorted(_ACTIVATIONS)}")
+        if isinstance(n_chroma, bool) or not isinstance(n_chroma, int) or n_chroma < 0 or n_chroma == 1:
+            raise ParameterError(f"n_chroma={n_chroma!r} must be 0 (no chroma) or an integer >= 2")
         self.hparams = {
             "n_tags": n_tags, "n_mels": n_mels, "n_layers": n_layers,
             "channels": channels, "dropout": dropout, "activation": activation,
         }  # fmt: skip
-        self.register_buffer("feature_mean", torch.zeros(n_mels, 1))
-        self.register_buffer("feature_std", torch.ones(n_mels, 1))
+        if n_chroma:  # a log-mel FCN's hparams (and saved config) stay as they were before the head
+            self.hparams.update(n_chroma=n_chroma, n_profiles=n_profiles)
+        self.register_buffer("feature_mean", torch.zeros(n_mels + n_chroma, 1))
+        self.register_buffer("feature_std", torch.ones(n_mels + n_chroma, 1))
         c_in = [1] + channels[:-1]
         self.blocks = nn.Sequential(
             *(_Block(a, b, pool, activation, dropout) for a, b, (_, pool) in zip(c_in, channels, table))
         )
+        self.key_head = KeyProfileHead(n_chroma, n_profiles) if n_chroma else None
         self.drop = nn.Dropout(dropout)
-        self.out = nn.Linear(channels[-1], n_tags)
+        self.out = nn.Linear(channels[-1] + (n_profiles if n_chroma else 0), n_tags)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Tag logits.
 
         Parameters
         ----------
-        x : torch.Tensor [shape=(batch, n_mels, n_frames), dtype=float32]
-            Log-mel spectrograms in dB, unnormalised.
+        x : torch.Tensor [shape=(batch, n_mels + n_chroma, n_frames), dtype=float32]
+            Log-mel spectrograms in dB, unnormalised (then the chroma rows, if any).
 
         Returns
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        x = ((x - self.feature_mean) / self.feature_std).unsqueeze(1)
-        x = self.blocks(x).amax(dim=(-2, -1))
-        return self.out(self.drop(x))
+        x = (x - self.feature_mean) / self.feature_std
+        n_mels = self.hparams["n_mels"]
+        pooled = self.blocks(x[:, :n_mels].unsqueeze(1)).amax(dim=(-2, -1))
+        if self.key_head is not None:
+            pooled = torch.cat([pooled, self.key_head(x[:, n_mels:])], dim=-1)
+        return self.out(self.drop(pooled))
