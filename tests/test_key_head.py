@@ -10,8 +10,7 @@ from sklearn.metrics import roc_auc_score
 import fasttag
 from fasttag.cnn_frames import CNNFrames
 from fasttag.featurizers import LogMel, LogMelChroma
-from fasttag.models import FCN
-from fasttag.models.key_head import KeyProfileHead
+from fasttag.models import FCN, KeyProfileHead
 from fasttag.recipes import build_model
 from fasttag.training import load_run, predict, save_run, train
 

@@ -11,10 +11,11 @@ probabilities.
 
 from fasttag.models.crnn import CRNN
 from fasttag.models.fcn import FCN
+from fasttag.models.key_head import KeyProfileHead
 from fasttag.models.lstm import LSTMTagger
 from fasttag.models.mlp import MLP
 
 #: Model classes by name, as stored in a run's ``config.json``.
 MODELS = {"FCN": FCN, "MLP": MLP, "LSTMTagger": LSTMTagger, "CRNN": CRNN}
 
-__all__ = ["CRNN", "FCN", "MLP", "MODELS", "LSTMTagger"]
+__all__ = ["CRNN", "FCN", "MLP", "MODELS", "KeyProfileHead", "LSTMTagger"]
