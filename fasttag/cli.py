@@ -6,7 +6,7 @@
 - ``fasttag evaluate RUN --data DATA``: ROC-AUC / PR-AUC per tag on a split;
 - ``fasttag tag FILE... --model RUN``: tag audio files;
 - ``fasttag extract INPUT --out STORE``: features of a whole collection into a resumable store;
-- ``fasttag experiment study --data DATA --out DIR``: the study's six taggers and an FCN-5 with a key head in one table;
+- ``fasttag experiment study --data DATA --out DIR``: the study's taggers (and an FCN-5 with a key head) in a table;
 - ``fasttag show FILE --feature logmel|mfcc|chroma|tempogram --out PNG``: draw a feature.
 
 Each command lives in its own module of `fasttag.commands`.

@@ -7,9 +7,10 @@
 #
 # 1. `fasttag generate` writes N_TRACKS clips (FLAC, 12 kHz, seed SEED) and their manifest
 #    under OUT/data, rendered on all CPUs; an existing manifest of the same size is reused;
-# 2. `fasttag experiment study` computes log-mel and MFCC features with fasttag (CPU), trains
-#    FCN-5, CRNN, MFCC/CNN + BoF (K = 1024) and MFCC/CNN + LSTM on DEVICE, and writes
-#    OUT/study/study.md and study.json (the table) and the six runs.
+# 2. `fasttag experiment study` computes log-mel, MFCC and chroma features with fasttag (CPU),
+#    trains FCN-5, CRNN, MFCC/CNN + BoF (K = 1024), MFCC/CNN + LSTM and FCN-5 with a key-profile
+#    head on chroma on DEVICE, and writes OUT/study/study.md and study.json (the table) and the
+#    seven runs.
 #
 # Cost: Choi's FCN-5 (25 M weights) takes about 1.6 s per 29.12 s clip per training step on
 # two CPU cores (2026-11-30), so the full study is a GPU job. STUDY_ARGS passes more options
