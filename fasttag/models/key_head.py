@@ -12,9 +12,10 @@ class KeyProfileHead(nn.Module):
     """Learned key profiles matched at every transposition of a clip's mean chroma.
 
     The chroma is averaged over time and standardised across its pitch classes
-    (so a dot product with it is a Pearson correlation, as in Krumhansl's key
-    finding); ``n_profiles`` learned profiles are correlated with it at all
-    ``n_chroma`` circular shifts, and the best shift of each profile is kept.
+    (so its dot product with a profile is, up to the profile's scale and mean,
+    a Pearson correlation, as in Krumhansl's key finding); ``n_profiles``
+    learned profiles are matched with it at all ``n_chroma`` circular shifts,
+    and the best shift of each profile is kept.
     Transposing the clip rotates the chroma and leaves the output unchanged,
     so the head learns mode-like properties (major / minor) from any key.
 
