@@ -69,3 +69,5 @@ def kmeans_centroid_sums(
     x: FloatArray, labels: npt.NDArray[np.int64], n_clusters: int, workers: int = 1
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """x (n, d), labels (n,) -> per-cluster sums (n_clusters, d) float64, counts (n_clusters,)."""
+def mean_channels(data: FloatArray) -> FloatArray:
+    """data (n, channels), 1 to 7 channels -> (n,): each row's mean, rounded as numpy's mean(axis=1)."""

@@ -8,7 +8,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from . import _validate
+from . import _core, _validate
 from .errors import AudioLoadError, ParameterError
 
 __all__ = ["load"]
@@ -71,8 +71,18 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         raise AudioLoadError(f"cannot decode {path!r}: {error}") from error
     if data.shape[0] == 0:
         raise AudioLoadError(f"no audio samples in {path!r} (offset={offset}, duration={duration})")
-    y = data.mean(axis=1, dtype=dtype) if mono else np.ascontiguousarray(data.T)
+    y = mean_channels(data) if mono else np.ascontiguousarray(data.T)
     if sr is not None and sr != native_sr:
         y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(dtype, copy=False)
         native_sr = sr
     return np.ascontiguousarray(y), int(native_sr)
+
+
+def mean_channels(data: np.ndarray) -> np.ndarray:
+    """The downmix of decoded ``(n, channels)`` float32/float64 frames to ``(n,)``: exactly
+    ``data.mean(axis=1)``, in one compiled pass for up to 7 channels (several times faster)."""
+    if data.shape[1] == 1:
+        return data[:, 0]
+    if data.shape[1] >= 8:
+        return data.mean(axis=1, dtype=data.dtype)
+    return _core.mean_channels(np.ascontiguousarray(data))

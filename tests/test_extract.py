@@ -397,17 +397,40 @@ def long_file(request, tmp_path_factory, seed_for):
 
 
 class ReadSpy:
-    """Records the frame count of every ``SoundFile.read`` call."""
+    """Records the frame count of every block decoded for extraction."""
 
     def __init__(self, monkeypatch):
         self.calls: list[int] = []
-        real = soundfile.SoundFile.read
+        real = extraction.decode._read_into
 
-        def read(this, frames=-1, *args, **kwargs):
-            self.calls.append(frames)
-            return real(this, frames, *args, **kwargs)
+        def read_into(f, out):
+            self.calls.append(out.shape[0])
+            return real(f, out)
 
-        monkeypatch.setattr(soundfile.SoundFile, "read", read)
+        monkeypatch.setattr(extraction.decode, "_read_into", read_into)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["sf_readf_float", "soundfile-read"])
+@pytest.mark.parametrize("suffix", [".mp3", ".flac"])
+def test_block_reads_equal_soundfiles_read(suffix, fast, tmp_path, rng, monkeypatch):
+    if suffix == ".mp3" and "MP3" not in soundfile.available_formats():
+        pytest.skip("this libsndfile has no MP3")
+    path = tmp_path / f"x{suffix}"
+    soundfile.write(path, tone_mix(rng, 10 * 44100, 44100, 2), 44100)
+    if not fast:
+        monkeypatch.setattr(extraction.decode, "_SNDFILE", (None, None))
+    start, sizes = int(rng.integers(0, 44100)), [int(k) for k in rng.integers(1000, 30000, 12)]
+    with soundfile.SoundFile(path) as f:
+        f.seek(start)
+        expected = f.read(sum(sizes), dtype="float32")
+    with soundfile.SoundFile(path) as f:
+        f.seek(start)
+        buffer = np.full((max(sizes), 2), np.nan, np.float32)
+        blocks = [extraction.decode._read_into(f, buffer[:k]).copy() for k in sizes]
+        assert f.tell() == start + sum(sizes)
+        rest = extraction.decode._read_into(f, np.empty((f.frames, 2), np.float32))  # to the end, and no further
+        assert rest.shape[0] == f.frames - start - sum(sizes)
+    np.testing.assert_array_equal(np.concatenate(blocks), expected)
 
 
 @pytest.mark.parametrize("feature", ["logmel", "mfcc", "chroma"])
@@ -428,6 +451,17 @@ def test_blocked_long_file_equals_the_whole_file(long_file, feature, monkeypatch
     assert blocked.shape == whole.shape == (params.n_features, fasttag.frame_count(y.size, n_fft=512, hop_length=256))
     np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-4)
     assert info["duration"] == 70.0 and info["audio_seconds"] == y.size / 12000
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_blocks_at_the_target_rate_are_not_overwritten_by_the_next_read(channels, tmp_path, rng):
+    """No resampler: each block's samples must outlive the shared decode buffer."""
+    path = tmp_path / "native.flac"
+    soundfile.write(path, tone_mix(rng, 20 * 12000, 12000, channels), 12000)
+    blocked, _ = extraction._extract_file(path, ExtractParams(), block=3000, block_frames=31)
+    y, sr = fasttag.load(path)
+    np.testing.assert_allclose(blocked, fasttag.logmel(y, sr=sr, n_fft=512, hop_length=256, n_mels=96), rtol=0,
+                               atol=1e-4)
 
 
 @pytest.mark.parametrize("crop", ["center", "start"])
@@ -515,7 +549,19 @@ def test_cli_options_map_to_params(argv, expected):
     assert params == expected and params.as_dict() == expected.as_dict()
 
 
-@pytest.mark.parametrize("channels", [1, 2, 3, 6, 8])
-def test_downmix_is_numpys_mean_bit_for_bit(channels, rng):
-    data = (rng.standard_normal((50_001, channels)) * rng.uniform(1e-3, 1.0, channels)).astype(np.float32)
-    np.testing.assert_array_equal(extraction.decode._downmix(data), data.mean(axis=1, dtype=np.float32))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels", [1, 2, 3, 6, 7, 8, 9])
+def test_downmix_is_numpys_mean_bit_for_bit(channels, dtype, rng):
+    data = (rng.standard_normal((50_001, channels)) * rng.uniform(1e-3, 1.0, channels)).astype(dtype)
+    mono = fasttag.audio.mean_channels(data)
+    assert mono.dtype == dtype
+    np.testing.assert_array_equal(mono, data.mean(axis=1, dtype=dtype))
+
+
+def test_compiled_downmix_checks_its_input():
+    with pytest.raises(ValueError, match="channels, expected 1 to 7"):
+        fasttag._core.mean_channels(np.zeros((4, 8), np.float32))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        fasttag._core.mean_channels(np.zeros((4, 6), np.float32)[:, ::2])
+    with pytest.raises(ValueError, match="float32 or float64"):
+        fasttag._core.mean_channels(np.zeros((4, 2), np.int16))

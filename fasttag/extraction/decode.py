@@ -9,6 +9,7 @@ import numpy as np
 import soundfile
 import soxr
 
+from fasttag.audio import mean_channels
 from fasttag.errors import AudioLoadError, ParameterError
 
 from .params import DECODE_BLOCK, FRAME_BLOCK, SILENCE_PEAK, ExtractParams
@@ -61,45 +62,52 @@ class _Framer:
         return self.params.track_stage(frames)
 
 
-def _downmix(data: np.ndarray) -> np.ndarray:
-    """``data.mean(axis=1, dtype=float32)`` of ``(n, channels)`` float32, bit for bit, several times faster.
+# libsndfile and its cffi, as soundfile holds them (private there): `_read_into` calls the
+# read directly. (None, None) where a soundfile lacks them; then its public read is used.
+_SNDFILE = (getattr(soundfile, "_snd", None), getattr(soundfile, "_ffi", None))
 
-    numpy sums fewer than 8 values in order and then divides by the count; column-wise
-    ufuncs do the same arithmetic without the slow strided reduction (and without BLAS,
-    whose threads would compete with the other worker processes).
+
+def _read_into(f: soundfile.SoundFile, out: np.ndarray) -> np.ndarray:
+    """Decode the next ``len(out)`` frames into ``out`` (C-contiguous float32); the frames read, ``out[:k]``.
+
+    soundfile's own ``read`` seeks to where it stopped after every call, and for MP3 that seek
+    makes mpg123 resynchronise (about 50 us a call); libsndfile's ``sf_readf_float`` on
+    soundfile's handle gives the same samples without it.
     """
-    channels = data.shape[1]
-    if channels == 1:
-        return data[:, 0]
-    if channels >= 8:
-        return data.mean(axis=1, dtype=np.float32)
-    mono = np.add(data[:, 0], data[:, 1])
-    for c in range(2, channels):
-        mono += data[:, c]
-    mono /= np.float32(channels)
-    return mono
+    lib, ffi = _SNDFILE
+    handle = getattr(f, "_file", None)
+    if lib is None or ffi is None or handle is None:
+        return f.read(out.shape[0], dtype="float32", out=out)
+    k = lib.sf_readf_float(handle, ffi.cast("float *", out.ctypes.data), out.shape[0])
+    code = lib.sf_error(handle)
+    if code != 0:
+        raise soundfile.LibsndfileError(code, prefix="Error while reading: ")
+    return out[:k]
 
 
 def _chunks(f: soundfile.SoundFile, start: int, n_frames: int | None, sr: int, block: int) -> Iterator[np.ndarray]:
     """Mono float32 audio at ``sr`` from ``n_frames`` source frames (None: to the end) from ``start``, in blocks.
 
     The channels are averaged as `fasttag.load` does, then soxr's streaming resampler
-    (HQ, as `fasttag.load`) turns each block into the target rate.
+    (HQ, as `fasttag.load`) turns each block into the target rate. Every block is decoded
+    into one buffer; each yielded array is the caller's own.
     """
     if start:
         f.seek(start)
     resampler = None if f.samplerate == sr else soxr.ResampleStream(f.samplerate, sr, 1, dtype="float32", quality="HQ")
+    buffer = np.empty((block, f.channels), np.float32)
     remaining = n_frames
     while True:
         want = block if remaining is None else min(block, remaining)
-        data = f.read(want, dtype="float32", always_2d=True) if want > 0 else np.zeros((0, f.channels), np.float32)
+        data = _read_into(f, buffer[:want]) if want > 0 else buffer[:0]
         if remaining is not None:
             remaining -= data.shape[0]
         last = data.shape[0] < want or remaining == 0 or want == 0
-        mono = _downmix(data)
+        mono = mean_channels(data)  # one channel: a view of the buffer
         if resampler is not None:
-            mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=last)
-        yield np.ascontiguousarray(mono, dtype=np.float32)
+            yield resampler.resample_chunk(mono, last=last)
+        else:
+            yield mono.copy()
         if last:
             return
 
