@@ -390,12 +390,14 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
   kernel. 10x librosa would leave under 10 % of librosa's time for everything but the FFT.
 - extraction, per core (one 29.12 s crop of a 44.1 kHz stereo MP3, thread CPU time in-process, quiet Zen 4,
   2026-12-01): decoding and the seek to the crop about 25-27 ms (decode-only pays both), soxr's HQ resampling
-  to 12 kHz 4.7 ms, the downmix 0.7 ms, the log-mel 1.2 ms, the store under 1 ms. Resampling, downmix and
-  log-mel alone put the floor at about 1.26x of decode-only, so 1.3x leaves about 1 ms per track; the quiet
-  run's paired rounds read 1.29-1.37x. soxr_hq is the resampler librosa.load uses, kept for identical
-  results. Decode blocks of 2^16 to 2^21 frames change the ratio by under 0.03 (2^18 is used); smaller ones
-  are slower. Arrays are not fsynced one by one (the store syncs in bulk with its manifest), and the downmix
-  avoids BLAS, whose threads oversubscribed the worker processes.
+  to 12 kHz 4.1 ms (4.2-5.2 ms among the decoding), the log-mel 0.8-1.1 ms, the downmix 0.25 ms hot (up to
+  1 ms among the decoding; one compiled pass since 2026-12-01, 2.5x numpy's), the store 0.3-0.5 ms. A
+  pipeline of one read, one resampling and one log-mel measures 1.25-1.28x of decode-only, so 1.3x leaves
+  under 1 ms per track for blocks and the store. soxr_hq is the resampler librosa.load uses, kept for
+  identical results. Blocks are decoded by libsndfile's read into one buffer: soundfile's read seeks after
+  every call and mpg123 resynchronises on that seek (about 50 us a block); this and the compiled downmix
+  moved the paired per-core ratio from 1.32x (two runs) to 1.27-1.32x (four runs, median 1.30x). Arrays are
+  not fsynced one by one (the store syncs in bulk with its manifest).
 """
 
 
