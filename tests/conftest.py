@@ -333,3 +333,44 @@ def quick_simulator():
         sys.setswitchinterval(0.0005)
     yield
     sys.setswitchinterval(previous)
+
+
+CUDA_LAUNCH_LOG = "FASTTAG_CUDA_LAUNCH_LOG"
+
+
+def _kernel_argument_type(arg) -> list:
+    """A kernel argument's Numba type as JSON: ["array", dtype, ndim, layout] or ["scalar", dtype]."""
+    array = getattr(arg, "_ary", arg)  # the simulator's device arrays wrap a numpy array
+    if isinstance(array, np.ndarray):
+        layout = "C" if array.flags.c_contiguous else "F" if array.flags.f_contiguous else "A"
+        return ["array", array.dtype.name, array.ndim, layout]
+    return ["scalar", np.asarray(arg).dtype.name]  # Python int -> int64, float -> float64, bool -> bool
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cuda_launch_log():
+    """With ``FASTTAG_CUDA_LAUNCH_LOG=<file>`` in the simulator, every kernel launch appends a JSON
+    line {"kernel": qualified name, "args": argument types} to the file, so that
+    tests/test_cuda_sim.py can compile exactly what the simulated tests launched for a real GPU."""
+    import json
+
+    from fasttag import cuda
+
+    path = os.environ.get(CUDA_LAUNCH_LOG)
+    if not path or not cuda.simulator():
+        yield
+        return
+    from numba.cuda.simulator.kernel import FakeCUDAKernel
+
+    launch = FakeCUDAKernel.__call__
+
+    def logged_launch(self, *args):
+        if not self._device:  # a kernel launch, not a device function called inside one
+            entry = {"kernel": self.fn.__qualname__, "args": [_kernel_argument_type(a) for a in args]}
+            with open(path, "a", encoding="utf-8") as log:
+                log.write(json.dumps(entry) + "\n")
+        return launch(self, *args)
+
+    FakeCUDAKernel.__call__ = logged_launch
+    yield
+    FakeCUDAKernel.__call__ = launch

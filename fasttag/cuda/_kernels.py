@@ -328,6 +328,8 @@ def assign_kernel(dtype_name: str):
     nb_dtype = numba.from_dtype(np_dtype)
     ZERO = np_dtype.type(0)
     INF = np_dtype.type(np.inf)
+    SHAPE = (TILE, TILE + 1)  # shared tiles padded by a column against bank conflicts; a constant
+    # of the closure, since shared-array shapes must be literals when compiled for a GPU
 
     @cuda.jit
     def kernel(X, C, labels, distances):
@@ -336,9 +338,9 @@ def assign_kernel(dtype_name: str):
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
         r = cuda.blockIdx.x * TILE + ty
-        xs = cuda.shared.array((TILE, TILE + 1), nb_dtype)
-        cs = cuda.shared.array((TILE, TILE + 1), nb_dtype)
-        dd = cuda.shared.array((TILE, TILE + 1), nb_dtype)
+        xs = cuda.shared.array(SHAPE, nb_dtype)
+        cs = cuda.shared.array(SHAPE, nb_dtype)
+        dd = cuda.shared.array(SHAPE, nb_dtype)
         best = INF
         best_i = 0
         for c0 in range(0, k, TILE):
