@@ -99,6 +99,8 @@ def pytest_benchmark_update_machine_info(config, machine_info) -> None:
 def pytest_addoption(parser) -> None:
     parser.addoption("--choi-clips", type=int, default=64,
                      help="clips of 29.12 s in the Choi feature setting (default 64; 16 for a quick run)")
+    parser.addoption("--gpu-kmeans-rows", type=int, default=1_000_000,
+                     help="rows of 90 features in the GPU k-means assignment benchmark (default 1,000,000)")
 
 
 # ---------------------------------------------------------------------------------------------

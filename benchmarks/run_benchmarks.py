@@ -4,6 +4,7 @@ Usage (from the repository root, as ``make bench`` does)::
 
     .venv/bin/python benchmarks/run_benchmarks.py [--choi-clips N] [--json PATH] [-- PYTEST_ARGS...]
     .venv/bin/python benchmarks/run_benchmarks.py --from-json PATH   # rewrite RESULTS.md only
+    .venv/bin/python benchmarks/run_benchmarks.py --gpu-from-json PATH   # its GPU section only
 
 All suites run in one pytest process (``--benchmark-json`` to a temporary file unless
 ``--json`` names one); the table is then built from that file alone: medians, x realtime or
@@ -26,6 +27,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import report_cuda
 import report_extract
 import report_kmeans
 import report_rhythm
@@ -401,7 +403,16 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
 """
 
 
-def render(data: dict, failed: dict[str, str], meta: dict) -> str:
+def gpu_block(data: dict, failed: dict[str, str], previous: str = "") -> str:
+    """The GPU section from this run's GPU rows; without any, the one already in ``previous``
+    (the RESULTS.md being replaced), else a line saying that none was measured."""
+    groups = by_group([Bench(raw, failed) for raw in data.get("benchmarks", [])])
+    if not report_cuda.has_results(groups) and report_cuda.kept(previous):
+        return report_cuda.kept(previous)
+    return report_cuda.section(groups, table, fmt_time, fmt_ratio, fmt_xrt, met)
+
+
+def render(data: dict, failed: dict[str, str], meta: dict, previous: str = "") -> str:
     benches = [Bench(raw, failed) for raw in data.get("benchmarks", [])]
     groups = by_group(benches)
     info = data.get("machine_info", {}).get("fasttag_bench", {})
@@ -447,6 +458,7 @@ def render(data: dict, failed: dict[str, str], meta: dict) -> str:
         report_rhythm.section(benches, table, fmt_time, fmt_ratio, fmt_xrt), "",
         report_kmeans.section(groups, table, fmt_time, fmt_ratio), "",
         report_extract.section(groups, table, fmt_time), "",
+        gpu_block(data, failed, previous), "",
         machine_section(info, meta), "",
         fft_detail(groups),
     ]
@@ -461,14 +473,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--choi-clips", type=int, default=64, help="clips in the Choi setting (default 64)")
     parser.add_argument("--json", type=Path, help="keep pytest-benchmark's JSON here (default: a temporary file)")
     parser.add_argument("--from-json", type=Path, help="write RESULTS.md from this JSON without running")
+    parser.add_argument("--gpu-from-json", type=Path,
+                        help="replace only the GPU section of RESULTS.md with this JSON's (scripts/gpu_check.sh)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"default {RESULTS.relative_to(ROOT)}")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
 
+    previous = args.out.read_text() if args.out.exists() else ""
+    if args.gpu_from_json:
+        block = gpu_block(json.loads(args.gpu_from_json.read_text()), {})
+        args.out.write_text(report_cuda.splice(previous, block))
+        print(f"wrote the GPU section of {args.out}")
+        return 0
     if args.from_json:  # the run's meta and failures, where the run kept them in its JSON
         data = json.loads(args.from_json.read_text())
         run = data.get(RUN_KEY, {"meta": {"command": f"(rendered from {args.from_json})"}, "failed": {}})
-        args.out.write_text(render(data, run["failed"], run["meta"]))
+        args.out.write_text(render(data, run["failed"], run["meta"], previous))
         print(f"wrote {args.out}")
         return 0
 
@@ -491,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         data = json.loads(json_path.read_text())
         data[RUN_KEY] = {"meta": meta, "failed": failed}  # for --from-json
         json_path.write_text(json.dumps(data))
-        args.out.write_text(render(data, failed, meta))
+        args.out.write_text(render(data, failed, meta, previous))
     print(f"wrote {args.out} ({wall:.0f} s)")
     if failed:
         print(f"{len(failed)} benchmark check(s) failed: " + ", ".join(failed), file=sys.stderr)

@@ -6,7 +6,7 @@
 # lent by the device tool, scripts/gpu_lease.sh sets that up and runs this.
 #
 #   bash scripts/gpu_check.sh            # parity tests at full size, then the benchmark
-#   CHOI_CLIPS=16 bash scripts/gpu_check.sh
+#   CHOI_CLIPS=16 KMEANS_ROWS=200000 bash scripts/gpu_check.sh   # a quicker benchmark
 #   SKIP_BENCH=1 bash scripts/gpu_check.sh
 #
 # 1. preflight: numba sees the GPU (not the simulator);
@@ -14,8 +14,12 @@
 #    (4 x 29.12 s at 12 kHz, n_fft 512, 96 mels; k-means 100,003 x 90 against K = 1024),
 #    fresh seeded inputs, every output poisoned with NaN before the kernels run, torch CUDA
 #    tensors in and out, and LogMel on cuda; a tagger trained with device="cuda" against the CPU;
-# 3. benchmarks/test_bench_cuda.py: fasttag CUDA vs torch.stft + matmul on the same GPU vs
-#    fasttag CPU (Choi log-mel), and the k-means assignment; the JSON goes to $OUT_DIR.
+# 3. benchmarks/test_bench_cuda.py: the copy and float32 product ceilings; Choi log-mel and
+#    30 MFCCs + deltas by fasttag CUDA, torch.stft + matmul on the same GPU and fasttag's CPU
+#    path, with the transfers timed alone; k-means assignment (1M x 90 to K = 1024) against a
+#    cuBLAS GEMM of the same shape. The JSON goes to $OUT_DIR/bench_cuda.json; here,
+#    `.venv/bin/python benchmarks/run_benchmarks.py --gpu-from-json bench_cuda.json` writes
+#    it into the GPU section of benchmarks/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -49,7 +53,8 @@ failed=0
 
 if [ -z "${SKIP_BENCH:-}" ]; then
     "$PYTHON" -m pytest benchmarks/test_bench_cuda.py -p no:cacheprovider -o log_cli=false "${WARNINGS[@]}" \
-        --choi-clips="${CHOI_CLIPS:-64}" --benchmark-min-rounds=5 --benchmark-max-time=0.5 \
+        --choi-clips="${CHOI_CLIPS:-64}" --gpu-kmeans-rows="${KMEANS_ROWS:-1000000}" \
+        --benchmark-min-rounds=5 --benchmark-max-time=0.5 \
         --benchmark-columns=median,iqr,min,rounds --benchmark-sort=name \
         --benchmark-json="$OUT_DIR/bench_cuda.json" || failed=1
 fi

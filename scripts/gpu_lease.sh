@@ -6,7 +6,9 @@
 #   run(command="bash scripts/gpu_lease.sh", carry=[".whl"], timeout_s=540)
 #
 # It installs the carried wheels, builds the C++ extension in place, runs scripts/gpu_check.sh
-# (SKIP_BENCH=1 and CHOI_CLIPS=N pass through) and leaves its log and the benchmark JSON in $OUT.
+# (SKIP_BENCH, CHOI_CLIPS and KMEANS_ROWS pass through) and leaves its log and the benchmark
+# JSON in $OUT. Back here: `.venv/bin/python benchmarks/run_benchmarks.py --gpu-from-json
+# <files_at>/bench_cuda.json` writes the GPU section of benchmarks/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-.}
