@@ -93,7 +93,8 @@ def _kernel_builders() -> dict:
     builders[stft.py_func.__qualname__] = lambda dtype, n_fft: (k.spectral_kernels(n_fft, dtype)[0], k.THREADS)
     builders[mel.py_func.__qualname__] = lambda dtype, n_fft: (k.spectral_kernels(n_fft, dtype)[1], k.THREADS)
     assign = k.assign_kernel("float32")
-    builders[assign.py_func.__qualname__] = lambda dtype, n_fft: (k.assign_kernel(dtype), k.TILE * k.TILE)
+    builders[assign[0].py_func.__qualname__] = lambda dtype, n_fft: (k.assign_kernel(dtype)[0],
+                                                                     np.prod(k.ASSIGN_THREADS))
     return builders
 
 
@@ -143,6 +144,8 @@ def test_launched_kernels_compile_for_a_gpu(simulated_run, monkeypatch, tmp_path
     from fasttag.cuda import _kernels as k
 
     builders = _kernel_builders()
+    missing = set(builders) - {entry["kernel"] for entry in launches}
+    assert not missing, f"kernels the simulated tests never launched, so not compiled here: {missing}"
     arch = f"sm_{HOPPER[0]}{HOPPER[1]}"
     rows = []
     for entry in launches:

@@ -31,7 +31,11 @@ from ._runtime import simulator
 # and make every strided loop take several turns.
 _SIM = simulator()
 THREADS = 32 if _SIM else 128  # threads per block of the frame kernels
-TILE = 8 if _SIM else 16  # k-means tiles: TILE rows of x against TILE centroids, TILE features at a time
+# k-means assignment (see assign_kernel): threads per block, bytes of registers per thread and row
+# for the dot products (8 x 8 float32, 4 x 4 float64), features staged per step
+ASSIGN_THREADS = (2, 2) if _SIM else (16, 16)
+ASSIGN_REGISTERS = 8 if _SIM else 32
+ASSIGN_FEATURES = 4 if _SIM else 8
 SHARED_BUDGET = 40 * 1024  # bytes of shared memory per block for the frame kernels
 MAX_FRAMES_PER_BLOCK = 8
 MAX_GRID_Y = 2 if _SIM else 65535  # frame batches per clip in the grid; blocks loop over the rest (2 in
@@ -318,63 +322,114 @@ def delta_kernel(X, M, out):
 # ----------------------------------------------------------------------------- k-means
 
 
+@cuda.jit
+def row_norms_kernel(X, out):
+    """out[r] = ||X[r]||^2 for every row of the (n, d) X."""
+    n, d = X.shape
+    for r in range(cuda.grid(1), n, cuda.gridsize(1)):
+        s = X[r, 0] * X[r, 0]
+        for j in range(1, d):
+            s += X[r, j] * X[r, j]
+        out[r] = s
+
+
 @functools.lru_cache(maxsize=None)
 def assign_kernel(dtype_name: str):
-    """Nearest centroid of every row: blocks of TILE x TILE threads; a block holds TILE rows
-    of x and runs over the centroids TILE at a time, both tiles staged through shared memory
-    TILE features at a time; thread (ty, tx) accumulates ||x_ty - c_tx||^2 and the first
-    thread of each row keeps the running argmin (lowest index on ties)."""
+    """(kernel, threads per block (TX, TY), rows per block BM) for the nearest centroid of every row.
+
+    As a matrix product: a block of TX x TY threads computes the dot products of BM = TY * RM
+    rows of X with BN = TX * RN centroids, staging BK features of both at a time in shared
+    memory; each thread holds RM x RN of them in registers (row ty + i TY, centroid tx + j TX),
+    so each pair of shared loads feeds RM * RN / (RM + RN) multiply-adds. After each centroid
+    tile, ||c||^2 - 2 x.c updates each thread's running argmin of its rows (its centroids in
+    increasing order); the TX threads of a row then reduce theirs in shared memory (lowest index
+    on ties) and write the label and ||x||^2 + min, clamped at 0.
+    kernel(X (n, d), C (k, d), x_norms (n,), c_norms (k,), labels (n,), distances (n,))."""
     np_dtype = np.dtype(dtype_name)
     nb_dtype = numba.from_dtype(np_dtype)
     ZERO = np_dtype.type(0)
+    TWO = np_dtype.type(2)
     INF = np_dtype.type(np.inf)
-    SHAPE = (TILE, TILE + 1)  # shared tiles padded by a column against bank conflicts; a constant
-    # of the closure, since shared-array shapes must be literals when compiled for a GPU
+    TX, TY = ASSIGN_THREADS
+    RM = RN = ASSIGN_REGISTERS // np_dtype.itemsize
+    BK = ASSIGN_FEATURES
+    BM, BN = TY * RM, TX * RN
+    T = TX * TY
+    X_TILE = (BK, BM + 4)  # padded: the staging stores of a warp fall in different banks
+    C_TILE = (BK, BN + 4)
+    REDUCE = (TY, TX)
 
     @cuda.jit
-    def kernel(X, C, labels, distances):
+    def kernel(X, C, x_norms, c_norms, labels, distances):
         n, d = X.shape
         k = C.shape[0]
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
-        r = cuda.blockIdx.x * TILE + ty
-        xs = cuda.shared.array(SHAPE, nb_dtype)
-        cs = cuda.shared.array(SHAPE, nb_dtype)
-        dd = cuda.shared.array(SHAPE, nb_dtype)
-        best = INF
-        best_i = 0
-        for c0 in range(0, k, TILE):
-            acc = ZERO
-            for d0 in range(0, d, TILE):
-                v = ZERO
-                if r < n and d0 + tx < d:
-                    v = X[r, d0 + tx]
-                xs[ty, tx] = v
-                w = ZERO
-                if c0 + ty < k and d0 + tx < d:
-                    w = C[c0 + ty, d0 + tx]
-                cs[ty, tx] = w
+        tid = ty * TX + tx
+        row0 = cuda.blockIdx.x * BM
+        xs = cuda.shared.array(X_TILE, nb_dtype)
+        cs = cuda.shared.array(C_TILE, nb_dtype)
+        red_v = cuda.shared.array(REDUCE, nb_dtype)
+        red_i = cuda.shared.array(REDUCE, numba.int32)
+        acc = cuda.local.array((RM, RN), nb_dtype)
+        a = cuda.local.array(RM, nb_dtype)
+        b = cuda.local.array(RN, nb_dtype)
+        best = cuda.local.array(RM, nb_dtype)
+        best_i = cuda.local.array(RM, numba.int32)
+        for i in range(RM):
+            best[i] = INF
+            best_i[i] = 0
+        for c0 in range(0, k, BN):
+            for i in range(RM):
+                for j in range(RN):
+                    acc[i, j] = ZERO
+            for k0 in range(0, d, BK):
+                for e in range(tid, BK * BM, T):  # BM == BN: one element of each tile per turn
+                    f = e % BK
+                    r = e // BK
+                    v = ZERO
+                    if row0 + r < n and k0 + f < d:
+                        v = X[row0 + r, k0 + f]
+                    xs[f, r] = v
+                    w = ZERO
+                    if c0 + r < k and k0 + f < d:
+                        w = C[c0 + r, k0 + f]
+                    cs[f, r] = w
                 cuda.syncthreads()
-                for q in range(TILE):
-                    diff = xs[ty, q] - cs[tx, q]
-                    acc += diff * diff
+                for f in range(BK):
+                    for i in range(RM):
+                        a[i] = xs[f, ty + i * TY]
+                    for j in range(RN):
+                        b[j] = cs[f, tx + j * TX]
+                    for i in range(RM):
+                        for j in range(RN):
+                            acc[i, j] += a[i] * b[j]
                 cuda.syncthreads()
-            if c0 + tx < k:
-                dd[ty, tx] = acc
-            else:
-                dd[ty, tx] = INF
+            for j in range(RN):
+                col = c0 + tx + j * TX
+                if col < k:
+                    for i in range(RM):
+                        dist = c_norms[col] - TWO * acc[i, j]
+                        if dist < best[i]:
+                            best[i] = dist
+                            best_i[i] = col
+        for i in range(RM):
+            red_v[ty, tx] = best[i]
+            red_i[ty, tx] = best_i[i]
             cuda.syncthreads()
-            if tx == 0:
-                for q in range(TILE):
-                    if dd[ty, q] < best:
-                        best = dd[ty, q]
-                        best_i = c0 + q
+            r = row0 + ty + i * TY
+            if tx == 0 and r < n:
+                v = red_v[ty, 0]
+                q = red_i[ty, 0]
+                for t in range(1, TX):
+                    if red_v[ty, t] < v or (red_v[ty, t] == v and red_i[ty, t] < q):
+                        v = red_v[ty, t]
+                        q = red_i[ty, t]
+                labels[r] = q
+                distances[r] = max(ZERO, x_norms[r] + v)
             cuda.syncthreads()
-        if tx == 0 and r < n:
-            labels[r] = best_i
-            distances[r] = best
 
-    return kernel
+    return kernel, (TX, TY), BM
 
 
 @cuda.jit

@@ -1,4 +1,4 @@
-"""k-means on the GPU: nearest centroids (tiled distances with a running argmin), Lloyd
+"""k-means on the GPU: nearest centroids (tiled dot products with a running argmin), Lloyd
 iterations for `KMeans.fit`, and bag-of-frames histograms."""
 
 from __future__ import annotations
@@ -42,12 +42,18 @@ def host_points(X) -> np.ndarray:
 def _assign(home, view, centers_dev):
     """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs."""
     k = _kernels()
-    n = view.shape[0]
+    n, n_clusters = view.shape[0], centers_dev.shape[0]
     labels = home.empty((n,), np.int64)
     distances = home.empty((n,), view.dtype)
-    kernel = k.assign_kernel(np.dtype(view.dtype).name)
+    x_norms = home.empty((n,), view.dtype)[1]
+    c_norms = home.empty((n_clusters,), view.dtype)[1]
+    kernel, threads, rows_per_block = k.assign_kernel(np.dtype(view.dtype).name)
     with _runtime.quiet():
-        kernel[(-(-n // k.TILE),), (k.TILE, k.TILE), home.stream](view, centers_dev, labels[1], distances[1])
+        for points, norms in ((view, x_norms), (centers_dev, c_norms)):
+            blocks, norm_threads = k.grid_1d(points.shape[0])
+            k.row_norms_kernel[blocks, norm_threads, home.stream](points, norms)
+        kernel[(-(-n // rows_per_block),), threads, home.stream](view, centers_dev, x_norms, c_norms, labels[1],
+                                                                  distances[1])
     return labels, distances
 
 
