@@ -60,6 +60,19 @@ def test_nearest_matches_cpu(rng, tol, dtype):
     assert len(np.unique(labels)) > 1
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nearest_ties_go_to_the_lowest_index(rng, dtype):
+    """Centers repeated at higher indices, each copy in a different centroid tile and thread
+    column where the sizes allow: the label is always the first copy, as on the CPU."""
+    unique = rng.standard_normal((SIZE["k"], SIZE["d"])).astype(dtype)
+    copies = rng.permutation(SIZE["k"])[:5]
+    centers = np.concatenate([unique, unique[copies]])  # index k + i repeats copies[i]
+    X, near = frames_near(rng, unique, SIZE["n"])
+    labels, _ = fc.nearest(X, centers)
+    np.testing.assert_array_equal(labels, near)
+    assert np.isin(near, copies).any(), "no row is nearest to a repeated center"
+
+
 def test_predict_on_device_arrays(rng):
     from numba import cuda
 
