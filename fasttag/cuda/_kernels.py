@@ -73,6 +73,8 @@ def spectral_kernels(n_fft: int, dtype_name: str):
     nb_dtype = numba.from_dtype(np_dtype)
     H = n_fft // 2
     LOG2H = H.bit_length() - 1
+    Q = max(1, H // 2)  # butterflies per frame and FFT stage
+    LOG2Q = Q.bit_length() - 1
     FPB = frames_per_block(n_fft, np_dtype.itemsize)
     NB = H + 1  # bins of the real spectrum
     BUF = FPB * H
@@ -116,25 +118,27 @@ def spectral_kernels(n_fft: int, dtype_name: str):
                 u = t * hop - pad + 2 * m
                 a = padded_sample(y, c, n, u, mode) * window[2 * m]
                 b = padded_sample(y, c, n, u + 1, mode) * window[2 * m + 1]
-            r = 0
-            v = m
-            for _ in range(LOG2H):
-                r = (r << 1) | (v & 1)
-                v >>= 1
+            r = 0  # m's LOG2H bits reversed
+            if LOG2H:
+                r = cuda.brev(numba.uint32(m)) >> (32 - LOG2H)
             re[f * H + r] = a
             im[f * H + r] = b
 
     @cuda.jit(device=True)
     def fft_in_place(re, im, twr, twi, tid):
-        h = 1
-        while h < H:
-            stride = H // (2 * h)
-            for j in range(tid, FPB * (H // 2), T):
-                f = j // (H // 2)
-                b = j - f * (H // 2)
-                g = b // h
-                p = b - g * h
-                i0 = f * H + g * 2 * h + p
+        # stage s joins spans of h = 2^s points; shifts and masks, since an integer division
+        # by a value known only at run time costs tens of instructions on a GPU
+        for stage in range(LOG2H):
+            s = numba.uint32(stage)  # unsigned 32-bit index arithmetic: no sign fix-ups, no wraparound
+            h = numba.uint32(1) << s
+            stride = numba.uint32(H) >> (s + 1)
+            for j in range(tid, FPB * Q, T):
+                u = numba.uint32(j)
+                f = u >> LOG2Q
+                b = u & (Q - 1)
+                g = b >> s
+                p = b & (h - 1)
+                i0 = (f << LOG2H) + (g << (s + 1)) + p
                 i1 = i0 + h
                 wr = twr[p * stride]
                 wi = twi[p * stride]
@@ -147,7 +151,6 @@ def spectral_kernels(n_fft: int, dtype_name: str):
                 re[i0] = ar + xr
                 im[i0] = ai + xi
             cuda.syncthreads()
-            h *= 2
 
     @cuda.jit(device=True)
     def spectrum_at(re, im, f, k, pr, pi):
