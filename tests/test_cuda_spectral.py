@@ -56,6 +56,18 @@ def test_stft_matches_cpu(rng, tol, pad_mode, center, dtype, win_fraction):
     assert np.abs(got[0] - got[1]).max() > 0.1 * np.abs(got).max()  # the clips differ
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_fft", [8, 16, 64, 256])
+def test_stft_every_fft_shape(rng, tol, n_fft, dtype):
+    """The FFT runs two radix-2 stages per pass and a last single stage when log2(n_fft / 2) is
+    odd: n_fft 8 gives one pass only; 16, 64 and 256 end with the single stage (the Choi and
+    default sizes, 512 and 2048, are even and tested above and below)."""
+    y = rng.standard_normal((2, 3 * n_fft + 5)).astype(dtype)
+    kwargs = dict(n_fft=n_fft, hop_length=n_fft // 2 + 1)
+    got = fasttag.stft(y, device="cuda", **kwargs)
+    tol.assert_close(got, fasttag.stft(y, **kwargs), tol(dtype).spec, f"stft n_fft={n_fft} {dtype.__name__}")
+
+
 @pytest.mark.parametrize("n_fft", [2, 4, 32])
 def test_stft_small_and_reflect_beyond_the_signal(rng, tol, n_fft):
     # pads longer than the signal reflect again and again (numpy's rule); tiny transforms

@@ -8,7 +8,8 @@ The STFT kernels (one block per clip and batch of ``FPB`` frames):
 1. frame, pad (constant/edge/reflect, as the C++ ``padded_sample``) and window the samples,
    packing each real frame x of n_fft samples as the complex sequence z[m] = x[2m] + i x[2m+1]
    of H = n_fft / 2 points, stored in bit-reversed order in shared memory;
-2. an iterative radix-2 FFT of the H points in shared memory (twiddles from the host);
+2. an iterative radix-2^2 FFT of the H points in shared memory (two radix-2 stages per pass;
+   twiddles from the host);
 3. the real spectrum X[k] = E[k] + W^k O[k], k = 0..H, from Z[k] and conj(Z[H - k]).
 
 ``stft`` writes X; ``mel`` keeps |X|^power in shared memory, projects it on the sparse mel
@@ -73,8 +74,10 @@ def spectral_kernels(n_fft: int, dtype_name: str):
     nb_dtype = numba.from_dtype(np_dtype)
     H = n_fft // 2
     LOG2H = H.bit_length() - 1
-    Q = max(1, H // 2)  # butterflies per frame and FFT stage
+    Q = max(1, H // 2)  # radix-2 butterflies per frame and stage
     LOG2Q = Q.bit_length() - 1
+    R = max(1, H // 4)  # radix-2^2 groups per frame and pair of stages
+    LOG2R = R.bit_length() - 1
     FPB = frames_per_block(n_fft, np_dtype.itemsize)
     NB = H + 1  # bins of the real spectrum
     BUF = FPB * H
@@ -126,24 +129,61 @@ def spectral_kernels(n_fft: int, dtype_name: str):
 
     @cuda.jit(device=True)
     def fft_in_place(re, im, twr, twi, tid):
-        # stage s joins spans of h = 2^s points; shifts and masks, since an integer division
-        # by a value known only at run time costs tens of instructions on a GPU
-        for stage in range(LOG2H):
-            s = numba.uint32(stage)  # unsigned 32-bit index arithmetic: no sign fix-ups, no wraparound
+        # Radix 2^2: the stages s and s + 1 in one pass, each thread taking the four points
+        # i0 + {0, h, 2h, 3h} (h = 2^s) that those two stages combine: stage s joins (i0, i1) and
+        # (i2, i3) with W_2h^p, stage s + 1 joins (i0, i2) with W_4h^p and (i1, i3) with
+        # W_4h^(p+h) = -i W_4h^p. A last radix-2 stage when LOG2H is odd. Index arithmetic is
+        # shifts and masks in uint32: a division by a run-time value costs tens of instructions.
+        for pair in range(LOG2H // 2):
+            s = numba.uint32(2 * pair)
             h = numba.uint32(1) << s
-            stride = numba.uint32(H) >> (s + 1)
+            stride = numba.uint32(H) >> (s + 1)  # W_2h^p = tw[p stride], W_4h^p = tw[p stride / 2]
+            for j in range(tid, FPB * R, T):
+                u = numba.uint32(j)
+                b = u & (R - 1)
+                p = b & (h - 1)
+                i0 = ((u >> LOG2R) << LOG2H) + ((b >> s) << (s + 2)) + p
+                i1 = i0 + h
+                i2 = i1 + h
+                i3 = i2 + h
+                w1r = twr[p * stride]
+                w1i = twi[p * stride]
+                w2r = twr[p * (stride >> 1)]
+                w2i = twi[p * (stride >> 1)]
+                xr = re[i1] * w1r - im[i1] * w1i  # stage s
+                xi = re[i1] * w1i + im[i1] * w1r
+                b0r = re[i0] + xr
+                b0i = im[i0] + xi
+                b1r = re[i0] - xr
+                b1i = im[i0] - xi
+                xr = re[i3] * w1r - im[i3] * w1i
+                xi = re[i3] * w1i + im[i3] * w1r
+                b2r = re[i2] + xr
+                b2i = im[i2] + xi
+                b3r = re[i2] - xr
+                b3i = im[i2] - xi
+                xr = b2r * w2r - b2i * w2i  # stage s + 1
+                xi = b2r * w2i + b2i * w2r
+                re[i0] = b0r + xr
+                im[i0] = b0i + xi
+                re[i2] = b0r - xr
+                im[i2] = b0i - xi
+                xr = b3r * w2i + b3i * w2r  # (b3 W_4h^p) (-i)
+                xi = b3r * w2r - b3i * w2i
+                xi = -xi
+                re[i1] = b1r + xr
+                im[i1] = b1i + xi
+                re[i3] = b1r - xr
+                im[i3] = b1i - xi
+            cuda.syncthreads()
+        if LOG2H % 2:  # the last stage alone: h = H / 2, twiddles W_H^p, p < H / 2
             for j in range(tid, FPB * Q, T):
                 u = numba.uint32(j)
-                f = u >> LOG2Q
-                b = u & (Q - 1)
-                g = b >> s
-                p = b & (h - 1)
-                i0 = (f << LOG2H) + (g << (s + 1)) + p
-                i1 = i0 + h
-                wr = twr[p * stride]
-                wi = twi[p * stride]
-                xr = re[i1] * wr - im[i1] * wi
-                xi = re[i1] * wi + im[i1] * wr
+                p = u & (Q - 1)
+                i0 = ((u >> LOG2Q) << LOG2H) + p
+                i1 = i0 + Q
+                xr = re[i1] * twr[p] - im[i1] * twi[p]
+                xi = re[i1] * twi[p] + im[i1] * twr[p]
                 ar = re[i0]
                 ai = im[i0]
                 re[i1] = ar - xr
