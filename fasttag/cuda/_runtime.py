@@ -83,16 +83,18 @@ def require_cuda():
     return cuda
 
 
-def _performance_warnings() -> list[type]:
+@functools.lru_cache(maxsize=1)
+def _performance_warnings() -> tuple[type, ...]:
     """Numba's performance-hint classes: numba-cuda (the maintained CUDA target) defines its own,
-    which is not a subclass of the one of the target built into numba."""
+    which is not a subclass of the one of the target built into numba. Looked up once: quiet()
+    wraps every launch, and a failed import is searched for again on every attempt."""
     classes = []
     for module in ("numba.cuda.core.errors", "numba.core.errors"):
         try:
             classes.append(importlib.import_module(module).NumbaPerformanceWarning)
         except (ImportError, AttributeError):
             pass
-    return classes
+    return tuple(classes)
 
 
 @contextlib.contextmanager
