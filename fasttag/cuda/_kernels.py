@@ -168,9 +168,8 @@ def spectral_kernels(n_fft: int, dtype_name: str):
                 im[i0] = b0i + xi
                 re[i2] = b0r - xr
                 im[i2] = b0i - xi
-                xr = b3r * w2i + b3i * w2r  # (b3 W_4h^p) (-i)
-                xi = b3r * w2r - b3i * w2i
-                xi = -xi
+                xr = b3r * w2i + b3i * w2r  # (b3 W_4h^p) (-i) = (Im, -Re)
+                xi = b3i * w2i - b3r * w2r
                 re[i1] = b1r + xr
                 im[i1] = b1i + xi
                 re[i3] = b1r - xr
