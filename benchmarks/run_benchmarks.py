@@ -403,10 +403,9 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
 """
 
 
-def gpu_block(data: dict, failed: dict[str, str], previous: str = "") -> str:
-    """The GPU section from this run's GPU rows; without any, the one already in ``previous``
+def gpu_block(groups, previous: str = "") -> str:
+    """The GPU section from this run's GPU groups; without any, the one already in ``previous``
     (the RESULTS.md being replaced), else a line saying that none was measured."""
-    groups = by_group([Bench(raw, failed) for raw in data.get("benchmarks", [])])
     if not report_cuda.has_results(groups) and report_cuda.kept(previous):
         return report_cuda.kept(previous)
     return report_cuda.section(groups, table, fmt_time, fmt_ratio, fmt_xrt, met)
@@ -458,7 +457,7 @@ def render(data: dict, failed: dict[str, str], meta: dict, previous: str = "") -
         report_rhythm.section(benches, table, fmt_time, fmt_ratio, fmt_xrt), "",
         report_kmeans.section(groups, table, fmt_time, fmt_ratio), "",
         report_extract.section(groups, table, fmt_time), "",
-        gpu_block(data, failed, previous), "",
+        gpu_block(groups, previous), "",
         machine_section(info, meta), "",
         fft_detail(groups),
     ]
@@ -481,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = args.out.read_text() if args.out.exists() else ""
     if args.gpu_from_json:
-        block = gpu_block(json.loads(args.gpu_from_json.read_text()), {})
+        raws = json.loads(args.gpu_from_json.read_text()).get("benchmarks", [])
+        block = gpu_block(by_group([Bench(raw, {}) for raw in raws]))
         args.out.write_text(report_cuda.splice(previous, block))
         print(f"wrote the GPU section of {args.out}")
         return 0

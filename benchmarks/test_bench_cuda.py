@@ -25,6 +25,8 @@ each computation must move at least (inputs read once, outputs written once) and
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -54,6 +56,17 @@ def _torch_cuda():
     if not torch.cuda.is_available():
         pytest.skip("torch has no CUDA device")
     return torch
+
+
+@contextlib.contextmanager
+def _float32_products(torch):
+    """torch's float32 matrix products in float32 on the CUDA cores (TF32 off), restored after."""
+    allow_tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = allow_tf32
 
 
 def _gpu_name() -> str:
@@ -88,9 +101,7 @@ def test_ceilings(benchmark, peer):
         return
     torch = _torch_cuda()
     n = 8192
-    allow_tf32 = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = False  # float32 on CUDA cores, as the FFT runs
-    try:
+    with _float32_products(torch):  # the CUDA cores, where the FFT runs
         generator = torch.Generator(device="cuda").manual_seed(5)
         a = torch.randn(n, n, device="cuda", generator=generator)
         b = torch.randn(n, n, device="cuda", generator=generator)
@@ -102,8 +113,6 @@ def test_ceilings(benchmark, peer):
 
         run()
         out = benchmark(run)
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = allow_tf32
     rows = a[:8].double() @ b.double()
     assert torch.linalg.norm(out[:8].double() - rows) <= 1e-5 * torch.linalg.norm(rows)
     benchmark.extra_info["flops"] = 2 * n**3
@@ -198,8 +207,7 @@ def test_choi_logmel(benchmark, choi, peer):
 def choi_mfcc(choi):
     """(audio, [MFCC, delta, delta-delta] from fasttag's CPU path)."""
     y, _ = choi
-    mfcc = fasttag.mfcc(y, n_mfcc=N_MFCC, workers=-1, **KW)
-    return y, [mfcc] + [fasttag.delta(mfcc, width=DELTA_WIDTH, order=order) for order in (1, 2)]
+    return y, _cpu_mfcc_and_deltas(y, workers=-1)
 
 
 def _check_cepstra(got, expected, edge: int = 0):
@@ -214,6 +222,7 @@ def _check_cepstra(got, expected, edge: int = 0):
 
 
 def _cpu_mfcc_and_deltas(y, workers):
+    """[MFCC, delta, delta-delta] of the clips by fasttag's CPU path."""
     mfcc = fasttag.mfcc(y, n_mfcc=N_MFCC, workers=workers, **KW)
     return [mfcc] + [fasttag.delta(mfcc, width=DELTA_WIDTH, order=order) for order in (1, 2)]
 
@@ -310,9 +319,7 @@ def test_kmeans_assignment(benchmark, codebook, peer):
         _check_labels(benchmark(run).copy_to_host(), X, centers, sample)
     elif peer in ("torch-gemm", "torch-assign"):
         torch = _torch_cuda()
-        allow_tf32 = torch.backends.cuda.matmul.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = False
-        try:
+        with _float32_products(torch):
             X_gpu, c_gpu = torch.from_numpy(X).cuda(), torch.from_numpy(centers).cuda()
             c_norms = (c_gpu * c_gpu).sum(1)
 
@@ -324,8 +331,6 @@ def test_kmeans_assignment(benchmark, codebook, peer):
 
             run()
             out = benchmark(run).cpu().numpy()
-        finally:
-            torch.backends.cuda.matmul.allow_tf32 = allow_tf32
         if peer == "torch-gemm":
             exact = X[sample].astype(np.float64) @ centers.T.astype(np.float64)
             assert np.linalg.norm(out[sample] - exact) <= 1e-5 * np.linalg.norm(exact)

@@ -20,6 +20,5 @@ stamp "build"
 python3 -m pip install -q --no-build-isolation --no-deps -e . 2>&1 | tail -20
 stamp "checks"
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.total --format=csv || true
-set -o pipefail
 PYTHON=python3 OUT_DIR="$OUT" bash scripts/gpu_check.sh 2>&1 | tee "$OUT/gpu_check.log"
 stamp "done"
