@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 
@@ -130,8 +131,7 @@ def get_window(window, win_length: int, *, n_fft: int, dtype=np.float64) -> np.n
     ``win_length`` values.
     """
     if isinstance(window, str):
-        name = _validate.choice(window, _WINDOW_NAMES, "window")
-        values = scipy.signal.get_window(name, win_length, fftbins=True)
+        values = _named_window(_validate.choice(window, _WINDOW_NAMES, "window"), win_length)
     else:
         values = np.asarray(window)
         if values.ndim != 1 or values.shape[0] != win_length:
@@ -142,6 +142,14 @@ def get_window(window, win_length: int, *, n_fft: int, dtype=np.float64) -> np.n
     start = (n_fft - win_length) // 2
     padded[start : start + win_length] = values
     return padded
+
+
+@functools.lru_cache(maxsize=32)
+def _named_window(name: str, win_length: int) -> np.ndarray:
+    """scipy's periodic ``name`` window of ``win_length`` samples, made once (read-only: shared)."""
+    values = scipy.signal.get_window(name, win_length, fftbins=True)
+    values.setflags(write=False)
+    return values
 
 
 def dct(n_out: int, n_in: int, *, dct_type: int = 2, norm: str | None = "ortho", dtype=np.float32) -> np.ndarray:

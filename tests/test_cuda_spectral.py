@@ -10,6 +10,7 @@ on small inputs, and on a GPU at full size (Choi's setting: 12 kHz, n_fft 512, h
 
 from __future__ import annotations
 
+import collections
 
 import numpy as np
 import pytest
@@ -173,6 +174,83 @@ def test_torch_cuda_tensors_stay_torch_tensors(rng, tol):
     tol.assert_db_close(got.cpu().numpy()[0], fasttag.logmel(y[0], **kwargs), tol(np.float32).db)
     D = fasttag.stft(torch.from_numpy(y).cuda()[:, ::2], n_fft=SIZE["n_fft"], device="cuda")  # strided in
     assert torch.is_tensor(D) and D.is_cuda and D.dtype == torch.complex64
+
+
+# ----------------------------------------------------------------------------- constants kept between calls
+
+
+@pytest.fixture
+def counted_builds(monkeypatch):
+    """No kept constants to begin with; counts the host builds of sparse rows (mel and DCT) and
+    Savitzky-Golay matrices from then on."""
+    from fasttag.cuda import _constants, spectral
+
+    _constants.clear()
+    counts = collections.Counter()
+    for name in ("_sparse_rows", "_savgol_matrix"):
+        def counted(*args, _build=getattr(spectral, name), _name=name):
+            counts[_name] += 1
+            return _build(*args)
+
+        monkeypatch.setattr(spectral, name, counted)
+    yield counts
+    _constants.clear()
+
+
+def test_kept_constants_follow_every_parameter(rng, tol, counted_builds):
+    """A call after calls with other parameters gives its own result (a parameter missing from the
+    kept constants' key would give another's), and the same parameters build nothing again."""
+    y = rng.standard_normal((2, SIZE["n_samples"]))
+    base = dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"], n_mels=SIZE["n_mels"])
+    mel_variants = [{}, dict(n_mels=SIZE["n_mels"] // 2), dict(htk=True), dict(fmin=300.0), dict(fmax=3000.0),
+                    dict(norm=None), dict(sr=SIZE["sr"] * 2), dict(window="hamming"), {}]
+    for dtype in (np.float32, np.float64):
+        for variant in mel_variants:
+            kwargs = {**base, **variant}
+            tol.assert_close(fasttag.melspectrogram(y.astype(dtype), device="cuda", **kwargs),
+                             fasttag.melspectrogram(y.astype(dtype), **kwargs), 2 * tol(dtype).spec,
+                             f"melspectrogram {dtype.__name__} {variant}")
+    # the window variant and the repeated first call build no mel rows
+    assert counted_builds["_sparse_rows"] == 2 * (len(mel_variants) - 2)
+    S = fasttag.logmel(y, **base)
+    for variant in [{}, dict(lifter=22), dict(dct_type=3), dict(norm=None), dict(n_mfcc=4), {}]:
+        kwargs = {"n_mfcc": 5, **variant}
+        tol.assert_close(fasttag.mfcc(S=S, device="cuda", **kwargs), fasttag.mfcc(S=S, **kwargs),
+                         tol(np.float64).cepstrum, f"mfcc {variant}")
+    assert counted_builds["_sparse_rows"] == 2 * (len(mel_variants) - 2) + 5
+    for width, order in [(5, 1), (5, 2), (7, 2), (5, 1)]:
+        tol.assert_close(fasttag.delta(S, width=width, order=order, device="cuda"),
+                         fasttag.delta(S, width=width, order=order), tol(np.float64).cepstrum,
+                         f"delta width={width} order={order}")
+    assert counted_builds["_savgol_matrix"] == 3
+
+
+def test_kept_constants_drop_the_oldest(rng, tol, counted_builds, monkeypatch):
+    from fasttag.cuda import _constants
+
+    monkeypatch.setattr(_constants, "KEPT", 2)  # window and twiddles, and one set of mel rows
+    y = rng.standard_normal((2, SIZE["n_samples"])).astype(np.float32)
+    base = dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"])
+    for n_mels in (8, 12, 8):
+        tol.assert_close(fasttag.melspectrogram(y, device="cuda", n_mels=n_mels, **base),
+                         fasttag.melspectrogram(y, n_mels=n_mels, **base), 2 * tol(np.float32).spec,
+                         f"melspectrogram n_mels={n_mels}")
+    assert counted_builds["_sparse_rows"] == 3 and len(_constants._entries) == 2
+
+
+def test_kept_constants_keep_validation(rng, counted_builds):
+    """Values equal to kept ones but of another type are validated, not taken from the kept
+    constants; values that cannot be hashed (an array) are built every time."""
+    y = rng.standard_normal(SIZE["n_samples"]).astype(np.float32)
+    base = dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"])
+    fasttag.logmel(y, device="cuda", n_mels=8, **base)
+    with pytest.raises(fasttag.ParameterError, match=r"n_mels=8.0 must be a positive integer"):
+        fasttag.logmel(y, device="cuda", n_mels=8.0, **base)
+    for _ in range(2):
+        got = fasttag.melspectrogram(y, device="cuda", n_mels=8, fmax=np.array(3000.0), **base)
+        np.testing.assert_allclose(got, fasttag.melspectrogram(y, n_mels=8, fmax=3000.0, **base), rtol=1e-4,
+                                   atol=1e-4 * float(np.abs(got).max()))
+    assert counted_builds["_sparse_rows"] == 3
 
 
 # ----------------------------------------------------------------------------- errors

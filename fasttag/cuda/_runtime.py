@@ -17,6 +17,7 @@ import numpy as np
 from .._validate import audio as _host_audio
 from .._validate import float_array as _host_float_array
 from ..errors import FasttagError, ParameterError
+from . import _constants
 
 
 class CudaUnavailableError(FasttagError, RuntimeError):
@@ -234,7 +235,7 @@ class Home:
         return view, view
 
     def scratch(self, values: np.ndarray):
-        """Small host-made constants (twiddles, filter spans, peaks, ...) on the GPU.
+        """Small host-made arrays for this call only (peaks, flags, centers, ...) on the GPU.
 
         For torch and CuPy inputs they come from that library's stream-ordered memory pool,
         like the outputs, so memory freed when the call returns is not reused before the
@@ -249,6 +250,11 @@ class Home:
 
             return self.cuda.as_cuda_array(cupy.asarray(values))
         return self.cuda.to_device(values, stream=self.stream)
+
+    def constants(self, key: tuple, make) -> tuple:
+        """Device copies of the host arrays ``make()`` builds from the parameters in ``key``
+        (windows, twiddles, filterbanks), made once per GPU and kept for later calls."""
+        return _constants.device_constants(self.cuda, key, make, simulated=simulator())
 
     def give_back(self, native):
         """The result as the caller's kind: numpy for host input, else the device array itself."""

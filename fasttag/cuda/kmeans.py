@@ -39,19 +39,26 @@ def host_points(X) -> np.ndarray:
         return _to_host(_points(home, X)[0], home)
 
 
-def _assign(home, view, centers_dev):
-    """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs."""
+def _row_norms(home, points):
+    """Device view of ||row||^2 (n,) for the rows of the (n, d) device view ``points``."""
     k = _kernels()
-    n, n_clusters = view.shape[0], centers_dev.shape[0]
+    norms = home.empty((points.shape[0],), points.dtype)[1]
+    blocks, threads = k.grid_1d(points.shape[0])
+    with _runtime.quiet():
+        k.row_norms_kernel[blocks, threads, home.stream](points, norms)
+    return norms
+
+
+def _assign(home, view, centers_dev, x_norms):
+    """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs, given the
+    points' squared norms (``_row_norms(home, view)``; Lloyd's iterations compute them once)."""
+    k = _kernels()
+    n = view.shape[0]
     labels = home.empty((n,), np.int64)
     distances = home.empty((n,), view.dtype)
-    x_norms = home.empty((n,), view.dtype)[1]
-    c_norms = home.empty((n_clusters,), view.dtype)[1]
+    c_norms = _row_norms(home, centers_dev)
     kernel, threads, rows_per_block = k.assign_kernel(np.dtype(view.dtype).name)
     with _runtime.quiet():
-        for points, norms in ((view, x_norms), (centers_dev, c_norms)):
-            blocks, norm_threads = k.grid_1d(points.shape[0])
-            k.row_norms_kernel[blocks, norm_threads, home.stream](points, norms)
         kernel[(-(-n // rows_per_block),), threads, home.stream](view, centers_dev, x_norms, c_norms, labels[1],
                                                                   distances[1])
     return labels, distances
@@ -81,7 +88,7 @@ def nearest(X, centers):
     with home.context():
         view, dtype = _points(home, X)
         centers_dev = _centers(home, centers, dtype, view.shape[1])
-        labels, distances = _assign(home, view, centers_dev)
+        labels, distances = _assign(home, view, centers_dev, _row_norms(home, view))
         return home.give_back(labels[0]), home.give_back(distances[0])
 
 
@@ -98,9 +105,10 @@ def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, pr
         n, d = view.shape
         centers = np.ascontiguousarray(centers, dtype=dtype)
         n_clusters = centers.shape[0]
+        x_norms = _row_norms(home, view)
 
         def assign_on_device(at: np.ndarray):
-            (_, labels_dev), (_, distances_dev) = _assign(home, view, home.scratch(at))
+            (_, labels_dev), (_, distances_dev) = _assign(home, view, home.scratch(at), x_norms)
             return labels_dev, distances_dev
 
         def assign(at: np.ndarray):
@@ -168,7 +176,7 @@ def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | No
         blocks, threads = k.grid_1d(frames.size)
         with _runtime.quiet():
             k.transpose_kernel[blocks, threads, home.stream](tracks, frames)
-        (labels, labels_dev), _ = _assign(home, frames, centers_dev)
+        (labels, labels_dev), _ = _assign(home, frames, centers_dev, _row_norms(home, frames))
         counts = home.scratch(np.zeros(n_tracks * n_clusters, np.float64))
         native, out = home.empty(lead + (n_clusters,), dtype)
         norm_code = {"l1": 1, "l2": 2, None: 0}[normalize]

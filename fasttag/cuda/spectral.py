@@ -19,6 +19,7 @@ from ..errors import ParameterError
 from ..spectrum import framing, fused_decibels
 from . import _runtime
 
+
 def _kernels():
     from . import _kernels
 
@@ -76,11 +77,12 @@ def _check_n_fft(n_fft, dtype) -> int:
 
 
 def _launch_frames(home, rows, n_fft, frames, dtype):
-    """(kernels, FPB, grid, device window and twiddles) for a framed transform."""
+    """(stft kernel, mel kernel, grid, device window and twiddles) for a framed transform."""
     k = _kernels()
     stft_k, mel_k, fpb = k.spectral_kernels(n_fft, dtype.name)
-    consts = [home.scratch(frames.window.astype(dtype, copy=False))]
-    consts += [home.scratch(a) for a in k.twiddles(n_fft, dtype)]
+    window = frames.window.astype(dtype, copy=False)
+    consts = home.constants(("frames", n_fft, dtype.str, window.tobytes()),
+                            lambda: (window,) + k.twiddles(n_fft, dtype))
     grid = (rows.shape[0], min(k.MAX_GRID_Y, -(-frames.n_frames // fpb)))
     return stft_k, mel_k, grid, consts
 
@@ -117,6 +119,14 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
         return home.give_back(native)
 
 
+def _mel_rows(home, dtype, *, sr, n_fft, n_mels, fmin, fmax, htk, norm):
+    """The mel basis's sparse rows (see _sparse_rows) on the GPU, built once per parameters."""
+    from ..feature import _mel_basis
+
+    return home.constants(("mel", sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype.str),
+                          lambda: _sparse_rows(_mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype)))
+
+
 def _sparse_rows(basis: np.ndarray):
     """(values, starts, lengths, offsets) of each row's span from its first to its last nonzero."""
     starts, lens, parts = [], [], []
@@ -137,7 +147,6 @@ def _sparse_rows(basis: np.ndarray):
 
 def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, fmin, fmax, htk,
                norm, decibels):
-    from ..feature import _mel_basis
     from .._validate import positive_float
 
     home = _runtime.Home(y)
@@ -146,8 +155,8 @@ def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode
         rows, lead, dtype = _signal(home, y)
         n_fft, frames = _framing(rows, dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                                  window=window, center=center, pad_mode=pad_mode)
-        basis = _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype)
-        sparse = [home.scratch(a) for a in _sparse_rows(basis)]
+        sparse = _mel_rows(home, dtype, sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
+                           norm=norm)
         _, mel_k, grid, consts = _launch_frames(home, rows, n_fft, frames, dtype)
         native, out = home.empty(lead + (n_mels, frames.n_frames), dtype)
         out3 = _rows(out, 2)[0]
@@ -181,13 +190,12 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
         return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                           center=center, pad_mode=pad_mode, power=power, n_mels=n_mels, fmin=fmin, fmax=fmax,
                           htk=htk, norm=norm, decibels=None)
-    from ..feature import _mel_basis
-
     home = _runtime.Home(S)
     with home.context():
         view, dtype = _matrix(home, S, "S")
-        basis = _mel_basis(sr, 2 * (tuple(view.shape)[-2] - 1), n_mels, fmin, fmax, htk, norm, dtype)
-        return _project(home, basis, view)
+        sparse = _mel_rows(home, dtype, sr=sr, n_fft=2 * (tuple(view.shape)[-2] - 1), n_mels=n_mels, fmin=fmin,
+                           fmax=fmax, htk=htk, norm=norm)
+        return _project(home, sparse, view)
 
 
 def _matrix(home, X, name: str, *, min_ndim: int = 2):
@@ -204,12 +212,12 @@ def _matrix(home, X, name: str, *, min_ndim: int = 2):
     return view, np.dtype(view.dtype)
 
 
-def _project(home, basis: np.ndarray, view):
-    """basis @ X over axis -2 of a batch, with the basis as sparse row spans."""
+def _project(home, sparse, view):
+    """basis @ X over axis -2 of a batch, the basis given by its device sparse rows (_sparse_rows)."""
     k = _kernels()
     X3, lead = _rows(view, 2)
-    sparse = [home.scratch(a) for a in _sparse_rows(basis.astype(view.dtype, copy=False))]
-    native, out = home.empty(lead + (basis.shape[0], X3.shape[2]), view.dtype)
+    n_out = sparse[1].shape[0]
+    native, out = home.empty(lead + (n_out, X3.shape[2]), view.dtype)
     out3 = _rows(out, 2)[0]
     blocks, threads = k.grid_1d(out3.size)
     with _runtime.quiet():
@@ -273,10 +281,17 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
         n_mels = tuple(view.shape)[-2]
         if n_mfcc > n_mels:
             raise ParameterError(f"n_mfcc={n_mfcc} exceeds the {n_mels} mel bands")
-        basis = filters.dct(n_mfcc, n_mels, dct_type=dct_type, norm=norm, dtype=dtype)
-        if lifter > 0:
-            basis *= (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter))[:, None].astype(dtype)
-        return _project(home, basis, view)
+        sparse = home.constants(("dct", n_mfcc, n_mels, dct_type, norm, lifter, dtype.str),
+                                lambda: _sparse_rows(_cepstral_basis(n_mfcc, n_mels, dct_type, norm, lifter, dtype)))
+        return _project(home, sparse, view)
+
+
+def _cepstral_basis(n_mfcc, n_mels, dct_type, norm, lifter, dtype) -> np.ndarray:
+    """(n_mfcc, n_mels): the DCT rows, liftered when lifter > 0."""
+    basis = filters.dct(n_mfcc, n_mels, dct_type=dct_type, norm=norm, dtype=dtype)
+    if lifter > 0:
+        basis *= (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter))[:, None].astype(dtype)
+    return basis
 
 
 def _savgol_matrix(width: int, order: int, dtype) -> np.ndarray:
@@ -309,7 +324,8 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1):
         inner = int(np.prod(view.shape[axis + 1:], dtype=np.int64))
         X3 = view.reshape((outer, view.shape[axis], inner))
         native, out = home.empty(view.shape, dtype)
-        M = home.scratch(_savgol_matrix(int(width), order, dtype))
+        (M,) = home.constants(("savgol", int(width), order, dtype.str),
+                              lambda: (_savgol_matrix(int(width), order, dtype),))
         blocks, threads = k.grid_1d(X3.size)
         with _runtime.quiet():
             k.delta_kernel[blocks, threads, home.stream](X3, M, out.reshape(X3.shape))
