@@ -185,7 +185,7 @@ def test_choi_logmel(benchmark, choi, peer):
         _check_db(benchmark(fasttag.logmel, y, device="cuda", **KW), expected)
     elif peer == "torch-cuda":
         torch = _torch_cuda()
-        from fasttag.torch_transforms import LogMel
+        from fasttag.torch import LogMel
 
         module = LogMel(**KW).cuda()
         y_gpu = torch.from_numpy(y).cuda()
@@ -252,7 +252,7 @@ def test_choi_mfcc(benchmark, choi_mfcc, peer):
         torch = _torch_cuda()
         import torch.nn.functional as F
 
-        from fasttag.torch_transforms import LogMel
+        from fasttag.torch import LogMel
 
         module = LogMel(**KW).cuda()
         dct = torch.from_numpy(filters.dct(N_MFCC, N_MELS)).cuda()

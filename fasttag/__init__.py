@@ -28,11 +28,11 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # fasttag.torch (LogMel as an nn.Module) on first use: importing fasttag stays light.
+    # fasttag.torch (LogMel as an nn.Module) imports torch on first use: importing fasttag stays light.
     if name == "torch":
-        from . import torch_transforms
+        import importlib
 
-        return torch_transforms
+        return importlib.import_module(".torch", __name__)
     raise AttributeError(f"module 'fasttag' has no attribute {name!r}")
 
 

@@ -229,8 +229,8 @@ def test_importable_without_numba(tmp_path):
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
 
 
-def test_importing_fasttag_cuda_does_not_import_numba(tmp_path):
-    code = "import sys, fasttag, fasttag.cuda; print('numba' in sys.modules)"
+def test_importing_fasttag_cuda_does_not_import_numba_or_torch(tmp_path):
+    code = "import sys, fasttag, fasttag.cuda; print('numba' in sys.modules, 'torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "False False"

@@ -1,4 +1,4 @@
-"""fasttag.torch_transforms.LogMel (torch.stft + matmul on the tensor's device) against
+"""fasttag.torch.LogMel (torch.stft + matmul on the tensor's device) against
 fasttag.logmel: on the CPU everywhere, and on a CUDA GPU when torch has one."""
 
 from __future__ import annotations
@@ -9,9 +9,19 @@ import pytest
 import fasttag
 
 torch = pytest.importorskip("torch")
-from fasttag.torch_transforms import LogMel  # noqa: E402
+from fasttag.torch import LogMel  # noqa: E402
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def test_fasttag_torch_is_an_importable_module():
+    """``from fasttag.torch import LogMel`` and ``fasttag.torch.LogMel`` name one class, and the
+    module's own ``import torch`` is torch itself, not fasttag.torch."""
+    import importlib
+
+    module = importlib.import_module("fasttag.torch")
+    assert fasttag.torch is module and module.LogMel is LogMel
+    assert module.torch is torch and module.nn is torch.nn
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -1,6 +1,6 @@
 """torch transforms: fasttag's features as ``nn.Module`` s that run with torch ops on whatever
 device the input tensor lives on, so a model's input pipeline stays on the GPU inside a
-training loop (as torchaudio's transforms; meant to be exposed as ``fasttag.torch``).
+training loop (as torchaudio's transforms): ``from fasttag.torch import LogMel``.
 
 The window and the mel filterbank are built once, by fasttag's own (librosa's) definitions,
 and held as buffers, so ``.to(device)`` moves them with the model and ``state_dict`` keeps them.
