@@ -26,6 +26,14 @@ def mfcc_arguments(y, S, n_mfcc, lifter) -> int:
     return n_mfcc
 
 
+def cepstral_basis(n_mfcc, n_mels, dct_type, norm, lifter, dtype) -> np.ndarray:
+    """(n_mfcc, n_mels): the rows of the DCT that `mfcc` applies (CPU and GPU), liftered when lifter > 0."""
+    basis = filters.dct(n_mfcc, n_mels, dct_type=dct_type, norm=norm, dtype=dtype)
+    if lifter > 0:
+        basis *= (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter))[:, None].astype(dtype)
+    return basis
+
+
 def _gpu(device):
     """fasttag.cuda's spectral functions, after checking the device name (imported on first use)."""
     from .cuda import _runtime, spectral
@@ -199,10 +207,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
         S = _validate.float_array(S, "S", min_ndim=2)
     if n_mfcc > S.shape[-2]:
         raise ParameterError(f"n_mfcc={n_mfcc} exceeds the {S.shape[-2]} mel bands")
-    basis = filters.dct(n_mfcc, S.shape[-2], dct_type=dct_type, norm=norm, dtype=S.dtype)
-    if lifter > 0:
-        basis *= (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter))[:, None].astype(S.dtype)
-    return _project(basis, S, workers)
+    return _project(cepstral_basis(n_mfcc, S.shape[-2], dct_type, norm, lifter, S.dtype), S, workers)
 
 
 def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, device: str = "cpu") -> np.ndarray:

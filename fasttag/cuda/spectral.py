@@ -14,7 +14,6 @@ import numbers
 import numpy as np
 import scipy.signal
 
-from .. import filters
 from ..errors import ParameterError
 from ..spectrum import framing, fused_decibels
 from . import _runtime
@@ -270,7 +269,7 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0)
 def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
          lifter: float = 0, mel_norm: str | None = "slaney", **kwargs):
     """:func:`fasttag.mfcc` on the GPU: the fused log-mel kernel, then the DCT rows as a projection."""
-    from ..feature import mfcc_arguments  # here: fasttag.feature calls into this module
+    from ..feature import cepstral_basis, mfcc_arguments  # here: fasttag.feature calls into this module
 
     n_mfcc = mfcc_arguments(y, S, n_mfcc, lifter)
     if S is None:
@@ -282,16 +281,8 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
         if n_mfcc > n_mels:
             raise ParameterError(f"n_mfcc={n_mfcc} exceeds the {n_mels} mel bands")
         sparse = home.constants(("dct", n_mfcc, n_mels, dct_type, norm, lifter, dtype.str),
-                                lambda: _sparse_rows(_cepstral_basis(n_mfcc, n_mels, dct_type, norm, lifter, dtype)))
+                                lambda: _sparse_rows(cepstral_basis(n_mfcc, n_mels, dct_type, norm, lifter, dtype)))
         return _project(home, sparse, view)
-
-
-def _cepstral_basis(n_mfcc, n_mels, dct_type, norm, lifter, dtype) -> np.ndarray:
-    """(n_mfcc, n_mels): the DCT rows, liftered when lifter > 0."""
-    basis = filters.dct(n_mfcc, n_mels, dct_type=dct_type, norm=norm, dtype=dtype)
-    if lifter > 0:
-        basis *= (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter))[:, None].astype(dtype)
-    return basis
 
 
 def _savgol_matrix(width: int, order: int, dtype) -> np.ndarray:
