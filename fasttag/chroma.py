@@ -169,6 +169,16 @@ def _spectrogram(S) -> np.ndarray:
     return S
 
 
+def chroma_arguments(y, S, sr, norm, tuning) -> tuple[float, float | None]:
+    """The checks chroma_stft makes on the CPU and the GPU: exactly one of ``y`` and ``S``, a valid
+    ``norm``; returns (sr, tuning) as floats (tuning may be None)."""
+    if (y is None) == (S is None):
+        raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
+    sr = _validate.positive_float(sr, "sr")
+    _normalize.check_norm(norm)
+    return sr, None if tuning is None else _real(tuning, "tuning")
+
+
 def _real(value, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ParameterError(f"{name}={value!r} must be a finite number")
@@ -180,11 +190,34 @@ _ESTIMATE_TUNING_DEFAULTS = {name: inspect.signature(estimate_tuning).parameters
                              for name in ("fmin", "fmax", "threshold", "resolution")}
 
 
+def clip_tunings(items: np.ndarray, frames, tuning, *, sr: float, n_chroma: int, workers: int) -> np.ndarray:
+    """chroma_stft's tuning of each item (rows,): ``tuning`` for all, or with ``tuning=None`` each
+    one's estimate as librosa's chroma_stft makes it, on the power spectrogram. ``items`` are
+    audio rows (rows, n_samples) framed by ``frames``, or power spectrograms (rows, n_bins,
+    n_frames) when ``frames`` is None."""
+    if tuning is not None:
+        return np.full(len(items), tuning)
+    if frames is not None:
+        # pitches in bins of sr / (2 (n_bins - 1)), as if the spectrogram were given
+        n_fft = frames.window.shape[0]
+        return _audio_tunings(items, frames, power=2.0, pitch_n_fft=2 * (n_fft // 2), sr=sr,
+                              bins_per_octave=n_chroma, workers=workers, **_ESTIMATE_TUNING_DEFAULTS)
+    return _spectrogram_tunings(np.abs(items), sr=sr, bins_per_octave=n_chroma, workers=workers,
+                                **_ESTIMATE_TUNING_DEFAULTS)
+
+
+def chroma_basis(dtype, *, sr, n_fft, n_chroma, tuning, ctroct, octwidth, base_c) -> np.ndarray:
+    """The (n_chroma, 1 + n_fft // 2) filterbank chroma_stft projects on, in ``dtype``: built in
+    float32 whatever the signal's dtype, as librosa builds it."""
+    return filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=float(tuning), ctroct=ctroct,
+                          octwidth=octwidth, base_c=base_c).astype(dtype)
+
+
 def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
                 win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                 n_chroma: int = 12, tuning: float | None = 0.0, norm: float | None = np.inf,
                 ctroct: float = 5.0, octwidth: float | None = 2, base_c: bool = True,
-                workers: int | None = None) -> np.ndarray:
+                workers: int | None = None, device: str = "cpu") -> np.ndarray:
     """Chromagram: the power spectrogram projected on pitch classes (librosa's ``chroma_stft``).
 
     ``normalize(filters.chroma(...) @ |stft(y)|**2, norm, axis=-2)``. From audio with a
@@ -218,6 +251,10 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
         Filterbank options, as :func:`fasttag.filters.chroma`.
     workers : int or None
         Threads (scipy.fft's convention).
+    device : {"cpu", "cuda"}
+        "cuda": the fused GPU kernel projects |X|^2 on the filterbank (see :mod:`fasttag.cuda`;
+        n_fft a power of two). ``tuning=None`` is then estimated on the CPU, from a host copy
+        of GPU arrays.
 
     Returns
     -------
@@ -234,12 +271,14 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
     >>> C = fasttag.chroma_stft(y, sr=22050)            # (12, n_frames), max 1 per frame
     >>> C = fasttag.chroma_stft(y, sr=22050, tuning=None)   # as librosa's default
     """
-    if (y is None) == (S is None):
-        raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
-    sr = _validate.positive_float(sr, "sr")
-    _normalize.check_norm(norm)
-    if tuning is not None:
-        tuning = _real(tuning, "tuning")
+    if device != "cpu":
+        from . import cuda
+
+        cuda.check_device(device)
+        return cuda.chroma_stft(y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                                window=window, center=center, pad_mode=pad_mode, n_chroma=n_chroma, tuning=tuning,
+                                norm=norm, ctroct=ctroct, octwidth=octwidth, base_c=base_c, workers=workers)
+    sr, tuning = chroma_arguments(y, S, sr, norm, tuning)
     workers = resolve_workers(workers)
     if y is not None:
         y = _validate.audio(y, check_finite=False)  # the kernels scan for NaN/Inf
@@ -254,24 +293,16 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
     else:
         S = _spectrogram(S)
         items, batch_shape, n_fft = _validate.as_rows(S, 2), S.shape[:-2], 2 * (S.shape[-2] - 1)
+        frames = None
 
         def project(basis, rows):
             with _validate.core_errors():
                 return _core.project(basis, rows, workers)
-    if tuning is not None:
-        tunings = np.full(len(items), tuning)
-    elif y is not None:
-        # librosa estimates on the power spectrogram, as if given S: pitches in bins of sr / (2 (n_bins - 1)).
-        tunings = _audio_tunings(items, frames, power=2.0, pitch_n_fft=2 * (n_fft // 2), sr=sr,
-                                 bins_per_octave=n_chroma, workers=workers, **_ESTIMATE_TUNING_DEFAULTS)
-    else:
-        tunings = _spectrogram_tunings(np.abs(items), sr=sr, bins_per_octave=n_chroma, workers=workers,
-                                       **_ESTIMATE_TUNING_DEFAULTS)
-    fb_kwargs = dict(sr=sr, n_chroma=n_chroma, ctroct=ctroct, octwidth=octwidth, base_c=base_c)
+    tunings = clip_tunings(items, frames, tuning, sr=sr, n_chroma=n_chroma, workers=workers)
+    fb_kwargs = dict(sr=sr, n_fft=n_fft, n_chroma=n_chroma, ctroct=ctroct, octwidth=octwidth, base_c=base_c)
     raw = None
     for value in np.unique(tunings):  # one filterbank per distinct tuning
-        # librosa builds the filterbank in float32 whatever the signal's dtype; so do we.
-        basis = filters.chroma(n_fft=n_fft, tuning=float(value), **fb_kwargs).astype(items.dtype)
+        basis = chroma_basis(items.dtype, tuning=value, **fb_kwargs)
         which = tunings == value
         if which.all():
             raw = project(basis, items)

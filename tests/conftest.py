@@ -320,6 +320,17 @@ def poisoned_gpu_outputs(monkeypatch):
     monkeypatch.setattr(_runtime, "POISON", True)
 
 
+@pytest.fixture
+def cuda_kernels(poisoned_gpu_outputs, quick_simulator):
+    """For the GPU kernels' test files: a skip where CUDA cannot run; else every GPU output
+    poisoned, in a quick simulator when it is one."""
+    from fasttag import cuda
+
+    if not cuda.is_available():
+        pytest.skip("needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs the CUDA test files "
+                    "in the simulator)")
+
+
 @pytest.fixture(scope="module")
 def quick_simulator():
     """In Numba's CUDA simulator, a short thread switch interval: it polls its threads under

@@ -16,13 +16,7 @@ import fasttag
 import fasttag.cuda as fc
 from fasttag import _kmeans
 
-pytestmark = [
-    pytest.mark.skipif(
-        not fc.is_available(),
-        reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs this file in the simulator)",
-    ),
-    pytest.mark.usefixtures("poisoned_gpu_outputs", "quick_simulator"),  # from conftest.py
-]
+pytestmark = pytest.mark.usefixtures("cuda_kernels")  # from conftest.py: skips without CUDA
 
 SIM = fc.simulator()
 # (n points, d features, k clusters): n, d and k are not multiples of the tile size

@@ -18,13 +18,7 @@ import pytest
 import fasttag
 import fasttag.cuda as fc
 
-pytestmark = [
-    pytest.mark.skipif(
-        not fc.is_available(),
-        reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs this file in the simulator)",
-    ),
-    pytest.mark.usefixtures("poisoned_gpu_outputs", "quick_simulator"),  # from conftest.py
-]
+pytestmark = pytest.mark.usefixtures("cuda_kernels")  # from conftest.py: skips without CUDA
 
 SIM = fc.simulator()
 # (sr, n_samples, n_fft, hop, n_mels, clips): tiny for the simulator, Choi's setting on a GPU

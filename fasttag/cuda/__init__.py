@@ -1,4 +1,5 @@
-"""fasttag's GPU backend: Numba CUDA kernels for the feature chain and k-means.
+"""fasttag's GPU backend: Numba CUDA kernels for the feature chain (stft, mel, log-mel, MFCC,
+deltas, chroma) and k-means.
 
 Importable anywhere: numba is imported on the first GPU call, so a machine without numba
 or a GPU can still import fasttag (``is_available()`` is then False, and ``device="cuda"``
@@ -24,6 +25,7 @@ synchronisation) to refuse NaN/Inf, as the CPU path does.
 from __future__ import annotations
 
 from ._runtime import CudaUnavailableError, check_device, is_available, on_device, simulator
+from .chroma import chroma_stft
 from .kmeans import bag_of_frames, lloyd, nearest
 from .spectral import delta, logmel, melspectrogram, mfcc, power_to_db, stft
 
@@ -31,6 +33,7 @@ __all__ = [
     "CudaUnavailableError",
     "bag_of_frames",
     "check_device",
+    "chroma_stft",
     "delta",
     "is_available",
     "lloyd",

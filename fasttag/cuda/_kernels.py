@@ -334,6 +334,38 @@ def project_kernel(vals, starts, lens, offs, X, out, zero):
 
 
 @cuda.jit
+def normalize_columns_kernel(X, norm, p, tiny):
+    """Each column of X (items, n, t) divided in place by its norm over axis 1, as
+    fasttag._normalize.normalize: norm 1 max |x|, 2 min |x|, 3 the count of nonzeros, 4 the
+    p-norm. The norm is taken in float64; one below tiny leaves the column as it is."""
+    items, n, n_t = X.shape
+    for i in range(cuda.grid(1), items * n_t, cuda.gridsize(1)):
+        t = i % n_t
+        c = i // n_t
+        length = 0.0
+        if norm <= 2:
+            length = abs(X[c, 0, t]) * 1.0
+        for r in range(n):
+            v = abs(X[c, r, t]) * 1.0
+            if norm == 1:
+                length = max(length, v)
+            elif norm == 2:
+                length = min(length, v)
+            elif norm == 3:
+                if v > 0:
+                    length += 1.0
+            elif p == 2.0:
+                length += v * v
+            else:
+                length += v ** p
+        if norm == 4:
+            length = math.sqrt(length) if p == 2.0 else length ** (1.0 / p)
+        if length >= tiny:
+            for r in range(n):
+                X[c, r, t] = X[c, r, t] / length
+
+
+@cuda.jit
 def delta_kernel(X, M, out):
     """Savitzky-Golay derivative along axis 1 of (outer, L, inner), mode "interp": each output
     is a row of the (width, width) matrix M applied to a window of inputs (the centre row

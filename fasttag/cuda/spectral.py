@@ -156,20 +156,28 @@ def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode
                                  window=window, center=center, pad_mode=pad_mode)
         sparse = _mel_rows(home, dtype, sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
                            norm=norm)
-        _, mel_k, grid, consts = _launch_frames(home, rows, n_fft, frames, dtype)
         native, out = home.empty(lead + (n_mels, frames.n_frames), dtype)
-        out3 = _rows(out, 2)[0]
-        ref_db, amin, top_db = decibels if decibels is not None else (0.0, 1e-10, None)
-        amin = max(amin, float(np.finfo(dtype).tiny))
-        peak = home.scratch(np.full(rows.shape[0], -np.inf, dtype))
-        cast = dtype.type
-        with _runtime.quiet():
-            mel_k[grid, _kernels().THREADS, home.stream](
-                rows, *consts, *sparse, out3, peak, frames.hop_length, frames.pad, frames.n_frames,
-                frames.pad_mode, cast(power), decibels is not None, top_db is not None, cast(amin), cast(ref_db))
-            if top_db is not None:
-                _clip(home, out3.reshape((out3.shape[0], out3.shape[1] * out3.shape[2])), peak, cast(top_db))
+        frames_to_bands(home, rows, n_fft, frames, sparse, _rows(out, 2)[0], power=power, decibels=decibels)
         return home.give_back(native)
+
+
+def frames_to_bands(home, rows, n_fft, frames, sparse, out3, *, power, decibels):
+    """The fused kernel: the frames of ``rows`` (clips, n_samples) -> window -> FFT -> |.|^power
+    -> the basis given by its device sparse rows (_sparse_rows), [-> dB, then each clip's
+    top_db floor], written to ``out3`` (clips, n_bands, n_frames). ``decibels`` is None or
+    (ref_db, amin, top_db)."""
+    dtype = np.dtype(rows.dtype)
+    _, mel_k, grid, consts = _launch_frames(home, rows, n_fft, frames, dtype)
+    ref_db, amin, top_db = decibels if decibels is not None else (0.0, 1e-10, None)
+    amin = max(amin, float(np.finfo(dtype).tiny))
+    peak = home.scratch(np.full(rows.shape[0], -np.inf, dtype))
+    cast = dtype.type
+    with _runtime.quiet():
+        mel_k[grid, _kernels().THREADS, home.stream](
+            rows, *consts, *sparse, out3, peak, frames.hop_length, frames.pad, frames.n_frames,
+            frames.pad_mode, cast(power), decibels is not None, top_db is not None, cast(amin), cast(ref_db))
+        if top_db is not None:
+            _clip(home, out3.reshape((out3.shape[0], out3.shape[1] * out3.shape[2])), peak, cast(top_db))
 
 
 def _clip(home, out2, peak, top_db):
@@ -213,15 +221,18 @@ def _matrix(home, X, name: str, *, min_ndim: int = 2):
 
 def _project(home, sparse, view):
     """basis @ X over axis -2 of a batch, the basis given by its device sparse rows (_sparse_rows)."""
-    k = _kernels()
     X3, lead = _rows(view, 2)
-    n_out = sparse[1].shape[0]
-    native, out = home.empty(lead + (n_out, X3.shape[2]), view.dtype)
-    out3 = _rows(out, 2)[0]
+    native, out = home.empty(lead + (sparse[1].shape[0], X3.shape[2]), view.dtype)
+    project_into(home, sparse, X3, _rows(out, 2)[0])
+    return home.give_back(native)
+
+
+def project_into(home, sparse, X3, out3):
+    """out3 (items, n_out, t) = basis @ X3 (items, n_in, t), the basis given by its device sparse rows."""
+    k = _kernels()
     blocks, threads = k.grid_1d(out3.size)
     with _runtime.quiet():
-        k.project_kernel[blocks, threads, home.stream](*sparse, X3, out3, np.dtype(view.dtype).type(0))
-    return home.give_back(native)
+        k.project_kernel[blocks, threads, home.stream](*sparse, X3, out3, np.dtype(X3.dtype).type(0))
 
 
 def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
