@@ -34,7 +34,7 @@ def _fast_length(n: int) -> int:
 
 def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size: int = 1, ref=None,
                    detrend: bool = False, center: bool = True, aggregate=None, n_fft: int = 2048,
-                   hop_length: int = 512, workers: int | None = None, **kwargs) -> np.ndarray:
+                   hop_length: int = 512, workers: int | None = None, device: str = "cpu", **kwargs) -> np.ndarray:
     """Spectral-flux onset strength on the log-mel spectrogram (librosa's ``onset.onset_strength``).
 
     ``mean_f max(0, S[f, t] - ref[f, t - lag])`` with ``S = logmel(y)`` (dB) and ``ref`` =
@@ -66,6 +66,9 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
         STFT size and hop (samples).
     workers : int or None
         Threads for the log-mel (scipy.fft's convention).
+    device : {"cpu", "cuda"}
+        "cuda": the fused GPU log-mel, then the flux (and ``detrend``) on the GPU (see
+        :mod:`fasttag.cuda`); ``aggregate`` must then be None (the mean).
     **kwargs
         Further :func:`fasttag.logmel` parameters (n_mels, fmin, fmax, htk, norm, window,
         win_length, pad_mode).
@@ -83,22 +86,17 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     --------
     >>> env = fasttag.onset_strength(y, sr=22050)          # (n_frames,), ~43 frames per second
     """
-    if (y is None) == (S is None):
-        raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
-    if aggregate is False:
-        raise ParameterError("aggregate=False is not supported: onset_strength reduces over frequency")
-    aggregate = np.mean if aggregate is None else aggregate
-    if not callable(aggregate):
-        raise ParameterError(f"aggregate={aggregate!r} must be callable or None")
-    lag = _validate.positive_int(lag, "lag")
-    max_size = _validate.positive_int(max_size, "max_size")
-    n_fft = _validate.positive_int(n_fft, "n_fft")
-    hop_length = _validate.positive_int(hop_length, "hop_length")
+    if device != "cpu":
+        from . import cuda
+
+        cuda.check_device(device)
+        return cuda.onset_strength(y, sr=sr, S=S, lag=lag, max_size=max_size, ref=ref, detrend=detrend,
+                                   center=center, aggregate=aggregate, n_fft=n_fft, hop_length=hop_length, **kwargs)
+    aggregate, lag, max_size, n_fft, hop_length = onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length,
+                                                                  kwargs)
     if S is None:
         S = logmel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, workers=workers, **kwargs)
     else:
-        if kwargs:
-            raise ParameterError(f"{sorted(kwargs)} only apply to y (audio), not to S")
         S = _validate.float_array(S, "S")
         S = S[None] if S.ndim == 1 else S
     if lag >= S.shape[-1]:
@@ -118,6 +116,22 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     if detrend:
         padded = scipy.signal.lfilter([1.0, -1.0], [1.0, -0.99], padded, axis=-1).astype(padded.dtype)
     return padded[..., : S.shape[-1]] if center else padded
+
+
+def onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length, kwargs) -> tuple:
+    """The checks onset_strength makes on the CPU and the GPU: exactly one of ``y`` and ``S``, log-mel
+    ``kwargs`` only with ``y``. Returns (aggregate (np.mean for None), lag, max_size, n_fft, hop_length)."""
+    if (y is None) == (S is None):
+        raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
+    if aggregate is False:
+        raise ParameterError("aggregate=False is not supported: onset_strength reduces over frequency")
+    aggregate = np.mean if aggregate is None else aggregate
+    if not callable(aggregate):
+        raise ParameterError(f"aggregate={aggregate!r} must be callable or None")
+    if S is not None and kwargs:
+        raise ParameterError(f"{sorted(kwargs)} only apply to y (audio), not to S")
+    return (aggregate,) + tuple(_validate.positive_int(value, name) for value, name in
+                                ((lag, "lag"), (max_size, "max_size"), (n_fft, "n_fft"), (hop_length, "hop_length")))
 
 
 def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) -> np.ndarray:
@@ -190,7 +204,7 @@ def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, 
 
 def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int = 512, win_length: int = 384,
               center: bool = True, window="hann", norm: float | None = np.inf,
-              workers: int | None = None) -> np.ndarray:
+              workers: int | None = None, device: str = "cpu") -> np.ndarray:
     """Autocorrelation tempogram: the local autocorrelation of the onset strength (librosa's ``feature.tempogram``).
 
     Each column is the autocorrelation, over lags 0 .. win_length - 1, of ``win_length``
@@ -219,6 +233,9 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
         Normalisation of each column over lags (np.inf default: lag 0 = 1).
     workers : int or None
         Threads (scipy.fft's convention).
+    device : {"cpu", "cuda"}
+        "cuda": the onset strength and the autocorrelation (summed directly, in float64) on
+        the GPU (see :mod:`fasttag.cuda`).
 
     Returns
     -------
@@ -239,11 +256,13 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
     >>> tg = fasttag.tempogram(y, sr=22050)                     # (384, n_frames)
     >>> bpm = fasttag.tempo_frequencies(tg.shape[-2], sr=22050)   # BPM of each row
     """
-    win_length = _validate.positive_int(win_length, "win_length")
-    hop_length = _validate.positive_int(hop_length, "hop_length")
-    _normalize.check_norm(norm)
-    if (y is None) == (onset_envelope is None):
-        raise ParameterError("give exactly one of y (audio) or onset_envelope")
+    if device != "cpu":
+        from . import cuda
+
+        cuda.check_device(device)
+        return cuda.tempogram(y, sr=sr, onset_envelope=onset_envelope, hop_length=hop_length, win_length=win_length,
+                              center=center, window=window, norm=norm)
+    win_length, hop_length = tempogram_arguments(y, onset_envelope, win_length, hop_length, norm)
     if onset_envelope is None:
         onset_envelope = onset_strength(y, sr=sr, hop_length=hop_length, workers=workers)
     env = _validate.float_array(onset_envelope, "onset_envelope")
@@ -255,12 +274,27 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
         rows = np.pad(rows, [(0, 0), (half, half)], mode="linear_ramp", end_values=[0, 0])
         n_frames = n
     else:
-        if n < win_length:
-            raise ParameterError(f"onset_envelope has {n} frames, fewer than win_length={win_length}: "
-                                 "use center=True or a shorter win_length")
-        n_frames = n - win_length + 1
+        n_frames = uncentred_columns(n, win_length)
     out = _autocorrelation_frames(rows, window, n_frames, norm, resolve_workers(workers))
     return out.reshape(env.shape[:-1] + out.shape[1:])
+
+
+def tempogram_arguments(y, onset_envelope, win_length, hop_length, norm) -> tuple[int, int]:
+    """The checks tempogram makes on the CPU and the GPU; returns (win_length, hop_length)."""
+    win_length = _validate.positive_int(win_length, "win_length")
+    hop_length = _validate.positive_int(hop_length, "hop_length")
+    _normalize.check_norm(norm)
+    if (y is None) == (onset_envelope is None):
+        raise ParameterError("give exactly one of y (audio) or onset_envelope")
+    return win_length, hop_length
+
+
+def uncentred_columns(n: int, win_length: int) -> int:
+    """Columns of a tempogram with center=False over n envelope frames, or ParameterError when none fits."""
+    if n < win_length:
+        raise ParameterError(f"onset_envelope has {n} frames, fewer than win_length={win_length}: "
+                             "use center=True or a shorter win_length")
+    return n - win_length + 1
 
 
 def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length: int = 512,

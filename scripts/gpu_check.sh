@@ -45,8 +45,8 @@ PY
 # Each step runs even when an earlier one failed (its timings are still worth the lease); the
 # exit status is 1 if any failed.
 failed=0
-"$PYTHON" -m pytest tests/test_cuda_spectral.py tests/test_cuda_chroma.py tests/test_cuda_kmeans.py \
-    tests/test_cuda_torch.py tests/test_cuda_sim.py -q -ra -p no:cacheprovider -o log_cli=false "${WARNINGS[@]}" || failed=1
+"$PYTHON" -m pytest tests/test_cuda_spectral.py tests/test_cuda_chroma.py tests/test_cuda_rhythm.py \
+    tests/test_cuda_kmeans.py tests/test_cuda_torch.py tests/test_cuda_sim.py -q -ra -p no:cacheprovider -o log_cli=false "${WARNINGS[@]}" || failed=1
 # taggers trained on the GPU against the same training on the CPU (torch CUDA)
 "$PYTHON" -m pytest tests/test_training.py -k "cuda or device" -q -ra -p no:cacheprovider -o log_cli=false \
     "${WARNINGS[@]}" || failed=1

@@ -1,10 +1,10 @@
 """The GPU backend on a machine without a GPU.
 
-* ``test_kernels_in_the_simulator`` runs tests/test_cuda_spectral.py, test_cuda_chroma.py and
-  test_cuda_kmeans.py in a child pytest with ``NUMBA_ENABLE_CUDASIM=1`` (the simulator must be switched on before
-  numba is imported, and this process has imported it already), so a plain ``pytest`` runs
-  the kernels' parity tests everywhere. Where those files run directly (a GPU, or this
-  process already in the simulator) it is skipped instead.
+* ``test_kernels_in_the_simulator`` runs the CUDA test files (SIMULATED_FILES) in a child pytest
+  with ``NUMBA_ENABLE_CUDASIM=1`` (the simulator must be switched on before numba is imported,
+  and this process has imported it already), so a plain ``pytest`` runs the kernels' parity
+  tests everywhere. Where those files run directly (a GPU, or this process already in the
+  simulator) it is skipped instead.
 * ``device="cuda"`` without CUDA is a clear FasttagError; a bad device name is a ParameterError;
   ``fasttag.cuda`` imports without numba.
 """
@@ -29,7 +29,8 @@ import fasttag
 import fasttag.cuda as fc
 
 ROOT = Path(__file__).resolve().parents[1]
-SIMULATED_FILES = ["tests/test_cuda_spectral.py", "tests/test_cuda_chroma.py", "tests/test_cuda_kmeans.py"]
+SIMULATED_FILES = ["tests/test_cuda_spectral.py", "tests/test_cuda_chroma.py", "tests/test_cuda_rhythm.py",
+                   "tests/test_cuda_kmeans.py"]
 
 
 def _has_numba() -> bool:

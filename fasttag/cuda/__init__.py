@@ -1,5 +1,5 @@
 """fasttag's GPU backend: Numba CUDA kernels for the feature chain (stft, mel, log-mel, MFCC,
-deltas, chroma) and k-means.
+deltas, chroma, onset strength, tempogram) and k-means.
 
 Importable anywhere: numba is imported on the first GPU call, so a machine without numba
 or a GPU can still import fasttag (``is_available()`` is then False, and ``device="cuda"``
@@ -27,6 +27,7 @@ from __future__ import annotations
 from ._runtime import CudaUnavailableError, check_device, is_available, on_device, simulator
 from .chroma import chroma_stft
 from .kmeans import bag_of_frames, lloyd, nearest
+from .rhythm import onset_strength, tempogram
 from .spectral import delta, logmel, melspectrogram, mfcc, power_to_db, stft
 
 __all__ = [
@@ -42,7 +43,9 @@ __all__ = [
     "mfcc",
     "nearest",
     "on_device",
+    "onset_strength",
     "power_to_db",
     "simulator",
     "stft",
+    "tempogram",
 ]

@@ -281,6 +281,13 @@ def spectral_kernels(n_fft: int, dtype_name: str):
 # grid-stride loop whose guard is the loop bound; numba compiles one version per argument dtype.
 
 
+@cuda.jit(device=True)
+def unravel3(i, n_middle, n_last):
+    """(first, middle, last): the indices of element i of a C-ordered (., n_middle, n_last) array."""
+    r = i // n_last
+    return r // n_middle, r % n_middle, i % n_last
+
+
 @cuda.jit
 def finite_kernel(x, flag):
     """flag[0] = 1 if any element of the flat x is NaN or infinite."""
@@ -321,10 +328,7 @@ def project_kernel(vals, starts, lens, offs, X, out, zero):
     nonzero span of each row (a dense DCT row is one span; a mel row is its triangle)."""
     rows, n_out, n_t = out.shape
     for i in range(cuda.grid(1), rows * n_out * n_t, cuda.gridsize(1)):
-        t = i % n_t
-        r = i // n_t
-        o = r % n_out
-        c = r // n_out
+        c, o, t = unravel3(i, n_out, n_t)
         s = zero
         base = starts[o]
         off = offs[o]
@@ -372,10 +376,7 @@ def delta_kernel(X, M, out):
     inside, the edge rows within width // 2 of either end)."""
     outer, n, inner = X.shape
     for i in range(cuda.grid(1), outer * n * inner, cuda.gridsize(1)):
-        k = i % inner
-        r = i // inner
-        t = r % n
-        a = r // n
+        a, t, k = unravel3(i, n, inner)
         width = M.shape[0]
         half = width // 2
         if t < half:
@@ -391,6 +392,79 @@ def delta_kernel(X, M, out):
         for j in range(1, width):
             s += M[row, j] * X[a, base + j, k]
         out[a, t, k] = s
+
+
+# ----------------------------------------------------------------------------- onset strength and tempogram
+
+
+@cuda.jit
+def onset_flux_kernel(S, ref, max_filtered, lag, max_size, pad_width, out):
+    """out[c, t] (rows, n_frames) = the mean over bands f of max(0, S[c, f, u + lag] - R[c, f, u]),
+    u = t - pad_width, and 0 where u < 0 or u + lag >= n_frames. R is ``ref``, or with
+    max_filtered S's maximum over max_size bands (scipy's maximum_filter1d, mode "reflect").
+    Differences in S's dtype, their sum in float64."""
+    rows, n_bands, n_frames = S.shape
+    period = 2 * n_bands
+    for i in range(cuda.grid(1), rows * n_frames, cuda.gridsize(1)):
+        t = i % n_frames
+        c = i // n_frames
+        u = t - pad_width
+        s = 0.0
+        if u >= 0 and u + lag < n_frames:
+            for f in range(n_bands):
+                r = ref[c, f, u]
+                if max_filtered:
+                    for g in range(f - max_size // 2, f - max_size // 2 + max_size):
+                        h = g % period  # Python's modulo: in [0, period)
+                        if h >= n_bands:
+                            h = period - 1 - h
+                        r = max(r, S[c, h, u])
+                s += max(0.0, S[c, f, u + lag] - r)
+            s /= n_bands
+        out[c, t] = s
+
+
+@cuda.jit
+def detrend_kernel(x):
+    """Each row of x (rows, n) filtered in place by (1 - z^-1) / (1 - 0.99 z^-1), in float64 as
+    scipy's lfilter (direct form II transposed), one thread per row."""
+    for c in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+        state = 0.0
+        for t in range(x.shape[1]):
+            v = x[c, t] * 1.0
+            filtered = v + state
+            state = 0.99 * filtered - v
+            x[c, t] = filtered
+
+
+@cuda.jit
+def ramp_pad_kernel(env, half, out):
+    """out (rows, n + 2 half) = env with ``half`` values on each side ramping linearly from 0 to
+    its edge values (numpy's pad, mode "linear_ramp", end values 0)."""
+    rows, n = env.shape
+    width = n + 2 * half
+    for i in range(cuda.grid(1), rows * width, cuda.gridsize(1)):
+        u = i % width
+        c = i // width
+        if u < half:
+            out[c, u] = env[c, 0] * 1.0 / half * u
+        elif u < n + half:
+            out[c, u] = env[c, u - half]
+        else:
+            out[c, u] = env[c, n - 1] * 1.0 / half * (width - 1 - u)
+
+
+@cuda.jit
+def autocorrelation_kernel(x, window, out):
+    """out[c, l, t] (rows, win, n_columns) = sum over i < win - l of (w x_t)[i] (w x_t)[i + l],
+    x_t = x[c, t : t + win], w the float64 window (win,); summed directly, in float64."""
+    rows, win, n_columns = out.shape
+    for j in range(cuda.grid(1), rows * win * n_columns, cuda.gridsize(1)):
+        c, lag, t = unravel3(j, win, n_columns)
+        s = 0.0
+        for i in range(win - lag):
+            s += (window[i] * x[c, t + i]) * (window[i + lag] * x[c, t + i + lag])
+        out[c, lag, t] = s
 
 
 # ----------------------------------------------------------------------------- k-means
@@ -531,11 +605,8 @@ def transpose_kernel(tracks, frames):
     """(n_tracks, d, n_frames) -> frames as rows (n_tracks * n_frames, d)."""
     n_tracks, d, n_frames = tracks.shape
     for i in range(cuda.grid(1), n_tracks * n_frames * d, cuda.gridsize(1)):
-        j = i % d
-        r = i // d
-        t = r % n_frames
-        c = r // n_frames
-        frames[r, j] = tracks[c, j, t]
+        c, t, j = unravel3(i, n_frames, d)
+        frames[c * n_frames + t, j] = tracks[c, j, t]
 
 
 @cuda.jit

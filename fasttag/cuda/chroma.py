@@ -9,23 +9,12 @@ import numpy as np
 from ..errors import ParameterError
 from . import _runtime, spectral
 
-_NORM_CODES = {np.inf: 1, -np.inf: 2, 0.0: 3}  # any other norm is a p-norm (code 4)
-
-
 def _runs(values: np.ndarray):
     """(start, stop, value) of each run of equal consecutive values."""
     edges = np.flatnonzero(values[1:] != values[:-1]) + 1
     starts = np.concatenate([[0], edges])
     stops = np.concatenate([edges, [len(values)]])
     return [(int(a), int(b), values[a]) for a, b in zip(starts, stops)]
-
-
-def _normalize_columns(home, out3, norm: float) -> None:
-    k = spectral._kernels()
-    blocks, threads = k.grid_1d(out3.shape[0] * out3.shape[2])
-    with _runtime.quiet():
-        k.normalize_columns_kernel[blocks, threads, home.stream](
-            out3, _NORM_CODES.get(norm, 4), float(norm), float(np.finfo(out3.dtype).tiny))
 
 
 def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
@@ -71,5 +60,5 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
             else:
                 spectral.project_into(home, sparse, items[start:stop], out3[start:stop])
         if norm is not None:
-            _normalize_columns(home, out3, float(norm))
+            spectral.normalize_columns(home, out3, float(norm))
         return home.give_back(native)

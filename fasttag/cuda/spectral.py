@@ -144,21 +144,26 @@ def _sparse_rows(basis: np.ndarray):
     return vals.astype(basis.dtype), np.asarray(starts, np.int32), lens, offs
 
 
-def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, fmin, fmax, htk,
-               norm, decibels):
+def _fused_mel(y, **parameters):
+    home = _runtime.Home(y)
+    with home.context():
+        return home.give_back(fused_mel_on_device(home, y, **parameters)[0])
+
+
+def fused_mel_on_device(home, y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels,
+                        fmin, fmax, htk, norm, decibels):
+    """(native, view) of the mel (or, with ``decibels``, log-mel) spectrogram (..., n_mels,
+    n_frames) of the audio ``y``, left on the GPU as ``home``'s kind of array."""
     from .._validate import positive_float
 
-    home = _runtime.Home(y)
     power = positive_float(power, "power")
-    with home.context():
-        rows, lead, dtype = _signal(home, y)
-        n_fft, frames = _framing(rows, dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-                                 window=window, center=center, pad_mode=pad_mode)
-        sparse = _mel_rows(home, dtype, sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
-                           norm=norm)
-        native, out = home.empty(lead + (n_mels, frames.n_frames), dtype)
-        frames_to_bands(home, rows, n_fft, frames, sparse, _rows(out, 2)[0], power=power, decibels=decibels)
-        return home.give_back(native)
+    rows, lead, dtype = _signal(home, y)
+    n_fft, frames = _framing(rows, dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                             window=window, center=center, pad_mode=pad_mode)
+    sparse = _mel_rows(home, dtype, sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm)
+    native, out = home.empty(lead + (n_mels, frames.n_frames), dtype)
+    frames_to_bands(home, rows, n_fft, frames, sparse, _rows(out, 2)[0], power=power, decibels=decibels)
+    return native, out
 
 
 def frames_to_bands(home, rows, n_fft, frames, sparse, out3, *, power, decibels):
@@ -178,6 +183,24 @@ def frames_to_bands(home, rows, n_fft, frames, sparse, out3, *, power, decibels)
             frames.pad_mode, cast(power), decibels is not None, top_db is not None, cast(amin), cast(ref_db))
         if top_db is not None:
             _clip(home, out3.reshape((out3.shape[0], out3.shape[1] * out3.shape[2])), peak, cast(top_db))
+
+
+_NORM_CODES = {np.inf: 1, -np.inf: 2, 0.0: 3}  # normalize_columns_kernel's; any other norm is a p-norm (4)
+
+
+def normalize_columns(home, X3, norm: float) -> None:
+    """Each column of the device X3 (items, n, t) divided in place by its ``norm`` over axis 1
+    (fasttag._normalize.normalize's rule: inf, -inf, 0 or p > 0)."""
+    k = _kernels()
+    launch_1d(home, k.normalize_columns_kernel, X3.shape[0] * X3.shape[2], X3, _NORM_CODES.get(norm, 4),
+              float(norm), float(np.finfo(X3.dtype).tiny))
+
+
+def launch_1d(home, kernel, n: int, *args) -> None:
+    """``kernel(*args)`` on ``home``'s stream, on a 1-D grid covering n elements (or rows)."""
+    blocks, threads = _kernels().grid_1d(n)
+    with _runtime.quiet():
+        kernel[blocks, threads, home.stream](*args)
 
 
 def _clip(home, out2, peak, top_db):
