@@ -11,7 +11,7 @@ the two is the floor, and time / floor is how far above it a peer runs.
 from __future__ import annotations
 
 BEGIN, END = "<!-- gpu-results:begin -->", "<!-- gpu-results:end -->"
-GROUPS = ("choi-logmel-gpu", "choi-mfcc-gpu", "kmeans-assign-gpu")
+GROUPS = ("choi-logmel-gpu", "choi-mfcc-gpu", "chroma-gpu", "tempogram-gpu", "kmeans-assign-gpu")
 TARGET_VS_TORCH = 1.0  # fused log-mel at least as fast as torch.stft + matmul on the same GPU
 TARGET_VS_CPU_W2 = 50.0  # ... and at least 50x fasttag's 2-thread CPU figure
 TARGET_VS_GEMM = 2.0  # k-means assignment within 2x of a cuBLAS GEMM of the same shape
@@ -30,6 +30,8 @@ ON_DEVICE = ("fasttag-cuda", "torch-cuda", "torch-gemm", "torch-assign")  # peer
 TITLES = {
     "choi-logmel-gpu": "Choi setting: log-mel",
     "choi-mfcc-gpu": "Choi setting: 30 MFCCs with first and second deltas",
+    "chroma-gpu": "librosa's defaults: chroma_stft (the torch peer divides by each frame's maximum too)",
+    "tempogram-gpu": "librosa's defaults: tempogram from audio (onset strength included)",
     "kmeans-assign-gpu": "k-means assignment to K = 1024",
 }
 
@@ -88,8 +90,9 @@ def _group_table(group: dict, rates, table, fmt_time, fmt_ratio, fmt_xrt) -> str
                      fmt_ratio(b.median / lowest if lowest and key in ON_DEVICE else None),
                      b.status()])
     lowest = floor(any_bench, rates)
-    what = (f"{any_bench.info['clips']} clips x 29.12 s at 12 kHz, n_fft 512, hop 256, 96 mels" if audio
-            else f"{any_bench.info['rows']:,} x 90 float32 rows")
+    info = any_bench.info
+    what = info.get("setting") or (f"{info['rows']:,} x 90 float32 rows" if "rows" in info
+                                   else f"{info['clips']} clips")
     note = (f"{what}. Floor {fmt_time(lowest)}: {any_bench.info['bytes'] / 1e6:,.1f} MB and "
             f"{any_bench.info['flops'] / 1e9:,.2f} GFLOP." if lowest else f"{what}.")
     return f"{note}\n\n" + table(header, rows, "lrrrrrrl")

@@ -12,6 +12,11 @@ Groups (rendered by benchmarks/report_cuda.py):
   ``fasttag-cpu-all`` (the C++ path with 2 and all threads); for log-mel also the transfers
   alone (``copy-in`` of the audio, ``copy-out`` of the result) and ``fasttag-cuda-host``
   (numpy in, numpy out: both copies included).
+- ``chroma-gpu`` and ``tempogram-gpu``: librosa's defaults (22.05 kHz, n_fft 2048, hop 512; 12
+  chroma bins, or 128 mels for the onset strength and 384 lags) on ``--choi-clips`` / 4 clips
+  of 30 s. Peers: ``fasttag-cuda`` (audio on the GPU, result left there), ``fasttag-cpu-w2``;
+  for chroma also ``torch-cuda`` (torch.stft, then the filterbank product and the per-frame
+  maximum on the same GPU).
 - ``kmeans-assign-gpu``: ``--gpu-kmeans-rows`` rows (default 1,000,000) x 90 float32 to K = 1024.
   Peers: ``fasttag-cuda``; ``torch-gemm``, the cuBLAS product X C^T of the same shape (the
   yardstick of the issue's goal); ``torch-assign`` (that product, then the argmin);
@@ -121,11 +126,13 @@ def test_ceilings(benchmark, peer):
 # ----------------------------------------------------------------------------- Choi log-mel and MFCC
 
 
-def _logmel_flops(frames: int) -> float:
+def _logmel_flops(frames: int, basis=None) -> float:
     """FLOP of one log-mel frame x frames: a real FFT of n_fft (2.5 N log2 N), the power
-    (3 per bin), the mel sums (2 per nonzero weight) and the dB (1 per band)."""
-    basis = filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS)
-    per_frame = 2.5 * N_FFT * np.log2(N_FFT) + 3 * (N_FFT // 2 + 1) + 2 * np.count_nonzero(basis) + N_MELS
+    (3 per bin), the sums (2 per nonzero weight of the basis, Choi's mel one by default) and
+    one per band (the dB, or the normalisation)."""
+    basis = filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS) if basis is None else basis
+    n_fft = 2 * (basis.shape[1] - 1)
+    per_frame = 2.5 * n_fft * np.log2(n_fft) + 3 * (n_fft // 2 + 1) + 2 * np.count_nonzero(basis) + basis.shape[0]
     return frames * per_frame
 
 
@@ -143,9 +150,25 @@ def _check_db(got, expected):
     assert np.max(np.abs(got - expected)[mask]) <= DB_TOL
 
 
-def _record(benchmark, y, out_nbytes: int, flops: float):
-    benchmark.extra_info.update(audio_seconds=y.size / SR, clips=y.shape[0], bytes=y.nbytes + out_nbytes,
-                                flops=flops, gpu=_gpu_name())
+def _record(benchmark, y, out_nbytes: int, flops: float, *, sr: int = SR, setting: str = ""):
+    setting = setting or f"{y.shape[0]} clips x 29.12 s at 12 kHz, n_fft 512, hop 256, 96 mels"
+    benchmark.extra_info.update(audio_seconds=y.size / sr, clips=y.shape[0], bytes=y.nbytes + out_nbytes,
+                                flops=flops, gpu=_gpu_name(), setting=setting)
+
+
+def _gpu_peer(y, compute):
+    """run() for a fasttag-cuda peer: ``compute(audio already on the GPU)``, synchronised."""
+    from numba import cuda
+
+    y_gpu = cuda.to_device(y)
+
+    def run():
+        result = compute(y_gpu)
+        _sync()
+        return result
+
+    run()
+    return run
 
 
 @pytest.mark.parametrize("peer", ["fasttag-cuda", "torch-cuda", "copy-in", "copy-out", "fasttag-cuda-host",
@@ -236,18 +259,11 @@ def test_choi_mfcc(benchmark, choi_mfcc, peer):
     delta_flops = 2 * 2 * DELTA_WIDTH * N_MFCC * frames
     _record(benchmark, y, sum(e.nbytes for e in expected), _logmel_flops(frames) + dct_flops + delta_flops)
     if peer == "fasttag-cuda":
-        from numba import cuda
-
-        y_gpu = cuda.to_device(y)
-
-        def run():
+        def cepstra(y_gpu):
             mfcc = fasttag.mfcc(y_gpu, n_mfcc=N_MFCC, device="cuda", **KW)
-            out = [mfcc] + [fasttag.delta(mfcc, width=DELTA_WIDTH, order=order, device="cuda") for order in (1, 2)]
-            _sync()
-            return out
+            return [mfcc] + [fasttag.delta(mfcc, width=DELTA_WIDTH, order=order, device="cuda") for order in (1, 2)]
 
-        run()
-        _check_cepstra([a.copy_to_host() for a in benchmark(run)], expected)
+        _check_cepstra([a.copy_to_host() for a in benchmark(_gpu_peer(y, cepstra))], expected)
     elif peer == "torch-cuda":
         torch = _torch_cuda()
         import torch.nn.functional as F
@@ -275,6 +291,81 @@ def test_choi_mfcc(benchmark, choi_mfcc, peer):
     else:
         workers = 2 if peer == "fasttag-cpu-w2" else -1
         _check_cepstra(benchmark(_cpu_mfcc_and_deltas, y, workers), expected)
+
+
+# ----------------------------------------------------------------------------- chroma and tempogram
+
+
+LIBROSA_SR, LIBROSA_SECONDS = 22050, 30.0
+
+
+@pytest.fixture(scope="module")
+def librosa_clips(music, choi_clips):
+    """(choi_clips / 4 clips of 30 s at 22.05 kHz float32, the setting's description)."""
+    y = np.ascontiguousarray(music(max(1, choi_clips // 4), LIBROSA_SECONDS, LIBROSA_SR, 13))
+    return y, f"{y.shape[0]} clips x {LIBROSA_SECONDS:g} s at 22.05 kHz, n_fft 2048, hop 512"
+
+
+@pytest.fixture(scope="module")
+def chroma_reference(librosa_clips):
+    """fasttag's CPU chromagram of the clips (itself tested against librosa)."""
+    return fasttag.chroma_stft(librosa_clips[0], sr=LIBROSA_SR, workers=-1)
+
+
+@pytest.fixture(scope="module")
+def tempogram_reference(librosa_clips):
+    return fasttag.tempogram(librosa_clips[0], sr=LIBROSA_SR, workers=-1)
+
+
+@pytest.mark.parametrize("peer", ["fasttag-cuda", "torch-cuda", "fasttag-cpu-w2"])
+@pytest.mark.benchmark(group="chroma-gpu", min_rounds=5, max_time=1.0)
+def test_chroma(benchmark, librosa_clips, chroma_reference, peer):
+    (y, setting), expected = librosa_clips, chroma_reference
+    basis = filters.chroma(sr=LIBROSA_SR, n_fft=2048)
+    _record(benchmark, y, expected.nbytes, _logmel_flops(expected.shape[0] * expected.shape[-1], basis),
+            sr=LIBROSA_SR, setting=setting + ", 12 chroma bins")
+    if peer == "fasttag-cuda":
+        run = _gpu_peer(y, lambda y_gpu: fasttag.chroma_stft(y_gpu, sr=LIBROSA_SR, device="cuda"))
+        got = benchmark(run).copy_to_host()
+    elif peer == "torch-cuda":
+        torch = _torch_cuda()
+        window = torch.hann_window(2048, periodic=True, device="cuda")
+        fb = torch.from_numpy(basis).cuda()
+        y_gpu = torch.from_numpy(y).cuda()
+
+        def run():
+            with _float32_products(torch), torch.no_grad():
+                spectrum = torch.stft(y_gpu, 2048, hop_length=512, window=window, center=True, pad_mode="constant",
+                                      return_complex=True)
+                raw = torch.matmul(fb, spectrum.real.square() + spectrum.imag.square())
+                out = raw / raw.amax(dim=-2, keepdim=True).clamp_min(np.finfo(np.float32).tiny)
+            torch.cuda.synchronize()
+            return out
+
+        run()
+        got = benchmark(run).cpu().numpy()
+    else:
+        got = benchmark(fasttag.chroma_stft, y, sr=LIBROSA_SR, workers=2)
+    assert got.shape == expected.shape
+    assert np.max(np.abs(got - expected)) <= 1e-4  # each frame's maximum is 1
+
+
+@pytest.mark.parametrize("peer", ["fasttag-cuda", "fasttag-cpu-w2"])
+@pytest.mark.benchmark(group="tempogram-gpu", min_rounds=3, max_time=1.0)
+def test_tempogram(benchmark, librosa_clips, tempogram_reference, peer):
+    (y, setting), expected = librosa_clips, tempogram_reference
+    lags = expected.shape[-2]
+    columns = expected.shape[0] * expected.shape[-1]
+    autocorrelation_flops = columns * 4 * lags * (lags + 1) / 2  # 3 products and a sum per term
+    _record(benchmark, y, expected.nbytes, _logmel_flops(columns, filters.mel(sr=LIBROSA_SR, n_fft=2048))
+            + autocorrelation_flops, sr=LIBROSA_SR, setting=setting + ", 128 mels, 384 lags")
+    if peer == "fasttag-cuda":
+        run = _gpu_peer(y, lambda y_gpu: fasttag.tempogram(y_gpu, sr=LIBROSA_SR, device="cuda"))
+        got = benchmark(run).copy_to_host()
+    else:
+        got = benchmark(fasttag.tempogram, y, sr=LIBROSA_SR, workers=2)
+    assert got.shape == expected.shape
+    assert np.max(np.abs(got - expected)) <= 1e-4  # each column's lag 0 is 1
 
 
 # ----------------------------------------------------------------------------- k-means assignment
