@@ -13,8 +13,10 @@ kind of array on the same GPU, with no copy through the host.
 
 Limits of the GPU path: ``n_fft`` must be a power of two (the shared-memory FFT is radix-2;
 other sizes raise ParameterError) and at most 4096 for float32 (2048 for float64); a
-callable ``ref`` is not accepted. Input validation reads one flag back from the GPU (a
-synchronisation) to refuse NaN/Inf, as the CPU path does.
+callable ``ref`` is not accepted; ``onset_strength`` takes the mean over bands only;
+``chroma_stft(tuning=None)`` estimates the tunings on the CPU. Input validation reads one
+flag back from the GPU (a synchronisation) to refuse NaN/Inf, as the CPU path does.
+Windows, twiddles and filterbanks are kept on the GPU between calls (see ``_constants``).
 
 >>> import fasttag.cuda
 >>> fasttag.cuda.is_available()
