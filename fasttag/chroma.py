@@ -16,7 +16,6 @@ from .spectrum import framing
 __all__ = ["chroma_stft", "estimate_tuning", "pitch_tuning"]
 
 
-
 def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int = 12) -> float:
     """Tuning offset (fractions of a bin, in [-0.5, 0.5)) of a collection of pitches, relative to A440.
 

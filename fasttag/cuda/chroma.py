@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import ParameterError
 from . import _runtime, spectral
 
+
 def _runs(values: np.ndarray):
     """(start, stop, value) of each run of equal consecutive values."""
     edges = np.flatnonzero(values[1:] != values[:-1]) + 1
