@@ -168,14 +168,15 @@ def _spectrogram(S) -> np.ndarray:
     return S
 
 
-def chroma_arguments(y, S, sr, norm, tuning) -> tuple[float, float | None]:
+def chroma_arguments(y, S, sr, norm, tuning, n_chroma) -> tuple[float, float | None, int]:
     """The checks chroma_stft makes on the CPU and the GPU: exactly one of ``y`` and ``S``, a valid
-    ``norm``; returns (sr, tuning) as floats (tuning may be None)."""
+    ``norm``; returns (sr, tuning, n_chroma) as float, float or None, and int."""
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
     sr = _validate.positive_float(sr, "sr")
     _normalize.check_norm(norm)
-    return sr, None if tuning is None else _real(tuning, "tuning")
+    n_chroma = _validate.positive_int(n_chroma, "n_chroma")
+    return sr, None if tuning is None else _real(tuning, "tuning"), n_chroma
 
 
 def _real(value, name: str) -> float:
@@ -277,7 +278,7 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
         return cuda.chroma_stft(y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                                 window=window, center=center, pad_mode=pad_mode, n_chroma=n_chroma, tuning=tuning,
                                 norm=norm, ctroct=ctroct, octwidth=octwidth, base_c=base_c, workers=workers)
-    sr, tuning = chroma_arguments(y, S, sr, norm, tuning)
+    sr, tuning, n_chroma = chroma_arguments(y, S, sr, norm, tuning, n_chroma)
     workers = resolve_workers(workers)
     if y is not None:
         y = _validate.audio(y, check_finite=False)  # the kernels scan for NaN/Inf

@@ -88,3 +88,6 @@ def test_chroma_gpu_errors(rng):
         fasttag.chroma_stft(S=np.ones((1, 3)), device="cuda")
     with pytest.raises(fasttag.ParameterError, match="tuning=nan must be a finite number"):
         fasttag.chroma_stft(y, tuning=np.nan, device="cuda")
+    for device in ("cpu", "cuda"):
+        with pytest.raises(fasttag.ParameterError, match="n_chroma=-3 must be a positive integer"):
+            fasttag.chroma_stft(y, n_chroma=-3, device=device)

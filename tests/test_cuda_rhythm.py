@@ -51,9 +51,11 @@ def test_onset_strength_from_spectrograms_and_references(rng, tol):
 
     S = rng.standard_normal((2, 3, 9, 40)).cumsum(axis=-1)
     ref = S + rng.standard_normal(S.shape)
-    for kwargs in (dict(S=S[0, 0]), dict(S=S, max_size=4), dict(S=S, ref=ref, lag=3)):
-        tol.assert_close(fasttag.onset_strength(device="cuda", **kwargs), fasttag.onset_strength(**kwargs),
-                         tol(np.float64).spec, f"onset_strength {sorted(kwargs)}")
+    for kwargs in (dict(S=S[0, 0]), dict(S=S, max_size=4), dict(S=S, ref=ref, lag=3),
+                   dict(S=S.astype(np.float32), ref=ref)):  # float32 - float64: float64, as on the CPU
+        got, expected = fasttag.onset_strength(device="cuda", **kwargs), fasttag.onset_strength(**kwargs)
+        assert got.dtype == expected.dtype
+        tol.assert_close(got, expected, tol(np.float64).spec, f"onset_strength {sorted(kwargs)}")
     on_gpu = fasttag.onset_strength(S=cuda.to_device(S), ref=cuda.to_device(ref), device="cuda")
     assert fc.on_device(on_gpu)
     tol.assert_close(on_gpu.copy_to_host(), fasttag.onset_strength(S=S, ref=ref), tol(np.float64).spec,

@@ -247,6 +247,50 @@ def test_kept_constants_keep_validation(rng, counted_builds):
     assert counted_builds["_sparse_rows"] == 3
 
 
+def test_kept_constants_warn_at_every_call(rng, counted_builds):
+    """The CPU path warns about empty mel bands at every call; so does the GPU, built once."""
+    y = rng.standard_normal(SIZE["n_samples"]).astype(np.float32)
+    kwargs = dict(sr=8000, n_fft=128, hop_length=50, n_mels=20, fmax=300.0)
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="Empty mel filters"):
+            got = fasttag.melspectrogram(y, device="cuda", **kwargs)
+        with pytest.warns(UserWarning, match="Empty mel filters"):
+            expected = fasttag.melspectrogram(y, **kwargs)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5 * float(np.abs(expected).max()))
+    assert counted_builds["_sparse_rows"] == 1
+
+
+def test_kept_constants_lifetimes_on_a_gpu(monkeypatch):
+    """With a stand-in for numba.cuda (the simulator has one context and no streams): the device
+    is synchronised after each copy (a pageable copy may still be in flight when it returns) and
+    before an entry is dropped; after numba.cuda.close(), a new context on the same device gets
+    its own copies, and the old context's are retired, never freed (their memory went with it)."""
+    from types import SimpleNamespace
+
+    from fasttag.cuda import _constants
+
+    _constants.clear()
+    monkeypatch.setattr(_constants, "_contexts", {})
+    monkeypatch.setattr(_constants, "_retired", [])
+    old, new = (SimpleNamespace(device=SimpleNamespace(id=0)) for _ in range(2))
+    events = []
+    fake = SimpleNamespace(current_context=lambda: current, to_device=lambda a: events.append("copy") or a.copy(),
+                           synchronize=lambda: events.append("sync"))
+    current = old
+    first = _constants.device_constants(fake, ("k", 1), lambda: (np.arange(3),), simulated=False)
+    assert _constants.device_constants(fake, ("k", 1), lambda: (np.zeros(3),), simulated=False) is first
+    assert events == ["copy", "sync"]
+    current = new
+    second = _constants.device_constants(fake, ("k", 1), lambda: (np.ones(3),), simulated=False)
+    assert second is not first and np.array_equal(second[0], np.ones(3))
+    assert [entry.arrays for entry in _constants._retired] == [first]
+    monkeypatch.setattr(_constants, "KEPT", 1)
+    events.clear()
+    _constants.device_constants(fake, ("k", 2), lambda: (np.ones(2),), simulated=False)
+    assert events == ["copy", "sync", "sync"] and len(_constants._entries) == 1  # copied, then dropped one
+    _constants.clear()
+
+
 # ----------------------------------------------------------------------------- errors
 
 

@@ -18,6 +18,14 @@ def _runs(values: np.ndarray):
     return [(int(a), int(b), values[a]) for a, b in zip(starts, stops)]
 
 
+def _filterbank(home, dtype, tuning, basis: dict):
+    """The chroma filterbank's sparse rows on the GPU for one tuning (``basis``: its other parameters)."""
+    from .. import chroma as cpu
+
+    return home.constants(("chroma", dtype.str, float(tuning)) + tuple(basis.values()),
+                          lambda: spectral._sparse_rows(cpu.chroma_basis(dtype, tuning=tuning, **basis)))
+
+
 def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
                 win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                 n_chroma: int = 12, tuning: float | None = 0.0, norm: float | None = np.inf, ctroct: float = 5.0,
@@ -30,7 +38,7 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
     from .. import chroma as cpu
     from .._workers import resolve_workers
 
-    sr, tuning = cpu.chroma_arguments(y, S, sr, norm, tuning)
+    sr, tuning, n_chroma = cpu.chroma_arguments(y, S, sr, norm, tuning, n_chroma)
     home = _runtime.Home(y if S is None else S)
     with home.context():
         if y is not None:
@@ -51,10 +59,9 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
         native, out = home.empty(lead + (n_chroma, n_frames), dtype)
         out3 = spectral._rows(out, 2)[0]
         basis = dict(sr=sr, n_fft=n_fft, n_chroma=n_chroma, ctroct=ctroct, octwidth=octwidth, base_c=base_c)
+        filterbanks = {value: _filterbank(home, dtype, value, basis) for value in np.unique(tunings)}
         for start, stop, value in _runs(tunings):
-            sparse = home.constants(
-                ("chroma", dtype.str, float(value)) + tuple(basis.values()),
-                lambda value=value: spectral._sparse_rows(cpu.chroma_basis(dtype, tuning=value, **basis)))
+            sparse = filterbanks[value]
             if frames is not None:
                 spectral.frames_to_bands(home, items[start:stop], n_fft, frames, sparse, out3[start:stop],
                                          power=2.0, decibels=None)

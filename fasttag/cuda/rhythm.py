@@ -46,11 +46,11 @@ def _onset_on_device(home, y, S, *, sr, lag, max_size, ref, detrend, center, agg
         ref3 = S3
     else:
         ref_view = spectral._matrix(home, ref, "ref", min_ndim=1)[0]
-        if tuple(ref_view.shape) != tuple(bands.shape) or ref_view.dtype != S3.dtype:
-            raise ParameterError(f"ref has shape {tuple(ref_view.shape)} ({ref_view.dtype}), expected S's shape "
-                                 f"{tuple(bands.shape)} ({S3.dtype})")
+        if tuple(ref_view.shape) != tuple(bands.shape):
+            raise ParameterError(f"ref has shape {tuple(ref_view.shape)}, expected S's shape {tuple(bands.shape)}")
         ref3 = spectral._rows(ref_view, 2)[0]
-    native, out = home.empty(lead + (n_frames,), S3.dtype)
+    # S - ref in their common dtype, as on the CPU (float32 S with a float64 ref gives float64)
+    native, out = home.empty(lead + (n_frames,), np.result_type(S3.dtype, ref3.dtype))
     rows = out.reshape((S3.shape[0], n_frames))
     pad_width = lag + (n_fft // (2 * hop_length) if center else 0)
     k = spectral._kernels()
