@@ -10,14 +10,15 @@
 #   SKIP_BENCH=1 bash scripts/gpu_check.sh
 #
 # 1. preflight: numba sees the GPU (not the simulator);
-# 2. tests/test_cuda_*.py directly on the GPU: the simulator's parity tests at Choi's size
-#    (4 x 29.12 s at 12 kHz, n_fft 512, 96 mels; k-means 100,003 x 90 against K = 1024),
-#    fresh seeded inputs, every output poisoned with NaN before the kernels run, torch CUDA
-#    tensors in and out, and LogMel on cuda; a tagger trained with device="cuda" against the CPU;
+# 2. tests/test_cuda_*.py directly on the GPU: the simulator's parity tests at full size
+#    (Choi's 4 x 29.12 s at 12 kHz, n_fft 512, 96 mels; chroma, onset strength and tempogram
+#    on 30 s clips at librosa's defaults; k-means 100,003 x 90 against K = 1024), fresh
+#    seeded inputs, every output poisoned with NaN before the kernels run, torch CUDA tensors
+#    in and out, and LogMel on cuda; a tagger trained with device="cuda" against the CPU;
 # 3. benchmarks/test_bench_cuda.py: the copy and float32 product ceilings; Choi log-mel and
 #    30 MFCCs + deltas by fasttag CUDA, torch.stft + matmul on the same GPU and fasttag's CPU
-#    path, with the transfers timed alone; k-means assignment (1M x 90 to K = 1024) against a
-#    cuBLAS GEMM of the same shape. The JSON goes to $OUT_DIR/bench_cuda.json; here,
+#    path, with the transfers timed alone; chroma and tempogram at librosa's defaults; k-means
+#    assignment (1M x 90 to K = 1024) against a cuBLAS GEMM of the same shape. The JSON goes to $OUT_DIR/bench_cuda.json; here,
 #    `.venv/bin/python benchmarks/run_benchmarks.py --gpu-from-json bench_cuda.json` writes
 #    it into the GPU section of benchmarks/RESULTS.md.
 set -euo pipefail
