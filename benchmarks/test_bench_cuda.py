@@ -178,21 +178,11 @@ def test_choi_logmel(benchmark, choi, peer):
     y, expected = choi
     _record(benchmark, y, expected.nbytes, _logmel_flops(expected.shape[0] * expected.shape[-1]))
     if peer in ("fasttag-cuda", "copy-out"):
-        from numba import cuda
-
-        y_gpu = cuda.to_device(y)
-        out = fasttag.logmel(y_gpu, device="cuda", **KW)
-        _sync()
+        run = _gpu_peer(y, lambda y_gpu: fasttag.logmel(y_gpu, device="cuda", **KW))
         if peer == "copy-out":
-            _check_db(benchmark(out.copy_to_host), expected)
-            return
-
-        def run():
-            result = fasttag.logmel(y_gpu, device="cuda", **KW)
-            _sync()
-            return result
-
-        _check_db(benchmark(run).copy_to_host(), expected)
+            _check_db(benchmark(run().copy_to_host), expected)
+        else:
+            _check_db(benchmark(run).copy_to_host(), expected)
     elif peer == "copy-in":
         from numba import cuda
 

@@ -30,9 +30,9 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # fasttag.torch (LogMel as an nn.Module) imports torch on first use: importing fasttag stays light.
     if name == "torch":
-        import importlib
+        from . import torch
 
-        return importlib.import_module(".torch", __name__)
+        return torch
     raise AttributeError(f"module 'fasttag' has no attribute {name!r}")
 
 

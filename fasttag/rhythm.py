@@ -262,7 +262,7 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
         cuda.check_device(device)
         return cuda.tempogram(y, sr=sr, onset_envelope=onset_envelope, hop_length=hop_length, win_length=win_length,
                               center=center, window=window, norm=norm)
-    win_length, hop_length = tempogram_arguments(y, onset_envelope, win_length, hop_length, norm)
+    win_length, hop_length, norm = tempogram_arguments(y, onset_envelope, win_length, hop_length, norm)
     if onset_envelope is None:
         onset_envelope = onset_strength(y, sr=sr, hop_length=hop_length, workers=workers)
     env = _validate.float_array(onset_envelope, "onset_envelope")
@@ -279,14 +279,14 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
     return out.reshape(env.shape[:-1] + out.shape[1:])
 
 
-def tempogram_arguments(y, onset_envelope, win_length, hop_length, norm) -> tuple[int, int]:
-    """The checks tempogram makes on the CPU and the GPU; returns (win_length, hop_length)."""
+def tempogram_arguments(y, onset_envelope, win_length, hop_length, norm) -> tuple[int, int, float | None]:
+    """The checks tempogram makes on the CPU and the GPU; returns (win_length, hop_length, norm)."""
     win_length = _validate.positive_int(win_length, "win_length")
     hop_length = _validate.positive_int(hop_length, "hop_length")
-    _normalize.check_norm(norm)
+    norm = _normalize.check_norm(norm)
     if (y is None) == (onset_envelope is None):
         raise ParameterError("give exactly one of y (audio) or onset_envelope")
-    return win_length, hop_length
+    return win_length, hop_length, norm
 
 
 def uncentred_columns(n: int, win_length: int) -> int:

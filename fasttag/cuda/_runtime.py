@@ -256,6 +256,15 @@ class Home:
         (windows, twiddles, filterbanks), made once per GPU and kept for later calls."""
         return _constants.device_constants(self.cuda, key, make, simulated=simulator())
 
+    def launch_1d(self, kernel, n: int, *args, threads: int = 256) -> None:
+        """``kernel(*args)`` on this call's stream, on a 1-D grid covering n elements (or rows),
+        the performance hints silenced (see quiet())."""
+        from ._kernels import grid_1d
+
+        blocks, threads = grid_1d(n, threads)
+        with quiet():
+            kernel[blocks, threads, self.stream](*args)
+
     def give_back(self, native):
         """The result as the caller's kind: numpy for host input, else the device array itself."""
         if self.kind == "numpy":

@@ -41,11 +41,8 @@ def host_points(X) -> np.ndarray:
 
 def _row_norms(home, points):
     """Device view of ||row||^2 (n,) for the rows of the (n, d) device view ``points``."""
-    k = _kernels()
     norms = home.empty((points.shape[0],), points.dtype)[1]
-    blocks, threads = k.grid_1d(points.shape[0])
-    with _runtime.quiet():
-        k.row_norms_kernel[blocks, threads, home.stream](points, norms)
+    home.launch_1d(_kernels().row_norms_kernel, points.shape[0], points, norms)
     return norms
 
 
@@ -118,9 +115,7 @@ def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, pr
             labels_dev, distances_dev = assign_on_device(at)
             sums_dev = home.scratch(np.zeros((n_clusters, d), np.float64))
             counts_dev = home.scratch(np.zeros(n_clusters, np.int64))
-            blocks, threads = k.grid_1d(n * d)
-            with _runtime.quiet():
-                k.cluster_sums_kernel[blocks, threads, home.stream](view, labels_dev, sums_dev, counts_dev)
+            home.launch_1d(k.cluster_sums_kernel, n * d, view, labels_dev, sums_dev, counts_dev)
             return (_to_host(labels_dev, home), _to_host(distances_dev, home), _to_host(sums_dev, home),
                     _to_host(counts_dev, home))
 
@@ -173,19 +168,14 @@ def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | No
         # the assignment kernel reads rows: the frames are gathered once, on the GPU, as
         # (n_tracks * n_frames, n_features)
         frames_native, frames = home.empty((n_tracks * n_frames, n_features), dtype)
-        blocks, threads = k.grid_1d(frames.size)
-        with _runtime.quiet():
-            k.transpose_kernel[blocks, threads, home.stream](tracks, frames)
+        home.launch_1d(k.transpose_kernel, frames.size, tracks, frames)
         (labels, labels_dev), _ = _assign(home, frames, centers_dev, _row_norms(home, frames))
         counts = home.scratch(np.zeros(n_tracks * n_clusters, np.float64))
         native, out = home.empty(lead + (n_clusters,), dtype)
         norm_code = {"l1": 1, "l2": 2, None: 0}[normalize]
-        with _runtime.quiet():
-            blocks, threads = k.grid_1d(labels_dev.shape[0])
-            k.histogram_kernel[blocks, threads, home.stream](labels_dev, n_frames, n_clusters, counts)
-            blocks, threads = k.grid_1d(n_tracks, 64)
-            k.normalize_kernel[blocks, threads, home.stream](counts, n_clusters, power is not None,
-                                                              0.0 if power is None else float(power), norm_code,
-                                                              out.reshape((n_tracks, n_clusters)))
+        home.launch_1d(k.histogram_kernel, labels_dev.shape[0], labels_dev, n_frames, n_clusters, counts)
+        home.launch_1d(k.normalize_kernel, n_tracks, counts, n_clusters, power is not None,
+                       0.0 if power is None else float(power), norm_code, out.reshape((n_tracks, n_clusters)),
+                       threads=64)
         del frames_native, labels
         return home.give_back(native)

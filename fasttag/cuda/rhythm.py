@@ -3,28 +3,34 @@ each column's windowed autocorrelation summed directly (win_length^2 / 2 product
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .. import filters
 from ..errors import ParameterError
 from . import _runtime, spectral
 
+_LOGMEL = inspect.signature(spectral.logmel)
 
-def _logmel_on_device(home, y, *, sr, n_fft, hop_length, win_length=None, window="hann", pad_mode="constant",
-                      n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney", amin=1e-10, top_db=80.0):
-    """onset_strength's log-mel of y (ref 1), left on the GPU: (native, view (..., n_mels, n_frames));
-    the keywords are the fasttag.logmel parameters onset_strength passes on."""
+
+def _logmel_on_device(home, y, **parameters):
+    """:func:`spectral.logmel` of y with ``parameters``, left on the GPU: (native, view (..., n_mels,
+    n_frames)). Its defaults, and a TypeError for a parameter it does not take, come from logmel itself."""
     from ..spectrum import fused_decibels
 
-    return spectral.fused_mel_on_device(home, y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-                                        window=window, center=True, pad_mode=pad_mode, power=2.0, n_mels=n_mels,
-                                        fmin=fmin, fmax=fmax, htk=htk, norm=norm,
-                                        decibels=fused_decibels(1.0, amin, top_db))
+    arguments = _LOGMEL.bind(y, **parameters)
+    arguments.apply_defaults()
+    mel = dict(arguments.arguments)
+    del mel["y"]
+    decibels = fused_decibels(mel.pop("ref"), mel.pop("amin"), mel.pop("top_db"))
+    return spectral.fused_mel_on_device(home, y, power=2.0, decibels=decibels, **mel)
 
 
-def _onset_on_device(home, y, S, *, sr, lag, max_size, ref, detrend, center, aggregate, n_fft, hop_length,
-                     mel_parameters):
-    """(native, view (rows, n_frames), leading shape) of the onset strength, left on the GPU."""
+def _onset_on_device(home, y, S, *, sr, hop_length, lag=1, max_size=1, ref=None, detrend=False, center=True,
+                     aggregate=None, n_fft=2048, **mel_parameters):
+    """(native, view (rows, n_frames), leading shape) of the onset strength, left on the GPU (the
+    defaults are onset_strength's)."""
     from ..rhythm import onset_arguments
 
     aggregate, lag, max_size, n_fft, hop_length = onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length,
@@ -55,9 +61,9 @@ def _onset_on_device(home, y, S, *, sr, lag, max_size, ref, detrend, center, agg
     pad_width = lag + (n_fft // (2 * hop_length) if center else 0)
     k = spectral._kernels()
     max_filtered = ref is None and max_size > 1
-    spectral.launch_1d(home, k.onset_flux_kernel, rows.size, S3, ref3, max_filtered, lag, max_size, pad_width, rows)
+    home.launch_1d(k.onset_flux_kernel, rows.size, S3, ref3, max_filtered, lag, max_size, pad_width, rows)
     if detrend:
-        spectral.launch_1d(home, k.detrend_kernel, rows.shape[0], rows)
+        home.launch_1d(k.detrend_kernel, rows.shape[0], rows)
     return native, rows, lead
 
 
@@ -69,24 +75,21 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     with home.context():
         native, _, _ = _onset_on_device(home, y, S, sr=sr, lag=lag, max_size=max_size, ref=ref, detrend=detrend,
                                         center=center, aggregate=aggregate, n_fft=n_fft, hop_length=hop_length,
-                                        mel_parameters=kwargs)
+                                        **kwargs)
         return home.give_back(native)
 
 
 def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int = 512, win_length: int = 384,
               center: bool = True, window="hann", norm: float | None = np.inf):
     """:func:`fasttag.tempogram` on the GPU: (..., win_length, n_columns), each column normalised by ``norm``."""
-    from .. import _normalize
     from ..rhythm import tempogram_arguments, uncentred_columns
 
-    win_length, hop_length = tempogram_arguments(y, onset_envelope, win_length, hop_length, norm)
+    win_length, hop_length, norm = tempogram_arguments(y, onset_envelope, win_length, hop_length, norm)
     home = _runtime.Home(y if onset_envelope is None else onset_envelope)
     k = spectral._kernels()
     with home.context():
         if onset_envelope is None:
-            _, env, lead = _onset_on_device(home, y, None, sr=sr, lag=1, max_size=1, ref=None, detrend=False,
-                                            center=True, aggregate=None, n_fft=2048, hop_length=hop_length,
-                                            mel_parameters={})
+            _, env, lead = _onset_on_device(home, y, None, sr=sr, hop_length=hop_length)
         else:
             env, lead = spectral._rows(spectral._matrix(home, onset_envelope, "onset_envelope", min_ndim=1)[0], 1)
         weights = filters.get_window(window, win_length, n_fft=win_length, dtype=np.float64)
@@ -95,14 +98,13 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
         if center:
             half = win_length // 2
             padded = home.empty((rows, n + 2 * half), env.dtype)[1]
-            spectral.launch_1d(home, k.ramp_pad_kernel, padded.size, env, half, padded)
+            home.launch_1d(k.ramp_pad_kernel, padded.size, env, half, padded)
             env, n_columns = padded, n
         else:
             n_columns = uncentred_columns(n, win_length)
         native, out = home.empty(lead + (win_length, n_columns), env.dtype)
         out3 = out.reshape((rows, win_length, n_columns))
-        spectral.launch_1d(home, k.autocorrelation_kernel, out3.size, env, weights_dev, out3)
-        norm = _normalize.check_norm(norm)
+        home.launch_1d(k.autocorrelation_kernel, out3.size, env, weights_dev, out3)
         if norm is not None:
             spectral.normalize_columns(home, out3, norm)
         return home.give_back(native)

@@ -54,11 +54,8 @@ def _signal(home: _runtime.Home, y, dtype=None):
 
 def _require_finite(home, flat, name: str) -> None:
     """NaN/Inf on the GPU is an error, as on the CPU (one flag read back: a synchronisation)."""
-    k = _kernels()
     flag = home.scratch(np.zeros(1, np.int32))
-    blocks, threads = k.grid_1d(flat.size)
-    with _runtime.quiet():
-        k.finite_kernel[blocks, threads, home.stream](flat, flag)
+    home.launch_1d(_kernels().finite_kernel, flat.size, flat, flag)
     if flag.copy_to_host(stream=home.stream)[0]:
         raise ParameterError(f"{name} contains NaN or infinite values")
 
@@ -191,22 +188,12 @@ _NORM_CODES = {np.inf: 1, -np.inf: 2, 0.0: 3}  # normalize_columns_kernel's; any
 def normalize_columns(home, X3, norm: float) -> None:
     """Each column of the device X3 (items, n, t) divided in place by its ``norm`` over axis 1
     (fasttag._normalize.normalize's rule: inf, -inf, 0 or p > 0)."""
-    k = _kernels()
-    launch_1d(home, k.normalize_columns_kernel, X3.shape[0] * X3.shape[2], X3, _NORM_CODES.get(norm, 4),
-              float(norm), float(np.finfo(X3.dtype).tiny))
-
-
-def launch_1d(home, kernel, n: int, *args) -> None:
-    """``kernel(*args)`` on ``home``'s stream, on a 1-D grid covering n elements (or rows)."""
-    blocks, threads = _kernels().grid_1d(n)
-    with _runtime.quiet():
-        kernel[blocks, threads, home.stream](*args)
+    home.launch_1d(_kernels().normalize_columns_kernel, X3.shape[0] * X3.shape[2], X3, _NORM_CODES.get(norm, 4),
+                   float(norm), float(np.finfo(X3.dtype).tiny))
 
 
 def _clip(home, out2, peak, top_db):
-    k = _kernels()
-    blocks, threads = k.grid_1d(out2.size)
-    k.clip_kernel[blocks, threads, home.stream](out2, peak, top_db)
+    home.launch_1d(_kernels().clip_kernel, out2.size, out2, peak, top_db)
 
 
 def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
@@ -252,10 +239,7 @@ def _project(home, sparse, view):
 
 def project_into(home, sparse, X3, out3):
     """out3 (items, n_out, t) = basis @ X3 (items, n_in, t), the basis given by its device sparse rows."""
-    k = _kernels()
-    blocks, threads = k.grid_1d(out3.size)
-    with _runtime.quiet():
-        k.project_kernel[blocks, threads, home.stream](*sparse, X3, out3, np.dtype(X3.dtype).type(0))
+    home.launch_1d(_kernels().project_kernel, out3.size, *sparse, X3, out3, np.dtype(X3.dtype).type(0))
 
 
 def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
@@ -290,13 +274,10 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0)
         out2 = out.reshape(flat.shape)
         peak = home.scratch(np.full(items, -np.inf, dtype))
         cast = dtype.type
-        blocks, threads = k.grid_1d(flat.size)
-        with _runtime.quiet():
-            k.db_kernel[blocks, threads, home.stream](flat, out2, peak, cast(max(amin, np.finfo(dtype).tiny)),
-                                                      cast(_ref_decibels(ref, None, amin)), top_db is not None,
-                                                      cast(10))
-            if top_db is not None:
-                _clip(home, out2, peak, cast(top_db))
+        home.launch_1d(k.db_kernel, flat.size, flat, out2, peak, cast(max(amin, np.finfo(dtype).tiny)),
+                       cast(_ref_decibels(ref, None, amin)), top_db is not None, cast(10))
+        if top_db is not None:
+            _clip(home, out2, peak, cast(top_db))
         return home.give_back(native)
 
 
@@ -351,7 +332,5 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1):
         native, out = home.empty(view.shape, dtype)
         (M,) = home.constants(("savgol", int(width), order, dtype.str),
                               lambda: (_savgol_matrix(int(width), order, dtype),))
-        blocks, threads = k.grid_1d(X3.size)
-        with _runtime.quiet():
-            k.delta_kernel[blocks, threads, home.stream](X3, M, out.reshape(X3.shape))
+        home.launch_1d(k.delta_kernel, X3.size, X3, M, out.reshape(X3.shape))
         return home.give_back(native)
