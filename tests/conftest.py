@@ -321,14 +321,29 @@ def poisoned_gpu_outputs(monkeypatch):
 
 
 @pytest.fixture
-def cuda_kernels(poisoned_gpu_outputs, quick_simulator):
+def cuda_kernels(poisoned_gpu_outputs, quick_simulator, simulator_racecheck):
     """For the GPU kernels' test files: a skip where CUDA cannot run; else every GPU output
-    poisoned, in a quick simulator when it is one."""
+    poisoned; in the simulator, quick and race-checked."""
     from fasttag import cuda
 
     if not cuda.is_available():
         pytest.skip("needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_sim.py runs the CUDA test files "
                     "in the simulator)")
+
+
+@pytest.fixture
+def simulator_racecheck():
+    """In Numba's CUDA simulator, every kernel the test launches is race-checked
+    (fasttag.cuda._racecheck): a launch with a hazard raises RaceHazard."""
+    from fasttag import cuda
+
+    if not cuda.simulator():
+        yield
+        return
+    from fasttag.cuda import _racecheck
+
+    with _racecheck.checking():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -361,7 +376,7 @@ def _kernel_argument_type(arg) -> list:
 @pytest.fixture(scope="session", autouse=True)
 def cuda_launch_log():
     """With ``FASTTAG_CUDA_LAUNCH_LOG=<file>`` in the simulator, every kernel launch appends a JSON
-    line {"kernel": qualified name, "args": argument types} to the file, so that
+    line {"kernel": qualified name, "module": its module, "args": argument types} to the file, so that
     tests/test_cuda_sim.py can compile exactly what the simulated tests launched for a real GPU."""
     import json
 
@@ -377,7 +392,8 @@ def cuda_launch_log():
 
     def logged_launch(self, *args):
         if not self._device:  # a kernel launch, not a device function called inside one
-            entry = {"kernel": self.fn.__qualname__, "args": [_kernel_argument_type(a) for a in args]}
+            entry = {"kernel": self.fn.__qualname__, "module": self.fn.__module__,
+                     "args": [_kernel_argument_type(a) for a in args]}
             with open(path, "a", encoding="utf-8") as log:
                 log.write(json.dumps(entry) + "\n")
         return launch(self, *args)
