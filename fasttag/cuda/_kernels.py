@@ -268,7 +268,8 @@ def spectral_kernels(n_fft: int, dtype_name: str):
                         s = TEN * math.log10(max(amin, s)) - ref_db
                         top = max(top, s)
                     out[c, m, t] = s
-            cuda.syncthreads()
+            # No barrier: the next batch's frames go to re and im, read before the last one, and
+            # pw is written again only after the barrier that follows them.
             t0 += cuda.gridDim.y * FPB
         if clip:
             cuda.atomic.max(peak, c, top)
