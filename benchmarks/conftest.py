@@ -21,7 +21,7 @@ import pytest
 import fasttag
 
 # The libraries we are timed against, in the order the header lists them.
-PEERS = ("numpy", "scipy", "librosa", "torch", "pyfftw", "sklearn", "faiss", "pytest_benchmark")
+PEERS = ("numpy", "scipy", "librosa", "torch", "nnAudio", "pyfftw", "sklearn", "faiss", "pytest_benchmark")
 
 
 def versions() -> dict[str, str]:

@@ -18,6 +18,7 @@ TARGET_VS_GEMM = 2.0  # k-means assignment within 2x of a cuBLAS GEMM of the sam
 LABELS = {
     "fasttag-cuda": "fasttag CUDA (on the GPU)",
     "torch-cuda": "torch.stft + matmul, same GPU",
+    "nnaudio-cuda": "nnAudio MelSpectrogram (conv1d STFT), same GPU",
     "copy-in": "copy of the audio to the GPU",
     "copy-out": "copy of the result to the host",
     "fasttag-cuda-host": "fasttag CUDA, numpy in and out (copies included)",
@@ -26,7 +27,7 @@ LABELS = {
     "torch-gemm": "cuBLAS GEMM X C^T (torch, TF32 off)",
     "torch-assign": "torch: GEMM, then argmin",
 }
-ON_DEVICE = ("fasttag-cuda", "torch-cuda", "torch-gemm", "torch-assign")  # peers timed against the floor
+ON_DEVICE = ("fasttag-cuda", "torch-cuda", "nnaudio-cuda", "torch-gemm", "torch-assign")  # peers timed against the floor
 TITLES = {
     "choi-logmel-gpu": "Choi setting: log-mel",
     "choi-mfcc-gpu": "Choi setting: 30 MFCCs with first and second deltas",

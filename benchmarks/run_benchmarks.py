@@ -51,13 +51,14 @@ TARGET_FFT_SIZES = (256, 512, 1024, 2048, 4096)
 FFT_BACKENDS = ("dft", "fasttag", "numpy", "scipy", "pyfftw")
 FFT_LABELS = {"dft": "fasttag.dft (O(N^2))", "fasttag": "fasttag.rfft", "numpy": "numpy.fft.rfft",
               "scipy": "scipy.fft.rfft (workers=1)", "pyfftw": "pyFFTW (FFTW_MEASURE, 1 thread)"}
-FEATURE_PEERS = ("fasttag-w1", "fasttag-w2", "librosa", "torch-t1", "torch-t2", "numpy-pyfftw")
+FEATURE_PEERS = ("fasttag-w1", "fasttag-w2", "librosa", "torch-t1", "torch-t2", "nnaudio-t1", "numpy-pyfftw")
 FEATURE_LABELS = {
     "fasttag-w1": "fasttag, workers=1",
     "fasttag-w2": "fasttag, workers=2",
     "librosa": "librosa (per clip, BLAS 1 thread)",
     "torch-t1": "torch.stft + matmul (per clip), 1 thread",
     "torch-t2": "torch.stft + matmul (per clip), 2 threads",
+    "nnaudio-t1": "nnAudio MelSpectrogram (conv1d STFT, per clip), 1 thread",
     "numpy-pyfftw": "numpy framing + pyFFTW + BLAS mel (1 thread)",
 }
 

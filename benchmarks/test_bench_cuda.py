@@ -9,9 +9,10 @@ Groups (rendered by benchmarks/report_cuda.py):
   at 12 kHz, n_fft 512, hop 256, 96 mels; log-mel, or 30 MFCCs with their first and second
   deltas). Peers: ``fasttag-cuda`` (audio already on the GPU, result left there), ``torch-cuda``
   (torch.stft + matmul on the same GPU: cuFFT + cuBLAS), ``fasttag-cpu-w2`` and
-  ``fasttag-cpu-all`` (the C++ path with 2 and all threads); for log-mel also the transfers
-  alone (``copy-in`` of the audio, ``copy-out`` of the result) and ``fasttag-cuda-host``
-  (numpy in, numpy out: both copies included).
+  ``fasttag-cpu-all`` (the C++ path with 2 and all threads); for log-mel also ``nnaudio-cuda``
+  (nnAudio's MelSpectrogram, whose STFT is a cuDNN convolution with the DFT's rows, then the
+  dB, in float32: TF32 off), the transfers alone (``copy-in`` of the audio, ``copy-out`` of
+  the result) and ``fasttag-cuda-host`` (numpy in, numpy out: both copies included).
 - ``chroma-gpu`` and ``tempogram-gpu``: librosa's defaults (22.05 kHz, n_fft 2048, hop 512; 12
   chroma bins, or 128 mels for the onset strength and 384 lags) on ``--choi-clips`` / 4 clips
   of 30 s. Peers: ``fasttag-cuda`` (audio on the GPU, result left there), ``fasttag-cpu-w2``;
@@ -45,6 +46,7 @@ pytestmark = pytest.mark.skipif(not fc.is_available() or fc.simulator(), reason=
 SR, N_FFT, HOP, N_MELS, N_MFCC, SECONDS = 12000, 512, 256, 96, 30, 29.12
 KW = dict(sr=SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
 DB_TOL = 2e-3  # dB, above each clip's peak - 80 dB
+AMIN, TOP_DB = 1e-10, 80.0  # logmel's defaults, for the nnAudio peer
 CEPSTRUM_RTOL = 2e-4  # max |error| / max |reference| for MFCCs and deltas
 K, D = 1024, 90
 DELTA_WIDTH = 9
@@ -65,13 +67,14 @@ def _torch_cuda():
 
 @contextlib.contextmanager
 def _float32_products(torch):
-    """torch's float32 matrix products in float32 on the CUDA cores (TF32 off), restored after."""
-    allow_tf32 = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = False
+    """torch's float32 matrix products and convolutions in float32 on the CUDA cores (TF32 off),
+    restored after."""
+    matmul, cudnn = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     try:
         yield
     finally:
-        torch.backends.cuda.matmul.allow_tf32 = allow_tf32
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, cudnn
 
 
 def _gpu_name() -> str:
@@ -171,8 +174,8 @@ def _gpu_peer(y, compute):
     return run
 
 
-@pytest.mark.parametrize("peer", ["fasttag-cuda", "torch-cuda", "copy-in", "copy-out", "fasttag-cuda-host",
-                                  "fasttag-cpu-w2", "fasttag-cpu-all"])
+@pytest.mark.parametrize("peer", ["fasttag-cuda", "torch-cuda", "nnaudio-cuda", "copy-in", "copy-out",
+                                  "fasttag-cuda-host", "fasttag-cpu-w2", "fasttag-cpu-all"])
 @pytest.mark.benchmark(group="choi-logmel-gpu", min_rounds=5, max_time=1.0)
 def test_choi_logmel(benchmark, choi, peer):
     y, expected = choi
@@ -211,9 +214,32 @@ def test_choi_logmel(benchmark, choi, peer):
 
         run()
         _check_db(benchmark(run).cpu().numpy(), expected)
+    elif peer == "nnaudio-cuda":
+        _check_db(_nnaudio_logmel(benchmark, y).cpu().numpy(), expected)
     else:
         workers = 2 if peer == "fasttag-cpu-w2" else -1
         _check_db(benchmark(fasttag.logmel, y, workers=workers, **KW), expected)
+
+
+def _nnaudio_logmel(benchmark, y):
+    """nnAudio's MelSpectrogram of the clips on the GPU, then 10 log10 with the amin clamp and
+    each clip's 80 dB floor (as fasttag.logmel), timed; returns the (clips, mels, frames) tensor."""
+    torch = _torch_cuda()
+    features = pytest.importorskip("nnAudio.features")
+    module = features.MelSpectrogram(sr=SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, center=True,
+                                     pad_mode="constant", verbose=False).cuda()
+    y_gpu = torch.from_numpy(y).cuda()
+
+    def run():
+        with torch.no_grad():
+            db = 10.0 * torch.log10(torch.clamp(module(y_gpu), min=AMIN))
+            out = torch.maximum(db, db.amax(dim=(1, 2), keepdim=True) - TOP_DB)
+        torch.cuda.synchronize()
+        return out
+
+    with _float32_products(torch):  # cuDNN would take the convolution in TF32
+        run()
+        return benchmark(run)
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ Two settings, each on seeded music-like audio generated once (conftest ``music``
 Peers in each group compute the same thing on the same array: fasttag (workers 1 and 2),
 librosa (``power_to_db(melspectrogram)`` per clip, BLAS held to one thread), torch per clip
 (``torch.stft`` + power + matmul with librosa's mel basis + ``10 log10`` with the clamp and
-``top_db``, at 1 and 2 intra-op threads), and a numpy + pyFFTW pipeline (strided framing,
-window, FFTW_MEASURE rfft in cache-sized blocks, power, BLAS mel, log). Every timed output
+``top_db``, at 1 and 2 intra-op threads), nnAudio per clip (its ``MelSpectrogram`` module, whose
+STFT is a convolution with the DFT's rows, then the same dB; 1 thread), and a numpy + pyFFTW
+pipeline (strided framing, window, FFTW_MEASURE rfft in cache-sized blocks, power, BLAS mel, log). Every timed output
 is checked against librosa's on the same data. RESULTS.md turns medians into x realtime
 (seconds of audio per second) and into ratios to fasttag on one thread.
 
@@ -61,7 +62,7 @@ CHOI = Setting("choi", 29.12, 12000, 512, 256, 96, seed=12)
 DEFAULT = Setting("librosa-default", 600.0, 22050, 2048, 512, 128, seed=22)
 N_MFCC = 20
 
-PEERS = ("fasttag-w1", "fasttag-w2", "librosa", "torch-t1", "torch-t2", "numpy-pyfftw")
+PEERS = ("fasttag-w1", "fasttag-w2", "librosa", "torch-t1", "torch-t2", "nnaudio-t1", "numpy-pyfftw")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,8 +143,8 @@ def torch_threads(n: int):
 
 
 def peer_threads(peer: str):
-    if peer.startswith("torch-t"):
-        return torch_threads(int(peer.removeprefix("torch-t")))
+    if peer.startswith(("torch-t", "nnaudio-t")):
+        return torch_threads(int(peer.rsplit("-t", 1)[1]))
     if peer in ("librosa", "numpy-pyfftw"):
         return blas_threads(1)
     return contextlib.nullcontext()
@@ -172,12 +173,16 @@ class TorchLogmel:
         n_out = s.n_mels if dct is None else dct.shape[0]
         self.shape = (data.y.shape[0], n_out, s.n_frames(data.y.shape[-1]))
 
-    def clip(self, y):
+    def mel_power(self, y):
+        """(n_mels, n_frames) mel power spectrogram of one clip."""
         torch, s = self.torch, self.s
         spec = torch.stft(y, s.n_fft, s.hop_length, window=self.window, center=True, pad_mode="constant",
                           return_complex=True)
-        power = spec.real.square() + spec.imag.square()
-        db = 10.0 * torch.log10(torch.clamp(self.basis @ power, min=AMIN))
+        return self.basis @ (spec.real.square() + spec.imag.square())
+
+    def clip(self, y):
+        torch = self.torch
+        db = 10.0 * torch.log10(torch.clamp(self.mel_power(y), min=AMIN))
         db = torch.maximum(db, db.max() - TOP_DB)
         return db if self.dct is None else self.dct @ db
 
@@ -187,6 +192,21 @@ class TorchLogmel:
             for c in range(self.shape[0]):
                 out[c] = self.clip(self.y[c]).numpy()
         return out
+
+
+class NnAudioLogmel(TorchLogmel):
+    """nnAudio's MelSpectrogram (its STFT a conv1d with the windowed DFT's rows, librosa's mel
+    basis), then the same dB as TorchLogmel, clip by clip."""
+
+    def __init__(self, data: Data, dct: np.ndarray | None = None):
+        super().__init__(data, dct)
+        features = pytest.importorskip("nnAudio.features")
+        s = data.setting
+        self.module = features.MelSpectrogram(sr=s.sr, n_fft=s.n_fft, hop_length=s.hop_length, n_mels=s.n_mels,
+                                              center=True, pad_mode="constant", verbose=False)
+
+    def mel_power(self, y):
+        return self.module(y)[0]
 
 
 class FftwLogmel:
@@ -251,6 +271,8 @@ def make_peer(peer: str, data: Data, *, mfcc: bool = False):
         return lambda: librosa_logmel(y, s)
     if peer.startswith("torch-t"):
         return TorchLogmel(data, dct)
+    if peer.startswith("nnaudio-t"):
+        return NnAudioLogmel(data, dct)
     if peer == "numpy-pyfftw":
         return FftwLogmel(data, dct)
     raise ValueError(f"unknown peer {peer!r}")

@@ -4,7 +4,7 @@
 # are those this project is tested with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WHEELS="soundfile==0.14.0 cffi==2.1.1 pycparser==3.12 soxr==1.1.0"
+WHEELS="soundfile==0.14.0 cffi==2.1.1 pycparser==3.12 soxr==1.1.0 nnAudio==0.3.4"
 mkdir -p .whl
 for wheel in $WHEELS; do
     python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
