@@ -94,9 +94,61 @@ def kernels():
             cuda.syncthreads()
         out[t] = t
 
+    @cuda.jit
+    def shared_rows(x, out, barrier):
+        """x rotated by one through a (2, THREADS) shared tile written through row views (thread t
+        writes column t of row t % 2); the zeroing by slices is a write of every element."""
+        s = cuda.shared.array((2, THREADS), numba.float64)
+        t = cuda.threadIdx.x
+        if t == 0:
+            s[:, :] = 0.0
+        cuda.syncthreads()
+        row = s[t % 2]
+        row[t] = x[t] + s.shape[1] * s.size * 0.0
+        if barrier:
+            cuda.syncthreads()
+        out[t] = s[(t + 1) % 2, (t + 1) % THREADS]
+
+    @cuda.jit
+    def flag_and_swap(x, flag, lock):
+        """Every thread sets one flag to the same value (a benign race) and swaps a lock atomically."""
+        t = cuda.grid(1)
+        if x[t] > 0:
+            flag[0] = 1
+        cuda.atomic.compare_and_swap(lock, 0, t + 1)
+
+    @cuda.jit(device=True)
+    def wait_for_block():
+        cuda.syncthreads()
+
+    @cuda.jit
+    def barrier_in_a_helper(out):
+        t = cuda.threadIdx.x
+        if t < THREADS // 2:
+            wait_for_block()
+        else:
+            wait_for_block()
+        out[t] = t
+
+    @cuda.jit
+    def fails_while_others_write(out):
+        """Thread 0 raises; the others write their own element for a while (on their own after
+        the launch has failed)."""
+        t = cuda.threadIdx.x
+        if t == 0:
+            raise ValueError("thread 0 fails")
+        for k in range(2000):
+            out[0] = k
+
+    @cuda.jit
+    def each_thread_its_element(out):
+        for k in range(20):
+            out[cuda.threadIdx.x] = k
+
     return SimpleNamespace(**{k.py_func.__name__: k for k in (
         shared_neighbour, shared_uninitialised, shift_in_place, shift_out_of_place, count, copy_between_views,
-        divergent_barriers, uneven_barriers)})
+        divergent_barriers, uneven_barriers, shared_rows, flag_and_swap, barrier_in_a_helper,
+        fails_while_others_write, each_thread_its_element)})
 
 
 def _checked(launch) -> list[str]:
@@ -157,6 +209,38 @@ def test_barriers_every_thread_must_reach(kernels):
     _one(_checked(lambda: kernels.uneven_barriers[1, THREADS](out)), "passed [0, 1] barriers")
 
 
+def test_views_and_slices_of_shared_arrays(kernels, rng):
+    x = rng.standard_normal(THREADS)
+    out = cuda.device_array(THREADS)
+    _one(_checked(lambda: kernels.shared_rows[1, THREADS](x, out, False)), "shared_rows", "on shared",
+         "of an array (2, 8)")
+    assert _checked(lambda: kernels.shared_rows[1, THREADS](x, out, True)) == []  # no "uninitialised" either
+    np.testing.assert_array_equal(out.copy_to_host(), np.roll(x, -1))
+
+
+def test_same_value_flags_and_compare_and_swap_are_not_hazards(kernels, rng):
+    x = np.abs(rng.standard_normal(2 * THREADS)) + 0.5
+    flag = cuda.to_device(np.zeros(1, np.int64))
+    lock = cuda.to_device(np.zeros(1, np.int64))
+    assert _checked(lambda: kernels.flag_and_swap[2, THREADS](x, flag, lock)) == []
+    assert flag.copy_to_host()[0] == 1 and 1 <= lock.copy_to_host()[0] <= 2 * THREADS
+
+
+def test_a_barrier_is_told_apart_by_its_call_chain(kernels):
+    _one(_checked(lambda: kernels.barrier_in_a_helper[1, THREADS](cuda.device_array(THREADS))),
+         "divergent barrier 0", "barrier_in_a_helper:")
+
+
+def test_a_failed_launch_leaves_the_next_ones_clean(kernels):
+    with _racecheck.checking(raise_hazards=False) as hazards:
+        with pytest.raises(ValueError, match="thread 0 fails"):
+            kernels.fails_while_others_write[1, THREADS](cuda.device_array(1))
+        failed = list(hazards)
+        for _ in range(3):
+            kernels.each_thread_its_element[1, THREADS](cuda.device_array(THREADS))
+    assert all("fails_while_others_write" in h for h in hazards), hazards[len(failed):]
+
+
 def test_a_hazard_fails_the_launch_that_made_it(kernels, rng):
     out = cuda.device_array(THREADS)
     with _racecheck.checking(), pytest.raises(_racecheck.RaceHazard, match="shared_neighbour"):
@@ -169,3 +253,46 @@ def test_the_cuda_test_files_are_checked(kernels, rng):
     """The fixture that the CUDA test files use turns the checker on."""
     with pytest.raises(_racecheck.RaceHazard, match="shift_in_place"):
         kernels.shift_in_place[1, THREADS](cuda.to_device(rng.standard_normal(THREADS)))
+
+
+@pytest.mark.parametrize("pause_before", ["cell.reads[me[0]] = me", "last = cell.writes[-1]"])
+def test_a_race_is_reported_whatever_the_thread_switches(pause_before):
+    """The checker keeps no lock: a read paused at either step of its record while another
+    thread writes the element must still be reported."""
+    import sys
+    import threading
+    from pathlib import Path
+
+    lines = Path(_racecheck.__file__).read_text(encoding="utf-8").splitlines()
+    pause_line = next(i + 1 for i, line in enumerate(lines) if pause_before in line)
+    launch = _racecheck._Launch("k")
+    site = test_a_race_is_reported_whatever_the_thread_switches.__code__
+
+    def access(thread: int, value=None) -> tuple:
+        return ((0, 0, 0), thread), 0, False, site, 1, value
+
+    paused, resume = threading.Event(), threading.Event()
+
+    def pause(frame, event, arg):
+        if frame.f_code is not _racecheck._Launch.access.__code__:
+            return None
+
+        def at_line(frame, event, arg):
+            if event == "line" and frame.f_lineno == pause_line:
+                paused.set()
+                resume.wait(10)
+            return at_line
+
+        return at_line
+
+    def read():
+        sys.settrace(pause)
+        launch.access(0, ((0,), (1,)), False, access(1))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert paused.wait(10)
+    launch.access(0, ((0,), (1,)), False, access(2, 1.0))
+    resume.set()
+    reader.join()
+    _one(launch.hazards(), "after", "on global element [0]")

@@ -1,26 +1,32 @@
 """A race checker for kernels run in Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``).
 
 compute-sanitizer's racecheck needs a GPU. The simulator runs each CUDA thread as a Python
-thread, but it never reports two threads touching one element with no barrier between them,
-and its barrier lets a block through wherever each thread calls it. Inside ``checking()``,
-every element access of every launched kernel is recorded, and each launch reports (at most
-MAX_REPORTED of):
+thread, but it never reports two threads touching one element with no barrier between them;
+it runs the blocks of a launch one after another (so races between blocks cannot show), keeps
+one shared array per kernel line for all blocks (so a block may read what the previous one
+left), and lets a block through a barrier wherever each thread calls it. Inside
+``checking()``, the element accesses of every launched kernel are recorded: indexing of its
+global arrays (and of views of them), of its static shared arrays (``cuda.shared.array`` with
+a shape), and the atomics on either. Each launch reports (the first MAX_REPORTED kinds):
 
 - **shared** memory: an element written by one thread and read or written by another thread of
-  its block between the same two barriers; an element read before any thread of the block
-  wrote it (the simulator keeps one array per kernel line for all blocks, a GPU has garbage);
-- **global** memory (by byte address, so views of one buffer alias): an element written by one
-  thread and read or written by a thread of another block, or of the same block between the
-  same two barriers. Atomics among themselves are not hazards;
-- **barriers**: threads of a block at different lines for the same barrier, or passing
-  different numbers of barriers.
+  its block between the same two barriers; an element read before any thread of its block
+  wrote it;
+- **global** memory (keyed by each element's first byte, so views of one buffer alias): an
+  element written by one thread and read or written by a thread of another block, or of the
+  same block between the same two barriers. Atomics among themselves, and two writes of the
+  same value (a flag), are not hazards;
+- **barriers**: the threads of a block reaching the same barrier from different lines (the
+  call chain within the kernel), or passing different numbers of barriers.
 
-tests/conftest.py runs every simulated CUDA test inside ``checking()``. Private, and tied to
-the simulator's internals (numba-cuda 0.30): installing fails loudly if they move.
+tests/conftest.py's ``cuda_kernels`` fixture runs the simulated CUDA tests inside ``checking()``.
+Private, and tied to the simulator's internals (numba-cuda 0.30): installing fails loudly if
+they move, and leaves the simulator as it was.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 import sys
@@ -30,16 +36,26 @@ from typing import Iterator
 import numpy as np
 
 MAX_REPORTED = 5
+_INTEGERS = (int, np.integer)
+_ATOMICS = ("add", "sub", "and_", "or_", "xor", "inc", "dec", "exch", "max", "min", "nanmax", "nanmin", "cas",
+            "compare_and_swap")
 
 
 class RaceHazard(AssertionError):
     """A simulated launch touched an element from two threads without a barrier between them."""
 
 
+# An access is a tuple (thread, barriers passed, atomic, code, line, value written or None),
+# thread being (block, thread id).
+
+
 def _races(first: tuple, second: tuple, shared: bool) -> bool:
-    """Whether two accesses (thread, barriers passed, atomic, code, line), one of them a write,
-    come from two threads with no order between them. thread is (block, thread id)."""
+    """Whether two accesses to one element, one of them a write, come from two threads with no
+    order between them (and are not two atomics, or two writes of one value)."""
     if first[0] == second[0] or (first[2] and second[2]):
+        return False
+    if first[5] is not None and second[5] is not None and np.ndim(first[5]) == np.ndim(second[5]) == 0 \
+            and first[5] == second[5]:
         return False
     if first[0][0] == second[0][0]:  # one block: ordered by a barrier between them
         return first[1] == second[1]
@@ -47,17 +63,24 @@ def _races(first: tuple, second: tuple, shared: bool) -> bool:
 
 
 def _who(access: tuple) -> str:
-    (block, thread), _, _, code, line = access
+    (block, thread), _, _, code, line, _ = access
     return f"{code.co_name}:{line} (block {block}, thread {thread})"
 
 
-class _Cell:
-    """The accesses to one element since its last write: that write, and each thread's last read."""
+def _name(element) -> str:
+    index, shape = element
+    return f"element {[int(i) for i in index]} of an array {shape}"
 
-    __slots__ = ("write", "reads")
+
+class _Cell:
+    """The accesses to one element: its writes (the last one at the right; a writer appends, then
+    takes the one before it from the left, so two writers never miss each other) and each
+    thread's last read since the last write."""
+
+    __slots__ = ("writes", "reads")
 
     def __init__(self):
-        self.write = None
+        self.writes = collections.deque([None])
         self.reads = {}
 
 
@@ -66,29 +89,30 @@ class _Launch:
 
     No lock: a lock held by a thread that the interpreter switches out stalls every other
     simulated thread for a switch interval (the checked tests ran 100x slower). Each step is one
-    dict operation, atomic under the GIL; a kernel without hazards never touches one element from
-    two threads between barriers, so only a racy kernel can interleave two updates of a cell,
-    and it is reported either way."""
+    operation on a dict or deque, atomic under the GIL, and each access is published before it
+    is checked (a read enters ``reads`` before it looks at the last write; a write becomes the
+    last write before it looks at the reads), so of two racing accesses the later check sees the
+    other."""
 
     def __init__(self, kernel: str):
         self.kernel = kernel
         self.cells: dict = {}
         self.arrays: dict = {}  # id(array) -> (array, data address, shape, strides), for the launch
-        self.barrier_sites: dict = {}  # (block, barrier number) -> site of the first thread there
+        self.barrier_sites: dict = {}  # (block, barrier number) -> call chain of the first thread there
         self.barriers_passed: dict = {}  # (block, thread id) -> barriers passed
-        self.hazards: list[str] = []
-        self.reported: set = set()  # (kind, sites): one report per bug, not per element
+        self.reported: dict = {}  # kind (what, where) -> message: one report per bug, not per element
 
     def report(self, kind: tuple, hazard: str) -> None:
-        """Keep ``hazard`` unless its kind (what, and where) was reported already: one report per
-        bug, not per element."""
-        if kind not in self.reported and len(self.hazards) < MAX_REPORTED:
-            self.reported.add(kind)
-            self.hazards.append(f"{self.kernel}: {hazard}")
+        self.reported.setdefault(kind, f"{self.kernel}: {hazard}")
+
+    def hazards(self) -> list[str]:
+        found = list(self.reported.values())
+        more = [f"{self.kernel}: and {len(found) - MAX_REPORTED} more"] if len(found) > MAX_REPORTED else []
+        return found[:MAX_REPORTED] + more
 
     def unordered(self, what: str, space: str, element, first: tuple, then: tuple) -> None:
         order = "no barrier between them" if first[0][0] == then[0][0] else "blocks are never ordered"
-        self.report((what, first[3:], then[3:]), f"{what} on {space} {_name(element)}: {_who(first)} then "
+        self.report((what, first[3:5], then[3:5]), f"{what} on {space} {_name(element)}: {_who(first)} then "
                     f"{_who(then)}, {order}")
 
     def array(self, array: np.ndarray) -> tuple:
@@ -96,33 +120,37 @@ class _Launch:
         known = (array, array.__array_interface__["data"][0], array.shape, array.strides)
         return self.arrays.setdefault(id(array), known)
 
-    def access(self, key, element, shared: bool, write: bool, me: tuple) -> None:
-        """Record one access ``me`` (see _races) to an element: its key, and (index, shape) for messages."""
+    def access(self, key, element, shared: bool, me: tuple) -> None:
+        """Record the access ``me`` to an element: its key, and (index, shape) for messages."""
         space = "shared" if shared else "global"
         cell = self.cells.get(key)
         if cell is None:
             new = _Cell()
             cell = self.cells.setdefault(key, new)
-            if cell is new and shared and not write:
-                self.report(("uninitialised", me[3:]), f"uninitialised read of shared {_name(element)} by {_who(me)}: "
-                            "no thread of the block wrote it")
-        previous = cell.write
-        if previous is not None and _races(previous, me, shared):
-            self.unordered("write after write" if write else "read after write", space, element, previous, me)
-        if not write:
+            if cell is new and shared and me[5] is None:
+                self.report(("uninitialised", me[3:5]), f"uninitialised read of shared {_name(element)} by "
+                            f"{_who(me)}: no thread of its block wrote it before")
+        if me[5] is None:  # a read
             cell.reads[me[0]] = me
+            last = cell.writes[-1]
+            if last is not None and _races(last, me, shared):
+                self.unordered("read after write", space, element, last, me)
             return
+        cell.writes.append(me)
+        previous = cell.writes.popleft()
+        if previous is not None and _races(previous, me, shared):
+            self.unordered("write after write", space, element, previous, me)
         for read in list(cell.reads.values()):
             if _races(read, me, shared):
                 self.unordered("write after read", space, element, read, me)
                 break
-        cell.write = me
-        cell.reads = {}
+        cell.reads = {}  # a read published since is checked against this write by its reader
 
-    def barrier(self, block, thread_id: int, number: int, site: str) -> None:
-        first = self.barrier_sites.setdefault((block, number), site)
-        if first != site:
-            self.report(("divergent", first, site), f"divergent barrier {number} in block {block}: {first} and {site}")
+    def barrier(self, block, thread_id: int, number: int, chain: tuple) -> None:
+        first = self.barrier_sites.setdefault((block, number), chain)
+        if first != chain:
+            self.report(("divergent", first, chain),
+                        f"divergent barrier {number} in block {block}: {_chain(first)} and {_chain(chain)}")
         self.barriers_passed[(block, thread_id)] = number + 1
 
     def check_barrier_counts(self, block_size: int) -> None:
@@ -133,9 +161,8 @@ class _Launch:
                 self.report(("uneven", tuple(counts)), f"the threads of block {block} passed {counts} barriers")
 
 
-def _name(element) -> str:
-    index, shape = element
-    return f"element {[int(i) for i in index]} of an array {shape}"
+def _chain(chain: tuple) -> str:
+    return " < ".join(f"{name}:{line}" for name, line in chain)
 
 
 class _State:
@@ -146,50 +173,67 @@ class _State:
         self.launch: _Launch | None = None
         self.originals: list[tuple[object, str, object]] = []
         self.thread_class = None  # the simulator's BlockThread, once installed
+        self.simulator_files: tuple[str, ...] = ()  # its kernel.py and kernelapi.py
 
 
 _STATE = _State()
-_INTEGERS = (int, np.integer)
 
 
 def _thread_state(thread) -> list | None:
-    """The racecheck state of a simulated thread (created on its first access), None on the host."""
+    """A simulated thread's [(block, thread id), barriers passed, in an atomic, its launch],
+    made on its first access; None on the host. The launch is the thread's own: threads of a
+    launch that failed may run on until their next barrier, and must not record in the next."""
     try:
         return thread._fasttag_racecheck
     except AttributeError:
-        if not isinstance(thread, _STATE.thread_class):
+        if not isinstance(thread, _STATE.thread_class) or _STATE.launch is None:
             return None
-        state = thread._fasttag_racecheck = [(tuple(thread.blockIdx), thread.thread_id), 0, False]
+        state = thread._fasttag_racecheck = [(tuple(thread.blockIdx), thread.thread_id), 0, False, _STATE.launch]
         return state
 
 
-def _record(array: np.ndarray, index, shared: bool, write: bool) -> None:
-    """Record array[index] by the current simulated thread (nothing on the host, or for an index
-    that is not one element)."""
-    launch = _STATE.launch
-    if launch is None:
-        return
+def _kernel_frame(frame):
+    """``frame``, or the first one above it outside the simulator (for an atomic's accesses)."""
+    while frame.f_code.co_filename in _STATE.simulator_files:
+        frame = frame.f_back
+    return frame
+
+
+def _record(array: np.ndarray, index, shared: bool, value=None) -> None:
+    """Record array[index] by the current simulated thread: a read of one element, or a write of
+    ``value`` to each element the index covers (a slice too). Nothing on the host, or for taking
+    a view (its elements are recorded as they are used)."""
     state = _thread_state(threading.current_thread())
     if state is None:
         return
+    launch = state[3]
     known = launch.arrays.get(id(array)) or launch.array(array)
     address, shape, strides = known[1], known[2], known[3]
     if type(index) is not tuple:
         index = (index,)
-    if len(index) != len(shape):
-        return
-    for i, n, stride in zip(index, shape, strides):
-        if not isinstance(i, _INTEGERS):
+    caller = _kernel_frame(sys._getframe(2))
+    me = (state[0], state[1], state[2], caller.f_code, caller.f_lineno, value)
+    if len(index) == len(shape):  # one element, unless an index is a slice
+        offset = address
+        for i, n, stride in zip(index, shape, strides):
+            if not isinstance(i, _INTEGERS):
+                break
+            i = int(i)  # numpy integers (uint32 in the FFT) would wrap the address
+            offset += (i + n if i < 0 else i) * stride
+        else:
+            launch.access((state[0][0], offset) if shared else offset, (index, shape), shared, me)
             return
-        i = int(i)  # numpy integers (uint32 in the FFT) would wrap the address
-        address += (i + n if i < 0 else i) * stride
-    caller = sys._getframe(2)
-    me = (state[0], state[1], state[2], caller.f_code, caller.f_lineno)
-    launch.access((state[0][0], address) if shared else address, (index, shape), shared, write, me)
+    if value is None:
+        return
+    view = array[index]
+    view_address = launch.array(view)[1]
+    for element in np.ndindex(view.shape):
+        offset = view_address + sum(i * stride for i, stride in zip(element, view.strides))
+        launch.access((state[0][0], offset) if shared else offset, (element, view.shape), shared, me)
 
 
 class _SharedArray:
-    """A shared array whose element accesses are recorded (only indexing: what kernels do)."""
+    """A static shared array (or a view of one) whose element accesses are recorded."""
 
     __slots__ = ("_array",)
 
@@ -197,16 +241,16 @@ class _SharedArray:
         self._array = array
 
     def __getitem__(self, index):
-        _record(self._array, index, shared=True, write=False)
-        return self._array[index]
+        _record(self._array, index, shared=True)
+        got = self._array[index]
+        return _SharedArray(got) if isinstance(got, np.ndarray) else got
 
     def __setitem__(self, index, value):
-        _record(self._array, index, shared=True, write=True)
+        _record(self._array, index, shared=True, value=value)
         self._array[index] = value
 
-    @property
-    def shape(self):
-        return self._array.shape
+    def __getattr__(self, name):  # shape, size, dtype, ndim, ...
+        return getattr(self._array, name)
 
     def __len__(self):
         return len(self._array)
@@ -227,33 +271,39 @@ def _install() -> None:
     get_global, set_global = FakeWithinKernelCUDAArray.__getitem__, FakeWithinKernelCUDAArray.__setitem__
     syncthreads = kernel.BlockThread.syncthreads
     launch = kernel.FakeCUDAKernel.__call__
+    thread_body = next((c for c in kernel.BlockManager.run.__code__.co_consts  # calls the kernel in a thread
+                        if getattr(c, "co_name", None) == "target"), None)
+    if thread_body is None:
+        raise RuntimeError("numba's CUDA simulator changed: BlockManager.run has no 'target'")
 
     def tracked_shared_array(self, shape, dtype, alignment=None):
         if shape == 0 or alignment is not None:  # dynamic shared memory, alignment: the simulator's own
             return shared_array(self, shape, dtype, alignment)
         caller = sys._getframe(1)  # one array per kernel line, as the simulator keys them
+        dtype = numpy_support.as_dtype(dtype) if isinstance(dtype, types.Type) else dtype
         key = (caller.f_code.co_filename, caller.f_lineno)
-        if key not in self._allocations:
-            dtype = numpy_support.as_dtype(dtype) if isinstance(dtype, types.Type) else dtype
-            self._allocations[key] = _SharedArray(np.empty(shape, dtype))
-        return self._allocations[key]
+        return self._allocations.setdefault(key, _SharedArray(np.empty(shape, dtype)))
 
     def tracked_get(self, index):
-        _record(self._item._ary, index, shared=False, write=False)
+        _record(self._item._ary, index, shared=False)
         return get_global(self, index)
 
     def tracked_set(self, index, value):
-        _record(self._item._ary, index, shared=False, write=True)
+        _record(self._item._ary, index, shared=False, value=value)
         set_global(self, index, value)
 
     def tracked_syncthreads(self):
         state = _thread_state(self)
-        launch_record = _STATE.launch
-        if launch_record is not None:
-            caller = sys._getframe(2)  # the kernel, through FakeCUDAModule.syncthreads
-            launch_record.barrier(state[0][0], state[0][1], state[1], f"{caller.f_code.co_name}:{caller.f_lineno}")
+        if state is not None:
+            chain, frame = [], sys._getframe(1)
+            while frame is not None and frame.f_code is not thread_body:  # up to the kernel
+                if frame.f_code.co_filename not in _STATE.simulator_files:
+                    chain.append((frame.f_code.co_name, frame.f_lineno))
+                frame = frame.f_back
+            state[3].barrier(state[0][0], state[0][1], state[1], tuple(chain))
         syncthreads(self)
-        state[1] += 1
+        if state is not None:
+            state[1] += 1
 
     def checked_launch(self, *args):
         if self._device or kernel._kernel_context is not None or not _STATE.checkers:
@@ -263,25 +313,25 @@ def _install() -> None:
         collecting = gc.isenabled()
         gc.disable()  # the records are many small containers, which each collection would scan again
         try:
-            result = launch(self, *args)
-        finally:
+            return launch(self, *args)
+        finally:  # also after a failed launch: a RaceHazard raised here names the failure as its context
             _STATE.launch = None
             if collecting:
                 gc.enable()
-        record.check_barrier_counts(int(np.prod(block_dim)))
-        hazards, raising = _STATE.checkers[-1]
-        hazards.extend(record.hazards)
-        if raising and record.hazards:
-            raise RaceHazard("\n".join(record.hazards))
-        return result
+            record.check_barrier_counts(int(np.prod(block_dim)))
+            hazards, raising = _STATE.checkers[-1]
+            hazards.extend(record.hazards())
+            if raising and record.reported:
+                raise RaceHazard("\n".join(record.hazards()))
 
     _STATE.thread_class = kernel.BlockThread
+    _STATE.simulator_files = (kernel.__file__, kernelapi.__file__)
     _patch(kernelapi.FakeCUDAShared, "array", tracked_shared_array)
     _patch(FakeWithinKernelCUDAArray, "__getitem__", tracked_get)
     _patch(FakeWithinKernelCUDAArray, "__setitem__", tracked_set)
     _patch(kernel.BlockThread, "syncthreads", tracked_syncthreads)
     _patch(kernel.FakeCUDAKernel, "__call__", checked_launch)
-    for name in ("add", "sub", "and_", "or_", "xor", "inc", "dec", "exch", "max", "min", "nanmax", "nanmin", "cas"):
+    for name in _ATOMICS:
         _patch(kernelapi.FakeCUDAAtomic, name, _atomic(getattr(kernelapi.FakeCUDAAtomic, name)))
 
 
@@ -319,7 +369,11 @@ def checking(raise_hazards: bool = True) -> Iterator[list[str]]:
         raise RuntimeError("the race checker needs Numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1)")
     hazards: list[str] = []
     if not _STATE.checkers:
-        _install()
+        try:
+            _install()
+        except BaseException:
+            _uninstall()
+            raise
     _STATE.checkers.append((hazards, raise_hazards))
     try:
         yield hazards
