@@ -12,9 +12,9 @@ librosa (``power_to_db(melspectrogram)`` per clip, BLAS held to one thread), tor
 (``torch.stft`` + power + matmul with librosa's mel basis + ``10 log10`` with the clamp and
 ``top_db``, at 1 and 2 intra-op threads), nnAudio per clip (its ``MelSpectrogram`` module, whose
 STFT is a convolution with the DFT's rows, then the same dB; 1 thread), and a numpy + pyFFTW
-pipeline (strided framing, window, FFTW_MEASURE rfft in cache-sized blocks, power, BLAS mel, log). Every timed output
-is checked against librosa's on the same data. RESULTS.md turns medians into x realtime
-(seconds of audio per second) and into ratios to fasttag on one thread.
+pipeline (strided framing, window, FFTW_MEASURE rfft in cache-sized blocks, power, BLAS mel,
+log). Every timed output is checked against librosa's on the same data. RESULTS.md turns
+medians into x realtime (seconds of audio per second) and into ratios to fasttag on one thread.
 
 The ``<setting>-fft-floor`` groups time FFTW's rfft alone on 256 windowed frames of the Choi
 audio and of the librosa-default track (a cache-resident batch); scaled by the number of frames

@@ -7,6 +7,9 @@ simulated CUDA test runs its kernels inside the checker (conftest.py's ``simulat
 
 from __future__ import annotations
 
+import sys
+import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -131,14 +134,16 @@ def kernels():
         out[t] = t
 
     @cuda.jit
-    def fails_while_others_write(out):
-        """Thread 0 raises; the others write their own element for a while (on their own after
-        the launch has failed)."""
+    def fails_while_others_write(out, stop):
+        """Thread 0 raises; the others write one element until told to stop, so they run on
+        after the launch has failed."""
         t = cuda.threadIdx.x
         if t == 0:
             raise ValueError("thread 0 fails")
-        for k in range(2000):
+        k = 0
+        while stop[0] == 0 and k < 1000000:
             out[0] = k
+            k += 1
 
     @cuda.jit
     def each_thread_its_element(out):
@@ -232,13 +237,17 @@ def test_a_barrier_is_told_apart_by_its_call_chain(kernels):
 
 
 def test_a_failed_launch_leaves_the_next_ones_clean(kernels):
-    with _racecheck.checking(raise_hazards=False) as hazards:
-        with pytest.raises(ValueError, match="thread 0 fails"):
-            kernels.fails_while_others_write[1, THREADS](cuda.device_array(1))
-        failed = list(hazards)
-        for _ in range(3):
-            kernels.each_thread_its_element[1, THREADS](cuda.device_array(THREADS))
-    assert all("fails_while_others_write" in h for h in hazards), hazards[len(failed):]
+    stop = cuda.to_device(np.zeros(1))
+    try:
+        with _racecheck.checking(raise_hazards=False) as hazards:
+            with pytest.raises(ValueError, match="thread 0 fails"):
+                kernels.fails_while_others_write[1, THREADS](cuda.device_array(1), stop)
+            failed = len(hazards)
+            for _ in range(3):  # while the failed launch's other threads still write
+                kernels.each_thread_its_element[1, THREADS](cuda.device_array(THREADS))
+    finally:
+        stop.copy_to_device(np.ones(1))
+    assert hazards[failed:] == []
 
 
 def test_a_hazard_fails_the_launch_that_made_it(kernels, rng):
@@ -259,10 +268,6 @@ def test_the_cuda_test_files_are_checked(kernels, rng):
 def test_a_race_is_reported_whatever_the_thread_switches(pause_before):
     """The checker keeps no lock: a read paused at either step of its record while another
     thread writes the element must still be reported."""
-    import sys
-    import threading
-    from pathlib import Path
-
     lines = Path(_racecheck.__file__).read_text(encoding="utf-8").splitlines()
     pause_line = next(i + 1 for i, line in enumerate(lines) if pause_before in line)
     launch = _racecheck._Launch("k")

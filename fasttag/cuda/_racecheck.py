@@ -116,7 +116,7 @@ class _Launch:
                     f"{_who(then)}, {order}")
 
     def array(self, array: np.ndarray) -> tuple:
-        """(array, data address, shape, strides), kept for the launch (so that the id stays its)."""
+        """(array, data address, shape, strides); holding the array keeps its id unique for the launch."""
         known = (array, array.__array_interface__["data"][0], array.shape, array.strides)
         return self.arrays.setdefault(id(array), known)
 
@@ -206,30 +206,31 @@ def _record(array: np.ndarray, index, shared: bool, value=None) -> None:
     state = _thread_state(threading.current_thread())
     if state is None:
         return
-    launch = state[3]
-    known = launch.arrays.get(id(array)) or launch.array(array)
-    address, shape, strides = known[1], known[2], known[3]
-    if type(index) is not tuple:
-        index = (index,)
     caller = _kernel_frame(sys._getframe(2))
     me = (state[0], state[1], state[2], caller.f_code, caller.f_lineno, value)
-    if len(index) == len(shape):  # one element, unless an index is a slice
-        offset = address
-        for i, n, stride in zip(index, shape, strides):
-            if not isinstance(i, _INTEGERS):
-                break
-            i = int(i)  # numpy integers (uint32 in the FFT) would wrap the address
-            offset += (i + n if i < 0 else i) * stride
-        else:
-            launch.access((state[0][0], offset) if shared else offset, (index, shape), shared, me)
-            return
-    if value is None:
+    if _record_element(state, array, index, shared, me) or value is None:
         return
     view = array[index]
-    view_address = launch.array(view)[1]
     for element in np.ndindex(view.shape):
-        offset = view_address + sum(i * stride for i, stride in zip(element, view.strides))
-        launch.access((state[0][0], offset) if shared else offset, (element, view.shape), shared, me)
+        _record_element(state, view, element, shared, me)
+
+
+def _record_element(state: list, array: np.ndarray, index, shared: bool, me: tuple) -> bool:
+    """Record ``me`` on array[index] if the index is one element; False (nothing recorded) if not."""
+    launch = state[3]
+    known = launch.arrays.get(id(array)) or launch.array(array)
+    offset, shape, strides = known[1], known[2], known[3]
+    if type(index) is not tuple:
+        index = (index,)
+    if len(index) != len(shape):
+        return False
+    for i, n, stride in zip(index, shape, strides):
+        if not isinstance(i, _INTEGERS):
+            return False
+        i = int(i)  # numpy integers (uint32 in the FFT) would wrap the address
+        offset += (i + n if i < 0 else i) * stride
+    launch.access((state[0][0], offset) if shared else offset, (index, shape), shared, me)
+    return True
 
 
 class _SharedArray:
@@ -320,9 +321,10 @@ def _install() -> None:
                 gc.enable()
             record.check_barrier_counts(int(np.prod(block_dim)))
             hazards, raising = _STATE.checkers[-1]
-            hazards.extend(record.hazards())
-            if raising and record.reported:
-                raise RaceHazard("\n".join(record.hazards()))
+            found = record.hazards()
+            hazards.extend(found)
+            if raising and found:
+                raise RaceHazard("\n".join(found))
 
     _STATE.thread_class = kernel.BlockThread
     _STATE.simulator_files = (kernel.__file__, kernelapi.__file__)
