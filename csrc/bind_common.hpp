@@ -29,13 +29,20 @@ auto dispatch_float(const py::array& array, const char* name, Fn&& fn) {
 }
 
 // `array` as a C-contiguous array of T with `ndim` dimensions, or std::invalid_argument.
+// Messages are built only on failure: this runs on every call.
 template <class T>
 py::array_t<T, py::array::c_style> checked_array(const py::array& array, const char* name, py::ssize_t ndim) {
-    require(array.dtype().is(py::dtype::of<T>()),
-            std::string(name) + " must have dtype " + dtype_name(py::array_t<T>(0)) + ", got " + dtype_name(array));
-    require((array.flags() & py::array::c_style) != 0, std::string(name) + " must be C-contiguous");
-    require(array.ndim() == ndim, std::string(name) + " must have " + std::to_string(ndim) + " dimensions, got " +
-                                      std::to_string(array.ndim()));
+    if (!array.dtype().is(py::dtype::of<T>())) {
+        throw std::invalid_argument(std::string(name) + " must have dtype " + dtype_name(py::array_t<T>(0)) +
+                                    ", got " + dtype_name(array));
+    }
+    if ((array.flags() & py::array::c_style) == 0) {
+        throw std::invalid_argument(std::string(name) + " must be C-contiguous");
+    }
+    if (array.ndim() != ndim) {
+        throw std::invalid_argument(std::string(name) + " must have " + std::to_string(ndim) +
+                                    " dimensions, got " + std::to_string(array.ndim()));
+    }
     return py::reinterpret_borrow<py::array_t<T, py::array::c_style>>(array);
 }
 

@@ -12,7 +12,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -34,7 +36,7 @@ namespace FASTTAG_ARCH {
 
 template <class T>
 void rfft_rows(const T* x, std::int64_t rows, std::int64_t n, T* out, int threads) {
-    real_transform_rows(RealPlan<T>(n), x, rows, out, threads);
+    real_transform_rows(*shared_real_plan<T>(n), x, rows, out, threads);
 }
 
 template <class T>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 
 import numpy as np
@@ -105,7 +106,7 @@ def as_rows(x: np.ndarray, n_last: int) -> np.ndarray:
     ``n_last`` trailing dimensions are kept; the rest are flattened into rows.
     """
     lead = x.shape[: x.ndim - n_last]
-    return np.ascontiguousarray(x).reshape((int(np.prod(lead, dtype=np.int64)),) + x.shape[x.ndim - n_last :])
+    return np.ascontiguousarray(x).reshape((math.prod(lead),) + x.shape[x.ndim - n_last :])
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from . import _core, _normalize, _validate, filters
+from ._memo import shared_filterbank
 from ._workers import resolve_workers
 from .errors import ParameterError
 from .spectrum import framing
@@ -206,9 +207,10 @@ def clip_tunings(items: np.ndarray, frames, tuning, *, sr: float, n_chroma: int,
                                 **_ESTIMATE_TUNING_DEFAULTS)
 
 
+@shared_filterbank
 def chroma_basis(dtype, *, sr, n_fft, n_chroma, tuning, ctroct, octwidth, base_c) -> np.ndarray:
-    """The (n_chroma, 1 + n_fft // 2) filterbank chroma_stft projects on, in ``dtype``: built in
-    float32 whatever the signal's dtype, as librosa builds it."""
+    """The (n_chroma, 1 + n_fft // 2) filterbank chroma_stft projects on, in ``dtype``, read-only:
+    built in float32 whatever the signal's dtype, as librosa builds it."""
     return filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=float(tuning), ctroct=ctroct,
                           octwidth=octwidth, base_c=base_c).astype(dtype)
 

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.signal
 
 from . import _core, _validate, filters
+from ._memo import shared_filterbank
 from ._workers import resolve_workers
 from .errors import ParameterError
 from .spectrum import framing, fused_decibels
@@ -26,8 +27,10 @@ def mfcc_arguments(y, S, n_mfcc, lifter) -> int:
     return n_mfcc
 
 
+@shared_filterbank
 def cepstral_basis(n_mfcc, n_mels, dct_type, norm, lifter, dtype) -> np.ndarray:
-    """(n_mfcc, n_mels): the rows of the DCT that `mfcc` applies (CPU and GPU), liftered when lifter > 0."""
+    """(n_mfcc, n_mels), read-only: the rows of the DCT that `mfcc` applies (CPU and GPU), liftered
+    when lifter > 0."""
     basis = filters.dct(n_mfcc, n_mels, dct_type=dct_type, norm=norm, dtype=dtype)
     if lifter > 0:
         basis *= (1 + (lifter / 2) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter))[:, None].astype(dtype)
@@ -43,8 +46,19 @@ def _gpu(device):
 
 
 def _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> np.ndarray:
+    """The mel basis in ``dtype`` (read-only: calls with the same arguments share it)."""
+    basis, empty = _shared_mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, np.dtype(dtype))
+    if empty:
+        filters.warn_empty_mel_filters(n_mels, n_fft, sr, stacklevel=2)
+    return basis
+
+
+@shared_filterbank
+def _shared_mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.ndarray, bool]:
     # librosa builds the basis in float32 whatever the signal's dtype; so do we.
-    return filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm).astype(dtype)
+    basis, empty = filters.mel_weights(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
+                                       dtype=np.float32)
+    return basis.astype(dtype), empty
 
 
 def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, fmin, fmax,

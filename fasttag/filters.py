@@ -90,6 +90,15 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
     >>> fasttag.filters.mel(sr=12000, n_fft=512, n_mels=96).shape
     (96, 257)
     """
+    weights, empty = mel_weights(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
+                                 dtype=dtype)
+    if empty:
+        warn_empty_mel_filters(n_mels, n_fft, sr, stacklevel=2)
+    return weights
+
+
+def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.ndarray, bool]:
+    """The checked arguments' mel basis (as :func:`mel`) and whether some of its bands are empty."""
     sr = _validate.positive_float(sr, "sr")
     n_fft = _validate.positive_int(n_fft, "n_fft")
     n_mels = _validate.positive_int(n_mels, "n_mels")
@@ -115,13 +124,18 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
     weights = np.maximum(0, np.minimum(lower, upper)).astype(dtype)
     if norm == "slaney":
         weights *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
-    if not np.all((mel_f[:-2] == 0) | (weights.max(axis=1) > 0)):
-        warnings.warn(
-            f"Empty mel filters: n_mels={n_mels} is too many for n_fft={n_fft} at sr={sr}; "
-            "some bands will always be zero. Reduce n_mels or raise n_fft.",
-            stacklevel=2,
-        )
-    return weights
+    empty = not np.all((mel_f[:-2] == 0) | (weights.max(axis=1) > 0))
+    return weights, bool(empty)
+
+
+def warn_empty_mel_filters(n_mels, n_fft, sr, *, stacklevel: int) -> None:
+    """librosa's warning that some mel bands of this basis are always zero (stacklevel as
+    ``warnings.warn`` would take it in the caller)."""
+    warnings.warn(
+        f"Empty mel filters: n_mels={n_mels} is too many for n_fft={n_fft} at sr={sr}; "
+        "some bands will always be zero. Reduce n_mels or raise n_fft.",
+        stacklevel=stacklevel + 1,
+    )
 
 
 def get_window(window, win_length: int, *, n_fft: int, dtype=np.float64) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -175,3 +177,21 @@ def test_linearity_and_shift(rng, tol, dtype):
     shifted = fasttag.rfft(np.roll(x, 5).astype(dtype))
     k = np.arange(n // 2 + 1)
     tol.assert_close(shifted, X * np.exp(-2j * np.pi * 5 * k / n), 4 * tol(dtype).fft, "circular shift")
+
+
+def test_plans_shared_between_calls_serve_each_length(rng, tol):
+    # The C++ core keeps the plans of the 8 lengths used last. Twelve lengths (powers of two, mixed
+    # radix, Bluestein), revisited in four orders from four Python threads at once (the GIL is released
+    # around each transform): every call must run its own length's plan, kept, rebuilt or evicted meanwhile.
+    lengths = [512, 500, 1009, 2048, 384, 1000, 96, 4096, 243, 625, 1024, 30]
+    inputs = {n: rng.standard_normal((9, n)).astype(np.float32) for n in lengths}
+    expected = {n: np.fft.rfft(x.astype(np.float64)) for n, x in inputs.items()}
+
+    def wrong_lengths(order):
+        return [n for n in order
+                if not tol.max_rel_err(fasttag.rfft(inputs[n], workers=2), expected[n]) <= tol(np.float32).fft]
+
+    orders = [lengths * 3, lengths[::-1] * 3, lengths[::2] * 6, lengths[1::2] * 6]
+    with ThreadPoolExecutor(len(orders)) as pool:
+        failures = [n for wrong in pool.map(wrong_lengths, orders) for n in wrong]
+    assert failures == []

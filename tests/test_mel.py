@@ -76,6 +76,35 @@ def test_empty_mel_filters_warn_like_librosa(tol, sr, n_fft, n_mels):
     assert np.any(got.max(axis=1) == 0)
 
 
+def test_melspectrogram_warns_of_empty_filters_on_every_call(music):
+    # The mel basis is built once and shared by later calls with the same arguments; its warning is not.
+    y = music(4096, sr=44100)
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="Empty mel filters: n_mels=128"):
+            fasttag.melspectrogram(y, sr=44100, n_fft=256, hop_length=64, n_mels=128)
+
+
+def test_shared_filterbanks_cannot_be_changed_from_outside(music, tol):
+    # filters.mel gives the caller a fresh array to change at will; the basis that melspectrogram
+    # shares between calls is another one, and read-only.
+    y = music(8192, sr=12000)
+    kwargs = dict(sr=12000, n_fft=512, hop_length=256, n_mels=96)
+    before = fasttag.melspectrogram(y, **kwargs)
+    mine = fasttag.filters.mel(sr=12000, n_fft=512, n_mels=96)
+    mine[:] = 0
+    assert fasttag.filters.mel(sr=12000, n_fft=512, n_mels=96).any()
+    np.testing.assert_array_equal(fasttag.melspectrogram(y, **kwargs), before)
+    shared = fasttag.feature._mel_basis(12000, 512, 96, 0.0, None, False, "slaney", np.float32)
+    with pytest.raises(ValueError, match="read-only"):
+        shared[0, 0] = 1
+    tol.assert_close(shared, librosa.filters.mel(sr=12000, n_fft=512, n_mels=96), tol(np.float32).spec)
+    # Arguments equal to kept ones but of a refused type are still refused.
+    with pytest.raises(fasttag.ParameterError, match="n_mels=96.0"):
+        fasttag.melspectrogram(y, **dict(kwargs, n_mels=96.0))
+    with pytest.raises(fasttag.ParameterError, match="n_fft"):
+        fasttag.melspectrogram(y, **dict(kwargs, n_fft=512.0))
+
+
 def test_mel_filterbank_defaults_match_librosa(tol):
     got = fasttag.filters.mel(sr=22050, n_fft=2048)
     expected = librosa.filters.mel(sr=22050, n_fft=2048)

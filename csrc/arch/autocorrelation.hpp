@@ -33,7 +33,8 @@ void autocorrelation_kernel(const T* y, std::int64_t rows, const Framing& f, con
     require_positive(n_lags, "n_lags");
     require(n_lags <= n / 2 + 1, "n_lags=" + std::to_string(n_lags) + " must be at most n_fft//2 + 1 = " +
                                      std::to_string(n / 2 + 1));
-    const RealPlan<T> plan(n);
+    const auto shared_plan = shared_real_plan<T>(n);
+    const RealPlan<T>& plan = *shared_plan;
     const T scale = T(1) / static_cast<T>(n);
     for_each_frame_block(y, rows, f, window, plan, threads,
         [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V* power) {

@@ -377,6 +377,35 @@ private:
     Array<T> post_re_, post_im_;
 };
 
+// The plan of length n, shared: building one costs a cos/sin per twiddle (and for
+// Bluestein lengths a float64 FFT of the chirp), as much as transforming tens of frames,
+// while a built plan is read-only. The kCachedPlans lengths used last are kept per
+// precision and instruction set; plans longer than kLongestCachedPlan are built per call,
+// where the transform outweighs building and a cache would pin their memory.
+constexpr std::size_t kCachedPlans = 8;
+constexpr std::int64_t kLongestCachedPlan = std::int64_t{1} << 16;
+
+template <class T>
+std::shared_ptr<const RealPlan<T>> shared_real_plan(std::int64_t n) {
+    if (n > kLongestCachedPlan) return std::make_shared<const RealPlan<T>>(n);
+    static std::mutex mutex;
+    static std::list<std::shared_ptr<const RealPlan<T>>> recent;  // most recently used first
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        for (auto it = recent.begin(); it != recent.end(); ++it) {
+            if ((*it)->size() == n) {
+                recent.splice(recent.begin(), recent, it);
+                return recent.front();
+            }
+        }
+    }
+    auto plan = std::make_shared<const RealPlan<T>>(n);  // built unlocked; a racing twin is harmless
+    std::lock_guard<std::mutex> lock(mutex);
+    recent.push_front(plan);
+    if (recent.size() > kCachedPlans) recent.pop_back();
+    return plan;
+}
+
 // X[k] = sum_j x[j] e^(-2 pi i j k / n) for k <= n/2, term by term: O(n^2).
 template <class T>
 class DirectDft {

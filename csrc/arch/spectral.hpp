@@ -248,7 +248,8 @@ void stft_kernel(const T* y, std::int64_t rows, const Framing& f, const T* windo
     using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
     const std::int64_t n_bins = f.n_fft / 2 + 1;
-    const RealPlan<T> plan(f.n_fft);
+    const auto shared_plan = shared_real_plan<T>(f.n_fft);
+    const RealPlan<T>& plan = *shared_plan;
     for_each_frame_block(y, rows, f, window, plan, threads,
         [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V*) {
             const CV<V>* spectrum = plan.run(a, b);
@@ -277,7 +278,8 @@ void for_each_power_block(const T* y, std::int64_t rows, const Framing& f, const
     using V = typename Simd<T>::V;
     require(power > 0, "power must be positive");
     const std::int64_t n_bins = f.n_fft / 2 + 1;
-    const RealPlan<T> plan(f.n_fft);
+    const auto shared_plan = shared_real_plan<T>(f.n_fft);
+    const RealPlan<T>& plan = *shared_plan;
     const T exponent = static_cast<T>(power);
     for_each_frame_block(y, rows, f, window, plan, threads,
         [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V* spectrum) {
