@@ -145,9 +145,9 @@ class MiniBatchState:
     """Centers updated by mini-batches (Sculley 2010): each center moves to the running
     mean of every sample ever assigned to it, ``counts`` holding how many."""
 
-    def __init__(self, centers: np.ndarray):
+    def __init__(self, centers: np.ndarray, counts: np.ndarray | None = None):
         self.centers = centers
-        self.counts = np.zeros(centers.shape[0], dtype=np.int64)
+        self.counts = np.zeros(centers.shape[0], dtype=np.int64) if counts is None else counts
 
     def update(self, batch: np.ndarray, workers: int) -> float:
         """Assign ``batch`` (m, d), move the centers; returns the batch's inertia before the move."""

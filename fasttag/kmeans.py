@@ -32,6 +32,16 @@ def _points(X, name: str = "X", *, check_finite: bool = False) -> np.ndarray:
     return np.ascontiguousarray(X)
 
 
+def _is_block_iterable(X) -> bool:
+    """Whether mini-batch ``fit`` reads X as blocks: any iterable that is not an array (numpy,
+    torch, anything with ``__array__``), except lists and tuples of rows (their first item is 1-D)."""
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__") or not isinstance(X, Iterable):
+        return False
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and np.ndim(X[0]) >= 2
+    return True
+
+
 def _rng(random_state) -> np.random.Generator:
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         return np.random.default_rng(random_state)
@@ -106,6 +116,9 @@ class KMeans:
         self.tol = float(tol)
         self.batch_size = None if batch_size is None else _validate.positive_int(batch_size, "batch_size")
         self.init_size = None if init_size is None else _validate.positive_int(init_size, "init_size")
+        if self.init_size is not None and self.init_size < self.n_clusters:
+            raise ParameterError(f"init_size={self.init_size} must be at least n_clusters={self.n_clusters}: "
+                                 "k-means++ seeds every center from a distinct sample")
         self.random_state = random_state
         _rng(random_state)  # fail early on a bad seed
         self.workers = workers
@@ -116,10 +129,10 @@ class KMeans:
 
     def fit(self, X, y=None) -> KMeans:
         """Cluster X (n_samples, n_features); with ``batch_size`` set, X may also be an
-        iterable of (m, n_features) blocks. Returns self."""
+        iterable of (m, n_features) blocks (a generator, or a list whose items are 2-D). Returns self."""
         rng = _rng(self.random_state)
         workers = resolve_workers(self.workers)
-        if self.batch_size is not None and not isinstance(X, np.ndarray) and isinstance(X, Iterable):
+        if self.batch_size is not None and _is_block_iterable(X):
             return self._fit_blocks(iter(X), rng, workers)
         if self.device != "cpu" and self.batch_size is None and on_device(X):
             points = _cuda().host_points(X)  # one copy, for the seeding and the tolerance
@@ -137,12 +150,14 @@ class KMeans:
                 result = lloyd(X, centers, max_iter=self.max_iter, tol=tol, workers=workers, progress=bar)
             if best is None or result.inertia < best.inertia:
                 best = result
-        self._set_fitted(best.centers, best.labels, best.inertia, best.n_iter)
+        sizes = np.bincount(best.labels, minlength=self.n_clusters).astype(np.int64)
+        self._set_fitted(_kmeans.MiniBatchState(best.centers, sizes), best.labels, best.inertia, best.n_iter)
         return self
 
     def partial_fit(self, X, y=None) -> KMeans:
-        """One mini-batch update with the samples X (n, n_features); the first call seeds the
-        centers from X (k-means++), so it needs at least n_clusters samples."""
+        """One mini-batch update with the samples X (n, n_features). A fitted KMeans goes on from
+        its centers (each the running mean of the samples assigned to it so far); otherwise this
+        call seeds the centers from X (k-means++), so it needs at least n_clusters samples."""
         X = _points(X)
         workers = resolve_workers(self.workers)
         state = getattr(self, "_minibatch", None)
@@ -151,6 +166,9 @@ class KMeans:
             state = self._minibatch = _kmeans.MiniBatchState(self._seed(X, _rng(self.random_state), workers))
             self.n_features_in_ = X.shape[1]
         self._check_features(X)
+        if X.dtype != state.centers.dtype:
+            raise ParameterError(f"X has dtype {X.dtype} but this KMeans was fitted on {state.centers.dtype}: "
+                                 "give partial_fit the same dtype")
         self.inertia_ = state.update(X, workers)
         self.cluster_centers_ = state.centers
         self.labels_ = None
@@ -170,13 +188,13 @@ class KMeans:
         """The nearest center (n_samples,) int64 of every row of X (n_samples, n_features)."""
         if self.device != "cpu" and hasattr(self, "cluster_centers_"):
             return _cuda().nearest(X, self.cluster_centers_)[0]
-        labels, _ = _kmeans.nearest(self._as_fitted_dtype(X), self.cluster_centers_, resolve_workers(self.workers))
+        labels, _ = _kmeans.nearest(*self._with_centers(X), resolve_workers(self.workers))
         return labels
 
     def transform(self, X) -> np.ndarray:
-        """Euclidean distances (n_samples, n_clusters) of every row of X to every center."""
-        squared = _kmeans.squared_distances(self._as_fitted_dtype(X), self.cluster_centers_,
-                                            resolve_workers(self.workers))
+        """Euclidean distances (n_samples, n_clusters) of every row of X to every center, in the
+        wider of X's and the centers' dtypes."""
+        squared = _kmeans.squared_distances(*self._with_centers(X), resolve_workers(self.workers))
         return np.sqrt(squared, out=squared)
 
     def fit_transform(self, X, y=None) -> np.ndarray:
@@ -184,8 +202,7 @@ class KMeans:
 
     def score(self, X, y=None) -> float:
         """Minus the inertia of X: the sum of squared distances to the nearest centers."""
-        _, distances = _kmeans.nearest(self._as_fitted_dtype(X), self.cluster_centers_,
-                                       resolve_workers(self.workers))
+        _, distances = _kmeans.nearest(*self._with_centers(X), resolve_workers(self.workers))
         return -float(distances.sum(dtype=np.float64))
 
     # -- internals ---------------------------------------------------------------------------
@@ -198,12 +215,14 @@ class KMeans:
         if X.shape[1] != self.n_features_in_:
             raise ParameterError(f"X has {X.shape[1]} features, but KMeans is fitted with {self.n_features_in_}")
 
-    def _as_fitted_dtype(self, X) -> np.ndarray:
+    def _with_centers(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """X and the centers, both in the wider of their dtypes (nothing is downcast)."""
         if not hasattr(self, "cluster_centers_"):
             raise NotFittedError("this KMeans is not fitted yet: call fit first")
         X = _points(X)
         self._check_features(X)
-        return np.ascontiguousarray(X, dtype=self.cluster_centers_.dtype)
+        dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)
+        return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(self.cluster_centers_, dtype=dtype)
 
     def _seed(self, X: np.ndarray, rng: np.random.Generator, workers: int) -> np.ndarray:
         """Initial centers (n_clusters, n_features) in X's dtype."""
@@ -235,7 +254,7 @@ class KMeans:
                 if np.sum((state.centers - start) ** 2) <= tol:
                     break
         labels, distances = _kmeans.nearest(X, state.centers, workers)
-        self._set_fitted(state.centers, labels, float(distances.sum(dtype=np.float64)), n_iter)
+        self._set_fitted(state, labels, float(distances.sum(dtype=np.float64)), n_iter)
         return self
 
     def _fit_blocks(self, blocks, rng: np.random.Generator, workers: int) -> KMeans:
@@ -275,11 +294,13 @@ class KMeans:
                 bar.update(data.shape[0])
         if state is None:
             raise ParameterError("X is an empty iterable: no blocks to fit")
-        self._set_fitted(state.centers, None, inertia, 1)
+        self._set_fitted(state, None, inertia, 1)
         return self
 
-    def _set_fitted(self, centers: np.ndarray, labels, inertia: float, n_iter: int) -> None:
-        self.cluster_centers_ = centers
+    def _set_fitted(self, state: _kmeans.MiniBatchState, labels, inertia: float, n_iter: int) -> None:
+        """Fitted attributes from the final centers; partial_fit goes on from ``state``."""
+        self._minibatch = state
+        centers = self.cluster_centers_ = state.centers
         self.labels_ = labels
         self.inertia_ = inertia
         self.n_iter_ = n_iter

@@ -190,6 +190,64 @@ def test_minibatch_fit_comes_close_to_lloyd_from_the_same_seeds(rng):
     assert -incremental.score(X) <= full.inertia_ * 1.05
 
 
+def _running_means(centers, sizes, batch):
+    """Each center moved to the mean of its old samples (``sizes`` of them) and the batch's rows
+    nearest to it, in float64: one mini-batch step from a fitted codebook."""
+    labels = _brute_force(batch, centers).argmin(axis=1)
+    sums = np.zeros(centers.shape)
+    np.add.at(sums, labels, batch.astype(np.float64))
+    hits = np.bincount(labels, minlength=len(centers))
+    return (sizes[:, None] * centers.astype(np.float64) + sums) / np.maximum(sizes + hits, 1)[:, None], hits
+
+
+def test_partial_fit_goes_on_from_a_full_batch_fit(rng):
+    X = _blobs(rng, 120, 6, 5, np.float64)
+    km = KMeans(6, random_state=3).fit(X)
+    fitted, sizes = km.cluster_centers_.copy(), np.bincount(km.labels_, minlength=6)
+    batch = _blobs(rng, 15, 6, 5, np.float64)
+    expected, _ = _running_means(fitted, sizes, batch)
+    km.partial_fit(batch)
+    np.testing.assert_allclose(km.cluster_centers_, expected, rtol=1e-12, atol=1e-12)
+    assert km.n_iter_ >= 2 and km.labels_ is None
+
+
+def test_partial_fit_goes_on_from_a_minibatch_fit(rng):
+    # The centers the new batch does not reach keep the fitted values exactly (a fresh seeding
+    # from the batch alone would move every one of them).
+    X = _blobs(rng, 200, 8, 4, np.float32)
+    km = KMeans(8, batch_size=128, random_state=2).fit(X)
+    fitted = km.cluster_centers_.copy()
+    batch = X[km.labels_ < 4][:60]
+    _, hits = _running_means(fitted, np.ones(8), batch)
+    km.partial_fit(batch)
+    assert (hits == 0).any()
+    np.testing.assert_array_equal(km.cluster_centers_[hits == 0], fitted[hits == 0])
+    assert np.abs(km.cluster_centers_[hits > 0] - fitted[hits > 0]).max() < 0.1 * np.abs(fitted).max()
+
+
+def test_float64_input_is_not_downcast_to_float32_centers(rng):
+    X = _blobs(rng, 50, 4, 3, np.float32)
+    km = KMeans(4, random_state=0).fit(X)
+    # Two points 1e-4 apart on an offset of 1e4: equal in float32, distinct in float64.
+    P = np.array([[1e4 + 1e-4, 0.0, 0.0], [1e4, 0.0, 0.0]])
+    T = km.transform(P)
+    assert T.dtype == np.float64
+    expected = np.sqrt(((P[:, None, :] - km.cluster_centers_.astype(np.float64)[None]) ** 2).sum(axis=-1))
+    np.testing.assert_allclose(T, expected, rtol=1e-12)
+    assert not np.array_equal(T[0], T[1])
+    assert km.score(P) == pytest.approx(-np.sum(expected.min(axis=1) ** 2), rel=1e-12)
+    assert np.array_equal(km.predict(P), expected.argmin(axis=1))
+
+
+def test_minibatch_fit_reads_rows_of_any_array_kind_as_one_array(rng):
+    import torch
+
+    X = _blobs(rng, 60, 4, 3, np.float64)
+    expected = KMeans(4, batch_size=32, random_state=7).fit(X).cluster_centers_
+    for same in (X.tolist(), torch.from_numpy(X), tuple(map(tuple, X))):
+        np.testing.assert_array_equal(KMeans(4, batch_size=32, random_state=7).fit(same).cluster_centers_, expected)
+
+
 def test_seedings_pick_distinct_samples(rng):
     X = _blobs(rng, 50, 4, 3, np.float64)
     for init in ("k-means++", "random"):
@@ -217,6 +275,8 @@ def test_seedings_pick_distinct_samples(rng):
         (lambda X: KMeans(3).fit(X).predict(X[:, :2]), "X has 2 features"),
         (lambda X: KMeans(3, batch_size=4).fit(iter([])), "empty iterable"),
         (lambda X: KMeans(3, batch_size=4).fit([X, X[:, :2]]), "block 1"),
+        (lambda X: KMeans(10, batch_size=4, init_size=5), "init_size=5 must be at least n_clusters=10"),
+        (lambda X: KMeans(3).fit(X.astype(np.float32)).partial_fit(X), "X has dtype float64"),
     ],
 )
 def test_bad_input_raises_a_parameter_error(rng, make, fragment):
