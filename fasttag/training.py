@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from fasttag import _validate
 from fasttag._torch_device import model_device, torch_device
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.metrics import TagScores, roc_auc_per_tag, summarize
@@ -105,6 +106,7 @@ def predict(model: nn.Module, X, *, batch_size: int = 64) -> np.ndarray:
         Sigmoid of the logits.
     """
     X, _ = _check_xy("X", X)
+    batch_size = _validate.positive_int(batch_size, "batch_size")
     model.eval()
     device = model_device(model)
     with torch.no_grad():
@@ -189,6 +191,9 @@ def train(
             f"validation shapes {X_valid.shape}, {Y_valid.shape} do not match training shapes "
             f"{X_train.shape}, {Y_train.shape} beyond the first axis"
         )
+    n_tags = getattr(model, "hparams", {}).get("n_tags")
+    if n_tags is not None and Y_train.shape[1] != n_tags:
+        raise ParameterError(f"Y_train has {Y_train.shape[1]} tags per track but the model has n_tags={n_tags}")
     if np.isnan(roc_auc_per_tag(Y_valid, np.zeros_like(Y_valid))).all():
         raise ParameterError("Y_valid has no tag with both positive and negative tracks")
     if not 0 < lr_factor < 1:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import fasttag
-from fasttag.models import FCN, MLP
+from fasttag.models import CRNN, FCN, MLP, LSTMTagger
 
 # Choi et al. (2016), Table 1: (channels, pool, output mels x frames) per layer, input 96 x 1366.
 CHOI = {
@@ -102,3 +102,23 @@ def test_mlp(rng):
 def test_bad_arguments(make, match):
     with pytest.raises(fasttag.ParameterError, match=match):
         make()
+
+
+@pytest.mark.parametrize(
+    ("model", "x", "match"),
+    [
+        (lambda: FCN(3, n_mels=96), torch.zeros(2, 128, 50),
+         r"shape \(batch, 96, n_frames\) for this FCN, got \(2, 128, 50\)"),
+        (lambda: FCN(3, n_mels=96), torch.zeros(96, 100), r"got \(96, 100\)"),
+        (lambda: FCN(3, n_mels=96), torch.zeros(2, 96, 0), r"got \(2, 96, 0\)"),
+        (lambda: CRNN(3, n_mels=40), torch.zeros(40, 100), r"shape \(batch, 40, n_frames\) for this CRNN"),
+        (lambda: LSTMTagger(20, 3), torch.zeros(2, 20, 0), r"got \(2, 20, 0\)"),
+        (lambda: LSTMTagger(20, 3), torch.zeros(20, 7), r"got \(20, 7\)"),
+        (lambda: MLP(4, 3), torch.zeros(5, 4, dtype=torch.float64), "x has dtype torch.float64 but this MLP"),
+        (lambda: MLP(4, 3), np.zeros((5, 4), np.float32),
+         r"x must be a torch.Tensor of shape \(batch, 4\), got ndarray"),
+    ],
+)
+def test_forward_names_a_bad_input(model, x, match):
+    with pytest.raises(fasttag.ParameterError, match=match):
+        model().eval()(x)

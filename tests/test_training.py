@@ -221,6 +221,11 @@ def test_bad_input(tmp_path, tagged, trained):
         train(model, X, Y[:-1], *tagged["valid"], progress=False)
     with pytest.raises(fasttag.ParameterError, match="features have 95 rows on axis 1 but the model takes 96"):
         train(FCN(len(tagged["tags"]), **LEARNER), X[:, 1:], Y, X[:9, 1:], Y[:9], progress=False)
+    Xv, Yv = tagged["valid"]
+    with pytest.raises(fasttag.ParameterError, match=f"Y_train has {Y.shape[1] + 1} tags per track but the model"):
+        train(model, X, np.c_[Y, Y[:, :1]], Xv, np.c_[Yv, Yv[:, :1]], progress=False)
+    with pytest.raises(fasttag.ParameterError, match="batch_size=0"):
+        predict(model, X, batch_size=0)
     with pytest.raises(fasttag.ParameterError, match="len\\(tags\\)"):
         save_run(tmp_path, model, tags=["a"], features=tagged["params"].as_dict())
     with pytest.raises(fasttag.ParameterError, match="lacks \\['seconds'\\]"):

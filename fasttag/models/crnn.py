@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fasttag.errors import ParameterError
+from fasttag.models._inputs import standardised_input
 from fasttag.models.fcn import _Block
 
 #: Channels and max-pool sizes (mel bins, frames) of the four conv blocks: Choi,
@@ -126,7 +127,7 @@ class CRNN(nn.Module):
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        x = (x - self.feature_mean) / self.feature_std
+        x = standardised_input(self, x, has_frames=True)
         pad = -x.shape[-1] % self.time_multiple
         x = F.pad(x, (pad // 2, pad - pad // 2)).unsqueeze(1)
         x = self.blocks(x)  # (batch, channels, mels_left, steps)

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fasttag.errors import ParameterError
+from fasttag.models._inputs import standardised_input
 from fasttag.models.key_head import KeyProfileHead
 
 #: Channels and max-pool sizes (mel bins, frames) of each layer, by depth:
@@ -157,7 +158,7 @@ class FCN(nn.Module):
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        x = (x - self.feature_mean) / self.feature_std
+        x = standardised_input(self, x, has_frames=True)
         n_mels = self.hparams["n_mels"]
         pooled = self.blocks(x[:, :n_mels].unsqueeze(1)).amax(dim=(-2, -1))
         if self.key_head is not None:

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from fasttag.errors import ParameterError
+from fasttag.models._inputs import standardised_input
 
 
 #: How `LSTMTagger` summarises a clip: the state after the last frame, or the mean state.
@@ -97,7 +98,7 @@ class LSTMTagger(nn.Module):
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        x = ((x - self.feature_mean) / self.feature_std).transpose(1, 2)  # (batch, n_frames, n_features)
+        x = standardised_input(self, x, has_frames=True).transpose(1, 2)  # (batch, n_frames, n_features)
         states, (h, _) = self.lstm(x)
         summary = h[-1] if self.hparams["pooling"] == "last" else states.mean(dim=1)
         return self.out(self.drop(summary))

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from fasttag.errors import ParameterError
+from fasttag.models._inputs import standardised_input
 
 
 class MLP(nn.Module):
@@ -60,4 +61,4 @@ class MLP(nn.Module):
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        return self.layers((x - self.feature_mean) / self.feature_std)
+        return self.layers(standardised_input(self, x, has_frames=False))
