@@ -55,7 +55,7 @@ def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -
     float64 is never downcast. Complex input is an error (these are real transforms).
     ``check_finite=False`` leaves the NaN/Inf scan to a C++ kernel that does it anyway.
     """
-    x = np.asarray(x)
+    x = _native_byte_order(np.asarray(x))
     if np.iscomplexobj(x):
         raise ParameterError(f"{name} must be real, got dtype {x.dtype}")
     if x.dtype == np.float16:
@@ -67,6 +67,11 @@ def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -
     return _checked_values(x, name, min_ndim, check_finite)
 
 
+def _native_byte_order(x: np.ndarray) -> np.ndarray:
+    """x with its values in this machine's byte order (a lossless copy of big-endian data)."""
+    return x if x.dtype.isnative else x.astype(x.dtype.type)
+
+
 def audio(y, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
     """A floating-point audio array ``(..., n_samples)``: float32 or float64, finite, non-empty.
 
@@ -76,6 +81,7 @@ def audio(y, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
     """
     if not isinstance(y, np.ndarray):
         raise ParameterError(f"{name} must be a numpy.ndarray, got {type(y).__name__}")
+    y = _native_byte_order(y)
     if np.iscomplexobj(y):
         raise ParameterError(f"{name} must be real-valued audio, got dtype {y.dtype}")
     if not np.issubdtype(y.dtype, np.floating):

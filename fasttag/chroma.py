@@ -12,7 +12,7 @@ from . import _core, _normalize, _validate, filters
 from ._memo import shared_filterbank
 from ._workers import resolve_workers
 from .errors import ParameterError
-from .spectrum import framing
+from .spectrum import framing, spectrogram_n_fft
 
 __all__ = ["chroma_stft", "estimate_tuning", "pitch_tuning"]
 
@@ -88,10 +88,11 @@ def _audio_tunings(y: np.ndarray, frames, *, sr, power, pitch_n_fft, fmin, fmax,
     return _tunings(*peaks, resolution=resolution, bins_per_octave=bins_per_octave)
 
 
-def _spectrogram_tunings(S: np.ndarray, *, sr, fmin, fmax, threshold, resolution, bins_per_octave,
+def _spectrogram_tunings(S: np.ndarray, *, sr, n_fft, fmin, fmax, threshold, resolution, bins_per_octave,
                          workers) -> np.ndarray:
-    """Tuning of each (n_bins, n_frames) item of S (rows, n_bins, n_frames), n_fft = 2 (n_bins - 1)."""
-    n_fft = 2 * (S.shape[-2] - 1)
+    """Tuning of each (n_bins, n_frames) item of S (rows, n_bins, n_frames), an FFT of n_fft samples
+    (see spectrogram_n_fft)."""
+    n_fft = spectrogram_n_fft(n_fft, S.shape[-2])
     k0, k1 = _band(sr=sr, n_fft=n_fft, fmin=fmin, fmax=fmax)
     with _validate.core_errors():
         peaks = _core.spectrogram_peaks(S, k0, k1, threshold, sr, n_fft, resolve_workers(workers))
@@ -156,7 +157,7 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
         batch_shape = y.shape[:-1]
     else:
         S = np.abs(_spectrogram(S))
-        tunings = _spectrogram_tunings(_validate.as_rows(S, 2), **search)
+        tunings = _spectrogram_tunings(_validate.as_rows(S, 2), n_fft=n_fft, **search)
         batch_shape = S.shape[:-2]
     return tunings.reshape(batch_shape) if batch_shape else float(tunings[0])
 
@@ -203,7 +204,8 @@ def clip_tunings(items: np.ndarray, frames, tuning, *, sr: float, n_chroma: int,
         n_fft = frames.window.shape[0]
         return _audio_tunings(items, frames, power=2.0, pitch_n_fft=2 * (n_fft // 2), sr=sr,
                               bins_per_octave=n_chroma, workers=workers, **_ESTIMATE_TUNING_DEFAULTS)
-    return _spectrogram_tunings(np.abs(items), sr=sr, bins_per_octave=n_chroma, workers=workers,
+    # librosa's chroma_stft calls estimate_tuning(S=S) without its n_fft: an odd n_fft is not kept there
+    return _spectrogram_tunings(np.abs(items), sr=sr, n_fft=None, bins_per_octave=n_chroma, workers=workers,
                                 **_ESTIMATE_TUNING_DEFAULTS)
 
 
@@ -294,7 +296,8 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
                                             workers)
     else:
         S = _spectrogram(S)
-        items, batch_shape, n_fft = _validate.as_rows(S, 2), S.shape[:-2], 2 * (S.shape[-2] - 1)
+        items, batch_shape = _validate.as_rows(S, 2), S.shape[:-2]
+        n_fft = spectrogram_n_fft(n_fft, S.shape[-2])
         frames = None
 
         def project(basis, rows):

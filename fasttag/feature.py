@@ -11,7 +11,7 @@ from . import _core, _validate, filters
 from ._memo import shared_filterbank
 from ._workers import resolve_workers
 from .errors import ParameterError
-from .spectrum import framing, fused_decibels
+from .spectrum import framing, fused_decibels, spectrogram_n_fft
 
 __all__ = ["melspectrogram", "logmel", "mfcc", "delta"]
 
@@ -122,7 +122,7 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
                           center=center, pad_mode=pad_mode, power=power, n_mels=n_mels, fmin=fmin, fmax=fmax,
                           htk=htk, norm=norm, decibels=None, workers=workers)
     S = _validate.float_array(S, "S", min_ndim=2)
-    basis = _mel_basis(sr, 2 * (S.shape[-2] - 1), n_mels, fmin, fmax, htk, norm, S.dtype)
+    basis = _mel_basis(sr, spectrogram_n_fft(n_fft, S.shape[-2]), n_mels, fmin, fmax, htk, norm, S.dtype)
     return _project(basis, S, workers)
 
 

@@ -16,14 +16,8 @@ from .errors import ParameterError
 __all__ = ["mel", "mel_frequencies", "hz_to_mel", "mel_to_hz", "fft_frequencies", "get_window", "dct", "chroma",
            "hz_to_octs"]
 
-_WINDOW_NAMES = {
-    "hann": "hann",
-    "hamming": "hamming",
-    "blackman": "blackman",
-    "boxcar": "boxcar",
-    "ones": "boxcar",
-    "rectangular": "boxcar",
-}
+# Names librosa users write that scipy.signal.get_window does not know.
+_WINDOW_ALIASES = {"ones": "boxcar", "rectangular": "boxcar"}
 
 # Slaney's mel scale: linear below 1 kHz (one mel per 200/3 Hz), logarithmic above.
 _F_SP = 200.0 / 3
@@ -141,27 +135,43 @@ def warn_empty_mel_filters(n_mels, n_fft, sr, *, stacklevel: int) -> None:
 def get_window(window, win_length: int, *, n_fft: int, dtype=np.float64) -> np.ndarray:
     """A periodic analysis window of ``win_length`` samples, zero-padded to ``n_fft`` (centred).
 
-    ``window`` is a name ("hann", "hamming", "blackman", "boxcar"/"ones") or an array of
-    ``win_length`` values.
+    ``window`` is, as in librosa, a window spec of ``scipy.signal.get_window`` (a name such
+    as "hann", "hamming", "blackman", "bartlett"; "ones"/"rectangular" for "boxcar"; a tuple
+    such as ``("kaiser", 8.0)``; a number, Kaiser's beta), a callable of the length, or an
+    array of ``win_length`` values.
     """
-    if isinstance(window, str):
-        values = _named_window(_validate.choice(window, _WINDOW_NAMES, "window"), win_length)
+    if isinstance(window, (str, tuple, numbers.Real)) and not isinstance(window, bool):
+        values = _scipy_window(_WINDOW_ALIASES.get(window, window) if isinstance(window, str) else window, win_length)
+    elif callable(window):
+        values = np.asarray(window(win_length))
     else:
         values = np.asarray(window)
-        if values.ndim != 1 or values.shape[0] != win_length:
-            raise ParameterError(f"window array has shape {values.shape}, expected ({win_length},) = (win_length,)")
-        if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values) or not np.isfinite(values).all():
-            raise ParameterError("window array must hold finite real numbers")
+    if values.ndim != 1 or values.shape[0] != win_length:
+        raise ParameterError(f"window={_short(window)} gives shape {values.shape}, expected ({win_length},) = "
+                             "(win_length,)")
+    if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values) or not np.isfinite(values).all():
+        raise ParameterError(f"window={_short(window)} must give finite real numbers")
     padded = np.zeros(n_fft, dtype=dtype)
     start = (n_fft - win_length) // 2
     padded[start : start + win_length] = values
     return padded
 
 
+def _short(window) -> str:
+    return "array" if isinstance(window, np.ndarray) else repr(window)
+
+
+def _scipy_window(spec, win_length: int) -> np.ndarray:
+    """scipy's periodic window ``spec`` of ``win_length`` samples, made once per spec (read-only: shared)."""
+    try:
+        return _named_window(spec, win_length)
+    except (ValueError, TypeError) as error:
+        raise ParameterError(f"window={spec!r} is not a window scipy.signal.get_window knows: {error}") from None
+
+
 @functools.lru_cache(maxsize=32)
-def _named_window(name: str, win_length: int) -> np.ndarray:
-    """scipy's periodic ``name`` window of ``win_length`` samples, made once (read-only: shared)."""
-    values = scipy.signal.get_window(name, win_length, fftbins=True)
+def _named_window(spec, win_length: int) -> np.ndarray:
+    values = scipy.signal.get_window(spec, win_length, fftbins=True)
     values.setflags(write=False)
     return values
 

@@ -34,9 +34,21 @@ class Framing:
 
 
 def frame_count(n_samples: int, *, n_fft: int, hop_length: int, center: bool = True) -> int:
-    """Number of STFT frames of a signal of ``n_samples`` (librosa's rule)."""
+    """Number of STFT frames of a signal of ``n_samples`` (librosa's rule); a signal shorter
+    than ``n_fft`` without ``center`` has none."""
+    n_samples = _validate.positive_int(n_samples, "n_samples")
+    n_fft = _validate.positive_int(n_fft, "n_fft")
+    hop_length = _validate.positive_int(hop_length, "hop_length")
     padded = n_samples + 2 * (n_fft // 2) if center else n_samples
-    return 1 + (padded - n_fft) // hop_length
+    return max(0, 1 + (padded - n_fft) // hop_length)
+
+
+def spectrogram_n_fft(n_fft, n_bins: int) -> int:
+    """The FFT size of a given spectrogram with ``n_bins`` rows (librosa's rule): ``n_fft`` if it
+    has that many bins (an odd n_fft included), else ``2 (n_bins - 1)``."""
+    if isinstance(n_fft, numbers.Integral) and not isinstance(n_fft, bool) and n_fft // 2 + 1 == n_bins:
+        return int(n_fft)
+    return 2 * (n_bins - 1)
 
 
 def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, center, pad_mode) -> Framing:
@@ -128,8 +140,14 @@ def _gpu(device):
     return spectral
 
 
-def _ref_decibels(ref, magnitude: np.ndarray, amin: float) -> float:
+def _ref_decibels(ref, magnitude: np.ndarray, amin: float):
+    """10 log10(max(amin, |ref|)), ref a number, an array or a callable of the magnitude giving a number."""
     ref_value = ref(magnitude) if callable(ref) else np.abs(ref)
+    if callable(ref) and np.ndim(ref_value) > 0:
+        raise ParameterError(f"ref={ref!r} returned an array of shape {np.shape(ref_value)}: a callable ref must "
+                             "return a number (give an array as ref to broadcast it against S)")
+    if not np.all(np.isfinite(ref_value)):
+        raise ParameterError(f"ref={ref!r} must be finite (got reference power {ref_value})")
     return 10.0 * np.log10(np.maximum(amin, ref_value))
 
 
@@ -150,8 +168,9 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     ----------
     S : np.ndarray [shape=(..., n_bins, n_frames)], real, non-negative
         Power (e.g. ``|stft|**2`` or a mel spectrogram).
-    ref : float or callable
-        Reference power (0 dB); a callable (e.g. ``np.max``) is applied to S.
+    ref : float, array or callable
+        Reference power (0 dB); an array broadcasts against S (librosa's rule); a callable
+        (e.g. ``np.max``) is applied to S and must return a number.
     amin : float > 0
         Floor on S and ref before the logarithm.
     top_db : float >= 0 or None
@@ -183,9 +202,26 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
 
 
 def _decibels_by_item(S, items, ref, amin, top_db, workers) -> np.ndarray:
+    if not callable(ref) and np.ndim(ref) > 0:
+        return _decibels_of_array_ref(S, items, ref, amin, top_db, workers)
     if callable(ref) and S.ndim > 2:
         out = np.stack([_core.power_to_db(item[None], _ref_decibels(ref, item, amin), amin, top_db, workers)[0]
                         for item in items])
     else:
         out = _core.power_to_db(np.ascontiguousarray(items), _ref_decibels(ref, S, amin), amin, top_db, workers)
     return out.reshape(S.shape)
+
+
+def _decibels_of_array_ref(S, items, ref, amin, top_db, workers) -> np.ndarray:
+    """power_to_db with an array ``ref`` broadcast against S (librosa's rule), top_db per item."""
+    ref = _validate.float_array(ref, "ref")
+    try:
+        ref_db = np.broadcast_to(_ref_decibels(ref, S, amin), S.shape)
+    except ValueError:
+        raise ParameterError(f"ref has shape {ref.shape}, which does not broadcast to S's shape {S.shape}") from None
+    out = _core.power_to_db(np.ascontiguousarray(items), 0.0, amin, None, workers).reshape(S.shape)
+    out -= ref_db
+    if top_db is not None:
+        flat = out.reshape(items.shape)
+        np.maximum(flat, flat.max(axis=1, keepdims=True) - top_db, out=flat)
+    return out

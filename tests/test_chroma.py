@@ -88,6 +88,19 @@ def test_chroma_stft_from_S_matches_librosa(music, tol, dtype):
         tol.assert_close(got[i], librosa.feature.chroma_stft(S=S[i], sr=SR), tol(dtype).spec, f"clip {i}")
 
 
+@pytest.mark.parametrize("n_fft", [1023, 2047])
+def test_chroma_and_tuning_from_S_keep_an_explicit_odd_n_fft(music, tol, n_fft):
+    y = music(2 * SR)
+    S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=512)) ** 2
+    for tuning in (0.0, None):
+        expected = librosa.feature.chroma_stft(S=S, sr=SR, n_fft=n_fft, tuning=tuning)
+        tol.assert_close(fasttag.chroma_stft(S=S, sr=SR, n_fft=n_fft, tuning=tuning), expected, tol(np.float32).spec,
+                         f"tuning={tuning}")
+    magnitude = np.sqrt(S)
+    assert fasttag.estimate_tuning(S=magnitude, sr=SR, n_fft=n_fft) == librosa.estimate_tuning(S=magnitude, sr=SR,
+                                                                                               n_fft=n_fft)
+
+
 def test_fused_chroma_equals_projected_power(music, tol):
     # Internal consistency: the fused pass equals the projection of fasttag's own |STFT|^2.
     y = music(2 * SR, dtype=np.float64)

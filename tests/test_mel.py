@@ -105,6 +105,16 @@ def test_shared_filterbanks_cannot_be_changed_from_outside(music, tol):
         fasttag.melspectrogram(y, **dict(kwargs, n_fft=512.0))
 
 
+@pytest.mark.parametrize("n_fft", [1023, 1024, 2047])
+def test_melspectrogram_from_S_keeps_an_explicit_odd_n_fft(music, tol, n_fft):
+    # librosa takes n_fft as given when S has n_fft // 2 + 1 rows, else 2 (rows - 1).
+    S = np.abs(librosa.stft(music(22050), n_fft=n_fft, hop_length=512)) ** 2
+    for kwargs in (dict(n_fft=n_fft), {}):
+        expected = librosa.feature.melspectrogram(S=S, sr=22050, n_mels=40, **kwargs)
+        tol.assert_close(fasttag.melspectrogram(S=S, sr=22050, n_mels=40, **kwargs), expected,
+                         tol(np.float32).spec, f"{kwargs}")
+
+
 def test_mel_filterbank_defaults_match_librosa(tol):
     got = fasttag.filters.mel(sr=22050, n_fft=2048)
     expected = librosa.filters.mel(sr=22050, n_fft=2048)
@@ -256,6 +266,52 @@ def test_power_to_db_batch_is_per_item(music, tol, ref, top_db):
     for i in np.ndindex(S.shape[:2]):
         expected = librosa.power_to_db(S[i], ref=ref, top_db=top_db)
         np.testing.assert_allclose(got[i], expected, rtol=0, atol=tol(np.float64).db, err_msg=f"item {i}")
+
+
+@pytest.mark.parametrize("top_db", [80.0, 10.0, None])
+def test_power_to_db_broadcasts_an_array_ref_like_librosa(rng, tol, top_db):
+    S = (rng.standard_normal((40, 30)) ** 2).astype(np.float32)
+    for ref in (np.array([2.5]), rng.uniform(0.5, 3.0, S.shape), S.max(axis=0, keepdims=True)):
+        expected = librosa.power_to_db(S, ref=ref, top_db=top_db)
+        got = fasttag.power_to_db(S, ref=ref, top_db=top_db)
+        assert got.dtype == expected.dtype == np.float32
+        tol.assert_close(got, expected, tol(np.float32).db, f"ref shape {ref.shape}")
+    for bad, match in [(np.ones(7), "ref has shape \\(7,\\)"), (np.array([np.nan]), "ref contains NaN"),
+                       (float("nan"), "ref=nan must be finite"), (lambda S: S.max(axis=0), "must return a number")]:
+        with pytest.raises(fasttag.ParameterError, match=match):
+            fasttag.power_to_db(S, ref=bad, top_db=top_db)
+
+
+def test_overflowed_float32_power_is_inf_in_decibels_not_a_finite_number(music):
+    # Finite float32 audio whose |X|^2 exceeds float32's range: those bins are inf in the mel
+    # spectrogram and must stay inf in dB (a bit-level log2 would read inf as 385.3 dB).
+    y = music(8000, sr=8000) * np.float32(1e18)
+    kwargs = dict(sr=8000, n_fft=256, hop_length=64, n_mels=20)
+    power = fasttag.melspectrogram(y, **kwargs)
+    assert np.isinf(power).any() and np.isfinite(power).any()
+    db = fasttag.logmel(y, top_db=None, **kwargs)
+    np.testing.assert_array_equal(np.isinf(db), np.isinf(power))
+    assert db[np.isfinite(db)].max() < 10 * np.log10(np.finfo(np.float32).max)
+
+
+def test_an_amin_below_the_smallest_normal_float32_is_refused(music, tol):
+    y = music(8000, sr=8000)
+    for a in (1e-39, 1e-42):
+        with pytest.raises(fasttag.ParameterError, match=f"amin={a:g} is below the smallest normal float32"):
+            fasttag.logmel(y, sr=8000, amin=a)
+        with pytest.raises(fasttag.ParameterError, match="smallest normal float32"):
+            fasttag.power_to_db(np.ones((3, 3), np.float32), amin=a)
+    S = np.full((2, 2), 1e-45)
+    tol.assert_close(fasttag.power_to_db(S, amin=1e-42, top_db=None), librosa.power_to_db(S, amin=1e-42, top_db=None),
+                     tol(np.float64).db)
+
+
+def test_big_endian_input_gives_the_native_result(music):
+    y = music(8000, sr=8000)
+    kwargs = dict(sr=8000, n_fft=256, hop_length=64, n_mels=20)
+    np.testing.assert_array_equal(fasttag.logmel(y.astype(">f4"), **kwargs), fasttag.logmel(y, **kwargs))
+    S = fasttag.melspectrogram(y, **kwargs).astype(">f8")
+    np.testing.assert_array_equal(fasttag.power_to_db(S), fasttag.power_to_db(S.astype(np.float64)))
 
 
 def test_power_to_db_clips_at_top_db_below_peak(music):

@@ -189,7 +189,7 @@ BAD = {
     "tg nan": (fasttag.tempogram, dict(onset_envelope=np.array([1.0, np.nan] * 30)), "onset_envelope contains NaN"),
     "tg norm": (fasttag.tempogram, dict(onset_envelope=np.ones(50), norm="max"), "norm='max' must be"),
     "tg window": (fasttag.tempogram, dict(onset_envelope=np.ones(50), win_length=8, window=np.ones(7)),
-                  "window array has shape (7,)"),
+                  "window=array gives shape (7,)"),
     "tempo start": (fasttag.tempo, dict(onset_envelope=np.ones(500), start_bpm=0), "start_bpm=0 must be"),
     "tempo tg and y": (fasttag.tempo, dict(y=np.ones(8000, np.float32), tg=np.ones((10, 10))), "only one of"),
     "tempo ac_size": (fasttag.tempo, dict(onset_envelope=np.ones(500), ac_size=0.001), "shorter than one hop"),

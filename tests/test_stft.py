@@ -139,6 +139,14 @@ def test_frame_counts_match_librosa(rng, center, n_fft, hop_length):
         assert fasttag.frame_count(n, n_fft=n_fft, hop_length=hop_length, center=center) == expected
 
 
+def test_frame_count_checks_its_arguments():
+    assert fasttag.frame_count(1, n_fft=4, hop_length=2, center=False) == 0  # shorter than one frame
+    for kwargs, name in [(dict(n_samples=-3), "n_samples=-3"), (dict(n_samples=10.5), "n_samples=10.5"),
+                         (dict(n_fft=0), "n_fft=0"), (dict(hop_length=0), "hop_length=0")]:
+        with pytest.raises(fasttag.ParameterError, match=name):
+            fasttag.frame_count(**{**dict(n_samples=10, n_fft=4, hop_length=2), **kwargs})
+
+
 @pytest.mark.parametrize("pad_mode", ["constant", "edge", "reflect"])
 @pytest.mark.parametrize("n_samples", [1, 2, 3, 100, 255, 511])
 def test_signal_shorter_than_n_fft_warns_and_matches(music, tol, pad_mode, n_samples):
@@ -179,6 +187,16 @@ def test_window_is_librosas(window, win_length, n_fft):
     got[:] = np.nan  # each call's array is the caller's own: named windows are made once and copied
     np.testing.assert_allclose(fasttag.filters.get_window(window, win_length, n_fft=n_fft), expected, rtol=0,
                                atol=1e-15)
+
+
+@pytest.mark.parametrize("window", [("kaiser", 8.0), "bartlett", "blackmanharris", ("tukey", 0.3), 8.0,
+                                    scipy.signal.windows.hann])
+def test_scipy_window_specs_and_callables_match_librosa(music, tol, window):
+    y = music(8000)
+    kwargs = dict(n_fft=512, hop_length=128, win_length=400, window=window)
+    tol.assert_close(fasttag.stft(y, **kwargs), librosa.stft(y, **kwargs), tol(np.float32).spec, f"{window}")
+    tol.assert_close(fasttag.melspectrogram(y, sr=8000, **kwargs),
+                     librosa.feature.melspectrogram(y=y, sr=8000, **kwargs), tol(np.float32).spec, f"{window}")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

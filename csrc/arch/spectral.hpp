@@ -208,12 +208,17 @@ inline void raise_power(typename Simd<T>::V* p, std::int64_t n, T power) {
     }
 }
 
-// 10 log10(max(amin, x)) - ref_db per lane.
+// 10 log10(max(amin, x)) - ref_db per lane (amin at least T's smallest normal number: the
+// bindings refuse a smaller one). A power beyond T's largest finite number (an overflowed
+// |X|^2, or inf * 0 = NaN in a projection) stays inf or NaN: the polynomial log would read
+// its exponent bits as a finite number.
 template <class T>
 inline typename Simd<T>::V to_db_lanes(typename Simd<T>::V x, const Decibels& db) {
+    using V = typename Simd<T>::V;
     const T amin = std::max(static_cast<T>(db.amin), std::numeric_limits<T>::min());
     x = x < amin ? broadcast<T>(amin) : x;
-    return decibels(x) - static_cast<T>(db.ref_db);
+    const V finite_db = decibels(x) - static_cast<T>(db.ref_db);
+    return x <= broadcast<T>(std::numeric_limits<T>::max()) ? finite_db : x;
 }
 
 // In place: data[i] = max(data[i], max(data) - top_db) over each row.

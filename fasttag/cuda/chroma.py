@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
+from ..spectrum import spectrogram_n_fft
 from . import _runtime, spectral
 
 
@@ -52,7 +53,7 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
             if n_bins < 2:
                 raise ParameterError(f"S has {n_bins} frequency bin(s); a spectrogram needs at least 2")
             items, lead = spectral._rows(view, 2)
-            n_fft, frames, n_frames = 2 * (items.shape[1] - 1), None, items.shape[2]
+            n_fft, frames, n_frames = spectrogram_n_fft(n_fft, items.shape[1]), None, items.shape[2]
         host_items = items if tuning is not None else items.copy_to_host(stream=home.stream)
         tunings = cpu.clip_tunings(host_items, frames, tuning, sr=sr, n_chroma=n_chroma,
                                    workers=resolve_workers(workers))

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.signal
 
 from ..errors import ParameterError
-from ..spectrum import framing, fused_decibels
+from ..spectrum import framing, fused_decibels, spectrogram_n_fft
 from . import _runtime
 
 
@@ -210,8 +210,8 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
     home = _runtime.Home(S)
     with home.context():
         view, dtype = _matrix(home, S, "S")
-        sparse = _mel_rows(home, dtype, sr=sr, n_fft=2 * (tuple(view.shape)[-2] - 1), n_mels=n_mels, fmin=fmin,
-                           fmax=fmax, htk=htk, norm=norm)
+        sparse = _mel_rows(home, dtype, sr=sr, n_fft=spectrogram_n_fft(n_fft, tuple(view.shape)[-2]), n_mels=n_mels,
+                           fmin=fmin, fmax=fmax, htk=htk, norm=norm)
         return _project(home, sparse, view)
 
 
