@@ -25,6 +25,25 @@ def positive_float(value, name: str) -> float:
     return float(value)
 
 
+#: The highest sampling rate accepted for decoding and resampling (Hz): twice the highest PCM rate in use (768 kHz).
+MAX_SAMPLE_RATE = 1_536_000
+
+
+def sample_rate(value, name: str = "sr") -> float:
+    """``value`` as a sampling rate to resample to: a finite float in (0, MAX_SAMPLE_RATE], or ParameterError."""
+    value = positive_float(value, name)
+    if value > MAX_SAMPLE_RATE:
+        raise ParameterError(f"{name}={value:g} Hz is above the highest sampling rate accepted, {MAX_SAMPLE_RATE} Hz")
+    return value
+
+
+def non_negative_float(value, name: str) -> float:
+    """``value`` as a finite float >= 0, or ParameterError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ParameterError(f"{name}={value!r} must be a finite number >= 0")
+    return float(value)
+
+
 def top_db(value) -> float | None:
     """``top_db`` as a finite float >= 0, or None (no floor); else ParameterError."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)

@@ -22,7 +22,7 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     ----------
     path : str or os.PathLike
         A wav, flac, ogg (Vorbis/Opus) or mp3 file.
-    sr : float > 0 or None
+    sr : float in (0, 1536000] or None
         Target sampling rate (Hz), resampled with soxr's high-quality filter; None keeps
         the file's rate. (librosa's default is 22050; ours keeps the file as it is.)
     mono : bool
@@ -36,7 +36,7 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     Returns
     -------
     y : np.ndarray [shape=(n_samples,) if mono else (n_channels, n_samples)]
-    sr : int
+    sr : int (float for a target sr that is not a whole number)
         The sampling rate of y (Hz).
 
     Raises
@@ -50,19 +50,18 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     """
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ParameterError(f"dtype={dtype!r} must be float32 or float64")
-    if offset < 0:
-        raise ParameterError(f"offset={offset!r} must be >= 0 seconds")
+    offset = _validate.non_negative_float(offset, "offset")
     if duration is not None:
         _validate.positive_float(duration, "duration")
     if sr is not None:
-        sr = _validate.positive_float(sr, "sr")
+        sr = _validate.sample_rate(sr)
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise AudioLoadError(f"no such audio file: {path!r}")
     if os.path.getsize(path) == 0:
         raise AudioLoadError(f"audio file is empty (0 bytes): {path!r}")
     try:
-        with soundfile.SoundFile(path) as f:
+        with soundfile.SoundFile(os.fsencode(path)) as f:  # bytes: any name the file system holds
             native_sr = f.samplerate
             f.seek(min(int(round(offset * native_sr)), f.frames))
             frames = -1 if duration is None else int(round(duration * native_sr))
@@ -75,7 +74,7 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     if sr is not None and sr != native_sr:
         y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(dtype, copy=False)
         native_sr = sr
-    return np.ascontiguousarray(y), int(native_sr)
+    return np.ascontiguousarray(y), int(native_sr) if float(native_sr).is_integer() else native_sr
 
 
 def mean_channels(data: np.ndarray) -> np.ndarray:

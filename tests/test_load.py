@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -258,7 +259,11 @@ def test_header_without_samples(tmp_path, stereo):
     (dict(sr=0), "sr=0 must be a positive number"),
     (dict(sr=-16000), "sr=-16000 must be a positive number"),
     (dict(sr=float("nan")), "sr=nan must be a positive number"),
-    (dict(offset=-0.5), "offset=-0.5 must be >= 0"),
+    (dict(offset=-0.5), "offset=-0.5 must be a finite number >= 0"),
+    (dict(offset=float("nan")), "offset=nan must be a finite number >= 0"),
+    (dict(offset=float("inf")), "offset=inf must be a finite number >= 0"),
+    (dict(offset="1"), "offset='1' must be a finite number >= 0"),
+    (dict(sr=4e8), "sr=4e+08 Hz is above the highest sampling rate accepted, 1536000 Hz"),
     (dict(duration=0), "duration=0 must be a positive number"),
     (dict(duration=-1.0), "duration=-1.0 must be a positive number"),
     (dict(dtype=np.int16), "dtype="),
@@ -268,3 +273,22 @@ def test_bad_parameters(tmp_path, stereo, kwargs, message):
     path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "PCM_16")
     with pytest.raises(ParameterError, match=re.escape(message)):
         fasttag.load(path, **kwargs)
+
+
+def test_a_file_name_that_is_not_utf8_decodes(tmp_path, stereo):
+    # Linux file names are bytes: b"caf\xe9.wav" (Latin-1) is a legal name that has no UTF-8 spelling.
+    path = write(bytes(tmp_path) + b"/caf\xe9.wav", stereo, SR, "WAV", "PCM_16")
+    expected, _ = fasttag.load(path)
+    y, sr = fasttag.load(os.fsdecode(path))
+    assert sr == SR and y.shape == (stereo.shape[1],)
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_allclose(y, stereo.mean(axis=0), atol=1e-4)
+
+
+def test_a_fractional_target_rate_is_reported_as_asked(tmp_path, stereo):
+    path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "FLOAT")
+    y, sr = fasttag.load(path, sr=12000.5)
+    assert sr == 12000.5
+    expected = soxr.resample(stereo.mean(axis=0), SR, 12000.5, quality="HQ")
+    np.testing.assert_allclose(y, expected, atol=1e-6)
+    assert fasttag.load(path, sr=12000.0)[1] == 12000 and isinstance(fasttag.load(path, sr=12000.0)[1], int)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 
 class UsageError(Exception):
@@ -16,19 +17,39 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def number(kind: type, low: float, *, above: bool = False):
-    """An argparse ``type``: ``kind(text)``, at least ``low`` (or above it)."""
+#: The longest clip or crop the commands take, in seconds (a day).
+MAX_SECONDS = 86400
+
+
+def number(kind: type, low: float, *, above: bool = False, high: float | None = None):
+    """An argparse ``type``: ``kind(text)``, finite, at least ``low`` (or above it) and at most ``high``."""
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text} must be a finite number")
         if value < low or (above and value == low):
             raise argparse.ArgumentTypeError(f"{text} must be {'>' if above else '>='} {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text} must be <= {high}")
         return value
 
     return parse
+
+
+def seconds(low: float = 0):
+    """An argparse ``type`` for a clip length in seconds: above ``low``, at most MAX_SECONDS."""
+    return number(float, low, above=True, high=MAX_SECONDS)
+
+
+def sample_rate(low: int = 1):
+    """An argparse ``type`` for a sampling rate to resample to (Hz): at least ``low``, at most the library's limit."""
+    from fasttag._validate import MAX_SAMPLE_RATE
+
+    return number(int, low, high=MAX_SAMPLE_RATE)
 
 
 def int_list(text: str) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fasttag.commands._args import Parser, add_device, number
+from fasttag.commands._args import Parser, add_device, number, seconds
 from fasttag.experiment import CONFIGS, StudySettings, run_study, study_table
 from fasttag.models.lstm import POOLINGS
 
@@ -38,7 +38,7 @@ def add_parser(commands) -> None:
     add("--codebook-size", type=number(int, 1), default=None, help="codebook size K (default: 1024; quick: 8)")
     add("--lstm-pooling", choices=POOLINGS, default=None,
         help="the LSTMs' clip summary: the last state (the study's, default) or the mean over frames")
-    add("--seconds", type=number(float, 0, above=True), default=None,
+    add("--seconds", type=seconds(), default=None,
         help="clip length read from each track, s (default: 29.12, 1366 frames)")
     add("--seed", type=number(int, 0), default=0, help="seed of models, training and codebooks")
     add("--split-seed", type=number(int, 0), default=0, help="seed of the split where the data has none")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from argparse import SUPPRESS
 from pathlib import Path
 
-from fasttag.commands._args import FORMATTER, UsageError, number
+from fasttag.commands._args import FORMATTER, UsageError, number, sample_rate, seconds
 from fasttag.errors import FasttagError
 from fasttag.extraction import CROPS, FEATURE_KINDS, ExtractParams, extract
 
@@ -47,7 +47,7 @@ def add_parser(commands) -> None:
     p.add_argument("input", type=Path, metavar="INPUT", help="a folder of audio files or a manifest CSV")
     p.add_argument("--out", type=Path, required=True, metavar="STORE", help="the feature store's folder")
     p.add_argument("--feature", choices=FEATURE_KINDS, default="logmel", help="what to compute")
-    p.add_argument("--sr", type=number(int, 1), default=12000, help="sampling rate to resample to (Hz)")
+    p.add_argument("--sr", type=sample_rate(), default=12000, help="sampling rate to resample to (Hz)")
     p.add_argument("--n-fft", type=number(int, 1), default=512, help="STFT frame length (samples)")
     p.add_argument("--hop", "--hop-length", dest="hop_length", type=number(int, 1), default=256,
                    help="STFT hop (samples)")  # fmt: skip
@@ -61,7 +61,7 @@ def add_parser(commands) -> None:
     p.add_argument("--deltas", type=int, choices=(0, 1, 2), default=SUPPRESS, help="MFCC derivatives stacked "
                    "(mfcc; default 2)")  # fmt: skip
     p.add_argument("--n-chroma", type=number(int, 1), default=SUPPRESS, help="pitch classes (chroma; default 12)")
-    p.add_argument("--duration", type=number(float, 0, above=True), default=SUPPRESS,
+    p.add_argument("--duration", type=seconds(), default=SUPPRESS,
                    help="seconds per track: one crop of this length (zero-padded if shorter); default the whole "
                    "track")  # fmt: skip
     p.add_argument("--crop", choices=CROPS, default=SUPPRESS, help="where the crop sits (with --duration; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fasttag.commands._args import FORMATTER, number
+from fasttag.commands._args import FORMATTER, number, sample_rate, seconds
 from fasttag.datasets import make_tagged_music
 from fasttag.datasets.synthetic import FORMATS
 
@@ -20,8 +20,8 @@ def add_parser(commands) -> None:
     add = parser.add_argument
     add("--out", required=True, type=Path, metavar="DIR", help="folder for manifest.csv and audio/")
     add("--n-tracks", type=number(int, 1), default=200, help="number of clips")
-    add("--seconds", type=number(float, 0, above=True), default=29.12, help="clip length, s")
-    add("--sr", type=number(int, 1000), default=12000, help="sampling rate, Hz")
+    add("--seconds", type=seconds(0.5), default=29.12, help="clip length, s")
+    add("--sr", type=sample_rate(8000), default=12000, help="sampling rate, Hz")
     add("--seed", type=number(int, 0), default=0, help="seed: the same seed writes the same files")
     add("--format", choices=sorted(FORMATS), default="flac", help="audio format")
     add("--workers", type=int, default=-1, help="processes rendering clips (-1: all CPUs)")

@@ -14,7 +14,7 @@ import numpy as np
 
 import fasttag
 from fasttag import plot
-from fasttag.commands._args import FORMATTER, number
+from fasttag.commands._args import FORMATTER, number, sample_rate
 from fasttag.errors import FasttagError
 
 FEATURES = ("logmel", "mfcc", "chroma", "tempogram")
@@ -46,10 +46,10 @@ def add_parser(commands) -> None:
     show.add_argument("file", type=Path, metavar="FILE", help="audio file (wav, flac, ogg, mp3)")
     show.add_argument("--feature", choices=FEATURES, default="logmel", help="what to draw")
     show.add_argument("--out", type=Path, required=True, help="picture to write (.png)")
-    show.add_argument("--sr", type=number(int, 1), default=22050, help="sampling rate to resample to (Hz)")
+    show.add_argument("--sr", type=sample_rate(), default=22050, help="sampling rate to resample to (Hz)")
     show.add_argument("--n-mels", type=number(int, 1), default=128, help="mel bands (logmel, mfcc)")
     show.add_argument("--size", type=_size, default=(1000, 400), metavar="WxH", help="picture size in pixels")
-    show.add_argument("--dpi", type=number(int, 1), default=100, help="dots per inch of the PNG")
+    show.add_argument("--dpi", type=number(int, 10, high=2400), default=100, help="dots per inch of the PNG")
 
 
 def feature(y: np.ndarray, sr: int, name: str, *, n_mels: int = 128) -> tuple[np.ndarray, dict]:

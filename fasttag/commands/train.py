@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from fasttag.bof_features import BagOfFramesFeatures
-from fasttag.commands._args import add_device, int_list, number
+from fasttag.commands._args import add_device, int_list, number, seconds
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import dataset_kind, read_dataset
 from fasttag.errors import FasttagError, ParameterError
@@ -58,7 +58,7 @@ def add_parser(commands) -> None:
     add("--out", required=True, type=Path, metavar="RUN", help="run directory to write (model.pt, config.json)")
     add_device(parser, "trains")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--seconds", type=number(float, 0, above=True), default=None,
+    length.add_argument("--seconds", type=seconds(), default=None,
                         help=f"clip length read from each track, s (default: {LogMel.seconds}, 1366 frames)")
     length.add_argument("--n-frames", type=number(int, 2), default=None,
                         help="clip length in frames of 256 samples at 12 kHz, instead of --seconds")
