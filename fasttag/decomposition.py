@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate
-from .errors import FasttagError, ParameterError
+from .errors import NotFittedError, ParameterError
 
 __all__ = ["PCA"]
 
@@ -94,7 +94,7 @@ class PCA:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "components_"):
-            raise FasttagError("this PCA is not fitted yet: call fit(X) first")
+            raise NotFittedError("this PCA is not fitted yet: call fit(X) first")
 
     def transform(self, X) -> np.ndarray:
         """Project rows of ``X`` [shape=(n_samples, n_features)] -> [shape=(n_samples, n_components)]."""

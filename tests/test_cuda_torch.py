@@ -52,8 +52,12 @@ def test_logmel_module_holds_buffers_and_checks_input():
     state = module.state_dict()
     assert set(state) == {"window", "mel_basis"} and tuple(state["mel_basis"].shape) == (96, 257)
     np.testing.assert_array_equal(state["mel_basis"].numpy(), fasttag.filters.mel(sr=12000, n_fft=512, n_mels=96))
-    with pytest.raises(fasttag.ParameterError, match="float32/float64 tensor"):
+    with pytest.raises(fasttag.ParameterError, match="float32/float64 torch tensor, got a torch.int16 tensor"):
         module(torch.zeros(1000, dtype=torch.int16))
+    with pytest.raises(fasttag.ParameterError, match="got ndarray \\(use torch.from_numpy\\)"):
+        module(np.zeros(1000, dtype=np.float32))
+    with pytest.raises(fasttag.ParameterError, match="with samples, got shape \\(0, 1000\\)"):
+        module(torch.zeros(0, 1000))
     with pytest.raises(fasttag.ParameterError, match="pad_mode='wrap'"):
         LogMel(pad_mode="wrap")
     with pytest.raises(fasttag.ParameterError, match="fewer than n_fft=512"):

@@ -91,7 +91,7 @@ def test_bad_input(case):
 
 
 def test_use_before_fit_and_wrong_width():
-    with pytest.raises(fasttag.FasttagError, match="not fitted"):
+    with pytest.raises(fasttag.NotFittedError, match="not fitted"):
         fasttag.PCA(2).transform(np.ones((3, 3)))
     pca = fasttag.PCA(2).fit(np.random.default_rng(0).standard_normal((10, 4)))
     with pytest.raises(ParameterError, match="X has 3 features, the PCA was fitted on 4"):
