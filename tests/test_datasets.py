@@ -14,9 +14,12 @@ from fasttag.datasets import (
     QUIET_DBFS,
     TAGS,
     ManifestError,
+    dataset_kind,
     make_tagged_music,
     multi_hot,
+    read_dataset,
     read_manifest,
+    read_mtat,
 )
 
 SR = 12000
@@ -210,6 +213,7 @@ def test_manifest_without_split_column(tmp_path):
         ("path,tags,split\na.flac,x,train\nb.flac,y\n", "line 3: 2 fields, expected 3"),
         ("path,tags,split\na.flac,x,train\nb.flac,y,dev\n", "line 3: split 'dev'"),
         ("path,tags,split\na.flac,x,train\na.flac,y,test\n", "line 3: path 'a.flac' is listed twice"),
+        ("path,tags,split\na.flac,x,train\n./a.flac,y,test\n", r"line 3: path '\./a.flac' is listed twice \(as"),
         ("path,tags,split\na.flac,x,train\n,y,test\n", "line 3: empty path"),
         ("path,tags,split\na.flac,x,train\nmissing.flac,y,test\n", "line 3: audio file .*missing.flac"),
     ],
@@ -220,3 +224,19 @@ def test_malformed_manifest(tmp_path, text, match):
     (tmp_path / "bad.csv").write_text(text)
     with pytest.raises(ManifestError, match=f"bad.csv, {match}"):
         read_manifest(tmp_path / "bad.csv")
+
+
+def test_csvs_with_a_byte_order_mark_are_read(tmp_path):
+    """Excel's "CSV UTF-8" starts with a BOM: a manifest and MagnaTagATune's annotations are read as without."""
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "a.flac").write_bytes(b"")
+    (tmp_path / "m.csv").write_bytes(bom + b"path,tags\na.flac,rock\n")
+    (track,), vocabulary = read_manifest(tmp_path / "m.csv")
+    assert track.path == (tmp_path / "a.flac").resolve() and vocabulary == ["rock"]
+    assert dataset_kind(tmp_path / "m.csv") == "manifest" and len(read_dataset(tmp_path / "m.csv").tracks) == 1
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f/b.mp3").write_bytes(b"")
+    (tmp_path / "annotations_final.csv").write_bytes(bom + b"clip_id\tguitar\tmp3_path\n1\t1\tf/b.mp3\n")
+    assert dataset_kind(tmp_path) == "mtat"
+    (track,), vocabulary = read_mtat(tmp_path, top=None)
+    assert vocabulary == ["guitar"] and track.tags == ["guitar"] and track.split == "test"

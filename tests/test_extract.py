@@ -384,6 +384,77 @@ def test_inputs_csv_and_lists(collection, tmp_path):
         extraction.find_tracks(tmp_path)
 
 
+def _tone(path, rng, **kwargs) -> str:
+    """One second of `tone_mix` at 12 kHz written to ``path`` (its folders made); the path as a str."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(path, tone_mix(rng, 12000, 12000, 1), 12000, **kwargs)
+    return str(path)
+
+
+def test_a_folder_scan_takes_the_formats_the_dataset_readers_take(tmp_path, rng):
+    from fasttag import datasets
+
+    assert datasets.AUDIO_EXTENSIONS is extraction.AUDIO_EXTENSIONS  # one list, shared
+    for name, fmt in (("blues/a.au", "AU"), ("blues/b.aif", "AIFF"), ("rock/c.aiff", "AIFF"), ("rock/d.wav", None)):
+        _tone(tmp_path / "audio" / name, rng, format=fmt)
+    summary = extract(tmp_path / "audio", tmp_path / "store", workers=1, **PARAMS)
+    assert summary.done == 4 and FeatureStore(tmp_path / "store").ids == [
+        "blues/a.au", "blues/b.aif", "rock/c.aiff", "rock/d.wav"]  # fmt: skip
+
+
+def test_a_csv_with_a_byte_order_mark_is_read(tmp_path, rng):
+    x = _tone(tmp_path / "x.wav", rng)
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbfpath,tags\nx.wav,rock\n")  # Excel's "CSV UTF-8"
+    assert extraction.find_tracks(tmp_path / "bom.csv") == [("x.wav", x)]
+
+
+def test_csv_paths_that_go_up_get_ids_below_the_common_folder(tmp_path, rng):
+    x, y = _tone(tmp_path / "audio/x.wav", rng), _tone(tmp_path / "audio/sub/y.wav", rng)
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists/all.csv").write_text(f"path,tags\n../audio/x.wav,rock\n{y},pop\n")  # relative, absolute
+    assert extraction.find_tracks(tmp_path / "lists/all.csv") == [("audio/sub/y.wav", y), ("audio/x.wav", x)]
+    (tmp_path / "here.csv").write_text("path\n./audio/x.wav\naudio/sub/../sub/y.wav\n")  # below the CSV: as before
+    assert extraction.find_tracks(tmp_path / "here.csv") == [("audio/sub/y.wav", y), ("audio/x.wav", x)]
+    (tmp_path / "empty.csv").write_text("path,tags\naudio/x.wav,rock\n,pop\n")
+    with pytest.raises(ParameterError, match="line 3: empty path"):
+        extraction.find_tracks(tmp_path / "empty.csv")
+
+
+def test_a_folder_file_whose_name_cannot_be_an_id_is_skipped_with_a_warning(tmp_path, rng):
+    good = _tone(tmp_path / "audio/good.wav", rng)
+    _tone(tmp_path / "audio/a\\b.wav", rng)  # a backslash: legal in a POSIX name, not in a track id
+    with pytest.warns(UserWarning, match=r"skipped 1 audio file.*a\\\\b\.wav"):
+        assert extraction.find_tracks(tmp_path / "audio") == [("good.wav", good)]
+    with pytest.warns(UserWarning, match="skipped 1"):
+        assert extract(tmp_path / "audio", tmp_path / "store", workers=1, **PARAMS).done == 1
+    with pytest.raises(ParameterError, match="must be a relative path"):  # an id given explicitly: an error
+        extraction.find_tracks([good], ids=["a\\b.wav"])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names are bytes on Linux only")
+def test_a_file_name_that_is_not_utf8_is_extracted(tmp_path, rng):
+    name = os.fsdecode(b"caf\xe9.wav")  # Latin-1, legal on Linux: a lone surrogate in the str
+    os.rename(_tone(tmp_path / "audio/tone.wav", rng), tmp_path / "audio" / name)
+    summary = extract(tmp_path / "audio", tmp_path / "store", workers=1, **PARAMS)
+    assert summary.done == 1, summary.failures
+    np.testing.assert_array_equal(FeatureStore(tmp_path / "store")[name], features(tmp_path / "audio" / name,
+                                                                                 **PARAMS))  # fmt: skip
+
+
+_ONE_TRACK = "import sys; from fasttag.extraction import extract; extract(sys.argv[1], sys.argv[2], workers=2)"
+
+
+def test_a_single_track_with_workers_runs_in_a_worker_that_may_die(tmp_path, rng):
+    _tone(tmp_path / "audio/crash.wav", rng)
+    store = tmp_path / "store"
+    env = dict(os.environ, **{extraction._KILL_WORKER_ENV: "crash"})
+    with open(tmp_path / "stderr.txt", "w") as err:  # a subprocess: run inline, the hook would kill pytest
+        done = subprocess.run([sys.executable, "-c", _ONE_TRACK, str(tmp_path / "audio"), str(store)], env=env,
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err, timeout=120)  # fmt: skip
+    assert done.returncode == 0, (tmp_path / "stderr.txt").read_text()
+    assert "WorkerDied" in FeatureStore(store).failed["crash.wav"]
+
+
 # ------------------------------------------------------------------------------------ long files
 
 

@@ -40,7 +40,7 @@ def add_parser(commands) -> None:
         formatter_class=FORMATTER,
         help="extract features of a collection into a feature store (parallel, resumable)",
         description="Decode, resample and compute features of every track of a folder (recursively: "
-        "wav, flac, ogg, opus, mp3) or a manifest CSV (a 'path' column, optional 'track_id') in worker "
+        "wav, flac, ogg, opus, mp3, au, aiff) or a manifest CSV (a 'path' column, optional 'track_id') in worker "
         "processes or on a Dask cluster, into a feature store: one .npy array per track and a manifest. "
         "Running the same command again resumes. Bad files are recorded with their error and skipped.",
     )

@@ -34,8 +34,8 @@ def read_manifest(csv_path: str | Path) -> Dataset:
     ------
     ManifestError
         A missing column, a row with the wrong number of fields, an empty or
-        repeated path, an unknown split, or an audio file that does not exist;
-        the message gives the file and line.
+        repeated path (the same file, however written), an unknown split, or
+        an audio file that does not exist; the message gives the file and line.
     FileNotFoundError
         ``csv_path`` does not exist.
 
@@ -49,7 +49,7 @@ def read_manifest(csv_path: str | Path) -> Dataset:
     >>> labels = multi_hot(tracks, vocabulary)  # doctest: +SKIP
     """
     csv_path = Path(csv_path).resolve()
-    with open(csv_path, newline="") as f:
+    with open(csv_path, newline="", encoding="utf-8-sig") as f:  # utf-8-sig: a BOM (Excel) too
         rows = list(csv.reader(f))
 
     def fail(line: int, message: str) -> ManifestError:
@@ -62,7 +62,7 @@ def read_manifest(csv_path: str | Path) -> Dataset:
     if missing or len(set(header)) != len(header):
         raise fail(1, f"header {rows[0]} must name the columns 'path' and 'tags' (and 'split') once")
     col = {name: header.index(name) for name in ("path", "tags", "split") if name in header}
-    tracks, seen = [], set()
+    tracks, seen = [], {}  # resolved path -> (line, path as written)
     for line, row in enumerate(rows[1:], start=2):
         if not row:
             continue
@@ -71,10 +71,10 @@ def read_manifest(csv_path: str | Path) -> Dataset:
         track_id = row[col["path"]].strip()
         if not track_id:
             raise fail(line, "empty path")
-        if track_id in seen:
-            raise fail(line, f"path {track_id!r} is listed twice")
-        seen.add(track_id)
-        path = (csv_path.parent / track_id).resolve()
+        path = (csv_path.parent / track_id).resolve()  # normalised: 'x.wav' and './x.wav' are one file
+        if path in seen:
+            raise fail(line, f"path {track_id!r} is listed twice (as {seen[path][1]!r} on line {seen[path][0]})")
+        seen[path] = (line, track_id)
         if not path.is_file():
             raise fail(line, f"audio file {str(path)!r} does not exist")
         split = row[col["split"]].strip() if "split" in col else None

@@ -71,7 +71,7 @@ def read_mtat(path: str | Path, *, top: int | None = 50, audio_dir: str | Path |
     csv_path = Path(path).resolve()
     if csv_path.is_dir():
         csv_path = csv_path / ANNOTATIONS
-    with open(csv_path, newline="") as f:
+    with open(csv_path, newline="", encoding="utf-8-sig") as f:  # utf-8-sig: a BOM (Excel) too
         rows = list(csv.reader(f, delimiter="\t"))
 
     def fail(line: int, message: str) -> ManifestError:

@@ -53,7 +53,7 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
     Parameters
     ----------
     source : str, os.PathLike or sequence of them
-        A folder (recursive: wav, flac, ogg, opus, mp3), a manifest CSV (``path`` column,
+        A folder (recursive, see `AUDIO_EXTENSIONS`), a manifest CSV (``path`` column,
         optional ``track_id``) or audio file paths; see `find_tracks`.
     store : str or os.PathLike
         The store's folder (created if missing); see `fasttag.store.FeatureStore`.
@@ -140,7 +140,7 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
     try:
         if scheduler is not None:
             _run_dask(tasks, scheduler, workers, on_result)
-        elif workers == 1 or len(tasks) <= 1:
+        elif workers == 1:  # otherwise a pool even for one track: a crash in it must not end the run
             _run_inline(tasks, on_result)
         else:
             _run_pool(tasks, min(workers, len(tasks)), on_result)

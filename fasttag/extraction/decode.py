@@ -123,7 +123,7 @@ def _extract_file(path, params: ExtractParams, *, block: int = DECODE_BLOCK,
     framer = _Framer(params, block_frames)
     warnings = []
     try:
-        with soundfile.SoundFile(path) as f:
+        with soundfile.SoundFile(os.fsencode(path)) as f:  # bytes: names that are not UTF-8 too
             info = {"source_sr": int(f.samplerate), "channels": int(f.channels)}
             if params.duration is None:
                 start, n_read = 0, None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 from pathlib import Path
 
 from fasttag.errors import ParameterError
@@ -21,13 +22,14 @@ def find_tracks(source, ids=None) -> list[tuple[str, str]]:
     Parameters
     ----------
     source : str, os.PathLike or sequence of them
-        A folder (searched recursively for wav, flac, ogg, opus and mp3 files); a CSV
+        A folder (searched recursively for files named as in `AUDIO_EXTENSIONS`); a CSV
         file with a ``path`` column (relative paths are relative to the CSV's folder) and
         optionally a ``track_id`` or ``id`` column; or a sequence of audio file paths.
     ids : sequence of str, optional
         Track ids for a sequence of paths. By default a track's id is its path relative
-        to the folder (or the CSV's folder, or the deepest folder holding all the paths),
-        with ``/`` separators.
+        to the folder (or the deepest folder holding the CSV and all its paths, or all the
+        paths), with ``/`` separators. A folder's files whose id would not be safe (a
+        backslash in the name) are skipped with a warning.
 
     Raises
     ------
@@ -41,9 +43,9 @@ def find_tracks(source, ids=None) -> list[tuple[str, str]]:
             for folder, dirs, files in os.walk(root):
                 dirs.sort()
                 found += [os.path.join(folder, name) for name in files if _is_audio(name)]
-            if not found:
+            pairs = _skip_unsafe([(Path(p).relative_to(root).as_posix(), os.path.abspath(p)) for p in found])
+            if not pairs:
                 raise ParameterError(f"input={str(root)!r} holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
-            pairs = [(Path(p).relative_to(root).as_posix(), os.path.abspath(p)) for p in found]
         elif root.is_file() and root.suffix.lower() == ".csv":
             pairs = _read_csv(root)
         elif root.is_file():
@@ -63,38 +65,51 @@ def find_tracks(source, ids=None) -> list[tuple[str, str]]:
     return sorted(seen.items())
 
 
-def _name_paths(paths, ids) -> list[tuple[str, str]]:
+def _name_paths(paths, ids, base=None) -> list[tuple[str, str]]:
+    """Pairs of ``ids`` (default: paths relative to the deepest folder holding them all and ``base``)."""
     paths = [os.path.abspath(os.fspath(p)) for p in paths]
     if ids is not None:
         ids = [str(i) for i in ids]
         if len(ids) != len(paths):
             raise ParameterError(f"ids has {len(ids)} entries for {len(paths)} paths")
         return list(zip(ids, paths))
-    root = os.path.commonpath([os.path.dirname(p) for p in paths])
+    folders = [os.path.dirname(p) for p in paths] + ([os.path.abspath(base)] if base is not None else [])
+    root = os.path.commonpath(folders)
     return [(Path(os.path.relpath(p, root)).as_posix(), p) for p in paths]
 
 
 def _read_csv(path: Path) -> list[tuple[str, str]]:
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # utf-8-sig: a BOM (Excel) too
         reader = csv.DictReader(f)
         fields = reader.fieldnames or []
         if "path" not in fields:
             raise ParameterError(f"input={str(path)!r}: a manifest CSV needs a 'path' column, found {fields}")
         id_field = next((name for name in ("track_id", "id") if name in fields), None)
-        pairs = []
+        rows = []
         for row in reader:
-            file = Path(row["path"])
-            full = file if file.is_absolute() else path.parent / file
-            track_id = row[id_field] if id_field else (file.as_posix() if not file.is_absolute() else None)
-            if track_id is None:
-                track_id = Path(os.path.relpath(full, path.parent)).as_posix()
-            pairs.append((track_id, os.path.abspath(full)))
-    if not pairs:
+            if not row["path"]:
+                raise ParameterError(f"input={str(path)!r}, line {reader.line_num}: empty path")
+            rows.append(row)
+    if not rows:
         raise ParameterError(f"input={str(path)!r} lists no tracks")
-    return pairs
+    files = [path.parent / row["path"] for row in rows]  # an absolute path stays as it is
+    return _name_paths(files, [row[id_field] for row in rows] if id_field else None, base=path.parent)
+
+
+def _is_safe_id(track_id: str) -> bool:
+    """A relative ``/``-separated path without '.', '..', empty parts or backslashes."""
+    return "\\" not in track_id and not any(p in ("", ".", "..") for p in track_id.split("/"))
+
+
+def _skip_unsafe(pairs) -> list[tuple[str, str]]:
+    """The pairs with a safe id; a warning names the files left out (a folder scan: skip, not stop)."""
+    unsafe = [path for track_id, path in pairs if not _is_safe_id(track_id)]
+    if unsafe:
+        warnings.warn(f"skipped {len(unsafe)} audio file(s) whose name cannot be a track id (a backslash): "
+                      f"{unsafe}", UserWarning, stacklevel=3)  # fmt: skip
+    return [(track_id, path) for track_id, path in pairs if _is_safe_id(track_id)]
 
 
 def _check_id(track_id: str) -> None:
-    parts = track_id.split("/")
-    if not track_id or track_id.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in track_id:
+    if not _is_safe_id(track_id):
         raise ParameterError(f"track id {track_id!r} must be a relative path without '.', '..' or empty parts")
