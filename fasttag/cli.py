@@ -15,6 +15,7 @@ Each command lives in its own module of `fasttag.commands`.
 from __future__ import annotations
 
 import sys
+import warnings
 
 from fasttag.commands import demo, evaluate, experiment, extract, generate, show, tag, train
 from fasttag.commands._args import Parser, UsageError
@@ -45,13 +46,27 @@ def main(argv: list[str] | None = None) -> int:
     -------
     status : int
         0 on success, 2 on bad arguments or input (reported in one line on
-        stderr, without a traceback).
+        stderr, without a traceback), 130 when interrupted (Ctrl-C).
     """
-    try:
-        args = _parser().parse_args(argv)
-        COMMANDS[args.command].run(args)
-    except (UsageError, FasttagError, OSError) as exc:
-        message = " ".join(str(exc).split())  # one line, whatever the exception's text
-        print(f"fasttag: error: {message}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # a command shows its warnings, whatever the process's filters
+        warnings.showwarning = _print_warning
+        try:
+            args = _parser().parse_args(argv)
+            COMMANDS[args.command].run(args)
+        except (UsageError, FasttagError, OSError) as exc:
+            print(f"fasttag: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("fasttag: interrupted (an extract run goes on where it stopped when run again)", file=sys.stderr)
+            return 130
     return 0
+
+
+def _one_line(message) -> str:
+    return " ".join(str(message).split())
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings during a command, one line each, without the source line."""
+    print(f"fasttag: warning: {_one_line(message)}", file=sys.stderr if file is None else file)

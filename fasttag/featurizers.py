@@ -278,8 +278,6 @@ def load_clips(paths: Sequence, sr: int, n_samples: int) -> np.ndarray:
     clips = np.zeros((len(paths), n_samples), dtype=np.float32)
     for i, path in enumerate(paths):
         y, _ = fasttag.load(path, sr=sr, mono=True, duration=n_samples / sr + 1.0)
-        if y.size == 0:
-            raise AudioLoadError(f"{path} holds no samples")
         y = y[:n_samples]
         clips[i, : len(y)] = y
     return clips
@@ -307,7 +305,30 @@ def extract(params, paths: Sequence, *, batch_size: int = 32, progress: bool = F
     features : np.ndarray [shape=(len(paths), n_features, n_frames), dtype=float32]
         What ``params`` returns per clip, stacked: ``(len(paths), n_clusters)``
         for bag-of-frames histograms.
+
+    Raises
+    ------
+    fasttag.AudioLoadError
+        A file cannot be read (see `extract_readable` to skip such files).
     """
+    return _extract(params, paths, batch_size, progress, unreadable=None)
+
+
+def extract_readable(params, paths: Sequence, *, batch_size: int = 32,
+                     progress: bool = False) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """As `extract`, skipping the files that cannot be read (an empty or corrupt file in a
+    collection): the features of the others ``(n_readable, ...)`` in order, and the index in
+    ``paths`` and the error of each skipped file."""
+    unreadable: list[tuple[int, str]] = []
+    features = _extract(params, paths, batch_size, progress, unreadable=unreadable)
+    if len(unreadable) == len(paths):
+        raise AudioLoadError(f"none of the {len(paths)} files can be read; the first: {unreadable[0][1]}")
+    return np.delete(features, [i for i, _ in unreadable], axis=0), unreadable
+
+
+def _extract(params, paths, batch_size, progress, *, unreadable: list | None) -> np.ndarray:
+    """The loop of `extract`; with a list as ``unreadable``, files that fail to load are recorded
+    there and left as silent (zero) clips, else their error is raised."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
     if len(paths) == 0:
@@ -316,7 +337,16 @@ def extract(params, paths: Sequence, *, batch_size: int = 32, progress: bool = F
     starts = range(0, len(paths), batch_size)
     for start in tqdm(starts, desc=params.kind, unit="batch", disable=not progress, leave=False):
         chunk = list(paths[start : start + batch_size])
-        batch = params(load_clips(chunk, params.sr, params.n_samples))
+        if unreadable is None:
+            clips = load_clips(chunk, params.sr, params.n_samples)
+        else:
+            clips = np.zeros((len(chunk), params.n_samples), dtype=np.float32)
+            for i, path in enumerate(chunk):
+                try:
+                    clips[i] = load_clips([path], params.sr, params.n_samples)[0]
+                except AudioLoadError as error:
+                    unreadable.append((start + i, str(error)))
+        batch = params(clips)
         if out is None:  # the first batch tells the shape of one clip's features
             out = np.empty((len(paths),) + batch.shape[1:], dtype=np.float32)
         out[start : start + len(chunk)] = batch

@@ -115,6 +115,15 @@ def test_tag_works_with_every_model_and_feature(runs, model, data, manifest_rows
     assert result[files[0]] != result[files[1]]
 
 
+def test_tag_reports_a_bad_file_and_tags_the_others(runs, data, manifest_rows, tmp_path, run_cli):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    good = [str(data / row["path"]) for row in manifest_rows[:2]]
+    status, out, err = run_cli(["tag", good[0], str(tmp_path / "empty.wav"), good[1], "--model", runs["lstm"][0]])
+    assert status == 2
+    assert [line.split(":")[0] for line in out.splitlines()] == good
+    assert "empty.wav" in err and "1 of 3 files could not be tagged" in err, err
+
+
 def test_training_is_repeatable_with_a_seed(runs, data, tmp_path, run_cli):
     first = runs["lstm"][0]
     weights = {}
@@ -214,6 +223,27 @@ def test_a_split_without_tracks_is_an_error(data, tmp_path, manifest_rows, run_c
     status, _, err = run_cli(["train", "--data", tmp_path / "all_train.csv", "--model", "lstm", "--out", tmp_path / "r",
                            "--seconds", 1, "--quiet"])  # fmt: skip
     assert status == 2 and "has no tracks in the 'valid' split" in err, err
+
+
+def test_unreadable_tracks_are_skipped_with_a_warning(data, tmp_path, manifest_rows, run_cli):
+    # MagnaTagATune ships a few empty mp3s: one empty and one corrupt file must not stop a run.
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "corrupt.wav").write_bytes(np.random.default_rng(0).bytes(5000))
+    with open(tmp_path / "with_bad.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "tags", "split"])
+        writer.writerows([[str(data / row["path"]), row["tags"], row["split"]] for row in manifest_rows])
+        writer.writerows([[str(tmp_path / "empty.wav"), "rock", "train"],
+                          [str(tmp_path / "corrupt.wav"), "rock", "test"]])
+    status, out, err = run_cli(["train", "--data", tmp_path / "with_bad.csv", "--model", "lstm", "--features", "mfcc",
+                                "--out", tmp_path / "r", "--seconds", 1, "--epochs", 1, "--hidden", 4, "--quiet"])
+    assert status == 0, err
+    assert re.search(r"fasttag: warning: skipped 1 of the \d+ tracks of the 'train' split .*empty", err), err
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["info"]["data"]["n_train"] == sum(row["split"] == "train" for row in manifest_rows)
+    status, out, err = run_cli(["evaluate", tmp_path / "r", "--data", tmp_path / "with_bad.csv", "--json", "--quiet"])
+    assert status == 0 and "skipped 1 of the" in err and "'test' split" in err, err
+    assert json.loads(out)["n_tracks"] == sum(row["split"] == "test" for row in manifest_rows)
 
 
 @pytest.mark.slow

@@ -296,6 +296,12 @@ def test_dask_run_equals_the_local_run(collection, reference, tmp_path):
     same_store(reference[0], tmp_path / "dask")
 
 
+def test_a_malformed_scheduler_address_is_named(collection, tmp_path):
+    pytest.importorskip("distributed")
+    with pytest.raises(fasttag.FasttagError, match="scheduler='localhost': missing port"):
+        extract(collection[0], tmp_path / "dask", scheduler="localhost", **PARAMS)
+
+
 # ------------------------------------------------------------------------------------ parameters
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from fasttag.datasets import Dataset, multi_hot
 from fasttag.errors import FasttagError
-from fasttag.featurizers import extract
+from fasttag.featurizers import extract_readable
 
 
 def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, progress: bool):
-    """Features and labels of the tracks of ``split``.
+    """Features and labels of the readable tracks of ``split`` (a warning names the others).
 
     Parameters
     ----------
@@ -33,12 +35,16 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
     Raises
     ------
     FasttagError
-        The split has no tracks.
+        The split has no tracks, or none of them can be read.
     """
     tracks = dataset.subset(split).tracks
     if not tracks:
         raise FasttagError(f"{data} has no tracks in the {split!r} split")
     keep = set(vocabulary)
     Y = multi_hot([t._replace(tags=[tag for tag in t.tags if tag in keep]) for t in tracks], vocabulary)
-    X = extract(params, [t.path for t in tracks], progress=progress)
-    return X, np.asarray(Y)
+    X, unreadable = extract_readable(params, [t.path for t in tracks], progress=progress)
+    if unreadable:
+        errors = "; ".join(error for _, error in unreadable[:3]) + ("; ..." if len(unreadable) > 3 else "")
+        warnings.warn(f"skipped {len(unreadable)} of the {len(tracks)} tracks of the {split!r} split that cannot be "
+                      f"read: {errors}", UserWarning, stacklevel=2)  # fmt: skip
+    return X, np.delete(np.asarray(Y), [i for i, _ in unreadable], axis=0)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from fasttag.commands._args import FORMATTER, add_device, number
+from fasttag.errors import AudioLoadError, FasttagError
 from fasttag.tagging import tag_file
 from fasttag.training import load_run
 
@@ -25,9 +27,22 @@ def format_tags(tags: list[tuple[str, float]]) -> str:
 
 
 def run(args) -> None:
+    """Tags of every file that can be read; the others are named on stderr, then the status is 2."""
     trained = load_run(args.model, device=args.device)
-    results = {str(path): tag_file(path, trained, top=args.top) for path in args.files}
-    if args.json:
+    results, failed = {}, []
+    for path in args.files:
+        try:
+            results[str(path)] = tag_file(path, trained, top=args.top)
+        except AudioLoadError as error:
+            print(f"fasttag: error: {error}", file=sys.stderr)
+            failed.append(path)
+    _print(results, args.json)
+    if failed:
+        raise FasttagError(f"{len(failed)} of {len(args.files)} files could not be tagged (named above)")
+
+
+def _print(results: dict, as_json: bool) -> None:
+    if as_json:
         listing = {path: [{"tag": t, "probability": p} for t, p in tags] for path, tags in results.items()}
         print(json.dumps(listing, indent=2))
     else:

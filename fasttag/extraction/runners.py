@@ -159,7 +159,11 @@ def _run_dask(tasks, scheduler, workers: int, on_result) -> None:
     else:
         address = scheduler
     try:
-        with Client(address) as client:
+        try:
+            client = Client(address)
+        except (ValueError, OSError) as error:  # a malformed address, or no scheduler there
+            raise FasttagError(f"scheduler={address!r}: {error}") from None
+        with client:
             queue = deque(tasks)
             limit = max(4, 2 * sum(client.nthreads().values()))
             futures = {}
