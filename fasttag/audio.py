@@ -67,7 +67,7 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
             frames = -1 if duration is None else int(round(duration * native_sr))
             data = f.read(frames=frames, dtype=np.dtype(dtype).name, always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as error:
-        raise AudioLoadError(f"cannot decode {path!r}: {error}") from error
+        raise decode_error(path, error) from error
     if data.shape[0] == 0:
         raise AudioLoadError(f"no audio samples in {path!r} (offset={offset}, duration={duration})")
     y = mean_channels(data) if mono else np.ascontiguousarray(data.T)
@@ -75,6 +75,11 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(dtype, copy=False)
         native_sr = sr
     return np.ascontiguousarray(y), int(native_sr) if float(native_sr).is_integer() else native_sr
+
+
+def decode_error(path, error: Exception) -> AudioLoadError:
+    """The error for a file soundfile cannot decode: libsndfile's reason, without its copy of the path."""
+    return AudioLoadError(f"cannot decode {path!r}: {getattr(error, 'error_string', None) or error}")
 
 
 def mean_channels(data: np.ndarray) -> np.ndarray:

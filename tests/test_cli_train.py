@@ -196,7 +196,7 @@ def test_old_runs_without_feature_kind_still_tag(runs, data, manifest_rows, tmp_
          "--lr: nan must be a finite number"),
         (["extract", "{data}", "--out", "{tmp}/s", "--sr", "400000000"], "--sr: 400000000 must be <= 1536000"),
         (["generate", "--out", "{tmp}/g", "--sr", "1000"], "--sr: 1000 must be >= 8000"),
-        (["generate", "--out", "{tmp}/g", "--seconds", "1e-6"], "--seconds: 1e-6 must be > 0.5"),
+        (["generate", "--out", "{tmp}/g", "--seconds", "1e-6"], "--seconds: 1e-6 must be >= 0.5"),
         (["show", "{data}/manifest.csv", "--out", "{tmp}/x.png", "--dpi", "1"], "--dpi: 1 must be >= 10"),
         (["evaluate", "{tmp}", "--data", "{data}"], "config.json is missing"),
         (["evaluate", "{tmp}", "--data", "{data}", "--split", "dev"], "--split: invalid choice"),

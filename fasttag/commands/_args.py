@@ -40,9 +40,9 @@ def number(kind: type, low: float, *, above: bool = False, high: float | None = 
     return parse
 
 
-def seconds(low: float = 0):
-    """An argparse ``type`` for a clip length in seconds: above ``low``, at most MAX_SECONDS."""
-    return number(float, low, above=True, high=MAX_SECONDS)
+def seconds():
+    """An argparse ``type`` for a clip length in seconds: above 0, at most MAX_SECONDS."""
+    return number(float, 0, above=True, high=MAX_SECONDS)
 
 
 def sample_rate(low: int = 1):

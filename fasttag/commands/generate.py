@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fasttag.commands._args import FORMATTER, number, sample_rate, seconds
+from fasttag.commands._args import FORMATTER, MAX_SECONDS, number, sample_rate
 from fasttag.datasets import make_tagged_music
-from fasttag.datasets.synthetic import FORMATS
+from fasttag.datasets.synthetic import FORMATS, MIN_SECONDS, MIN_SR
 
 
 def add_parser(commands) -> None:
@@ -20,8 +20,8 @@ def add_parser(commands) -> None:
     add = parser.add_argument
     add("--out", required=True, type=Path, metavar="DIR", help="folder for manifest.csv and audio/")
     add("--n-tracks", type=number(int, 1), default=200, help="number of clips")
-    add("--seconds", type=seconds(0.5), default=29.12, help="clip length, s")
-    add("--sr", type=sample_rate(8000), default=12000, help="sampling rate, Hz")
+    add("--seconds", type=number(float, MIN_SECONDS, high=MAX_SECONDS), default=29.12, help="clip length, s")
+    add("--sr", type=sample_rate(MIN_SR), default=12000, help="sampling rate, Hz")
     add("--seed", type=number(int, 0), default=0, help="seed: the same seed writes the same files")
     add("--format", choices=sorted(FORMATS), default="flac", help="audio format")
     add("--workers", type=int, default=-1, help="processes rendering clips (-1: all CPUs)")

@@ -27,13 +27,16 @@ def format_tags(tags: list[tuple[str, float]]) -> str:
 
 
 def run(args) -> None:
-    """Tags of every file that can be read; the others are named on stderr, then the status is 2."""
+    """Tags of every file that can be read; with several files, the others are named on stderr,
+    then the status is 2 (one file that cannot be read is the command's error)."""
     trained = load_run(args.model, device=args.device)
     results, failed = {}, []
     for path in args.files:
         try:
             results[str(path)] = tag_file(path, trained, top=args.top)
         except AudioLoadError as error:
+            if len(args.files) == 1:
+                raise
             print(f"fasttag: error: {error}", file=sys.stderr)
             failed.append(path)
     _print(results, args.json)

@@ -23,6 +23,7 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
+from fasttag._validate import MAX_SAMPLE_RATE
 from fasttag._workers import resolve_workers
 from fasttag.errors import ParameterError
 
@@ -35,6 +36,8 @@ TAGS = (
 
 #: Audio formats `make_tagged_music` writes: file extension -> soundfile subtype.
 FORMATS = {"flac": "PCM_16", "wav": "PCM_16", "ogg": "VORBIS"}
+MIN_SR = 8000  # Hz: the instruments' filters and the lo-fi band need at least this
+MIN_SECONDS = 0.5  # the shortest clip that holds a note of every instrument
 
 # Tag thresholds, on quantities measured from each clip's score and audio.
 FAST_BPM, SLOW_BPM = 125.0, 90.0  # tempo, beats per minute
@@ -461,10 +464,10 @@ def make_tagged_music(
     ----------
     n_tracks : int > 0
         Number of clips.
-    seconds : float > 0
+    seconds : float >= MIN_SECONDS (0.5)
         Length of every clip, in seconds. The default, 29.12 s at 12 kHz, gives
         Choi et al.'s 1366 frames at ``hop_length=256``.
-    sr : int > 0
+    sr : int, MIN_SR (8000) <= sr <= 1536000
         Sampling rate, in Hz.
     seed : int
         Non-negative seed; clip ``i`` comes from the random stream ``(seed, 0, i)``
@@ -495,10 +498,11 @@ def make_tagged_music(
     """
     if isinstance(n_tracks, bool) or not isinstance(n_tracks, (int, np.integer)) or n_tracks < 1:
         raise ParameterError(f"n_tracks={n_tracks!r} must be a positive integer")
-    if not np.isfinite(seconds) or seconds <= 0:
-        raise ParameterError(f"seconds={seconds!r} must be a positive number")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr < 1000:
-        raise ParameterError(f"sr={sr!r} must be an integer of at least 1000 (Hz)")
+    if not np.isfinite(seconds) or seconds < MIN_SECONDS:
+        raise ParameterError(f"seconds={seconds!r} must be a number of at least {MIN_SECONDS} (s)")
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not MIN_SR <= sr <= MAX_SAMPLE_RATE:
+        raise ParameterError(f"sr={sr!r} must be an integer from {MIN_SR} to {MAX_SAMPLE_RATE} (Hz): the "
+                             "instruments' filters need that band")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed={seed!r} must be a non-negative integer")
     if fmt not in FORMATS:

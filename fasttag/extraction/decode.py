@@ -9,7 +9,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from fasttag.audio import mean_channels
+from fasttag.audio import decode_error, mean_channels
 from fasttag.errors import AudioLoadError, ParameterError
 
 from .params import DECODE_BLOCK, FRAME_BLOCK, SILENCE_PEAK, ExtractParams
@@ -139,7 +139,7 @@ def _extract_file(path, params: ExtractParams, *, block: int = DECODE_BLOCK,
             info["duration"] = float(frames / f.samplerate)
             info["offset"] = start / f.samplerate
     except (soundfile.LibsndfileError, RuntimeError) as error:
-        raise AudioLoadError(f"cannot decode {path!r}: {error}") from error
+        raise decode_error(path, error) from error
     n_samples = framer.n_samples
     if n_samples < params.n_fft:
         raise AudioLoadError(f"{path!r} holds {n_samples} samples at {params.sr} Hz, shorter than one frame "
