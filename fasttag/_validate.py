@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 
@@ -74,6 +73,8 @@ def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -
     float64 is never downcast. Complex input is an error (these are real transforms).
     ``check_finite=False`` leaves the NaN/Inf scan to a C++ kernel that does it anyway.
     """
+    if type(x) is np.ndarray and x.dtype in _NATIVE_FLOATS:  # the usual case, checked fast
+        return _checked_values(x, name, min_ndim, check_finite)
     x = _native_byte_order(np.asarray(x))
     if np.iscomplexobj(x):
         raise ParameterError(f"{name} must be real, got dtype {x.dtype}")
@@ -84,6 +85,9 @@ def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -
     elif x.dtype not in (np.float32, np.float64):
         raise ParameterError(f"{name} must be a real numeric array, got dtype {x.dtype}")
     return _checked_values(x, name, min_ndim, check_finite)
+
+
+_NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # in this machine's byte order
 
 
 def _native_byte_order(x: np.ndarray) -> np.ndarray:
@@ -98,6 +102,8 @@ def audio(y, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
     ``y.astype(np.float32) / 32768``); float16 is promoted to float32.
     ``check_finite=False`` leaves the NaN/Inf scan to a C++ kernel that does it anyway.
     """
+    if type(y) is np.ndarray and y.dtype in _NATIVE_FLOATS:  # the usual case, checked fast
+        return _checked_values(y, name, 1, check_finite)
     if not isinstance(y, np.ndarray):
         raise ParameterError(f"{name} must be a numpy.ndarray, got {type(y).__name__}")
     y = _native_byte_order(y)
@@ -134,12 +140,16 @@ def as_rows(x: np.ndarray, n_last: int) -> np.ndarray:
     return np.ascontiguousarray(x).reshape((math.prod(lead),) + x.shape[x.ndim - n_last :])
 
 
-@contextlib.contextmanager
-def core_errors():
-    """Re-raise the C++ core's argument errors (std::invalid_argument -> ValueError) as ParameterError."""
-    try:
-        yield
-    except ParameterError:
-        raise
-    except ValueError as error:
-        raise ParameterError(str(error)) from None
+class core_errors:  # noqa: N801 -- used as ``with core_errors():``, like a function
+    """Re-raise the C++ core's argument errors (std::invalid_argument -> ValueError) as ParameterError.
+
+    A class, not a contextlib generator: it wraps every call into the core (0.2 us here, against 0.9).
+    """
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is not None and issubclass(kind, ValueError) and not issubclass(kind, ParameterError):
+            raise ParameterError(str(error)) from None
+        return False

@@ -115,6 +115,27 @@ def test_melspectrogram_from_S_keeps_an_explicit_odd_n_fft(music, tol, n_fft):
                          tol(np.float32).spec, f"{kwargs}")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_projection_skips_exactly_the_zero_ends_of_each_basis_row(rng, tol, dtype):
+    # The C++ projection touches each row only between its first and last nonzero weight, found
+    # 16 weights at a time: rows with zero runs of every length at either end (signed zeros
+    # among them), zeros inside, an all-zero row and a dense one must equal the dense product.
+    n_in = 70
+    basis = np.zeros((40, n_in), dtype=dtype)
+    for m, (lead, trail) in enumerate(zip(range(0, 80, 2), rng.integers(0, 40, 40))):
+        if lead + trail < n_in:
+            basis[m, lead : n_in - trail] = rng.uniform(0.1, 1.0, n_in - lead - trail)
+            basis[m, lead + 1 : lead + 3] = 0.0  # inside the span
+    basis[:, :1] = -0.0
+    basis[3] = 0.0
+    basis[5] = rng.uniform(0.1, 1.0, n_in)
+    x = rng.standard_normal((2, n_in, 13)).astype(dtype)
+    got = fasttag._core.project(basis, x, 1)
+    expected = np.einsum("mk,rkt->rmt", basis.astype(np.float64), x.astype(np.float64))
+    tol.assert_close(got, expected, tol(dtype).spec)
+    assert not got[:, 3].any()
+
+
 def test_mel_filterbank_defaults_match_librosa(tol):
     got = fasttag.filters.mel(sr=22050, n_fft=2048)
     expected = librosa.filters.mel(sr=22050, n_fft=2048)

@@ -168,13 +168,32 @@ struct Span {
     std::int64_t begin = 0, end = 0;
 };
 
+// Whether w[0..kZeroChunk) are all +0 or -0: their bits but the sign ORed together, a loop the
+// compiler turns into vector ORs (an element-by-element scan of a 96 x 257 mel basis took about
+// 10 us per call, a fifth of a one-second clip's log-mel).
+constexpr std::int64_t kZeroChunk = 16;
+
+template <class T>
+bool zero_chunk(const T* w) {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    Bits any = 0;
+    for (std::int64_t i = 0; i < kZeroChunk; ++i) {
+        Bits bits;
+        std::memcpy(&bits, w + i, sizeof(T));
+        any |= bits;
+    }
+    return (any << 1) == 0;  // the sign bit shifted out
+}
+
 template <class T>
 Array<Span> nonzero_spans(const T* basis, std::int64_t n_out, std::int64_t n_in) {
     Array<Span> spans(n_out);
     for (std::int64_t m = 0; m < n_out; ++m) {
         const T* w = basis + m * n_in;
         std::int64_t begin = 0, end = n_in;
+        while (begin + kZeroChunk <= n_in && zero_chunk(w + begin)) begin += kZeroChunk;
         while (begin < n_in && w[begin] == T(0)) ++begin;
+        while (end - kZeroChunk >= begin && zero_chunk(w + end - kZeroChunk)) end -= kZeroChunk;
         while (end > begin && w[end - 1] == T(0)) --end;
         spans[m] = Span{begin, end};
     }
