@@ -64,8 +64,9 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
         Sampling rate (Hz).
     n_fft : int > 0
         FFT size; the basis has ``1 + n_fft // 2`` columns.
-    n_mels : int, 1 <= n_mels <= 1 + n_fft // 2
-        Number of mel bands.
+    n_mels : int >= 1
+        Number of mel bands; more than about ``1 + n_fft // 2`` leaves some of them empty
+        (always zero), with a warning, as in librosa.
     fmin, fmax : float, 0 <= fmin < fmax <= sr / 2
         Band edges (Hz); ``fmax=None`` is ``sr / 2``.
     htk : bool
@@ -96,9 +97,6 @@ def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.
     sr = _validate.positive_float(sr, "sr")
     n_fft = _validate.positive_int(n_fft, "n_fft")
     n_mels = _validate.positive_int(n_mels, "n_mels")
-    n_bins = 1 + n_fft // 2
-    if n_mels > n_bins:
-        raise ParameterError(f"n_mels={n_mels} exceeds the {n_bins} frequency bins of n_fft={n_fft}")
     fmax = sr / 2 if fmax is None else float(fmax)
     if not 0 <= fmin < fmax:
         raise ParameterError(f"fmin={fmin} and fmax={fmax} must satisfy 0 <= fmin < fmax")

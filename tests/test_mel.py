@@ -136,6 +136,22 @@ def test_projection_skips_exactly_the_zero_ends_of_each_basis_row(rng, tol, dtyp
     assert not got[:, 3].any()
 
 
+@pytest.mark.parametrize("n_fft, n_mels", [(256, 130), (128, 128)])
+def test_more_mel_bands_than_frequency_bins_warn_and_match_librosa(music, tol, n_fft, n_mels):
+    y = music(8192)
+    S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=64)) ** 2
+    with pytest.warns(UserWarning, match="Empty filters"):
+        expected = librosa.feature.melspectrogram(y=y, sr=22050, n_fft=n_fft, hop_length=64, n_mels=n_mels)
+        expected_from_S = librosa.feature.melspectrogram(S=S, sr=22050, n_mels=n_mels)
+    with pytest.warns(UserWarning, match=f"Empty mel filters: n_mels={n_mels}"):
+        got = fasttag.melspectrogram(y, sr=22050, n_fft=n_fft, hop_length=64, n_mels=n_mels)
+    with pytest.warns(UserWarning, match="Empty mel filters"):
+        got_from_S = fasttag.melspectrogram(S=S, sr=22050, n_mels=n_mels)
+    assert got.shape == expected.shape == (n_mels, S.shape[-1])
+    tol.assert_close(got, expected, tol(np.float32).spec)
+    tol.assert_close(got_from_S, expected_from_S, tol(np.float32).spec)
+
+
 def test_mel_filterbank_defaults_match_librosa(tol):
     got = fasttag.filters.mel(sr=22050, n_fft=2048)
     expected = librosa.filters.mel(sr=22050, n_fft=2048)
