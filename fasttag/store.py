@@ -184,7 +184,11 @@ class FeatureStore(Sequence):
             track_id = self.ids[key]
         else:
             raise TypeError(f"a store is indexed by position (int) or track id (str), not {type(key).__name__}")
-        return np.load(self.path_of(track_id), mmap_mode="r" if self.mmap else None, allow_pickle=False)
+        try:
+            return np.load(self.path_of(track_id), mmap_mode="r" if self.mmap else None, allow_pickle=False)
+        except FileNotFoundError:
+            raise StoreError(f"the array of track {track_id!r} is missing from {self.root} (deleted after the "
+                             "extraction?): run the extraction again to redo it") from None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for track_id in self.ids:

@@ -114,6 +114,8 @@ def test_missing_folder_is_not_a_store(tmp_path):
 def test_an_array_deleted_by_hand_is_redone(small_store):
     store_dir, paths = small_store
     (store_dir / "arrays" / "t1.wav.npy").unlink()
+    with pytest.raises(StoreError, match="the array of track 't1.wav' is missing .* run the extraction again"):
+        FeatureStore(store_dir)["t1.wav"]
     summary = extract(paths["t0.wav"].parent, store_dir, workers=1, **PARAMS)
     assert summary.done == 1 and summary.skipped == 3
     assert (store_dir / "arrays" / "t1.wav.npy").is_file()
