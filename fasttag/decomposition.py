@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate
+from ._params import EstimatorParams
 from .errors import NotFittedError, ParameterError
 
 __all__ = ["PCA"]
 
 
-class PCA:
+class PCA(EstimatorParams):
     """Principal component analysis: the learned decorrelating basis of feature frames.
 
     The components are the eigenvectors of the frames' covariance, by decreasing variance.

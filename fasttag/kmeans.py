@@ -10,6 +10,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _kmeans, _validate
+from ._params import EstimatorParams
 from ._workers import resolve_workers
 from .cuda._runtime import check_device, on_device
 from .errors import NotFittedError, ParameterError
@@ -50,7 +51,7 @@ def _rng(random_state) -> np.random.Generator:
     raise ParameterError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
 
 
-class KMeans:
+class KMeans(EstimatorParams):
     """k-means clustering (Lloyd's algorithm, or mini-batches when ``batch_size`` is set).
 
     Parameters

@@ -248,6 +248,29 @@ def test_minibatch_fit_reads_rows_of_any_array_kind_as_one_array(rng):
         np.testing.assert_array_equal(KMeans(4, batch_size=32, random_state=7).fit(same).cluster_centers_, expected)
 
 
+def test_scikit_learn_clones_and_pipelines_take_kmeans(rng):
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = _blobs(rng, 60, 4, 3, np.float64)
+    km = KMeans(4, init="random", tol=0, random_state=5)
+    twin = clone(km)
+    assert twin is not km and twin.get_params() == km.get_params()
+    np.testing.assert_array_equal(twin.fit(X).cluster_centers_, km.fit(X).cluster_centers_)
+    scaled = StandardScaler().fit_transform(X)
+    pipeline = make_pipeline(StandardScaler(), KMeans(4, random_state=5)).fit(X)
+    np.testing.assert_array_equal(pipeline.predict(X), KMeans(4, random_state=5).fit(scaled).predict(scaled))
+    search = GridSearchCV(KMeans(random_state=5), {"n_clusters": [2, 4]}, cv=3).fit(X)
+    assert search.best_params_ == {"n_clusters": 4}  # the score is minus the inertia
+    assert km.set_params(n_clusters=3) is km and km.n_clusters == 3
+    with pytest.raises(ParameterError, match="n_clusters=0 must be a positive integer"):
+        km.set_params(n_clusters=0)
+    with pytest.raises(ParameterError, match="no parameter\\(s\\) \\['n_cluster'\\]"):
+        km.set_params(n_cluster=3)
+
+
 def test_seedings_pick_distinct_samples(rng):
     X = _blobs(rng, 50, 4, 3, np.float64)
     for init in ("k-means++", "random"):

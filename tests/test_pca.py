@@ -96,3 +96,17 @@ def test_use_before_fit_and_wrong_width():
     pca = fasttag.PCA(2).fit(np.random.default_rng(0).standard_normal((10, 4)))
     with pytest.raises(ParameterError, match="X has 3 features, the PCA was fitted on 4"):
         pca.transform(np.ones((5, 3)))
+
+
+def test_scikit_learn_clones_and_pipelines_take_pca(rng):
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = rng.standard_normal((200, 6)) @ rng.standard_normal((6, 6))
+    assert clone(fasttag.PCA(3)).get_params() == {"n_components": 3}
+    got = make_pipeline(StandardScaler(), fasttag.PCA(2)).fit(X).transform(X)
+    expected = fasttag.PCA(2).fit(StandardScaler().fit_transform(X)).transform(StandardScaler().fit_transform(X))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(fasttag.ParameterError, match="n_components=0"):
+        fasttag.PCA(3).set_params(n_components=0)
