@@ -152,7 +152,7 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
         y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
         frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                          window=window, center=center, pad_mode=pad_mode)
-        tunings = _audio_tunings(_validate.as_rows(y, 1), frames, power=1.0, pitch_n_fft=frames.window.shape[0],
+        tunings = _audio_tunings(frames.rows(y), frames, power=1.0, pitch_n_fft=frames.window.shape[0],
                                  **search)
         batch_shape = y.shape[:-1]
     else:
@@ -288,7 +288,7 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
         y = _validate.audio(y, check_finite=False)  # the kernels scan for NaN/Inf
         frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                          window=window, center=center, pad_mode=pad_mode)
-        items, batch_shape, n_fft = _validate.as_rows(y, 1), y.shape[:-1], frames.window.shape[0]
+        items, batch_shape, n_fft = frames.rows(y), y.shape[:-1], frames.window.shape[0]
 
         def project(basis, rows):  # one fused pass: frames -> |FFT|^2 -> basis, no spectrogram stored
             with _validate.core_errors():

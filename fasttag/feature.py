@@ -71,7 +71,7 @@ def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode
     power = _validate.positive_float(power, "power")
     ref_db, amin, top_db = decibels if decibels is not None else (None, 1e-10, None)
     with _validate.core_errors():
-        out = _core.melspectrogram(_validate.as_rows(y, 1), frames.window, basis, *frames.geometry(), power,
+        out = _core.melspectrogram(frames.rows(y), frames.window, basis, *frames.geometry(), power,
                                    ref_db, amin, top_db, resolve_workers(workers))
     return out.reshape(y.shape[:-1] + out.shape[1:])
 

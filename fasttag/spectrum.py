@@ -15,7 +15,8 @@ from .filters import get_window
 
 __all__ = ["stft", "power_to_db", "frame_count"]
 
-_PAD_MODES = {"constant": 0, "edge": 1, "reflect": 2}
+_PAD_MODES = {"constant": 0, "edge": 1, "reflect": 2}  # the C++ kernels' own
+_NUMPY_PAD_MODES = ("symmetric", "linear_ramp")  # the rest of librosa's: np.pad first, a copy
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,22 @@ class Framing:
 
     window: np.ndarray  # (n_fft,), the signal's dtype
     hop_length: int
-    pad: int  # samples of padding before the signal
+    pad: int  # samples of padding before the signal, done by the kernels
     n_frames: int
     pad_mode: int
+    numpy_pad: tuple[str, int] | None = None  # (np.pad mode, width) done by `rows` before the kernels
 
     def geometry(self) -> tuple[int, int, int, int]:
         """(hop_length, pad, n_frames, pad_mode): the kernels' arguments after the window."""
         return (self.hop_length, self.pad, self.n_frames, self.pad_mode)
+
+    def rows(self, y: np.ndarray) -> np.ndarray:
+        """y (..., n_samples) as the kernels' (rows, n) signals, padded here for a numpy pad mode."""
+        rows = _validate.as_rows(y, 1)
+        if self.numpy_pad is None:
+            return rows
+        mode, width = self.numpy_pad
+        return np.pad(rows, [(0, 0), (width, width)], mode=mode)
 
 
 def frame_count(n_samples: int, *, n_fft: int, hop_length: int, center: bool = True) -> int:
@@ -59,7 +69,9 @@ def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, cen
         raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
     hop_length = win_length // 4 if hop_length is None else hop_length
     hop_length = _validate.positive_int(hop_length, "hop_length")
-    code = _validate.choice(pad_mode, _PAD_MODES, "pad_mode")
+    _validate.choice(pad_mode, {**_PAD_MODES, **dict.fromkeys(_NUMPY_PAD_MODES)}, "pad_mode")
+    numpy_pad = (pad_mode, n_fft // 2) if center and pad_mode in _NUMPY_PAD_MODES else None
+    code = _PAD_MODES.get(pad_mode, 0)
     if center:
         if n_fft > n_samples:
             warnings.warn(
@@ -72,9 +84,10 @@ def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, cen
     return Framing(
         window=get_window(window, win_length, n_fft=n_fft, dtype=dtype),
         hop_length=hop_length,
-        pad=n_fft // 2 if center else 0,
+        pad=n_fft // 2 if center and numpy_pad is None else 0,
         n_frames=frame_count(n_samples, n_fft=n_fft, hop_length=hop_length, center=center),
         pad_mode=code,
+        numpy_pad=numpy_pad,
     )
 
 
@@ -97,7 +110,7 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
         "hann" (default), "hamming", "blackman", "boxcar"/"ones", or the values.
     center : bool
         Pad ``n_fft // 2`` samples on both sides so frame t is centred at ``t * hop_length``.
-    pad_mode : {"constant", "edge", "reflect"}
+    pad_mode : {"constant", "edge", "reflect", "symmetric", "linear_ramp"}
         How the signal is extended when ``center``.
     dtype : complex dtype or None
         Output dtype; default complex64 for float32 input, complex128 for float64.
@@ -128,7 +141,7 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
     frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                      window=window, center=center, pad_mode=pad_mode)
     with _validate.core_errors():
-        out = _core.stft(_validate.as_rows(y, 1), frames.window, *frames.geometry(), resolve_workers(workers))
+        out = _core.stft(frames.rows(y), frames.window, *frames.geometry(), resolve_workers(workers))
     return out.reshape(y.shape[:-1] + out.shape[1:])
 
 

@@ -304,6 +304,8 @@ def test_gpu_parameter_errors(rng):
         fasttag.logmel(np.zeros(9000, np.float32), n_fft=8192, device="cuda")
     with pytest.raises(fasttag.ParameterError, match="device='gpu' must be 'cpu' or 'cuda'"):
         fasttag.logmel(y, device="gpu")
+    with pytest.raises(fasttag.ParameterError, match="pad_mode='symmetric' runs on the CPU only"):
+        fasttag.logmel(y, n_fft=SIZE["n_fft"], pad_mode="symmetric", device="cuda")
     with pytest.raises(fasttag.ParameterError, match="ref=.* must be a number"):
         fasttag.power_to_db(np.ones((2, 2)), ref=np.max, device="cuda")
     bad = y.copy()

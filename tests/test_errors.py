@@ -127,7 +127,8 @@ BAD_STFT = {
     "window_nan": (dict(window=np.r_[np.ones(255), np.nan]), "window=array must give finite real numbers"),
     "window_complex": (dict(window=np.ones(256, dtype=complex)), "window=array must give finite real numbers"),
     "window_strings": (dict(window=np.array(["x"] * 256)), "window=array must give finite real numbers"),
-    "pad_mode=wrap": (dict(pad_mode="wrap"), "pad_mode='wrap' is not one of ['constant', 'edge', 'reflect']"),
+    "pad_mode=wrap": (dict(pad_mode="wrap"),
+                      "pad_mode='wrap' is not one of ['constant', 'edge', 'linear_ramp', 'reflect', 'symmetric']"),
     "pad_mode=zeros": (dict(pad_mode="zeros"), "pad_mode='zeros' is not one of"),
     "pad_mode=None": (dict(pad_mode=None), "pad_mode=None is not one of"),
 }

@@ -147,6 +147,22 @@ def test_frame_count_checks_its_arguments():
             fasttag.frame_count(**{**dict(n_samples=10, n_fft=4, hop_length=2), **kwargs})
 
 
+@pytest.mark.parametrize("pad_mode", ["symmetric", "linear_ramp"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_pad_modes_match_librosa(music, tol, pad_mode, dtype):
+    # librosa's other pad modes: np.pad on a copy, then the kernels without padding.
+    y = music(6000, dtype=dtype, shape=(2,))
+    kwargs = dict(n_fft=512, hop_length=128, pad_mode=pad_mode)
+    tol.assert_close(fasttag.stft(y, **kwargs), librosa.stft(y, **kwargs), tol(dtype).spec, "stft")
+    tol.assert_close(fasttag.melspectrogram(y, sr=22050, **kwargs),
+                     librosa.feature.melspectrogram(y=y, sr=22050, **kwargs), tol(dtype).spec, "mel")
+    tol.assert_close(fasttag.chroma_stft(y, sr=22050, tuning=0.0, **kwargs),
+                     librosa.feature.chroma_stft(y=y, sr=22050, tuning=0.0, **kwargs), tol(dtype).spec, "chroma")
+    padded = np.pad(y, [(0, 0), (256, 256)], mode=pad_mode)
+    np.testing.assert_array_equal(fasttag.stft(y, **kwargs), fasttag.stft(padded, n_fft=512, hop_length=128,
+                                                                          center=False))
+
+
 @pytest.mark.parametrize("pad_mode", ["constant", "edge", "reflect"])
 @pytest.mark.parametrize("n_samples", [1, 2, 3, 100, 255, 511])
 def test_signal_shorter_than_n_fft_warns_and_matches(music, tol, pad_mode, n_samples):

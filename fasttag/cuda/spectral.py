@@ -89,6 +89,9 @@ def _framing(rows, dtype, *, n_fft, hop_length, win_length, window, center, pad_
                      window=window, center=center, pad_mode=pad_mode)
     if frames.n_frames < 1:
         raise ParameterError(f"the signal has {rows.shape[1]} samples: no frame of n_fft={n_fft} fits")
+    if frames.numpy_pad is not None:
+        raise ParameterError(f"pad_mode={pad_mode!r} runs on the CPU only; the GPU kernels pad with constant, "
+                             "edge or reflect")
     return n_fft, frames
 
 
