@@ -33,16 +33,15 @@ void autocorrelation_kernel(const T* y, std::int64_t rows, const Framing& f, con
     require_positive(n_lags, "n_lags");
     require(n_lags <= n / 2 + 1, "n_lags=" + std::to_string(n_lags) + " must be at most n_fft//2 + 1 = " +
                                      std::to_string(n / 2 + 1));
-    const auto shared_plan = shared_real_plan<T>(n);
-    const RealPlan<T>& plan = *shared_plan;
+    const auto plan = shared_real_plan<T>(n);
     const T scale = T(1) / static_cast<T>(n);
-    for_each_frame_block(y, rows, f, window, plan, threads,
+    for_each_frame_block(y, rows, f, window, *plan, threads,
         [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V* power) {
-            plan.run(a, b, [power](std::int64_t k, CV<V> x) { power[k] = x.re * x.re + x.im * x.im; });
+            plan->run(a, b, [power](std::int64_t k, CV<V> x) { power[k] = x.re * x.re + x.im * x.im; });
             V* even = reinterpret_cast<V*>(a);  // the plan's packed real input, as gather_frames writes it
             for (std::int64_t t = 0; t < n; ++t) even[t] = power[std::min(t, n - t)];
             V* lags = power;  // n / 2 + 1 >= n_lags vectors, free once `even` is written
-            plan.run(a, b, [&](std::int64_t lag, CV<V> x) {
+            plan->run(a, b, [&](std::int64_t lag, CV<V> x) {
                 if (lag < n_lags) lags[lag] = x.re * scale;
             });
             if (normalize_peak) divide_by_peak_magnitude<T>(lags, n_lags);

@@ -227,14 +227,25 @@ inline void raise_power(typename Simd<T>::V* p, std::int64_t n, T power) {
     }
 }
 
-// 10 log10(max(amin, x)) - ref_db per lane (amin at least T's smallest normal number: the
-// bindings refuse a smaller one). A power beyond T's largest finite number (an overflowed
-// |X|^2, or inf * 0 = NaN in a projection) stays inf or NaN: the polynomial log would read
-// its exponent bits as a finite number.
+// Throws unless amin is at least T's smallest normal number: the float32 logarithm below holds
+// for normal numbers only, so a smaller amin is refused rather than clamped.
+template <class T>
+void check_amin(const Decibels& db) {
+    if (!(db.amin >= static_cast<double>(std::numeric_limits<T>::min()))) {
+        std::ostringstream message;
+        message << "amin=" << db.amin << " is below the smallest normal " << (sizeof(T) == 4 ? "float32" : "float64")
+                << " number " << std::numeric_limits<T>::min() << ": give float64 input for such a floor";
+        throw std::invalid_argument(message.str());
+    }
+}
+
+// 10 log10(max(amin, x)) - ref_db per lane, amin passed by check_amin. A power beyond T's largest
+// finite number (an overflowed |X|^2, or inf * 0 = NaN in a projection) stays inf or NaN: the
+// polynomial log would read its exponent bits as a finite number.
 template <class T>
 inline typename Simd<T>::V to_db_lanes(typename Simd<T>::V x, const Decibels& db) {
     using V = typename Simd<T>::V;
-    const T amin = std::max(static_cast<T>(db.amin), std::numeric_limits<T>::min());
+    const T amin = static_cast<T>(db.amin);
     x = x < amin ? broadcast<T>(amin) : x;
     const V finite_db = decibels(x) - static_cast<T>(db.ref_db);
     return x <= broadcast<T>(std::numeric_limits<T>::max()) ? finite_db : x;
@@ -272,11 +283,10 @@ void stft_kernel(const T* y, std::int64_t rows, const Framing& f, const T* windo
     using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
     const std::int64_t n_bins = f.n_fft / 2 + 1;
-    const auto shared_plan = shared_real_plan<T>(f.n_fft);
-    const RealPlan<T>& plan = *shared_plan;
-    for_each_frame_block(y, rows, f, window, plan, threads,
+    const auto plan = shared_real_plan<T>(f.n_fft);
+    for_each_frame_block(y, rows, f, window, *plan, threads,
         [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V*) {
-            const CV<V>* spectrum = plan.run(a, b);
+            const CV<V>* spectrum = plan->run(a, b);
             for (std::int64_t k = 0; k < n_bins; ++k) {
                 T* dest = out + 2 * ((row * n_bins + k) * f.n_frames + f0);
                 if (valid == L) {  // frames f0.. are contiguous: interleave re, im and store
@@ -302,12 +312,11 @@ void for_each_power_block(const T* y, std::int64_t rows, const Framing& f, const
     using V = typename Simd<T>::V;
     require(power > 0, "power must be positive");
     const std::int64_t n_bins = f.n_fft / 2 + 1;
-    const auto shared_plan = shared_real_plan<T>(f.n_fft);
-    const RealPlan<T>& plan = *shared_plan;
+    const auto plan = shared_real_plan<T>(f.n_fft);
     const T exponent = static_cast<T>(power);
-    for_each_frame_block(y, rows, f, window, plan, threads,
+    for_each_frame_block(y, rows, f, window, *plan, threads,
         [&](std::int64_t row, std::int64_t f0, std::int64_t valid, CV<V>* a, CV<V>* b, V* spectrum) {
-            plan.run(a, b, [spectrum](std::int64_t k, CV<V> x) { spectrum[k] = x.re * x.re + x.im * x.im; });
+            plan->run(a, b, [spectrum](std::int64_t k, CV<V> x) { spectrum[k] = x.re * x.re + x.im * x.im; });
             raise_power<T>(spectrum, n_bins, exponent);
             consume(row, f0, valid, spectrum);
         });
@@ -320,6 +329,7 @@ void melspectrogram_kernel(const T* y, std::int64_t rows, const Framing& f, cons
     using V = typename Simd<T>::V;
     const std::int64_t n_bins = f.n_fft / 2 + 1;
     require_positive(n_mels, "n_mels");
+    if (db) check_amin<T>(*db);
     const Array<Span> spans = nonzero_spans(basis, n_mels, n_bins);
     for_each_power_block(y, rows, f, window, power, threads,
         [&](std::int64_t row, std::int64_t f0, std::int64_t valid, const V* power_spectrum) {
@@ -380,7 +390,7 @@ template <class T>
 void decibels_kernel(const T* x, std::int64_t rows, std::int64_t row_size, const Decibels& db, T* out, int threads) {
     using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
-    require(db.amin > 0, "amin must be positive");
+    check_amin<T>(db);
     const std::int64_t n = rows * row_size;
     const std::int64_t n_blocks = (n + L - 1) / L;
     for_each_chunk(n_blocks, threads, [&](std::int64_t begin, std::int64_t end) {
