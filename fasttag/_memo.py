@@ -25,7 +25,6 @@ def shared_filterbank(build):
                 raise
             return build(*args, **kwargs)
 
-    shared.cache_clear = cached.cache_clear
     return shared
 
 

@@ -14,6 +14,11 @@ from .errors import AudioLoadError, ParameterError
 __all__ = ["load"]
 
 
+#: File name endings (lower case) taken as audio: the formats soundfile (libsndfile) decodes that fasttag
+#: supports. Shared by the folder scan of `fasttag.extraction.find_tracks` and the dataset readers.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".au", ".aif", ".aiff")
+
+
 def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.0,
          duration: float | None = None, dtype=np.float32) -> tuple[np.ndarray, int]:
     """Decode an audio file to floating point, optionally downmixed and resampled (like ``librosa.load``).

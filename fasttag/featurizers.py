@@ -277,10 +277,15 @@ def load_clips(paths: Sequence, sr: int, n_samples: int) -> np.ndarray:
     """
     clips = np.zeros((len(paths), n_samples), dtype=np.float32)
     for i, path in enumerate(paths):
-        y, _ = fasttag.load(path, sr=sr, mono=True, duration=n_samples / sr + 1.0)
-        y = y[:n_samples]
-        clips[i, : len(y)] = y
+        _load_clip(path, sr, clips[i])
     return clips
+
+
+def _load_clip(path, sr: int, clip: np.ndarray) -> None:
+    """The first ``len(clip)`` samples of the file, mono at ``sr`` Hz, into ``clip`` (zeros left past its end)."""
+    y, _ = fasttag.load(path, sr=sr, mono=True, duration=len(clip) / sr + 1.0)
+    y = y[: len(clip)]
+    clip[: len(y)] = y
 
 
 def extract(params, paths: Sequence, *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
@@ -337,15 +342,14 @@ def _extract(params, paths, batch_size, progress, *, unreadable: list | None) ->
     starts = range(0, len(paths), batch_size)
     for start in tqdm(starts, desc=params.kind, unit="batch", disable=not progress, leave=False):
         chunk = list(paths[start : start + batch_size])
-        if unreadable is None:
-            clips = load_clips(chunk, params.sr, params.n_samples)
-        else:
-            clips = np.zeros((len(chunk), params.n_samples), dtype=np.float32)
-            for i, path in enumerate(chunk):
-                try:
-                    clips[i] = load_clips([path], params.sr, params.n_samples)[0]
-                except AudioLoadError as error:
-                    unreadable.append((start + i, str(error)))
+        clips = np.zeros((len(chunk), params.n_samples), dtype=np.float32)
+        for i, path in enumerate(chunk):
+            try:
+                _load_clip(path, params.sr, clips[i])
+            except AudioLoadError as error:
+                if unreadable is None:
+                    raise
+                unreadable.append((start + i, str(error)))
         batch = params(clips)
         if out is None:  # the first batch tells the shape of one clip's features
             out = np.empty((len(paths),) + batch.shape[1:], dtype=np.float32)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
 import warnings
 
@@ -11,6 +10,7 @@ import scipy.fft
 import scipy.signal
 
 from . import _normalize, _validate
+from ._memo import shared_filterbank
 from .errors import ParameterError
 
 __all__ = ["mel", "mel_frequencies", "hz_to_mel", "mel_to_hz", "fft_frequencies", "get_window", "dct", "chroma",
@@ -167,11 +167,9 @@ def _scipy_window(spec, win_length: int) -> np.ndarray:
         raise ParameterError(f"window={spec!r} is not a window scipy.signal.get_window knows: {error}") from None
 
 
-@functools.lru_cache(maxsize=32)
+@shared_filterbank
 def _named_window(spec, win_length: int) -> np.ndarray:
-    values = scipy.signal.get_window(spec, win_length, fftbins=True)
-    values.setflags(write=False)
-    return values
+    return scipy.signal.get_window(spec, win_length, fftbins=True)
 
 
 def dct(n_out: int, n_in: int, *, dct_type: int = 2, norm: str | None = "ortho", dtype=np.float32) -> np.ndarray:

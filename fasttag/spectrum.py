@@ -106,8 +106,9 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
         Samples between frames; default ``win_length // 4``.
     win_length : int, 0 < win_length <= n_fft, or None
         Window length; the window is centred in the frame and zero-padded; default ``n_fft``.
-    window : str or np.ndarray [shape=(win_length,)]
-        "hann" (default), "hamming", "blackman", "boxcar"/"ones", or the values.
+    window : str, tuple, number, callable or np.ndarray [shape=(win_length,)]
+        "hann" (default), any window of :func:`fasttag.filters.get_window` (scipy's window
+        specs, a callable), or the values.
     center : bool
         Pad ``n_fft // 2`` samples on both sides so frame t is centred at ``t * hop_length``.
     pad_mode : {"constant", "edge", "reflect", "symmetric", "linear_ramp"}

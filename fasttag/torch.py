@@ -96,7 +96,7 @@ class LogMel(nn.Module):
         if not torch.is_tensor(y) or not y.is_floating_point() or y.dtype not in (torch.float32, torch.float64):
             got = f"a {y.dtype} tensor" if torch.is_tensor(y) else f"{type(y).__name__} (use torch.from_numpy)"
             raise ParameterError(f"y must be a float32/float64 torch tensor, got {got}")
-        if y.ndim < 1 or y.shape[-1] == 0 or y.numel() == 0:
+        if y.ndim < 1 or y.numel() == 0:
             raise ParameterError(f"y must be (..., n_samples) with samples, got shape {tuple(y.shape)}")
         lead = y.shape[:-1]
         rows = y.reshape(-1, y.shape[-1])

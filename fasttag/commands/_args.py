@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from fasttag._validate import MAX_SAMPLE_RATE
+
 
 class UsageError(Exception):
     """Bad command-line arguments (reported in one line, exit status 2)."""
@@ -47,8 +49,6 @@ def seconds():
 
 def sample_rate(low: int = 1):
     """An argparse ``type`` for a sampling rate to resample to (Hz): at least ``low``, at most the library's limit."""
-    from fasttag._validate import MAX_SAMPLE_RATE
-
     return number(int, low, high=MAX_SAMPLE_RATE)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from fasttag.datasets.records import Dataset, ManifestError, Track, random_splits
 from fasttag.errors import ParameterError
-from fasttag.extraction.params import AUDIO_EXTENSIONS
+from fasttag.audio import AUDIO_EXTENSIONS
 
 #: Train, valid and test fractions of each genre.
 GENRE_FRACTIONS = (0.8, 0.1, 0.1)

@@ -17,9 +17,11 @@ once on the whole feature matrix, which is the size of the output. Resampling is
 streaming resampler, whose output equals its one-shot output.
 """
 
+from fasttag.audio import AUDIO_EXTENSIONS
+
 from .api import ExtractSummary, extract
 from .decode import features
-from .params import AUDIO_EXTENSIONS, ExtractParams
+from .params import ExtractParams
 from .sources import find_tracks
 
 # Also imported from here: by `fasttag.commands.extract` and the tests (the private hooks).

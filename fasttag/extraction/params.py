@@ -15,9 +15,6 @@ import fasttag
 from fasttag import _validate
 from fasttag.errors import ParameterError
 
-#: File name endings (lower case) taken as audio: the formats soundfile (libsndfile) decodes that fasttag
-#: supports. Shared by the folder scan of `find_tracks` and the dataset readers (`fasttag.datasets`).
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".au", ".aif", ".aiff")
 FEATURE_KINDS = ("logmel", "mfcc", "chroma")
 CROPS = ("center", "start")
 SILENCE_PEAK = 1e-6  # peak |sample| at or below this (-120 dBFS) is flagged as silence

@@ -7,9 +7,8 @@ import os
 import warnings
 from pathlib import Path
 
+from fasttag.audio import AUDIO_EXTENSIONS
 from fasttag.errors import ParameterError
-
-from .params import AUDIO_EXTENSIONS
 
 
 def _is_audio(name: str) -> bool:
