@@ -9,9 +9,10 @@ import numpy as np
 from fasttag.datasets import Dataset, multi_hot
 from fasttag.errors import FasttagError
 from fasttag.featurizers import extract_readable
+from fasttag.store_features import store_features
 
 
-def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, progress: bool):
+def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, progress: bool, store=None):
     """Features and labels of the readable tracks of ``split`` (a warning names the others).
 
     Parameters
@@ -26,6 +27,9 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
         The dataset's path, for the error message.
     progress : bool
         Show a progress bar while extracting.
+    store : str or Path, optional
+        A feature store to read the features from instead of the audio
+        (`fasttag.store_features.store_features`); tracks whose extraction failed are skipped.
 
     Returns
     -------
@@ -35,14 +39,18 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
     Raises
     ------
     FasttagError
-        The split has no tracks, or none of them can be read.
+        The split has no tracks, or none of them can be read; the store does not fit (see
+        `fasttag.store_features.store_features`).
     """
     tracks = dataset.subset(split).tracks
     if not tracks:
         raise FasttagError(f"{data} has no tracks in the {split!r} split")
     keep = set(vocabulary)
     Y = multi_hot([t._replace(tags=[tag for tag in t.tags if tag in keep]) for t in tracks], vocabulary)
-    X, unreadable = extract_readable(params, [t.path for t in tracks], progress=progress)
+    if store is None:
+        X, unreadable = extract_readable(params, [t.path for t in tracks], progress=progress)
+    else:
+        X, unreadable = store_features(store, tracks, params, progress=progress)
     if unreadable:
         errors = "; ".join(error for _, error in unreadable[:3]) + ("; ..." if len(unreadable) > 3 else "")
         warnings.warn(f"skipped {len(unreadable)} of the {len(tracks)} tracks of the {split!r} split that cannot be "

@@ -26,6 +26,9 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("run", type=Path, metavar="RUN", help="run directory (from fasttag train or demo)")
     parser.add_argument("--data", required=True, type=Path, metavar="DATA", help="dataset file or folder")
+    parser.add_argument("--store", type=Path, default=None, metavar="STORE",
+                        help="read the features from this feature store instead of decoding the audio "
+                        "(as in fasttag train --store)")
     parser.add_argument("--split", choices=SPLITS, default="test", help="which tracks to score (default: %(default)s)")
     parser.add_argument("--split-seed", type=number(int, 0), default=None,
                         help="seed of the split where the data has none (default: the run's)")
@@ -59,7 +62,8 @@ def run(args) -> None:
     split_seed = saved_seed if args.split_seed is None else args.split_seed
     # Every tag of the data (no top-N cut): the run's vocabulary picks the label columns.
     dataset = read_dataset(args.data, top=sys.maxsize, seed=split_seed)
-    X, Y = split_arrays(dataset, args.split, params, trained.tags, data=args.data, progress=not args.quiet)
+    X, Y = split_arrays(dataset, args.split, params, trained.tags, data=args.data, progress=not args.quiet,
+                        store=args.store)
     scores = evaluate(trained.model, X, Y, trained.tags)
     if args.json:
         report = {"run": str(args.run), "data": str(args.data), "split": args.split, "n_tracks": len(X)}

@@ -22,6 +22,7 @@ KIND_OPTIONS = {
     "--top-db": ("top_db", ("logmel", "mfcc"), 80.0),
     "--n-mfcc": ("n_mfcc", ("mfcc",), 30),
     "--deltas": ("deltas", ("mfcc",), 2),
+    "--delta-width": ("delta_width", ("mfcc",), 9),
     "--n-chroma": ("n_chroma", ("chroma",), 12),
 }
 
@@ -40,11 +41,14 @@ def add_parser(commands) -> None:
         formatter_class=FORMATTER,
         help="extract features of a collection into a feature store (parallel, resumable)",
         description="Decode, resample and compute features of every track of a folder (recursively: "
-        "wav, flac, ogg, opus, mp3, au, aiff) or a manifest CSV (a 'path' column, optional 'track_id') in worker "
+        "wav, flac, ogg, opus, mp3, au, aiff), a manifest CSV (a 'path' column, optional 'track_id') or "
+        "MagnaTagATune's annotations_final.csv (or its folder; ids are its mp3_path) in worker "
         "processes or on a Dask cluster, into a feature store: one .npy array per track and a manifest. "
-        "Running the same command again resumes. Bad files are recorded with their error and skipped.",
+        "Running the same command again resumes. Bad files are recorded with their error and skipped. "
+        "`fasttag train --store` and `evaluate --store` read a store of --duration SECONDS --crop start.",
     )
-    p.add_argument("input", type=Path, metavar="INPUT", help="a folder of audio files or a manifest CSV")
+    p.add_argument("input", type=Path, metavar="INPUT",
+                   help="a folder of audio files, a manifest CSV, or MagnaTagATune's annotations_final.csv or folder")
     p.add_argument("--out", type=Path, required=True, metavar="STORE", help="the feature store's folder")
     p.add_argument("--feature", choices=FEATURE_KINDS, default="logmel", help="what to compute")
     p.add_argument("--sr", type=sample_rate(), default=12000, help="sampling rate to resample to (Hz)")
@@ -60,6 +64,8 @@ def add_parser(commands) -> None:
     p.add_argument("--n-mfcc", type=number(int, 1), default=SUPPRESS, help="MFCCs (mfcc; default 30)")
     p.add_argument("--deltas", type=int, choices=(0, 1, 2), default=SUPPRESS, help="MFCC derivatives stacked "
                    "(mfcc; default 2)")  # fmt: skip
+    p.add_argument("--delta-width", type=number(int, 3), default=SUPPRESS, help="frames in the MFCC derivatives' "
+                   "window, odd (mfcc; default 9)")  # fmt: skip
     p.add_argument("--n-chroma", type=number(int, 1), default=SUPPRESS, help="pitch classes (chroma; default 12)")
     p.add_argument("--duration", type=seconds(), default=SUPPRESS,
                    help="seconds per track: one crop of this length (zero-padded if shorter); default the whole "

@@ -35,6 +35,9 @@ def add_parser(commands) -> None:
     add = parser.add_argument
     add("--data", required=True, type=Path, metavar="DATA",
         help="a .csv manifest, a MagnaTagATune folder, or a folder of genre folders")
+    add("--store", type=Path, default=None, metavar="STORE",
+        help="read the features from this feature store (fasttag extract DATA --out STORE --duration SECONDS "
+        "--crop start, the features' other parameters alike) instead of decoding the audio (logmel, mfcc)")
     add("--model", required=True, choices=list(MODEL_FEATURES),
         help="tagger: Choi's FCN-4 or FCN-5, CRNN, a 2-layer LSTM, or an MLP on bag-of-frames histograms")
     add("--features", choices=("logmel", "mfcc", "logmel-chroma", "cnn"), default=None,
@@ -126,8 +129,9 @@ def run(args) -> None:
           f"{frames.kind} features of {frames.seconds:g} s ({frames.n_features} x {frames.n_frames})")  # fmt: skip
     progress = not args.quiet
     start = time.perf_counter()
-    X_train, Y_train = split_arrays(dataset, "train", frames, tags, data=args.data, progress=progress)
-    X_valid, Y_valid = split_arrays(dataset, "valid", frames, tags, data=args.data, progress=progress)
+    source_of = dict(data=args.data, progress=progress, store=args.store)
+    X_train, Y_train = split_arrays(dataset, "train", frames, tags, **source_of)
+    X_valid, Y_valid = split_arrays(dataset, "valid", frames, tags, **source_of)
     params = frames
     if args.model == "mlp-bof":
         k = CODEBOOK_SIZE if args.codebook_size is None else args.codebook_size
@@ -160,6 +164,7 @@ def run(args) -> None:
     info = {
         "command": "train", "model": args.model,
         "data": {"path": str(args.data), "kind": layout, "top_tags": args.top_tags,
+                 "store": None if args.store is None else str(args.store),
                  "split_seed": args.split_seed, "n_train": len(X_train), "n_valid": len(X_valid)},
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                      "patience": args.patience, "lr_patience": args.lr_patience, "seed": args.seed,

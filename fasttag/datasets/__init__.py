@@ -17,7 +17,7 @@ every name from here.
 from fasttag.datasets.detect import dataset_kind, read_dataset
 from fasttag.datasets.gtzan import AUDIO_EXTENSIONS, genre_folders, read_gtzan
 from fasttag.datasets.manifest import read_manifest
-from fasttag.datasets.mtat import FOLDER_SPLITS, read_mtat
+from fasttag.datasets.mtat import FOLDER_SPLITS, mtat_clip_paths, read_mtat
 from fasttag.datasets.records import SPLITS, Dataset, ManifestError, Track, multi_hot, random_splits
 from fasttag.datasets.synthetic import (
     DENSE_RATE,
@@ -49,6 +49,7 @@ __all__ = [
     "dataset_kind",
     "genre_folders",
     "make_tagged_music",
+    "mtat_clip_paths",
     "multi_hot",
     "random_splits",
     "read_dataset",

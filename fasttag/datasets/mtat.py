@@ -68,56 +68,74 @@ def read_mtat(path: str | Path, *, top: int | None = 50, audio_dir: str | Path |
     """
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
         raise ParameterError(f"top={top!r} must be a positive integer or None")
+    csv_path, vocabulary, clips = _located_clips(path, audio_dir)
+    tracks = []
+    for line, track_id, tags, split, audio in clips:
+        if not audio.is_file():
+            raise _error(csv_path, line, f"audio file {str(audio)!r} does not exist")
+        tracks.append(Track(track_id, audio, tags, split))
+    dataset = Dataset(tracks, vocabulary)
+    return dataset if top is None else dataset.most_frequent(top)
+
+
+def mtat_clip_paths(path: str | Path, *, audio_dir: str | Path | None = None) -> list[tuple[str, Path]]:
+    """``(mp3_path, absolute file)`` of every clip of MagnaTagATune's annotations, in file order.
+
+    As `read_mtat` (same ``path``, ``audio_dir`` and checks of the file), but a listed
+    clip whose file is missing is kept: `fasttag.extract` records it as a failed track.
+    """
+    return [(track_id, audio) for _, track_id, _, _, audio in _located_clips(path, audio_dir)[2]]
+
+
+def _located_clips(path, audio_dir) -> tuple[Path, list[str], list[tuple[int, str, list[str], str, Path]]]:
+    """`_read_annotations` with each clip's absolute file appended (found or not)."""
+    csv_path, vocabulary, records = _read_annotations(path)
+    root = _audio_root(csv_path, audio_dir, records[0][1] if records else None)
+    return csv_path, vocabulary, [(*record, (root / record[1]).resolve()) for record in records]
+
+
+def _error(csv_path: Path, line: int, message: str) -> ManifestError:
+    return ManifestError(f"{csv_path}, line {line}: {message}")
+
+
+def _read_annotations(path: str | Path) -> tuple[Path, list[str], list[tuple[int, str, list[str], str]]]:
+    """The annotation file, its tag columns, and ``(line, mp3_path, tags, split)`` per clip."""
     csv_path = Path(path).resolve()
     if csv_path.is_dir():
         csv_path = csv_path / ANNOTATIONS
     with open(csv_path, newline="", encoding="utf-8-sig") as f:  # utf-8-sig: a BOM (Excel) too
         rows = list(csv.reader(f, delimiter="\t"))
-
-    def fail(line: int, message: str) -> ManifestError:
-        return ManifestError(f"{csv_path}, line {line}: {message}")
-
     if not rows:
-        raise fail(1, "empty file; expected a tab-separated header 'clip_id<TAB>tag...<TAB>mp3_path'")
+        raise _error(csv_path, 1, "empty file; expected a tab-separated header 'clip_id<TAB>tag...<TAB>mp3_path'")
     header = [name.strip() for name in rows[0]]
     if "mp3_path" not in header or len(set(header)) != len(header):
-        raise fail(1, "the tab-separated header must name 'mp3_path' once and each tag column once")
+        raise _error(csv_path, 1, "the tab-separated header must name 'mp3_path' once and each tag column once")
     path_col = header.index("mp3_path")
     tag_cols = [j for j, name in enumerate(header) if name not in ("clip_id", "mp3_path")]
     vocabulary = [header[j] for j in tag_cols]
-
     records, seen = [], set()
     for line, row in enumerate(rows[1:], start=2):
         if not row:
             continue
         if len(row) != len(header):
-            raise fail(line, f"{len(row)} fields, expected {len(header)} (tab-separated)")
+            raise _error(csv_path, line, f"{len(row)} fields, expected {len(header)} (tab-separated)")
         track_id = row[path_col].strip()
         if not track_id:
-            raise fail(line, "empty mp3_path")
+            raise _error(csv_path, line, "empty mp3_path")
         if track_id in seen:
-            raise fail(line, f"mp3_path {track_id!r} is listed twice")
+            raise _error(csv_path, line, f"mp3_path {track_id!r} is listed twice")
         seen.add(track_id)
         parts = track_id.replace("\\", "/").split("/")
         folder = parts[0].lower()
         if len(parts) < 2 or folder not in FOLDER_SPLITS:
-            raise fail(line, f"mp3_path {track_id!r} must start with a folder 0-9 or a-f")
+            raise _error(csv_path, line, f"mp3_path {track_id!r} must start with a folder 0-9 or a-f")
         values = [row[j].strip() for j in tag_cols]
         bad = next((v for v in values if v not in ("0", "1")), None)
         if bad is not None:
-            raise fail(line, f"tag value {bad!r} must be 0 or 1")
+            raise _error(csv_path, line, f"tag value {bad!r} must be 0 or 1")
         tags = [tag for tag, v in zip(vocabulary, values) if v == "1"]
         records.append((line, track_id, tags, FOLDER_SPLITS[folder]))
-
-    root = _audio_root(csv_path, audio_dir, records[0][1] if records else None)
-    tracks = []
-    for line, track_id, tags, split in records:
-        audio = (root / track_id).resolve()
-        if not audio.is_file():
-            raise fail(line, f"audio file {str(audio)!r} does not exist")
-        tracks.append(Track(track_id, audio, tags, split))
-    dataset = Dataset(tracks, vocabulary)
-    return dataset if top is None else dataset.most_frequent(top)
+    return csv_path, vocabulary, records
 
 
 def _audio_root(csv_path: Path, audio_dir, first: str | None) -> Path:

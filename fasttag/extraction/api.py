@@ -54,7 +54,8 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
     ----------
     source : str, os.PathLike or sequence of them
         A folder (recursive, see `AUDIO_EXTENSIONS`), a manifest CSV (``path`` column,
-        optional ``track_id``) or audio file paths; see `find_tracks`.
+        optional ``track_id``), MagnaTagATune's ``annotations_final.csv`` (or its folder)
+        or audio file paths; see `find_tracks`.
     store : str or os.PathLike
         The store's folder (created if missing); see `fasttag.store.FeatureStore`.
     params : ExtractParams, optional
@@ -97,6 +98,11 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
     --------
     >>> summary = fasttag.extract("music/", "features/", duration=29.12, workers=-1)
     >>> X = fasttag.FeatureStore("features/")["rock/track1.mp3"]      # (96, 1366)
+
+    A store of the first 29.12 s (``crop="start"``) feeds training without decoding again
+    (`fasttag.store_features.store_features`, ``fasttag train --store``):
+
+    >>> fasttag.extract("magnatagatune/", "mtat_logmel/", duration=29.12, crop="start", workers=-1)
     """
     from fasttag.store import FeatureStore  # the store module imports this one
 

@@ -1,4 +1,5 @@
-"""Inputs: the ``(track_id, path)`` pairs of a folder, a manifest CSV or a list of files."""
+"""Inputs: the ``(track_id, path)`` pairs of a folder, a manifest CSV, MagnaTagATune's annotations
+or a list of files."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import warnings
 from pathlib import Path
 
 from fasttag.audio import AUDIO_EXTENSIONS
+from fasttag.datasets import dataset_kind, mtat_clip_paths
+from fasttag.datasets.mtat import ANNOTATIONS
 from fasttag.errors import ParameterError
 
 
@@ -23,7 +26,10 @@ def find_tracks(source, ids=None) -> list[tuple[str, str]]:
     source : str, os.PathLike or sequence of them
         A folder (searched recursively for files named as in `AUDIO_EXTENSIONS`); a CSV
         file with a ``path`` column (relative paths are relative to the CSV's folder) and
-        optionally a ``track_id`` or ``id`` column; or a sequence of audio file paths.
+        optionally a ``track_id`` or ``id`` column; MagnaTagATune's tab-separated
+        ``annotations_final.csv``, or a folder holding it, for the clips it lists (ids:
+        its ``mp3_path``, as `fasttag.datasets.read_mtat` names the tracks; a listed clip
+        whose file is missing is kept, and fails); or a sequence of audio file paths.
     ids : sequence of str, optional
         Track ids for a sequence of paths. By default a track's id is its path relative
         to the folder (or the deepest folder holding the CSV and all its paths, or all the
@@ -37,7 +43,9 @@ def find_tracks(source, ids=None) -> list[tuple[str, str]]:
     """
     if isinstance(source, (str, os.PathLike)):
         root = Path(source)
-        if root.is_dir():
+        if root.is_dir() and (root / ANNOTATIONS).is_file():
+            pairs = _mtat_pairs(root)
+        elif root.is_dir():
             found = []
             for folder, dirs, files in os.walk(root):
                 dirs.sort()
@@ -46,7 +54,7 @@ def find_tracks(source, ids=None) -> list[tuple[str, str]]:
             if not pairs:
                 raise ParameterError(f"input={str(root)!r} holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
         elif root.is_file() and root.suffix.lower() == ".csv":
-            pairs = _read_csv(root)
+            pairs = _mtat_pairs(root) if dataset_kind(root) == "mtat" else _read_csv(root)
         elif root.is_file():
             pairs = _name_paths([root], ids)
         else:
@@ -75,6 +83,10 @@ def _name_paths(paths, ids, base=None) -> list[tuple[str, str]]:
     folders = [os.path.dirname(p) for p in paths] + ([os.path.abspath(base)] if base is not None else [])
     root = os.path.commonpath(folders)
     return [(Path(os.path.relpath(p, root)).as_posix(), p) for p in paths]
+
+
+def _mtat_pairs(path: Path) -> list[tuple[str, str]]:
+    return [(track_id, str(audio)) for track_id, audio in mtat_clip_paths(path)]
 
 
 def _read_csv(path: Path) -> list[tuple[str, str]]:

@@ -1,0 +1,170 @@
+"""Training features read from a feature store: equal to the featurizers', found by file or id, checked."""
+
+import csv
+import json
+import re
+import shlex
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from fasttag.datasets import Track, make_tagged_music, read_manifest
+from fasttag.errors import ParameterError
+from fasttag.extraction import ExtractParams, extract
+from fasttag.featurizers import MFCC, LogMel, LogMelChroma, extract_readable
+from fasttag.store import FeatureStore, StoreError
+from fasttag.store_features import store_features
+
+SECONDS = 1.5
+DESCRIPTIONS = {"logmel": LogMel(seconds=SECONDS, n_mels=32), "mfcc": MFCC(seconds=SECONDS, n_mels=32, n_mfcc=13)}
+EDGE = 3  # last frames, where the store's clip-only resampling differs (see ExtractParams.from_featurizer)
+
+
+@pytest.fixture(scope="module")
+def data(request, tmp_path_factory, seed_for):
+    """18 generated clips of 2 s (longer than SECONDS, so the crop matters) and their tracks."""
+    out = tmp_path_factory.mktemp("data")
+    manifest = make_tagged_music(18, seconds=2.0, seed=seed_for(request.node.nodeid), out=out)
+    return manifest, read_manifest(manifest).tracks
+
+
+@pytest.fixture(scope="module")
+def stores(data, tmp_path_factory):
+    """A store of each description, extracted from the manifest in one process."""
+    made = {}
+    for kind, description in DESCRIPTIONS.items():
+        made[kind] = tmp_path_factory.mktemp("stores") / kind
+        extract(data[0], made[kind], params=ExtractParams.from_featurizer(description), workers=1)
+    return made
+
+
+@pytest.mark.parametrize("kind", list(DESCRIPTIONS))
+def test_store_features_equal_the_featurizers_in_the_tracks_order(data, stores, kind, rng):
+    description = DESCRIPTIONS[kind]
+    tracks = [data[1][i] for i in rng.permutation(len(data[1]))]
+    X, skipped = store_features(stores[kind], tracks, description)
+    expected, unreadable = extract_readable(description, [t.path for t in tracks])
+    assert skipped == unreadable == []
+    assert X.dtype == np.float32 and X.shape == expected.shape == (len(tracks), description.n_features, 71)
+    assert np.ptp(X[:, :, :-EDGE], axis=0).max() > 1.0  # the clips differ from each other
+    np.testing.assert_allclose(X[:, :, :-EDGE], expected[:, :, :-EDGE], rtol=0, atol=2e-3)
+
+
+def test_tracks_are_found_by_file_then_by_id(data, stores, tmp_path):
+    manifest, tracks = data
+    X, _ = store_features(stores["logmel"], tracks, DESCRIPTIONS["logmel"])
+    renamed = [t._replace(track_id=f"other/{i}") for i, t in enumerate(tracks)]  # ids of another reader
+    np.testing.assert_array_equal(store_features(stores["logmel"], renamed, DESCRIPTIONS["logmel"])[0], X)
+    shutil.copytree(manifest.parent, tmp_path / "copy")  # the collection on another machine: same ids
+    moved = read_manifest(tmp_path / "copy" / manifest.name).tracks
+    assert all(m.path != t.path and m.track_id == t.track_id for m, t in zip(moved, tracks))
+    np.testing.assert_array_equal(store_features(stores["logmel"], moved, DESCRIPTIONS["logmel"])[0], X)
+
+
+def test_tracks_whose_extraction_failed_are_skipped_and_named(data, tmp_path):
+    manifest, tracks = data
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "noise.wav").write_bytes(np.random.default_rng(1).bytes(4000))
+    bad = [Track(f"bad/{name}", tmp_path / name, [], "train") for name in ("empty.wav", "noise.wav")]
+    chosen = [tracks[3], bad[0], tracks[5], tracks[0], bad[1]]
+    store = tmp_path / "store"
+    extract([t.path for t in chosen], store, ids=[t.track_id for t in chosen],
+            params=ExtractParams.from_featurizer(DESCRIPTIONS["logmel"]), workers=1)  # fmt: skip
+    X, skipped = store_features(store, chosen, DESCRIPTIONS["logmel"])
+    assert [i for i, _ in skipped] == [1, 4]
+    assert all(str(chosen[i].path) in error and error.endswith(FeatureStore(store).failed[chosen[i].track_id])
+               for i, error in skipped)  # fmt: skip
+    np.testing.assert_array_equal(X, store_features(store, [chosen[i] for i in (0, 2, 3)], DESCRIPTIONS["logmel"])[0])
+    with pytest.raises(StoreError, match="the extraction of all 2 tracks failed; the first: .*empty.wav"):
+        store_features(store, bad, DESCRIPTIONS["logmel"])
+
+
+def test_a_store_of_other_parameters_names_the_options_that_fit(data, stores, tmp_path, run_cli):
+    manifest, tracks = data
+    wanted = MFCC(seconds=SECONDS, n_mels=40, n_mfcc=12, deltas=1, delta_width=5, top_db=None, fmin=30.0)
+    with pytest.raises(ParameterError, match=r"holds feature='mfcc', .*n_mels=32.*not the mfcc features") as info:
+        store_features(stores["mfcc"], tracks, wanted)
+    options = shlex.split(re.search(r"--out STORE (.*)$", str(info.value)).group(1))
+    assert options == ["--feature", "mfcc", "--duration", "1.5", "--crop", "start", "--n-mels", "40", "--fmin",
+                       "30.0", "--top-db", "none", "--n-mfcc", "12", "--deltas", "1", "--delta-width", "5"]
+    status, _, err = run_cli(["extract", manifest, "--out", tmp_path / "fits", *options, "--workers", 1, "--quiet"])
+    assert status == 0, err
+    X, _ = store_features(tmp_path / "fits", tracks[:4], wanted)
+    expected, _ = extract_readable(wanted, [t.path for t in tracks[:4]])
+    np.testing.assert_allclose(X[:, :, :-EDGE], expected[:, :, :-EDGE], rtol=0, atol=2e-3)
+
+
+def test_missing_changed_and_malformed_tracks_are_errors(data, stores, tmp_path):
+    manifest, tracks = data
+    copy = tmp_path / "store"
+    shutil.copytree(stores["logmel"], copy)
+    stranger = Track("nowhere/x.wav", tmp_path / "x.wav", [], "train")
+    with pytest.raises(StoreError, match=r"1 of the 3 tracks are not in .*'nowhere/x.wav'.*run fasttag extract"):
+        store_features(copy, [tracks[0], stranger, tracks[1]], DESCRIPTIONS["logmel"])
+    shutil.copytree(manifest.parent, tmp_path / "edited")
+    edited = read_manifest(tmp_path / "edited" / manifest.name).tracks
+    with open(edited[2].path, "ab") as f:  # the file changed after the extraction
+        f.write(b"\0" * 64)
+    with pytest.raises(StoreError, match=f"1 of the 3 tracks are changed since .*'{edited[2].track_id}'"):
+        store_features(copy, edited[:3], DESCRIPTIONS["logmel"])
+    np.save(FeatureStore(copy).path_of(tracks[1].track_id), np.zeros((32, 7), np.float32))
+    with pytest.raises(StoreError, match=r"has shape \(32, 7\), not \(32, 71\)"):
+        store_features(copy, tracks[:3], DESCRIPTIONS["logmel"])
+
+
+@pytest.mark.parametrize(
+    ("description", "match"),
+    [
+        (LogMelChroma(seconds=SECONDS, n_mels=32), "logmel or mfcc descriptions, not kind='logmel-chroma'"),
+        (LogMel(seconds=1.0, n_mels=32), "duration=1.5, .*--duration 1.0 --crop start --n-mels 32"),
+    ],
+)
+def test_kinds_and_lengths_a_store_does_not_hold_are_refused(data, stores, description, match):
+    with pytest.raises(ParameterError, match=match):
+        store_features(stores["logmel"], data[1][:2], description)
+    with pytest.raises(ParameterError, match="tracks is empty"):
+        store_features(stores["logmel"], [], DESCRIPTIONS["logmel"])
+
+
+HEX = "0123456789abcdef"
+
+
+def _as_mtat(tracks, root) -> list[str]:
+    """MagnaTagATune's layout of ``tracks``: mp3 clips in hex folders (c: valid, d-f: test) and the
+    tab-separated annotations; returns each clip's mp3_path."""
+    tags = sorted({tag for t in tracks for tag in t.tags})
+    folders = [HEX[i % 12] if i % 3 else "cdef"[(i // 3) % 4] for i in range(len(tracks))]
+    paths = [f"{folder}/clip_{i:03d}-30-59.mp3" for i, folder in enumerate(folders)]
+    for track, path in zip(tracks, paths):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        y, sr = sf.read(track.path, dtype="float32")
+        sf.write(root / path, y, sr, format="MP3")
+    with open(root / "annotations_final.csv", "w", newline="") as f:
+        rows = [[str(i), *(int(tag in t.tags) for tag in tags), p] for i, (t, p) in enumerate(zip(tracks, paths))]
+        csv.writer(f, delimiter="\t", quoting=csv.QUOTE_ALL).writerows([["clip_id", *tags, "mp3_path"], *rows])
+    return paths
+
+
+def test_magnatagatune_extracts_then_trains_and_evaluates_from_the_store(data, tmp_path, run_cli):
+    paths = _as_mtat(data[1], tmp_path / "mtat")
+    (tmp_path / "mtat" / paths[4]).write_bytes(b"")  # MagnaTagATune ships a few empty clips; this one trains
+    store, run = tmp_path / "store", tmp_path / "run"
+    argv = ["extract", tmp_path / "mtat" / "annotations_final.csv", "--out", store, "--feature", "mfcc",
+            "--duration", SECONDS, "--crop", "start", "--workers", 1, "--quiet"]  # fmt: skip
+    status, out, err = run_cli(argv)
+    assert status == 0, err
+    assert FeatureStore(store).ids == sorted(set(paths) - {paths[4]}) and list(FeatureStore(store).failed) == [paths[4]]
+    train = ["train", "--data", tmp_path / "mtat", "--store", store, "--model", "lstm", "--features", "mfcc",
+             "--out", run, "--seconds", SECONDS, "--epochs", 1, "--hidden", 4, "--top-tags", 8, "--quiet"]  # fmt: skip
+    status, out, err = run_cli(train)
+    assert status == 0, err
+    assert re.search(f"skipped 1 of the 12 tracks of the 'train' split .*{paths[4]}", err), err
+    config = json.loads((run / "config.json").read_text())
+    assert config["info"]["data"]["store"] == str(store) and config["info"]["data"]["n_train"] == 11
+    status, out, err = run_cli(["evaluate", run, "--data", tmp_path / "mtat", "--store", store, "--json", "--quiet"])
+    assert status == 0, err
+    assert json.loads(out)["n_tracks"] == sum(p[0] in "def" for p in paths)
+    status, _, err = run_cli([*train, "--seconds", 1.0])
+    assert status == 2 and err.count("\n") == 1 and "--duration 1.0 --crop start" in err, err
