@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _core, _validate
+from .errors import ParameterError
 
 
 def nearest(X: np.ndarray, centers: np.ndarray, workers: int) -> tuple[np.ndarray, np.ndarray]:
@@ -34,6 +35,21 @@ def cluster_sums(X: np.ndarray, labels: np.ndarray, n_clusters: int, workers: in
 def tolerance(X: np.ndarray, tol: float) -> float:
     """scikit-learn's absolute tolerance: ``tol`` times the mean variance of the features."""
     return float(np.mean(np.var(X, axis=0, dtype=np.float64)) * tol) if tol > 0 else 0.0
+
+
+def check_distance_range(X: np.ndarray, name: str = "X") -> None:
+    """ParameterError when a row's squared norm passes the largest float / 4 of X's dtype.
+
+    Beyond it distances overflow to inf and every row goes to centroid 0. The C++ kernels
+    refuse such rows too, but seeding meets them first as centroids, a name the caller
+    never gave.
+    """
+    limit = float(np.finfo(X.dtype).max) / 4
+    peak = float(np.abs(X).max(initial=0.0))
+    if peak * peak * X.shape[1] > limit and float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max()) > limit:
+        raise ParameterError(f"{name} has values too large for {X.dtype} distances (up to {peak:.3g}; a row's "
+                             f"squared norm above the largest {X.dtype} / 4): scale the features"
+                             + (" or use float64" if X.dtype == np.float32 else ""))  # fmt: skip
 
 
 def kmeans_plusplus(X: np.ndarray, n_clusters: int, rng: np.random.Generator, workers: int) -> np.ndarray:

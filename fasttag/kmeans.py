@@ -236,6 +236,7 @@ class KMeans(EstimatorParams):
             size = max(3 * self.batch_size, 3 * self.n_clusters)
         if size is not None and size < X.shape[0]:
             X = X[np.sort(rng.choice(X.shape[0], size=max(size, self.n_clusters), replace=False))]
+        _kmeans.check_distance_range(X)
         if self.init == "random":
             return _kmeans.random_init(X, self.n_clusters, rng)
         return _kmeans.kmeans_plusplus(X, self.n_clusters, rng, workers)

@@ -335,3 +335,24 @@ def test_core_boundary_raises_value_error(rng, call, fragment):
     C = rng.standard_normal((5, 4)).astype(np.float32)
     with pytest.raises(ValueError, match=fragment):
         call(X, C)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_float32_features_too_large_for_their_distances_are_refused(rng, batch_size):
+    # Rows of squared norm up to max/4 keep ||x||^2 - 2 x.c + ||c||^2 in float32 range; beyond
+    # it the distances overflow to inf and every row went to centroid 0, with an inf inertia.
+    limit = float(np.finfo(np.float32).max) / 4
+    X = rng.standard_normal((60, 5)) + 4.0 * rng.integers(0, 3, (60, 1))  # three blobs
+    X /= np.sqrt(np.einsum("ij,ij->i", X, X).max())  # largest row norm 1
+    near = (X * np.sqrt(limit) * 0.999).astype(np.float32)
+    model = KMeans(3, random_state=0, batch_size=batch_size).fit(near)
+    assert np.isfinite(model.inertia_) and len(np.unique(model.labels_)) == 3
+    wide = near.astype(np.float64)  # the float64 nearest centers of the same points and centers
+    d2 = ((wide[:, None, :] - model.cluster_centers_.astype(np.float64)[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(model.predict(near), d2.argmin(1))
+    with pytest.raises(ParameterError, match=r"X has values too large for float32 distances .* or use float64"):
+        KMeans(3, random_state=0, batch_size=batch_size).fit(near * np.float32(1.01))
+    for call in (model.predict, model.transform, model.score):
+        with pytest.raises(ParameterError, match=r"x has values too large for float32 distances"):
+            call(near * np.float32(1.01))
+    assert np.isfinite(KMeans(3, random_state=0).fit(near.astype(np.float64) * 1e10).inertia_)  # float64 holds them

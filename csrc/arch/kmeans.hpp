@@ -74,7 +74,10 @@ inline void distance_tile(const T* x, const CentroidPanels<T>& c, std::int64_t p
     }
 }
 
-// ||x_i||^2 in double; throws unless every value of x is finite.
+// ||x_i||^2 in double; throws unless every value of x is finite and ||x_i||^2 <= max(T) / 4,
+// which keeps every term of ||x||^2 - 2 x.c + ||c||^2 in T's range (|2 x.c| <= max / 2 by
+// Cauchy-Schwarz): beyond it float32 distances overflow to inf and every row would go to
+// centroid 0.
 template <class T>
 double squared_norm(const T* x, std::int64_t d, const char* name) {
     double sum = 0, poison = 0;
@@ -82,8 +85,15 @@ double squared_norm(const T* x, std::int64_t d, const char* name) {
         sum += double(x[t]) * double(x[t]);
         poison += double(x[t]) * 0.0;  // NaN unless every value is finite
     }
-    if (poison != 0 || !std::isfinite(sum)) {  // (not require(): no message string built per row)
-        throw std::invalid_argument(std::string(name) + " contains NaN or infinite values (or too large)");
+    constexpr double limit = double(std::numeric_limits<T>::max()) / 4;
+    if (poison != 0 || !(sum <= limit)) {  // (not require(): no message string built per row)
+        if (poison != 0 || !std::isfinite(sum)) {
+            throw std::invalid_argument(std::string(name) + " contains NaN or infinite values (or too large)");
+        }
+        const std::string type = sizeof(T) == 4 ? "float32" : "float64";
+        throw std::invalid_argument(std::string(name) + " has values too large for " + type +
+                                    " distances (a row's squared norm above the largest " + type +
+                                    " / 4): scale the features" + (sizeof(T) == 4 ? " or use float64" : ""));
     }
     return sum;
 }
