@@ -269,3 +269,23 @@ def test_lstm_on_mfcc_learns_and_shuffled_labels_do_not(request, tmp_path, seed_
         macro[name] = json.loads(out)["macro"]["roc_auc"]
     assert macro["real"] >= 0.6, (macro, seed)
     assert abs(macro["shuffled"] - 0.5) < 0.1, (macro, seed)
+
+
+def test_evaluate_names_the_data_tags_the_run_has_no_output_for(runs, data, manifest_rows, tmp_path, run_cli):
+    run_dir = runs["lstm"][0]  # the data's tags come most frequent first, as in train's vocabulary
+    with open(tmp_path / "more_tags.csv", "w", newline="") as f:  # two tags the run never saw, on test tracks
+        writer = csv.writer(f)
+        writer.writerow(["path", "tags", "split"])
+        for i, row in enumerate(manifest_rows):
+            extra = ";zydeco" if i % 2 else ";acapella;zydeco"
+            writer.writerow([str(data / row["path"]), row["tags"] + extra, row["split"]])
+    status, out, err = run_cli(["evaluate", run_dir, "--data", tmp_path / "more_tags.csv", "--json", "--quiet"])
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["not_scored"] == ["zydeco", "acapella"] and list(report["tags"]) == json.loads(
+        (run_dir / "config.json").read_text())["tags"]  # fmt: skip
+    status, out, err = run_cli(["evaluate", run_dir, "--data", tmp_path / "more_tags.csv", "--quiet"])
+    assert status == 0 and out.rstrip().endswith("not scored (tags of the data the run was not trained on): "
+                                                 "zydeco, acapella"), out  # fmt: skip
+    status, out, err = run_cli(["evaluate", run_dir, "--data", data, "--json", "--quiet"])
+    assert json.loads(out)["not_scored"] == []

@@ -22,7 +22,8 @@ def add_parser(commands) -> None:
         description="Compute the run's features of the first seconds of each track of one split and "
         "print ROC-AUC and PR-AUC per tag, their macro averages (over the tags that have both positive "
         "and negative tracks in the split; the others are listed) and micro averages (all track-tag "
-        "pairs). The data is split as in `fasttag train` (same split seed by default).",
+        "pairs). Tags of the data that the run has no output for are listed as not scored. The data is "
+        "split as in `fasttag train` (same split seed by default).",
     )
     parser.add_argument("run", type=Path, metavar="RUN", help="run directory (from fasttag train or demo)")
     parser.add_argument("--data", required=True, type=Path, metavar="DATA", help="dataset file or folder")
@@ -65,10 +66,14 @@ def run(args) -> None:
     X, Y = split_arrays(dataset, args.split, params, trained.tags, data=args.data, progress=not args.quiet,
                         store=args.store)
     scores = evaluate(trained.model, X, Y, trained.tags)
+    known = set(trained.tags)
+    not_scored = [tag for tag in dataset.vocabulary if tag not in known]  # the run has no output for them
     if args.json:
         report = {"run": str(args.run), "data": str(args.data), "split": args.split, "n_tracks": len(X)}
-        print(json.dumps({**report, **scores_json(scores)}, indent=2))
+        print(json.dumps({**report, **scores_json(scores), "not_scored": not_scored}, indent=2))
         return
     print(f"{args.run} on {args.data}, {args.split} split, {len(X)} tracks:")
     print(scores.table())
+    if not_scored:
+        print(f"not scored (tags of the data the run was not trained on): {', '.join(not_scored)}")
 
