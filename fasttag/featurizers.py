@@ -328,7 +328,12 @@ def extract_readable(params, paths: Sequence, *, batch_size: int = 32,
     features = _extract(params, paths, batch_size, progress, unreadable=unreadable)
     if len(unreadable) == len(paths):
         raise AudioLoadError(f"none of the {len(paths)} files can be read; the first: {unreadable[0][1]}")
-    return np.delete(features, [i for i, _ in unreadable], axis=0), unreadable
+    skipped = {i for i, _ in unreadable}
+    kept = [i for i in range(len(paths)) if i not in skipped]
+    for row, i in enumerate(kept):  # close the gaps in place: no second array of the collection's size
+        if row != i:
+            features[row] = features[i]
+    return features[: len(kept)], unreadable
 
 
 def _extract(params, paths, batch_size, progress, *, unreadable: list | None) -> np.ndarray:

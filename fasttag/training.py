@@ -45,19 +45,28 @@ class Run:
     path: Path | None = None  #: the run directory it was loaded from (learned features keep files there)
 
 
-def _float32(a) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float32)
-    return a if a.flags.writeable else a.copy()  # torch.from_numpy warns on read-only arrays
+CHUNK_BYTES = 1 << 24  # tracks per pass over a feature array: about 16 MB at a time
+
+
+def _track_chunks(X: np.ndarray):
+    """Consecutive slices of whole tracks of about CHUNK_BYTES (views: a memmap stays on disk)."""
+    step = max(1, CHUNK_BYTES // max(1, X[:1].nbytes))
+    for start in range(0, len(X), step):
+        yield X[start : start + step]
 
 
 def _check_xy(name: str, X, Y=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Features (and labels) as float32 arrays, checked: finite, 0/1 labels, matching lengths."""
-    X = _float32(X)
-    if X.ndim < 2 or len(X) == 0 or not np.isfinite(X).all():
+    """Features (and labels) as float32 arrays, checked: finite, 0/1 labels, matching lengths.
+
+    A float32 X is used as it is, read-only or memory-mapped too: only batches are copied,
+    and the checks read it a chunk at a time, so nothing of its size is allocated.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim < 2 or len(X) == 0 or not all(np.isfinite(chunk).all() for chunk in _track_chunks(X)):
         raise ParameterError(f"{name} must be a non-empty, finite (n_tracks, ...) array; got shape {X.shape}")
     if Y is None:
         return X, None
-    Y = _float32(Y)
+    Y = np.array(Y, dtype=np.float32)  # small; a writable copy for torch
     if Y.ndim != 2 or len(Y) != len(X) or not np.isin(Y, (0, 1)).all():
         raise ParameterError(
             f"labels for {name} must be a 0/1 array of shape ({len(X)}, n_tags); got shape {Y.shape}"
@@ -74,14 +83,27 @@ def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
         A model with those buffers (any of `fasttag.models`).
     X : np.ndarray [shape=(n_tracks, n_features, ...)]
         Training features; statistics are taken over every axis but axis 1
-        (per mel bin for spectrograms). Deviations below 1e-6 are set to 1.
+        (per mel bin for spectrograms), in float64, a chunk of tracks at a time
+        (a memory-mapped X is read once, never copied whole). Deviations below
+        1e-6 are set to 1.
     """
     if X.shape[1] != model.feature_mean.numel():
         raise ParameterError(
             f"features have {X.shape[1]} rows on axis 1 but the model takes {model.feature_mean.numel()}"
         )
     axes = tuple(a for a in range(X.ndim) if a != 1)
-    mean, std = X.mean(axis=axes, dtype=np.float64), X.std(axis=axes, dtype=np.float64)
+    count, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for chunk in _track_chunks(X):  # Chan et al.'s pairwise update of the mean and squared deviations
+        values = chunk.astype(np.float64)
+        n = values.size // X.shape[1]
+        chunk_mean = values.mean(axis=axes, keepdims=True)
+        values -= chunk_mean
+        chunk_m2 = np.square(values, out=values).sum(axis=axes)
+        delta = chunk_mean.reshape(-1) - mean
+        mean += delta * (n / (count + n))
+        m2 += chunk_m2 + delta**2 * (count * n / (count + n))
+        count += n
+    std = np.sqrt(m2 / count)
     std[std < 1e-6] = 1.0
     with torch.no_grad():
         model.feature_mean.copy_(torch.from_numpy(mean).reshape(model.feature_mean.shape))
@@ -110,7 +132,8 @@ def predict(model: nn.Module, X, *, batch_size: int = 64) -> np.ndarray:
     model.eval()
     device = model_device(model)
     with torch.no_grad():
-        batches = torch.from_numpy(X).split(batch_size)
+        starts = range(0, len(X), batch_size)
+        batches = (torch.from_numpy(np.array(X[start : start + batch_size])) for start in starts)  # copies
         return torch.cat([torch.sigmoid(model(x.to(device))).cpu() for x in batches]).numpy()
 
 
@@ -151,7 +174,10 @@ def train(
     model : nn.Module
         A `fasttag.models` tagger (returning logits); trained in place.
     X_train : array_like [shape=(n_train, ...)]
-        Training features, float32.
+        Training features, float32. A float32 array is used as it is, a
+        read-only or memory-mapped one (``np.load(..., mmap_mode="r")``) too:
+        only each batch is copied, and the checks and statistics read it a
+        chunk at a time, so memory holds X once.
     Y_train : array_like [shape=(n_train, n_tags)]
         Training labels, 0 or 1.
     X_valid, Y_valid : array_like [shape=(n_valid, ...), (n_valid, n_tags)]
@@ -210,26 +236,27 @@ def train(
     torch.manual_seed(seed)
     shuffle = torch.Generator().manual_seed(seed)
     fit_standardization(model, X_train)
-    X, Y = torch.from_numpy(X_train), torch.from_numpy(Y_train)
+    Y = torch.from_numpy(Y_train)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     plateau = (None if lr_patience is None else torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="max", factor=lr_factor, patience=lr_patience - 1))  # fmt: skip
     loss_fn = nn.BCEWithLogitsLoss()
-    n_batches = -(-len(X) // batch_size)
+    n_batches = -(-len(X_train) // batch_size)
     history, best_state = History(), copy.deepcopy(model.state_dict())
     bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
         model.train()
         total = 0.0
         # Near-equal batches: no trailing batch of one track for batch norm.
-        for idx in torch.randperm(len(X), generator=shuffle).tensor_split(n_batches):
+        for idx in torch.randperm(len(X_train), generator=shuffle).tensor_split(n_batches):
             optimizer.zero_grad()
-            loss = loss_fn(model(X[idx].to(device)), Y[idx].to(device))
+            batch = torch.from_numpy(X_train[idx.numpy()])  # a copy of the batch's tracks only
+            loss = loss_fn(model(batch.to(device)), Y[idx].to(device))
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
         auc = _macro_auc(Y_valid, predict(model, X_valid))
-        history.train_loss.append(total / len(X))
+        history.train_loss.append(total / len(X_train))
         history.valid_auc.append(auc)
         history.lr.append(optimizer.param_groups[0]["lr"])
         if plateau is not None:
@@ -237,7 +264,7 @@ def train(
         if auc > history.best_valid_auc:
             history.best_epoch, history.best_valid_auc = epoch, auc
             best_state = copy.deepcopy(model.state_dict())
-        bar.set_postfix(loss=f"{total / len(X):.4f}", val_auc=f"{auc:.3f}")
+        bar.set_postfix(loss=f"{total / len(X_train):.4f}", val_auc=f"{auc:.3f}")
         if epoch - history.best_epoch >= patience:
             break
     model.load_state_dict(best_state)

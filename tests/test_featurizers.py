@@ -5,7 +5,9 @@ import pytest
 import soundfile as sf
 
 import fasttag
-from fasttag.featurizers import FEATURES, MFCC, LogMel, LogMelChroma, extract, features_from_dict, load_clips
+from fasttag.featurizers import (
+    FEATURES, MFCC, LogMel, LogMelChroma, extract, extract_readable, features_from_dict, load_clips,
+)  # fmt: skip
 from fasttag.tagging import LogMel as TaggingLogMel
 
 
@@ -109,3 +111,19 @@ def test_extract_in_batches_equals_one_call(tmp_path, music, rng):
     X = extract(params, paths, batch_size=2)
     assert X.shape == (5, 90, params.n_frames) and X.dtype == np.float32
     np.testing.assert_array_equal(X, params(load_clips(paths, params.sr, params.n_samples)))
+
+
+def test_extract_readable_leaves_out_the_unreadable_files_in_order(tmp_path, music, rng):
+    params = LogMel(seconds=0.5, n_mels=32)
+    paths = []
+    for i in range(6):
+        sf.write(tmp_path / f"{i}.wav", music(int(rng.integers(3000, 9000)), sr=12000), 12000, subtype="FLOAT")
+        paths.append(tmp_path / f"{i}.wav")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "noise.wav").write_bytes(rng.bytes(3000))
+    mixed = [tmp_path / "empty.wav", *paths[:3], tmp_path / "noise.wav", *paths[3:], tmp_path / "empty.wav"]
+    X, unreadable = extract_readable(params, mixed, batch_size=3)
+    assert [i for i, _ in unreadable] == [0, 4, 8] and all("wav" in error for _, error in unreadable)
+    np.testing.assert_array_equal(X, extract(params, paths, batch_size=3))
+    with pytest.raises(fasttag.AudioLoadError, match="none of the 2 files can be read"):
+        extract_readable(params, [tmp_path / "empty.wav", tmp_path / "noise.wav"])

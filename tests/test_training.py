@@ -11,6 +11,7 @@ import fasttag
 from fasttag.datasets import make_tagged_music, multi_hot, read_manifest
 from fasttag.models import FCN, MLP
 from fasttag.tagging import LogMel, tag_file
+from fasttag import training as training_module
 from fasttag.training import Run, evaluate, load_run, predict, save_run, train
 
 SECONDS = 5.0
@@ -150,6 +151,54 @@ def test_standardization_is_fitted_on_train(tagged, trained):
     X = tagged["train"][0].astype(np.float64)
     np.testing.assert_allclose(model.feature_mean.numpy()[:, 0], X.mean(axis=(0, 2)), rtol=1e-5)
     np.testing.assert_allclose(model.feature_std.numpy()[:, 0], X.std(axis=(0, 2)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(37, 5, 50), (300, 7), (9, 4, 6, 5)])
+def test_standardization_read_in_chunks_equals_numpy(rng, monkeypatch, shape):
+    # Features far from zero with very different scales per row: the chunks' update must not cancel.
+    scale = rng.uniform(0.01, 100, shape[1]).reshape((1, -1) + (1,) * (len(shape) - 2))
+    X = (rng.standard_normal(shape) * scale - 60).astype(np.float32)
+    monkeypatch.setattr(training_module, "CHUNK_BYTES", 3 * X[:1].nbytes + 1)  # 3 tracks per chunk, a short last one
+    model = torch.nn.Module()  # what fit_standardization sets: the two buffers of every fasttag model
+    model.register_buffer("feature_mean", torch.zeros(shape[1]))
+    model.register_buffer("feature_std", torch.zeros(shape[1]))
+    training_module.fit_standardization(model, X)
+    axes = tuple(a for a in range(X.ndim) if a != 1)
+    mean, std = model.feature_mean.numpy().reshape(-1), model.feature_std.numpy().reshape(-1)
+    np.testing.assert_allclose(mean, X.astype(np.float64).mean(axis=axes), rtol=1e-6)
+    np.testing.assert_allclose(std, X.astype(np.float64).std(axis=axes), rtol=1e-6)
+
+
+def test_training_reads_a_memory_mapped_read_only_array_as_it_is(tagged, tmp_path):
+    small = _small(tagged)
+    np.save(tmp_path / "X_train.npy", small["train"][0])
+    mapped = np.load(tmp_path / "X_train.npy", mmap_mode="r")  # read-only: copied batch by batch only
+    runs = []
+    for X_train in (small["train"][0], mapped):
+        torch.manual_seed(5)
+        model = FCN(len(tagged["tags"]), **LEARNER)
+        train(model, X_train, small["train"][1], *small["valid"], epochs=2, lr=3e-3, seed=5, progress=False)
+        runs.append(model)
+    for a, b in zip(runs[0].state_dict().values(), runs[1].state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    np.testing.assert_array_equal(predict(runs[0], mapped), predict(runs[0], small["train"][0]))
+    assert np.shares_memory(training_module._check_xy("X", mapped)[0], mapped)  # no copy of X
+
+
+def test_checks_and_standardization_allocate_a_chunk_not_the_array(rng, monkeypatch):
+    import tracemalloc  # numpy reports its allocations to it
+
+    X = rng.standard_normal((600, 96, 200), dtype=np.float32)  # 46 MB; float64 statistics of it whole: 92 MB
+    monkeypatch.setattr(training_module, "CHUNK_BYTES", 1 << 20)
+    model = FCN(3, n_mels=96, **LEARNER)
+    tracemalloc.start()
+    try:
+        checked, _ = training_module._check_xy("X", X)
+        training_module.fit_standardization(model, checked)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, peak  # a float64 copy of a chunk and change
 
 
 def test_predict_gives_probabilities(tagged, trained):
