@@ -23,6 +23,7 @@ from fasttag.featurizers import FEATURES, features_from_dict
 
 #: The codebook's file in a run directory: centers (n_clusters, n_features), float32.
 CODEBOOK_FILE = "codebook.npy"
+HISTOGRAM_CLIPS = 256  # clips per bag_of_frames call in `BagOfFramesFeatures.histograms`
 _CLIP_KEYS = ("sr", "n_fft", "hop_length", "n_mels", "seconds")
 
 
@@ -125,9 +126,14 @@ class BagOfFramesFeatures:
         return self.n_clusters
 
     def histograms(self, X) -> np.ndarray:
-        """Histograms ``(n_clips, n_clusters)`` float32 of frame features ``(n_clips, n_features, n_frames)``."""
-        X = np.asarray(X, dtype=np.float32)
-        return bag_of_frames(X, self.centers, normalize=self.normalize, power=self.power)
+        """Histograms ``(n_clips, n_clusters)`` float32 of frame features ``(n_clips, n_features, n_frames)``,
+        an array or a `fasttag.store_features.FeatureStack` (read ``HISTOGRAM_CLIPS`` clips at a time)."""
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=np.float32)
+        starts = range(0, max(len(X), 1), HISTOGRAM_CLIPS)
+        return np.concatenate([bag_of_frames(np.asarray(X[start : start + HISTOGRAM_CLIPS], dtype=np.float32),
+                                             self.centers, normalize=self.normalize, power=self.power)
+                               for start in starts])  # fmt: skip
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         """Histograms ``(n_clips, n_clusters)`` of clips ``(n_clips, n_samples)``."""

@@ -19,7 +19,53 @@ _OPTIONS = {"sr": "--sr", "n_fft": "--n-fft", "hop_length": "--hop", "n_mels": "
             "delta_width": "--delta-width"}  # fmt: skip
 
 
-def store_features(store, tracks: Sequence[Track], params, *, progress: bool = False):
+class FeatureStack:
+    """Tracks' arrays in a feature store as one read-only float32 array, read when indexed.
+
+    Shape ``(n_tracks, n_features, n_frames)``. Indexing by an int, a slice or a sequence of
+    ints gives numpy arrays (one ``np.load`` per track); `fasttag.training.train`,
+    ``predict`` and ``evaluate`` take it as it is and read a batch at a time, so the
+    collection is never in memory whole. ``np.asarray(stack)`` reads every track.
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 3
+
+    def __init__(self, store: FeatureStore, ids: Sequence[str], frame_shape: tuple[int, int]):
+        self.store, self.ids = store, list(ids)
+        self.shape = (len(self.ids), *frame_shape)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            return self._read(self.ids[key])
+        rows = range(len(self))[key] if isinstance(key, slice) else np.asarray(key, dtype=np.int64).reshape(-1)
+        out = np.empty((len(rows), *self.shape[1:]), dtype=np.float32)
+        for row, i in enumerate(rows):
+            out[row] = self._read(self.ids[i])
+        return out
+
+    def __iter__(self):
+        return (self._read(track_id) for track_id in self.ids)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        array = self[:]
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"FeatureStack({len(self)} tracks of {self.shape[1:]} from {self.store!r})"
+
+    def _read(self, track_id: str) -> np.ndarray:
+        array = self.store[track_id]
+        if array.shape != self.shape[1:]:
+            raise StoreError(f"the array of track {track_id!r} in {self.store.root} has shape {array.shape}, "
+                             f"not {self.shape[1:]}")  # fmt: skip
+        return array
+
+
+def store_features(store, tracks: Sequence[Track], params, *, lazy: bool = False, progress: bool = False):
     """The features of ``tracks`` as a feature store holds them: `extract_readable` without decoding.
 
     The store must hold what ``params`` computes, `ExtractParams.from_featurizer(params)`:
@@ -36,12 +82,15 @@ def store_features(store, tracks: Sequence[Track], params, *, progress: bool = F
         E.g. ``read_dataset(path).subset("train").tracks``.
     params : `fasttag.featurizers.LogMel` or `fasttag.featurizers.MFCC`
         What the model takes.
+    lazy : bool
+        Return a `FeatureStack` that reads each track's array when it is indexed (training
+        then holds a batch, not the collection), instead of reading them all now.
     progress : bool
-        Show a tqdm bar on stderr.
+        Show a tqdm bar on stderr while reading (not with ``lazy``).
 
     Returns
     -------
-    features : np.ndarray [shape=(n_found, n_features, n_frames), dtype=float32]
+    features : np.ndarray or FeatureStack [shape=(n_found, n_features, n_frames), dtype=float32]
         The arrays of the tracks whose extraction succeeded, in the order of ``tracks``.
     skipped : list of (int, str)
         The index in ``tracks`` and the error of each track whose extraction failed.
@@ -70,14 +119,13 @@ def store_features(store, tracks: Sequence[Track], params, *, progress: bool = F
     if len(skipped) == len(tracks):
         raise StoreError(f"the extraction of all {len(tracks)} tracks failed; the first: {skipped[0][1]}")
     failed = {i for i, _ in skipped}
-    shape = (wanted.n_features, params.n_frames)
-    out = np.empty((len(tracks) - len(skipped), *shape), dtype=np.float32)
-    found = (i for i in range(len(tracks)) if i not in failed)
-    for row, i in enumerate(tqdm(found, total=len(out), desc="store", unit="track", disable=not progress)):
-        array = store[ids[i]]
-        if array.shape != shape:
-            raise StoreError(f"the array of track {ids[i]!r} in {store.root} has shape {array.shape}, not {shape}")
-        out[row] = array
+    stack = FeatureStack(store, [ids[i] for i in range(len(tracks)) if i not in failed],
+                         (wanted.n_features, params.n_frames))  # fmt: skip
+    if lazy:
+        return stack, skipped
+    out = np.empty(stack.shape, dtype=np.float32)
+    for row in tqdm(range(len(out)), desc="store", unit="track", disable=not progress):
+        out[row] = stack[row]
     return out, skipped
 
 

@@ -18,6 +18,7 @@ from fasttag._torch_device import model_device, torch_device
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.metrics import TagScores, roc_auc_per_tag, summarize
 from fasttag.models import MODELS
+from fasttag.store_features import FeatureStack
 
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.pt"
 _FEATURE_KEYS = ("sr", "n_fft", "hop_length", "n_mels", "seconds")
@@ -59,11 +60,16 @@ def _check_xy(name: str, X, Y=None) -> tuple[np.ndarray, np.ndarray | None]:
     """Features (and labels) as float32 arrays, checked: finite, 0/1 labels, matching lengths.
 
     A float32 X is used as it is, read-only or memory-mapped too: only batches are copied,
-    and the checks read it a chunk at a time, so nothing of its size is allocated.
+    and the checks read it a chunk at a time, so nothing of its size is allocated. A
+    `FeatureStack` is not read here: each batch is checked where it is read.
     """
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim < 2 or len(X) == 0 or not all(np.isfinite(chunk).all() for chunk in _track_chunks(X)):
-        raise ParameterError(f"{name} must be a non-empty, finite (n_tracks, ...) array; got shape {X.shape}")
+    if isinstance(X, FeatureStack):
+        if len(X) == 0:
+            raise ParameterError(f"{name} must be a non-empty (n_tracks, ...) array; got shape {X.shape}")
+    else:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim < 2 or len(X) == 0 or not all(np.isfinite(chunk).all() for chunk in _track_chunks(X)):
+            raise ParameterError(f"{name} must be a non-empty, finite (n_tracks, ...) array; got shape {X.shape}")
     if Y is None:
         return X, None
     Y = np.array(Y, dtype=np.float32)  # small; a writable copy for torch
@@ -104,6 +110,8 @@ def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
         m2 += chunk_m2 + delta**2 * (count * n / (count + n))
         count += n
     std = np.sqrt(m2 / count)
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()):  # a FeatureStack is first read here
+        raise ParameterError("X_train contains NaN or infinite values")
     std[std < 1e-6] = 1.0
     with torch.no_grad():
         model.feature_mean.copy_(torch.from_numpy(mean).reshape(model.feature_mean.shape))
@@ -133,8 +141,17 @@ def predict(model: nn.Module, X, *, batch_size: int = 64) -> np.ndarray:
     device = model_device(model)
     with torch.no_grad():
         starts = range(0, len(X), batch_size)
-        batches = (torch.from_numpy(np.array(X[start : start + batch_size])) for start in starts)  # copies
+        batches = (_finite_batch(X[start : start + batch_size], "X") for start in starts)  # copies
         return torch.cat([torch.sigmoid(model(x.to(device))).cpu() for x in batches]).numpy()
+
+
+def _finite_batch(batch: np.ndarray, name: str) -> torch.Tensor:
+    """A batch of tracks as a tensor of its own memory; ParameterError if it holds NaN or Inf
+    (a `FeatureStack` is checked this way, as it is read)."""
+    batch = np.array(batch, dtype=np.float32)
+    if not np.isfinite(batch).all():
+        raise ParameterError(f"{name} contains NaN or infinite values")
+    return torch.from_numpy(batch)
 
 
 def _macro_auc(Y: np.ndarray, P: np.ndarray) -> float:
@@ -250,7 +267,7 @@ def train(
         # Near-equal batches: no trailing batch of one track for batch norm.
         for idx in torch.randperm(len(X_train), generator=shuffle).tensor_split(n_batches):
             optimizer.zero_grad()
-            batch = torch.from_numpy(X_train[idx.numpy()])  # a copy of the batch's tracks only
+            batch = _finite_batch(X_train[idx.numpy()], "X_train")  # a copy of the batch's tracks only
             loss = loss_fn(model(batch.to(device)), Y[idx].to(device))
             loss.backward()
             optimizer.step()

@@ -15,7 +15,7 @@ from fasttag.errors import ParameterError
 from fasttag.extraction import ExtractParams, extract
 from fasttag.featurizers import MFCC, LogMel, LogMelChroma, extract_readable
 from fasttag.store import FeatureStore, StoreError
-from fasttag.store_features import store_features
+from fasttag.store_features import FeatureStack, store_features
 
 SECONDS = 1.5
 DESCRIPTIONS = {"logmel": LogMel(seconds=SECONDS, n_mels=32), "mfcc": MFCC(seconds=SECONDS, n_mels=32, n_mfcc=13)}
@@ -168,3 +168,67 @@ def test_magnatagatune_extracts_then_trains_and_evaluates_from_the_store(data, t
     assert json.loads(out)["n_tracks"] == sum(p[0] in "def" for p in paths)
     status, _, err = run_cli([*train, "--seconds", 1.0])
     assert status == 2 and err.count("\n") == 1 and "--duration 1.0 --crop start" in err, err
+
+
+def test_a_lazy_stack_reads_what_the_eager_array_holds(data, stores, rng):
+    X, _ = store_features(stores["mfcc"], data[1], DESCRIPTIONS["mfcc"])
+    stack, skipped = store_features(stores["mfcc"], data[1], DESCRIPTIONS["mfcc"], lazy=True)
+    assert isinstance(stack, FeatureStack) and skipped == [] and stack.shape == X.shape and len(stack) == len(X)
+    picks = rng.permutation(len(X))[:5]
+    np.testing.assert_array_equal(stack[picks], X[picks])
+    np.testing.assert_array_equal(stack[list(picks)], X[picks])
+    np.testing.assert_array_equal(stack[2:11:3], X[2:11:3])
+    np.testing.assert_array_equal(stack[-1], X[-1])
+    np.testing.assert_array_equal(np.asarray(stack), X)
+    np.testing.assert_array_equal(np.stack(list(stack)), X)
+
+
+def test_training_on_a_lazy_stack_equals_training_on_the_array(data, stores):
+    torch = pytest.importorskip("torch")
+    from fasttag.bof_features import BagOfFramesFeatures
+    from fasttag.models import LSTMTagger
+    from fasttag.training import evaluate, train
+
+    tracks, description = data[1], DESCRIPTIONS["mfcc"]
+    Y = np.array([[tag in t.tags for tag in ("drums", "piano", "fast")] for t in tracks], dtype=np.float32)
+    Y[:2] = [[1, 1, 1], [0, 0, 0]]  # every tag has positives and negatives among the validation tracks
+    eager = store_features(stores["mfcc"], tracks, description)[0]
+    lazy = store_features(stores["mfcc"], tracks, description, lazy=True)[0]
+    models = []
+    for X_train, X_valid in ((eager[4:], eager[:4]), (lazy_slice(lazy, 4, len(lazy)), lazy_slice(lazy, 0, 4))):
+        torch.manual_seed(0)
+        model = LSTMTagger(n_features=description.n_features, n_tags=3, hidden=4)
+        train(model, X_train, Y[4:], X_valid, Y[:4], epochs=2, batch_size=5, progress=False)
+        models.append(model)
+    for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert evaluate(models[1], lazy, Y, ["drums", "piano", "fast"]).table() == evaluate(
+        models[0], eager, Y, ["drums", "piano", "fast"]).table()  # fmt: skip
+    bof = BagOfFramesFeatures.fit(description, eager, n_clusters=8, frames_per_track=20, seed=0)
+    np.testing.assert_array_equal(bof.histograms(lazy), bof.histograms(eager))
+
+
+def lazy_slice(stack, start, stop):
+    """The tracks start..stop of a FeatureStack, still lazy."""
+    return FeatureStack(stack.store, stack.ids[start:stop], stack.shape[1:])
+
+
+def test_a_lazy_stack_checks_each_array_as_it_is_read(data, stores, tmp_path):
+    from fasttag.models import LSTMTagger
+    from fasttag.training import predict, train
+
+    copy = tmp_path / "store"
+    shutil.copytree(stores["mfcc"], copy)
+    tracks, description = data[1][:6], DESCRIPTIONS["mfcc"]
+    stack, _ = store_features(copy, tracks, description, lazy=True)
+    good = stack[:]
+    path = FeatureStore(copy).path_of(tracks[3].track_id)
+    np.save(path, np.where(np.arange(good[3].size).reshape(good[3].shape) == 40, np.nan, good[3]).astype(np.float32))
+    model, Y = LSTMTagger(n_features=description.n_features, n_tags=1, hidden=4), np.array([[0], [1]] * 3, np.float32)
+    with pytest.raises(ParameterError, match="X_train contains NaN or infinite values"):
+        train(model, stack, Y, good, Y, epochs=1, progress=False)
+    with pytest.raises(ParameterError, match="X contains NaN or infinite values"):
+        predict(model, stack)
+    np.save(path, good[3][:, :9])
+    with pytest.raises(StoreError, match=r"has shape \(39, 9\), not \(39, 71\)"):
+        stack[2:5]

@@ -33,7 +33,8 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
 
     Returns
     -------
-    X : np.ndarray [shape=(n_tracks, n_features, n_frames), dtype=float32]
+    X : np.ndarray or FeatureStack [shape=(n_tracks, n_features, n_frames), dtype=float32]
+        A `fasttag.store_features.FeatureStack` with ``store``.
     Y : np.ndarray [shape=(n_tracks, len(vocabulary)), dtype=float32]
 
     Raises
@@ -50,7 +51,7 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
     if store is None:
         X, unreadable = extract_readable(params, [t.path for t in tracks], progress=progress)
     else:
-        X, unreadable = store_features(store, tracks, params, progress=progress)
+        X, unreadable = store_features(store, tracks, params, lazy=True)  # read a batch at a time
     if unreadable:
         errors = "; ".join(error for _, error in unreadable[:3]) + ("; ..." if len(unreadable) > 3 else "")
         warnings.warn(f"skipped {len(unreadable)} of the {len(tracks)} tracks of the {split!r} split that cannot be "
