@@ -33,6 +33,8 @@ from fasttag.datasets import read_dataset
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import MFCC, LogMel, LogMelChroma
 from fasttag.recipes import CODEBOOK_SIZE, build_model, chroma_rows
+from fasttag.store import FeatureStore
+from fasttag.store_features import extract_options, store_for
 from fasttag.training import evaluate, save_run, train
 
 #: The configurations in the order they run, and the study's macro ROC-AUC (its data).
@@ -110,7 +112,7 @@ def _timed(fn, *args, **kwargs):
 
 
 def run_study(data, *, out=None, settings: StudySettings | None = None, seed: int = 0, seconds: float | None = None,
-              split_seed: int = 0, top_tags: int | None = None, progress: bool = False, device="cpu",
+              split_seed: int = 0, top_tags: int | None = None, stores=(), progress: bool = False, device="cpu",
               log: Callable[[str], None] = print) -> list[StudyResult]:  # fmt: skip
     """Train and score the study's configurations (`CONFIGS`) on one split of ``data``.
 
@@ -130,6 +132,10 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
         Clip length; default Choi's 29.12 s (1366 frames at 12 kHz, hop 256).
     split_seed, top_tags
         As in `fasttag.datasets.read_dataset`.
+    stores : sequence of FeatureStore or folders
+        Feature stores (``fasttag extract``) to read the log-mel and the MFCC from instead
+        of decoding the audio (`fasttag.store_features.store_features`): each must hold one
+        of them (``--duration SECONDS --crop start``). The chroma is decoded either way.
     progress : bool
         Progress bars while extracting and training.
     device : str or torch.device
@@ -157,8 +163,15 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
     log(f"{data}: {len(dataset.tracks)} tracks ({', '.join(f'{n} {s}' for s, n in counts.items())}), "
         f"{len(tags)} tags; clips of {logmel.seconds:g} s ({logmel.n_frames} frames)")  # fmt: skip
 
+    sources = _stores_of(stores, (logmel, mfcc))
+    for params, store in sources.items():
+        if store is not None:
+            log(f"{params.kind} features read from {store.root}")
+
     def arrays(params):
-        return {s: split_arrays(dataset, s, params, tags, data=data, progress=progress) for s in SPLIT_NAMES}
+        store = sources.get(params)
+        return {s: split_arrays(dataset, s, params, tags, data=data, progress=progress, store=store)
+                for s in SPLIT_NAMES}  # fmt: skip
 
     (S, logmel_s), (M, mfcc_s) = _timed(arrays, logmel), _timed(arrays, mfcc)
     Y = {s: S[s][1] for s in SPLIT_NAMES}
@@ -211,6 +224,18 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
     if out is not None:
         write_study(out, results, settings=settings, seed=seed, data=data, n_tracks=counts, clip=logmel.as_dict())
     return results
+
+
+def _stores_of(stores, descriptions) -> dict:
+    """``{description: the store that holds it, or None}``; ParameterError for a store that holds none."""
+    stores = [store if isinstance(store, FeatureStore) else FeatureStore(store) for store in stores]
+    found = {params: store_for(stores, params) for params in descriptions}
+    for store in stores:
+        if all(store is not used for used in found.values()):
+            wanted = "; ".join(f"{p.kind}: {extract_options(p)}" for p in descriptions)
+            raise ParameterError(f"store {str(store.root)!r} holds none of the study's stored features; the "
+                                 f"fasttag extract options of each are {wanted}")  # fmt: skip
+    return found
 
 
 def write_study(out, results: list[StudyResult], **about) -> tuple[Path, Path]:

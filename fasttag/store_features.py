@@ -13,6 +13,9 @@ from fasttag.errors import ParameterError
 from fasttag.extraction import ExtractParams
 from fasttag.store import FeatureStore, StoreError
 
+#: The feature descriptions (`fasttag.featurizers`) a store can hold.
+STORED_KINDS = ("logmel", "mfcc")
+
 #: ``fasttag extract`` options of the parameters that differ from its defaults.
 _OPTIONS = {"sr": "--sr", "n_fft": "--n-fft", "hop_length": "--hop", "n_mels": "--n-mels", "fmin": "--fmin",
             "fmax": "--fmax", "top_db": "--top-db", "n_mfcc": "--n-mfcc", "deltas": "--deltas",
@@ -127,6 +130,24 @@ def store_features(store, tracks: Sequence[Track], params, *, lazy: bool = False
     for row in tqdm(range(len(out)), desc="store", unit="track", disable=not progress):
         out[row] = stack[row]
     return out, skipped
+
+
+def store_for(stores: Sequence, params) -> FeatureStore | None:
+    """The first of ``stores`` (FeatureStore objects or folders) that holds what ``params``
+    computes (`ExtractParams.from_featurizer`), or None (none does, or a kind no store holds)."""
+    if getattr(params, "kind", None) not in STORED_KINDS:
+        return None
+    wanted = ExtractParams.from_featurizer(params).as_dict()
+    for store in stores:
+        store = store if isinstance(store, FeatureStore) else FeatureStore(store)
+        if store.params == wanted:
+            return store
+    return None
+
+
+def extract_options(params) -> str:
+    """The ``fasttag extract`` options that make a store of what ``params`` computes."""
+    return _options(ExtractParams.from_featurizer(params))
 
 
 def _store_ids(store: FeatureStore, tracks: Sequence[Track]) -> list[str]:

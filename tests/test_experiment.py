@@ -87,3 +87,23 @@ def test_small_size_and_lstm_pooling_reach_the_models(study, tmp_path, run_cli):
     assert load_run(tmp_path / "runs" / "fcn-5").model.hparams["channels"] == [16, 32, 64, 64, 128]
     assert load_run(tmp_path / "runs" / "mfcc-lstm").model.hparams["pooling"] == "mean"
     assert run_cli(["experiment", "study", "--data", data, "--out", tmp_path, "--size", "huge"])[0] == 2
+
+
+def test_the_study_reads_log_mel_and_mfcc_from_stores(study, tmp_path, run_cli):
+    data = study[0]
+    for kind in ("logmel", "mfcc"):
+        status, _, err = run_cli(["extract", data / "manifest.csv", "--out", tmp_path / kind, "--feature", kind,
+                                  "--duration", SECONDS, "--crop", "start", "--workers", 1, "--quiet"])  # fmt: skip
+        assert status == 0, err
+    argv = ["experiment", "study", "--data", data, "--out", tmp_path / "out", "--size", "quick", "--seconds", SECONDS,
+            "--seed", 3, "--quiet", "--store", tmp_path / "mfcc", "--store", tmp_path / "logmel"]  # fmt: skip
+    status, out, err = run_cli(argv)
+    assert status == 0, err
+    assert all(f"{kind} features read from {tmp_path / kind}" in out for kind in ("logmel", "mfcc")), out
+    assert [m.group("config") for m in ROW.finditer(out)] == list(CONFIGS)
+    status, _, err = run_cli(["extract", data / "manifest.csv", "--out", tmp_path / "short", "--duration", 1.0,
+                              "--crop", "start", "--workers", 1, "--quiet"])  # fmt: skip
+    assert status == 0, err
+    status, _, err = run_cli([*argv[:-4], "--store", tmp_path / "short"])
+    assert status == 2 and "holds none of the study's stored features" in err, err
+    assert f"logmel: --feature logmel --duration {SECONDS!r} --crop start; mfcc: --feature mfcc" in err, err

@@ -43,6 +43,9 @@ def add_parser(commands) -> None:
     add("--seed", type=number(int, 0), default=0, help="seed of models, training and codebooks")
     add("--split-seed", type=number(int, 0), default=0, help="seed of the split where the data has none")
     add("--top-tags", type=number(int, 1), default=None, help="keep the N most frequent tags")
+    add("--store", action="append", type=Path, default=[], metavar="STORE",
+        help="read the log-mel or the MFCC from this feature store instead of decoding the audio (as fasttag "
+        "train --store; give it twice for both)")
     add("--quiet", action="store_true", help="no progress bars")
     add_device(study, "trains")
 
@@ -51,7 +54,7 @@ def run(args) -> None:
     given = (("epochs", args.epochs), ("codebook_size", args.codebook_size), ("lstm_pooling", args.lstm_pooling))
     settings = SIZES[args.size](**{k: v for k, v in given if v is not None})
     results = run_study(args.data, out=args.out, settings=settings, seed=args.seed, seconds=args.seconds,
-                        split_seed=args.split_seed, top_tags=args.top_tags, progress=not args.quiet,
+                        split_seed=args.split_seed, top_tags=args.top_tags, stores=args.store, progress=not args.quiet,
                         device=args.device)  # fmt: skip
     print()
     print(study_table(results))
