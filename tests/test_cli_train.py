@@ -289,3 +289,29 @@ def test_evaluate_names_the_data_tags_the_run_has_no_output_for(runs, data, mani
                                                  "zydeco, acapella"), out  # fmt: skip
     status, out, err = run_cli(["evaluate", run_dir, "--data", data, "--json", "--quiet"])
     assert json.loads(out)["not_scored"] == []
+
+
+def test_tag_takes_folders_and_manifests_and_writes_every_probability_to_csv(runs, data, manifest_rows, tmp_path,
+                                                                            run_cli, monkeypatch):
+    run_dir = runs["fcn4"][0]
+    tags = json.loads((run_dir / "config.json").read_text())["tags"]
+    monkeypatch.chdir(data)
+    status, out, err = run_cli(["tag", "audio", "--model", run_dir, "--top", 3, "--quiet"])
+    assert status == 0, err
+    listed = [line.split(": ")[0] for line in out.splitlines()]
+    assert listed == sorted(row["path"] for row in manifest_rows)  # relative, as the folder was given
+    status, out, err = run_cli(["tag", data / "manifest.csv", "--model", run_dir, "--csv", tmp_path / "tags.csv"])
+    assert status == 0 and out.strip() == f"{len(manifest_rows)} files tagged -> {tmp_path / 'tags.csv'}", err
+    with open(tmp_path / "tags.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["path", *tags] and len(rows) == len(manifest_rows) + 1
+    first = rows[1][0]
+    status, out, err = run_cli(["tag", first, "--model", run_dir, "--top", len(tags), "--json"])
+    expected = {t["tag"]: t["probability"] for t in json.loads(out)[first]}
+    assert [float(p) for p in rows[1][1:]] == pytest.approx([expected[tag] for tag in tags], abs=1e-6)
+    assert not list(tmp_path.glob(".*.part"))
+    status, _, err = run_cli(["tag", tmp_path / "nothing_here", "--model", run_dir])
+    assert status == 2 and "nothing_here" in err
+    (tmp_path / "empty_folder").mkdir()
+    status, _, err = run_cli(["tag", tmp_path / "empty_folder", "--model", run_dir])
+    assert status == 2 and "holds no audio files" in err, err

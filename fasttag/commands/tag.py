@@ -1,23 +1,40 @@
-"""``fasttag tag``: the most probable tags of audio files under a trained run."""
+"""``fasttag tag``: the most probable tags of audio files, folders or manifests under a trained run."""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
 from fasttag.commands._args import FORMATTER, add_device, number
 from fasttag.errors import AudioLoadError, FasttagError
+from fasttag.extraction import find_tracks
 from fasttag.tagging import tag_file
 from fasttag.training import load_run
 
 
 def add_parser(commands) -> None:
-    tag = commands.add_parser("tag", formatter_class=FORMATTER, help="tag audio files with a trained run")
-    tag.add_argument("files", nargs="+", type=Path, metavar="FILE", help="audio files")
+    tag = commands.add_parser(
+        "tag",
+        formatter_class=FORMATTER,
+        help="tag audio files with a trained run",
+        description="Print the most probable tags of each audio file: files, folders (searched recursively) "
+        "or manifest CSVs (as for fasttag extract). Files that cannot be read are named on stderr and "
+        "skipped; then the status is 2. --csv writes every tag's probability, one row per file.",
+    )
+    tag.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files, folders or manifest CSVs")
     tag.add_argument("--model", required=True, type=Path, metavar="RUN", help="run directory, e.g. demo_out/run")
     tag.add_argument("--top", type=number(int, 1), default=5, help="tags per file")
-    tag.add_argument("--json", action="store_true", help="print JSON instead of text")
+    output = tag.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON instead of text")
+    output.add_argument("--csv", type=Path, default=None, metavar="OUT",
+                        help="write a CSV of every tag's probability (path, then one column per tag of the run) "
+                        "instead of printing")  # fmt: skip
+    tag.add_argument("--quiet", action="store_true", help="no progress bar")
     add_device(tag, "runs")
 
 
@@ -26,22 +43,41 @@ def format_tags(tags: list[tuple[str, float]]) -> str:
     return ", ".join(f"{tag} ({p:.2f})" for tag, p in tags)
 
 
+def audio_paths(inputs) -> list[str]:
+    """The files to tag: each input file as given, and the audio files of each folder (recursively)
+    or manifest CSV (`fasttag.extraction.find_tracks`), relative to the working folder when the
+    input is relative."""
+    paths = []
+    for source in inputs:
+        if source.is_dir() or source.suffix.lower() == ".csv":
+            found = [path for _, path in find_tracks(source)]
+            paths += found if source.is_absolute() else [os.path.relpath(path) for path in found]
+        else:
+            paths.append(str(source))
+    return paths
+
+
 def run(args) -> None:
     """Tags of every file that can be read; with several files, the others are named on stderr,
     then the status is 2 (one file that cannot be read is the command's error)."""
     trained = load_run(args.model, device=args.device)
+    paths = audio_paths(args.inputs)
     results, failed = {}, []
-    for path in args.files:
+    for path in tqdm(paths, desc="tag", unit="file", disable=args.quiet or len(paths) < 2, leave=False):
         try:
-            results[str(path)] = tag_file(path, trained, top=args.top)
+            results[path] = tag_file(path, trained, top=None if args.csv else args.top)
         except AudioLoadError as error:
-            if len(args.files) == 1:
+            if len(paths) == 1:
                 raise
-            print(f"fasttag: error: {error}", file=sys.stderr)
+            tqdm.write(f"fasttag: error: {error}", file=sys.stderr)
             failed.append(path)
-    _print(results, args.json)
+    if args.csv:
+        _write_csv(args.csv, results, trained.tags)
+        print(f"{len(results)} files tagged -> {args.csv}")
+    else:
+        _print(results, args.json)
     if failed:
-        raise FasttagError(f"{len(failed)} of {len(args.files)} files could not be tagged (named above)")
+        raise FasttagError(f"{len(failed)} of {len(paths)} files could not be tagged (named above)")
 
 
 def _print(results: dict, as_json: bool) -> None:
@@ -51,3 +87,15 @@ def _print(results: dict, as_json: bool) -> None:
     else:
         for path, tags in results.items():
             print(f"{path}: {format_tags(tags)}")
+
+
+def _write_csv(out: Path, results: dict, vocabulary: list[str]) -> None:
+    """``path,tag1,...`` with each file's probability of every tag of the run, written atomically."""
+    tmp = out.with_name(f".{out.name}.part")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", *vocabulary])
+        for path, tags in results.items():
+            probability = dict(tags)
+            writer.writerow([path, *(f"{probability[tag]:.6f}" for tag in vocabulary)])
+    os.replace(tmp, out)
