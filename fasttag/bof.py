@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kmeans, _validate
+from ._params import EstimatorParams
 from ._workers import resolve_workers
 from .errors import NotFittedError, ParameterError
 from .kmeans import KMeans
@@ -106,9 +107,12 @@ def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | Non
     return hist.astype(X.dtype).reshape(X.shape[:-2] + (n_clusters,))
 
 
-class BagOfFrames:
+class BagOfFrames(EstimatorParams):
     """Learns a k-means codebook from frames of many tracks, then turns each track's frame
     features (n_features, n_frames) into a histogram (n_clusters,) with `bag_of_frames`.
+
+    A scikit-learn estimator (``get_params`` / ``set_params``, `sklearn.base.clone`), so a
+    ``Pipeline`` of it and a classifier can be grid-searched over ``n_clusters``.
 
     Parameters
     ----------
@@ -121,23 +125,32 @@ class BagOfFrames:
 
     Attributes
     ----------
-    kmeans_ : the fitted `KMeans`.
+    kmeans_ : the fitted `KMeans` (made by `fit`).
     """
 
     def __init__(self, n_clusters: int = 1024, *, frames_per_track: int | None = 256, normalize: str | None = "l1",
                  power: float | None = None, soft: bool = False, top_k: int = 3, batch_size: int | None = None,
                  max_iter: int = 100, random_state=None, workers: int | None = None, progress: bool = False):
-        self.frames_per_track = (None if frames_per_track is None
-                                 else _validate.positive_int(frames_per_track, "frames_per_track"))
+        if frames_per_track is not None:
+            _validate.positive_int(frames_per_track, "frames_per_track")
         _validate.choice(normalize, dict.fromkeys(_NORMS), "normalize")
         if power is not None:
             _validate.positive_float(power, "power")
-        self.normalize, self.power, self.soft = normalize, power, bool(soft)
-        self.top_k = _validate.positive_int(top_k, "top_k")
-        self.workers = workers
-        self.random_state = random_state
-        self.kmeans_ = KMeans(n_clusters, batch_size=batch_size, max_iter=max_iter, random_state=random_state,
-                              workers=workers, progress=progress)
+        _validate.positive_int(top_k, "top_k")
+        self.n_clusters, self.frames_per_track, self.normalize = n_clusters, frames_per_track, normalize
+        self.power, self.soft, self.top_k = power, soft, top_k
+        self.batch_size, self.max_iter, self.random_state = batch_size, max_iter, random_state
+        self.workers, self.progress = workers, progress
+        self._new_kmeans()  # checks the k-means parameters now, as KMeans does
+
+    def _new_kmeans(self) -> KMeans:
+        return KMeans(self.n_clusters, batch_size=self.batch_size, max_iter=self.max_iter,
+                      random_state=self.random_state, workers=self.workers, progress=self.progress)  # fmt: skip
+
+    def _fitted_kmeans(self) -> KMeans:
+        if not hasattr(self, "kmeans_"):
+            raise NotFittedError("this BagOfFrames is not fitted yet: call fit first")
+        return self.kmeans_
 
     def _sample(self, tracks) -> np.ndarray:
         """Frames (n, n_features) drawn from every track of ``tracks``."""
@@ -160,16 +173,18 @@ class BagOfFrames:
     def fit(self, tracks, y=None) -> BagOfFrames:
         """Fit the codebook on frames of ``tracks``: an iterable of (n_features, n_frames)
         arrays or an array (n_tracks, n_features, n_frames). Returns self."""
-        self.kmeans_.fit(self._sample(tracks))
+        kmeans = self._new_kmeans().fit(self._sample(tracks))
+        self.kmeans_ = kmeans
         return self
 
     def transform(self, tracks) -> np.ndarray:
         """Histograms (n_tracks, n_clusters) of ``tracks`` (as in `fit`; tracks may differ in length)."""
-        options = dict(normalize=self.normalize, power=self.power, soft=self.soft, top_k=self.top_k,
+        kmeans = self._fitted_kmeans()
+        options = dict(normalize=self.normalize, power=self.power, soft=bool(self.soft), top_k=self.top_k,
                        workers=self.workers)
         if isinstance(tracks, np.ndarray) and tracks.ndim == 3:
-            return bag_of_frames(tracks, self.kmeans_, **options)
-        rows = [bag_of_frames(track, self.kmeans_, **options) for track in tracks]
+            return bag_of_frames(tracks, kmeans, **options)
+        rows = [bag_of_frames(track, kmeans, **options) for track in tracks]
         if not rows:
             raise ParameterError("tracks is empty")
         return np.stack(rows)

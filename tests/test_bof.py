@@ -118,6 +118,10 @@ def test_bag_of_frames_model_fits_and_transforms_tracks_of_any_length(rng):
         (lambda X, C: BagOfFrames(3).fit([]), ParameterError, "tracks is empty"),
         (lambda X, C: BagOfFrames(3).fit([X[0], X[1, :4]]), ParameterError, "same number of features"),
         (lambda X, C: BagOfFrames(3, frames_per_track=0), ParameterError, "frames_per_track=0"),
+        (lambda X, C: BagOfFrames(0), ParameterError, "n_clusters=0"),
+        (lambda X, C: BagOfFrames(3).set_params(top_k=0), ParameterError, "top_k=0"),
+        (lambda X, C: BagOfFrames(3).set_params(clusters=4), ParameterError, "no parameter"),
+        (lambda X, C: BagOfFrames(3).transform(X), NotFittedError, "BagOfFrames is not fitted"),
     ],
 )
 def test_bad_input(rng, call, error, fragment):
@@ -125,3 +129,27 @@ def test_bad_input(rng, call, error, fragment):
     C = _codebook(rng, 5, 6)
     with pytest.raises(error, match=fragment):
         call(X, C)
+
+
+def test_scikit_learn_clones_and_grid_searches_a_bag_of_frames_pipeline(rng):
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+
+    # Two kinds of tracks: frames around one of two sets of centers.
+    centers = rng.standard_normal((2, 3, 5)) * 3
+    y = np.arange(40) % 2
+    tracks = np.stack([centers[c, rng.integers(0, 3, 60)].T + rng.standard_normal((5, 60)) for c in y])
+    tracks = tracks.astype(np.float32)
+    bof = BagOfFrames(4, frames_per_track=20, random_state=0)
+    copy = clone(bof)
+    assert copy.get_params() == bof.get_params() and not hasattr(copy, "kmeans_")
+    np.testing.assert_array_equal(copy.fit(tracks).transform(tracks), bof.fit(tracks).transform(tracks))
+    assert bof.set_params(n_clusters=6).fit(tracks).kmeans_.n_clusters == 6
+    search = GridSearchCV(Pipeline([("bof", BagOfFrames(2, frames_per_track=20, random_state=0)),
+                                    ("clf", LogisticRegression())]),
+                          {"bof__n_clusters": [2, 6]}, cv=2)  # fmt: skip
+    search.fit(tracks, y)
+    assert search.best_params_["bof__n_clusters"] in (2, 6) and search.best_score_ > 0.9
+    assert search.best_estimator_.named_steps["bof"].kmeans_.n_clusters == search.best_params_["bof__n_clusters"]
