@@ -79,7 +79,7 @@ def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode
 def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
                    win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                    power: float = 2.0, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
-                   htk: bool = False, norm: str | None = "slaney", workers: int | None = None,
+                   htk: bool = False, norm: str | float | None = "slaney", workers: int | None = None,
                    device: str = "cpu") -> np.ndarray:
     """Mel-scaled spectrogram, ``mel_basis @ |stft(y)|**power`` (librosa's ``melspectrogram``).
 
@@ -135,7 +135,7 @@ def _project(basis: np.ndarray, X: np.ndarray, workers) -> np.ndarray:
 
 def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
            window="hann", center: bool = True, pad_mode: str = "constant", n_mels: int = 128, fmin: float = 0.0,
-           fmax: float | None = None, htk: bool = False, norm: str | None = "slaney", ref: float = 1.0,
+           fmax: float | None = None, htk: bool = False, norm: str | float | None = "slaney", ref: float = 1.0,
            amin: float = 1e-10, top_db: float | None = 80.0, workers: int | None = None,
            device: str = "cpu") -> np.ndarray:
     """Log-mel spectrogram in dB, fused: the common input of tagging models.
@@ -177,7 +177,7 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
 
 
 def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
-         lifter: float = 0, mel_norm: str | None = "slaney", workers: int | None = None, device: str = "cpu",
+         lifter: float = 0, mel_norm: str | float | None = "slaney", workers: int | None = None, device: str = "cpu",
          **kwargs) -> np.ndarray:
     """Mel-frequency cepstral coefficients: the DCT of the log-mel spectrogram (librosa's ``mfcc``).
 
@@ -195,7 +195,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
         DCT normalisation.
     lifter : float >= 0
         Cepstral liftering ``1 + lifter/2 sin(pi (k+1) / lifter)``; 0 disables it.
-    mel_norm : {"slaney", None}
+    mel_norm : {"slaney", None} or number
         The mel filterbank's normalisation (``norm`` of :func:`fasttag.filters.mel`).
     device : {"cpu", "cuda"}
         "cuda": the fused GPU log-mel, then the DCT on the GPU (see :mod:`fasttag.cuda`).

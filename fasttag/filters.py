@@ -55,7 +55,7 @@ def fft_frequencies(*, sr: float = 22050, n_fft: int = 2048):
 
 
 def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
-        htk: bool = False, norm: str | None = "slaney", dtype=np.float32) -> np.ndarray:
+        htk: bool = False, norm: str | float | None = "slaney", dtype=np.float32) -> np.ndarray:
     """Triangular mel filterbank, the same matrix as ``librosa.filters.mel``.
 
     Parameters
@@ -71,8 +71,10 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
         Band edges (Hz); ``fmax=None`` is ``sr / 2``.
     htk : bool
         HTK's mel scale instead of Slaney's.
-    norm : {"slaney", None}
-        ``"slaney"`` scales each triangle to unit area (constant energy per band).
+    norm : {"slaney", None} or number
+        ``"slaney"`` scales each triangle to unit area (constant energy per band); a
+        number divides each triangle by its norm of that order, as librosa does
+        (`librosa.util.normalize`: ``1``, ``2``, ``np.inf``, ...).
     dtype : np.float32 or np.float64
         Output dtype (librosa's default is float32).
 
@@ -102,8 +104,10 @@ def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.
         raise ParameterError(f"fmin={fmin} and fmax={fmax} must satisfy 0 <= fmin < fmax")
     if fmax > sr / 2:
         raise ParameterError(f"fmax={fmax} exceeds the Nyquist frequency sr/2 = {sr / 2}")
-    if norm not in ("slaney", None):
-        raise ParameterError(f"norm={norm!r} must be 'slaney' or None")
+    if isinstance(norm, str) and norm != "slaney":
+        raise ParameterError(f"norm={norm!r} must be 'slaney', None or a number (the order of a norm)")
+    if not isinstance(norm, str):
+        norm = _normalize.check_norm(norm)
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ParameterError(f"dtype={dtype!r} must be float32 or float64")
 
@@ -116,6 +120,8 @@ def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.
     weights = np.maximum(0, np.minimum(lower, upper)).astype(dtype)
     if norm == "slaney":
         weights *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
+    elif norm is not None:  # in float64, then rounded, as librosa.util.normalize divides
+        weights = _normalize.normalize(weights.astype(np.float64), norm, axis=-1).astype(dtype)
     empty = not np.all((mel_f[:-2] == 0) | (weights.max(axis=1) > 0))
     return weights, bool(empty)
 

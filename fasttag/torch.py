@@ -52,7 +52,8 @@ class LogMel(nn.Module):
     def __init__(self, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512,
                  win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                  n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
-                 norm: str | None = "slaney", ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0):
+                 norm: str | float | None = "slaney", ref: float = 1.0, amin: float = 1e-10,
+                 top_db: float | None = 80.0):
         super().__init__()
         n_fft = _validate.positive_int(n_fft, "n_fft")
         win_length = n_fft if win_length is None else _validate.positive_int(win_length, "win_length")

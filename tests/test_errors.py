@@ -160,9 +160,10 @@ BAD_MEL = {
     "fmin>nyquist": (dict(fmin=20000.0), "fmin=20000.0 and fmax=11025.0 must satisfy"),
     "fmin<0": (dict(fmin=-10.0), "fmin=-10.0 and fmax=11025.0 must satisfy"),
     "fmax=nan": (dict(fmax=float("nan")), "fmax=nan must satisfy"),
-    "norm=l2": (dict(norm="l2"), "norm='l2' must be 'slaney' or None"),
-    "norm=ortho": (dict(norm="ortho"), "norm='ortho' must be 'slaney' or None"),
-    "norm=1": (dict(norm=1), "norm=1 must be 'slaney' or None"),
+    "norm=l2": (dict(norm="l2"), "norm='l2' must be 'slaney', None or a number"),
+    "norm=ortho": (dict(norm="ortho"), "norm='ortho' must be 'slaney', None or a number"),
+    "norm=-1": (dict(norm=-1), "norm=-1 must be None, np.inf, -np.inf, 0 or a positive number"),
+    "norm=True": (dict(norm=True), "norm=True must be None, np.inf"),
     "sr=0": (dict(sr=0), "sr=0 must be a positive number"),
     "sr=-22050": (dict(sr=-22050), "sr=-22050 must be a positive number"),
     "sr=nan": (dict(sr=float("nan")), "sr=nan must be a positive number"),
@@ -184,7 +185,7 @@ def test_bad_mel_filter_parameters(case):
 def test_bad_mel_parameters_in_features(func, case):
     kwargs, message = BAD_MEL[case]
     if func == "mfcc" and case.startswith("norm"):
-        message = message.replace("'slaney' or None", "'ortho' or None")
+        message = f"norm={kwargs['norm']!r} must be 'ortho' or None"
     kwargs = dict(kwargs)
     sr = kwargs.pop("sr", SR)
     call = {

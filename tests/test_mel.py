@@ -54,7 +54,7 @@ def window_kwargs(case: dict) -> dict:
     fmin=[0.0, 30.0, 300.0],
     fmax=[None, 0.8, 3000.0],  # 0.8: 80 % of Nyquist
     htk=[False, True],
-    norm=[None, "slaney"],
+    norm=[None, "slaney", 1, 2.0, np.inf],  # numbers: librosa.util.normalize of each triangle
     dtype=[np.float32, np.float64],
 )
 def test_mel_filterbank_matches_librosa(case, tol):
@@ -194,7 +194,7 @@ MEL_GRID = dict(
     n_mels=[32, 64, 128],
     band=[(0.0, None), (50.0, 0.9), (300.0, 5000.0)],
     htk=[False, True],
-    norm=[None, "slaney"],
+    norm=[None, "slaney", 1, 2.0, np.inf],  # numbers: librosa.util.normalize of each triangle
     dtype=[np.float32, np.float64],
 )
 

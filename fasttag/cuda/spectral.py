@@ -202,7 +202,7 @@ def _clip(home, out2, peak, top_db):
 def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
                    win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                    power: float = 2.0, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
-                   htk: bool = False, norm: str | None = "slaney"):
+                   htk: bool = False, norm: str | float | None = "slaney"):
     """:func:`fasttag.melspectrogram` on the GPU (fused from audio; the spectrogram is never stored)."""
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
@@ -247,7 +247,7 @@ def project_into(home, sparse, X3, out3):
 
 def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
            window="hann", center: bool = True, pad_mode: str = "constant", n_mels: int = 128, fmin: float = 0.0,
-           fmax: float | None = None, htk: bool = False, norm: str | None = "slaney", ref: float = 1.0,
+           fmax: float | None = None, htk: bool = False, norm: str | float | None = "slaney", ref: float = 1.0,
            amin: float = 1e-10, top_db: float | None = 80.0):
     """:func:`fasttag.logmel` on the GPU: one fused kernel from samples to dB, then the per-clip top_db floor."""
     decibels = fused_decibels(ref, amin, top_db)
@@ -285,7 +285,7 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0)
 
 
 def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
-         lifter: float = 0, mel_norm: str | None = "slaney", **kwargs):
+         lifter: float = 0, mel_norm: str | float | None = "slaney", **kwargs):
     """:func:`fasttag.mfcc` on the GPU: the fused log-mel kernel, then the DCT rows as a projection."""
     from ..feature import cepstral_basis, mfcc_arguments  # here: fasttag.feature calls into this module
 
