@@ -20,11 +20,19 @@ inline std::string dtype_name(const py::array& array) {
     return py::str(array.dtype()).cast<std::string>();
 }
 
+// Whether `array` holds T in native byte order. Dtypes compare by value (numpy's
+// PyArray_EquivTypes), not by identity: an array that went through pickle or joblib has an
+// equal dtype object of its own.
+template <class T>
+bool has_dtype(const py::array& array) {
+    return py::isinstance<py::array_t<T>>(array);
+}
+
 // Calls fn(T{}) where T is the float type of `array`: float32 or float64.
 template <class Fn>
 auto dispatch_float(const py::array& array, const char* name, Fn&& fn) {
-    if (array.dtype().is(py::dtype::of<float>())) return fn(float{});
-    if (array.dtype().is(py::dtype::of<double>())) return fn(double{});
+    if (has_dtype<float>(array)) return fn(float{});
+    if (has_dtype<double>(array)) return fn(double{});
     throw std::invalid_argument(std::string(name) + " must be float32 or float64, got dtype " + dtype_name(array));
 }
 
@@ -32,7 +40,7 @@ auto dispatch_float(const py::array& array, const char* name, Fn&& fn) {
 // Messages are built only on failure: this runs on every call.
 template <class T>
 py::array_t<T, py::array::c_style> checked_array(const py::array& array, const char* name, py::ssize_t ndim) {
-    if (!array.dtype().is(py::dtype::of<T>())) {
+    if (!has_dtype<T>(array)) {
         throw std::invalid_argument(std::string(name) + " must have dtype " + dtype_name(py::array_t<T>(0)) +
                                     ", got " + dtype_name(array));
     }

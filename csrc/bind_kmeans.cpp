@@ -60,8 +60,6 @@ py::array distances(const py::array& x_any, const py::array& centroids_any, int 
 template <class T>
 py::tuple centroid_sums(const py::array& x_any, const py::array& labels_any, std::int64_t n_clusters, int workers) {
     const auto x = checked_array<T>(x_any, "x", 2);
-    require(labels_any.dtype().is(py::dtype::of<std::int64_t>()), "labels must have dtype int64, got " +
-                                                                      dtype_name(labels_any));
     const auto labels = checked_array<std::int64_t>(labels_any, "labels", 1);
     require(labels.shape(0) == x.shape(0), "labels has " + std::to_string(labels.shape(0)) + " entries but x has " +
                                                std::to_string(x.shape(0)) + " rows");

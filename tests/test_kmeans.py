@@ -356,3 +356,23 @@ def test_float32_features_too_large_for_their_distances_are_refused(rng, batch_s
         with pytest.raises(ParameterError, match=r"x has values too large for float32 distances"):
             call(near * np.float32(1.01))
     assert np.isfinite(KMeans(3, random_state=0).fit(near.astype(np.float64) * 1e10).inertia_)  # float64 holds them
+
+
+def test_arrays_and_models_that_went_through_pickle_are_taken(rng):
+    # An unpickled array (joblib.load, GridSearchCV(n_jobs>1), multiprocessing) has a dtype object
+    # of its own, equal to float32/float64 but not the same object; the C++ boundary compared identity.
+    import pickle
+
+    X = rng.standard_normal((60, 4))
+    for dtype in (np.float32, np.float64):
+        data = X.astype(dtype)
+        moved = pickle.loads(pickle.dumps(data))
+        assert moved.dtype == data.dtype and moved.dtype is not data.dtype
+        model = KMeans(3, random_state=0).fit(moved)
+        np.testing.assert_array_equal(model.labels_, KMeans(3, random_state=0).fit(data).labels_)
+        again = pickle.loads(pickle.dumps(model))
+        again.partial_fit(moved)
+        np.testing.assert_array_equal(again.predict(data), again.predict(moved))
+        labels = pickle.loads(pickle.dumps(model.labels_))
+        sums, counts = _core.kmeans_centroid_sums(moved, labels, 3)
+        assert counts.sum() == len(X)

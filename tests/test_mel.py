@@ -410,3 +410,15 @@ def test_logmel_batch_is_per_clip(music, tol, dtype):
         expected = librosa.power_to_db(librosa.feature.melspectrogram(y=y[i], sr=22050, **kwargs))
         tol.assert_db_close(got[i], expected, tol(dtype).db, what=f"clip {i}")
         tol.assert_db_close(got[i], fused_check[i], tol(dtype).db, what=f"clip {i} vs power_to_db")
+
+
+def test_audio_that_went_through_pickle_is_taken_and_does_not_change_the_kept_basis(music, tol):
+    import pickle
+
+    y = music(8000, sr=8000)
+    moved = pickle.loads(pickle.dumps(y))
+    assert moved.dtype == y.dtype and moved.dtype is not y.dtype
+    expected = fasttag.logmel(y, sr=8000, n_fft=256, n_mels=24)
+    np.testing.assert_array_equal(fasttag.logmel(moved, sr=8000, n_fft=256, n_mels=40), fasttag.logmel(
+        y, sr=8000, n_fft=256, n_mels=40))  # fmt: skip
+    np.testing.assert_array_equal(fasttag.logmel(y, sr=8000, n_fft=256, n_mels=24), expected)
