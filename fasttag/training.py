@@ -67,9 +67,14 @@ def _check_xy(name: str, X, Y=None) -> tuple[np.ndarray, np.ndarray | None]:
         if len(X) == 0:
             raise ParameterError(f"{name} must be a non-empty (n_tracks, ...) array; got shape {X.shape}")
     else:
-        X = np.asarray(X, dtype=np.float32)
+        given = X
+        with np.errstate(over="ignore"):  # float64 beyond float32's range: named below, not warned
+            X = np.asarray(X, dtype=np.float32)
         if X.ndim < 2 or len(X) == 0 or not all(np.isfinite(chunk).all() for chunk in _track_chunks(X)):
-            raise ParameterError(f"{name} must be a non-empty, finite (n_tracks, ...) array; got shape {X.shape}")
+            beyond = X.ndim >= 2 and len(X) > 0 and np.isfinite(np.asarray(given)).all()
+            raise ParameterError(f"{name} must be a non-empty, finite (n_tracks, ...) array; got shape {X.shape}"
+                                 + ("; its values pass float32's range (the models compute in float32)"
+                                    if beyond else ""))  # fmt: skip
     if Y is None:
         return X, None
     Y = np.array(Y, dtype=np.float32)  # small; a writable copy for torch
@@ -136,12 +141,16 @@ def predict(model: nn.Module, X, *, batch_size: int = 64) -> np.ndarray:
         Sigmoid of the logits.
     """
     X, _ = _check_xy("X", X)
-    batch_size = _validate.positive_int(batch_size, "batch_size")
+    return _predict(model, X, _validate.positive_int(batch_size, "batch_size"), "X")
+
+
+def _predict(model: nn.Module, X, batch_size: int, name: str) -> np.ndarray:
+    """`predict` on checked features; errors name them ``name``."""
     model.eval()
     device = model_device(model)
     with torch.no_grad():
         starts = range(0, len(X), batch_size)
-        batches = (_finite_batch(X[start : start + batch_size], "X") for start in starts)  # copies
+        batches = (_finite_batch(X[start : start + batch_size], name) for start in starts)  # copies
         return torch.cat([torch.sigmoid(model(x.to(device))).cpu() for x in batches]).numpy()
 
 
@@ -241,12 +250,11 @@ def train(
         raise ParameterError("Y_valid has no tag with both positive and negative tracks")
     if not 0 < lr_factor < 1:
         raise ParameterError(f"lr_factor={lr_factor!r} must be in (0, 1)")
-    counts = (("epochs", epochs), ("batch_size", batch_size), ("patience", patience), ("lr_patience", lr_patience))
-    for name, value in counts if lr_patience is not None else counts[:-1]:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ParameterError(f"{name}={value!r} must be a positive integer")
-    if not lr > 0:
-        raise ParameterError(f"lr={lr!r} must be positive")
+    epochs, batch_size, patience = (_validate.positive_int(value, name) for value, name in (
+        (epochs, "epochs"), (batch_size, "batch_size"), (patience, "patience")))  # fmt: skip
+    if lr_patience is not None:
+        lr_patience = _validate.positive_int(lr_patience, "lr_patience")
+    lr = _validate.positive_float(lr, "lr")
     device = model_device(model) if device is None else torch_device(device)
 
     model.to(device)
@@ -259,6 +267,8 @@ def train(
         optimizer, mode="max", factor=lr_factor, patience=lr_patience - 1))  # fmt: skip
     loss_fn = nn.BCEWithLogitsLoss()
     n_batches = -(-len(X_train) // batch_size)
+    if batch_size > 1 and n_batches > 1 and len(X_train) // n_batches < 2:  # e.g. 3 tracks in batches of 2
+        n_batches = len(X_train) // 2
     history, best_state = History(), copy.deepcopy(model.state_dict())
     bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
@@ -269,10 +279,15 @@ def train(
             optimizer.zero_grad()
             batch = _finite_batch(X_train[idx.numpy()], "X_train")  # a copy of the batch's tracks only
             loss = loss_fn(model(batch.to(device)), Y[idx].to(device))
+            if not torch.isfinite(loss):
+                model.load_state_dict(best_state)
+                raise FasttagError(f"training diverged: the loss is {loss.item()} in epoch {epoch + 1} (lr={lr:g}; "
+                                   "try a lower one); the model keeps the weights of its best epoch so far "
+                                   "(its initial ones before any)")  # fmt: skip
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
-        auc = _macro_auc(Y_valid, predict(model, X_valid))
+        auc = _macro_auc(Y_valid, _predict(model, X_valid, 64, "X_valid"))
         history.train_loss.append(total / len(X_train))
         history.valid_auc.append(auc)
         history.lr.append(optimizer.param_groups[0]["lr"])
@@ -334,7 +349,8 @@ def save_run(run_dir, model: nn.Module, *, tags, features, info: dict | None = N
         description with ``save_files`` (learned features: a codebook, a CNN)
         writes its files into ``run_dir`` too.
     info : dict, optional
-        Anything else to keep, JSON-serialisable (scores, training settings).
+        Anything else to keep, JSON-serialisable (scores, training settings; numpy
+        scalars and arrays are stored as numbers and lists).
 
     Returns
     -------
@@ -358,13 +374,27 @@ def save_run(run_dir, model: nn.Module, *, tags, features, info: dict | None = N
         "features": dict(features),
         "info": dict(info or {}),
     }
+    try:
+        text = json.dumps(config, indent=2, default=_json_value) + "\n"
+    except TypeError as exc:
+        raise ParameterError(f"info and features must be JSON-serialisable (numbers, strings, lists, dicts, "
+                             f"numpy values): {exc}") from None  # fmt: skip
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if hasattr(description, "save_files"):
         description.save_files(run_dir)
-    (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    (run_dir / CONFIG_FILE).write_text(text)
     torch.save(model.state_dict(), run_dir / WEIGHTS_FILE)
     return run_dir
+
+
+def _json_value(value):
+    """numpy scalars and arrays (as `evaluate`'s scores hold) in JSON form."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} {value!r} is not JSON-serialisable")
 
 
 def load_run(run_dir, *, device="cpu") -> Run:

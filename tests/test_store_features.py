@@ -227,6 +227,8 @@ def test_a_lazy_stack_checks_each_array_as_it_is_read(data, stores, tmp_path):
     model, Y = LSTMTagger(n_features=description.n_features, n_tags=1, hidden=4), np.array([[0], [1]] * 3, np.float32)
     with pytest.raises(ParameterError, match="X_train contains NaN or infinite values"):
         train(model, stack, Y, good, Y, epochs=1, progress=False)
+    with pytest.raises(ParameterError, match="X_valid contains NaN or infinite values"):
+        train(model, good, Y, stack, Y, epochs=1, progress=False)
     with pytest.raises(ParameterError, match="X contains NaN or infinite values"):
         predict(model, stack)
     np.save(path, good[3][:, :9])

@@ -201,6 +201,37 @@ def test_checks_and_standardization_allocate_a_chunk_not_the_array(rng, monkeypa
     assert peak < 4 << 20, peak  # a float64 copy of a chunk and change
 
 
+def test_a_diverging_run_is_an_error_and_keeps_the_best_weights(rng):
+    X = rng.standard_normal((30, 6)).astype(np.float32)
+    Y = (rng.random((30, 2)) < 0.5).astype(np.float32)
+    Y[:2] = [[1, 1], [0, 0]]
+    model = MLP(6, 2)
+    initial = {name: p.detach().clone() for name, p in model.named_parameters()}
+    with pytest.raises(fasttag.FasttagError, match=r"training diverged: the loss is nan in epoch 1 \(lr=1e\+30"):
+        train(model, X, Y, X, Y, lr=1e30, epochs=3, progress=False)
+    for name, p in model.named_parameters():  # not the NaN weights of the step that diverged
+        torch.testing.assert_close(p.detach(), initial[name], rtol=0, atol=0)
+
+
+def test_training_arguments_are_checked_as_numbers(rng):
+    X = rng.standard_normal((12, 5)).astype(np.float32)
+    Y = np.array([[0], [1]] * 6, np.float32)
+    assert len(train(MLP(5, 1), X, Y, X, Y, epochs=np.int64(2), batch_size=np.int64(4), progress=False).valid_auc) == 2
+    with pytest.raises(fasttag.ParameterError, match="lr='0.1' must be a positive number"):
+        train(MLP(5, 1), X, Y, X, Y, lr="0.1", progress=False)
+    with pytest.raises(fasttag.ParameterError, match="X_train .* its values pass float32's range"):
+        train(MLP(5, 1), X.astype(np.float64) * 1e300, Y, X, Y, progress=False)
+
+
+def test_no_batch_of_one_track_for_batch_norm(rng):
+    X = rng.standard_normal((3, 96, 40)).astype(np.float32)  # batches of 2 of 3 tracks: 2 + 1 before
+    Y = np.array([[0, 1], [1, 0], [1, 1]], np.float32)
+    torch.manual_seed(0)
+    history = train(FCN(2, n_mels=96, n_layers=4, channels=(2, 2, 2, 2)), X, Y, X, Y, epochs=1, batch_size=2,
+                    progress=False)  # fmt: skip
+    assert np.isfinite(history.train_loss[0])
+
+
 def test_predict_gives_probabilities(tagged, trained):
     model, _ = trained
     X = tagged["test"][0]
@@ -221,6 +252,19 @@ def test_run_round_trip(tmp_path, tagged, trained):
     assert isinstance(run, Run) and run.tags == tagged["tags"] and run.info == {"note": "test"}
     X = tagged["test"][0]
     np.testing.assert_array_equal(predict(run.model, X), predict(model, X))
+
+
+def test_run_info_takes_numpy_scores_and_refuses_other_objects_before_writing(tmp_path, tagged, trained):
+    model, _ = trained
+    scores = evaluate(model, *tagged["test"], tagged["tags"])
+    info = {"roc_auc": scores.roc_auc, "macro": scores.macro_roc_auc, "n": np.int64(3)}
+    save_run(tmp_path / "run", model, tags=tagged["tags"], features=tagged["params"], info=info)
+    saved = load_run(tmp_path / "run").info
+    np.testing.assert_array_equal(saved["roc_auc"], scores.roc_auc)  # NaN of undefined tags kept
+    assert saved["macro"] == scores.macro_roc_auc and saved["n"] == 3
+    with pytest.raises(fasttag.ParameterError, match="JSON-serialisable .*object"):
+        save_run(tmp_path / "bad", model, tags=tagged["tags"], features=tagged["params"], info={"x": object()})
+    assert not (tmp_path / "bad").exists()
 
 
 def test_mlp_round_trip(tmp_path, rng):
