@@ -76,7 +76,7 @@ class BagOfFramesFeatures:
         ----------
         frames : a frame-level feature description
             How ``X_train`` was computed.
-        X_train : np.ndarray [shape=(n_tracks, n_features, n_frames)]
+        X_train : np.ndarray or FeatureStack [shape=(n_tracks, n_features, n_frames)]
             Frame features of the training tracks only.
         n_clusters : int > 0
             Codebook size K (1024 in the study).
@@ -97,7 +97,8 @@ class BagOfFramesFeatures:
         """
         bof = BagOfFrames(n_clusters, frames_per_track=frames_per_track, normalize=normalize, power=power,
                           max_iter=max_iter, random_state=seed, progress=progress)  # fmt: skip
-        X_train = np.asarray(X_train, dtype=np.float32)
+        if not (hasattr(X_train, "shape") and getattr(X_train, "dtype", None) == np.float32):
+            X_train = np.asarray(X_train, dtype=np.float32)  # a FeatureStack stays lazy: tracks are sampled one by one
         if X_train.ndim != 3:
             raise ParameterError(f"X_train must be frame features (n_tracks, n_features, n_frames); "
                                  f"got shape {X_train.shape}")

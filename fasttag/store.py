@@ -44,7 +44,7 @@ except ImportError:  # not POSIX: no lock
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.extraction import ExtractParams
 
-__all__ = ["FeatureStore", "StoreError", "save_array"]
+__all__ = ["FeatureStore", "StoreError", "read_lock", "save_array"]
 
 FORMAT = "fasttag-feature-store"
 VERSION = 1
@@ -335,6 +335,25 @@ def _lock(root: Path):
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise StoreError(f"store {str(root)!r} is being written by another run: wait for it to end, "
-                         "or write to another store") from None
+        raise StoreError(f"store {str(root)!r} is being written by another run, or read by one (fasttag train or "
+                         "evaluate --store): wait for it to end, or write to another store") from None
+    return handle
+
+
+def read_lock(root: Path):
+    """``root/.lock`` held shared while a run reads the arrays (close it to release), so no run
+    rewrites them meanwhile; StoreError while a run writes the store. None where there is no
+    lock to take (no ``fcntl``, or a store on read-only media)."""
+    if fcntl is None:
+        return None
+    try:
+        handle = open(Path(root) / LOCK, "a+b")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise StoreError(f"store {str(root)!r} is being written by another run (fasttag extract): wait for it to "
+                         "end before reading it") from None
     return handle

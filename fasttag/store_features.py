@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,7 +12,10 @@ from tqdm import tqdm
 from fasttag.datasets import Track
 from fasttag.errors import ParameterError
 from fasttag.extraction import ExtractParams
+from fasttag.feature_stack import FeatureStack
 from fasttag.store import FeatureStore, StoreError
+
+__all__ = ["STORED_KINDS", "FeatureStack", "extract_options", "store_features", "store_for"]
 
 #: The feature descriptions (`fasttag.featurizers`) a store can hold.
 STORED_KINDS = ("logmel", "mfcc")
@@ -22,60 +26,19 @@ _OPTIONS = {"sr": "--sr", "n_fft": "--n-fft", "hop_length": "--hop", "n_mels": "
             "delta_width": "--delta-width"}  # fmt: skip
 
 
-class FeatureStack:
-    """Tracks' arrays in a feature store as one read-only float32 array, read when indexed.
-
-    Shape ``(n_tracks, n_features, n_frames)``. Indexing by an int, a slice or a sequence of
-    ints gives numpy arrays (one ``np.load`` per track); `fasttag.training.train`,
-    ``predict`` and ``evaluate`` take it as it is and read a batch at a time, so the
-    collection is never in memory whole. ``np.asarray(stack)`` reads every track.
-    """
-
-    dtype = np.dtype(np.float32)
-    ndim = 3
-
-    def __init__(self, store: FeatureStore, ids: Sequence[str], frame_shape: tuple[int, int]):
-        self.store, self.ids = store, list(ids)
-        self.shape = (len(self.ids), *frame_shape)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, key) -> np.ndarray:
-        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-            return self._read(self.ids[key])
-        rows = range(len(self))[key] if isinstance(key, slice) else np.asarray(key, dtype=np.int64).reshape(-1)
-        out = np.empty((len(rows), *self.shape[1:]), dtype=np.float32)
-        for row, i in enumerate(rows):
-            out[row] = self._read(self.ids[i])
-        return out
-
-    def __iter__(self):
-        return (self._read(track_id) for track_id in self.ids)
-
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        array = self[:]
-        return array if dtype is None else array.astype(dtype, copy=False)
-
-    def __repr__(self) -> str:
-        return f"FeatureStack({len(self)} tracks of {self.shape[1:]} from {self.store!r})"
-
-    def _read(self, track_id: str) -> np.ndarray:
-        array = self.store[track_id]
-        if array.shape != self.shape[1:]:
-            raise StoreError(f"the array of track {track_id!r} in {self.store.root} has shape {array.shape}, "
-                             f"not {self.shape[1:]}")  # fmt: skip
-        return array
-
-
 def store_features(store, tracks: Sequence[Track], params, *, lazy: bool = False, progress: bool = False):
     """The features of ``tracks`` as a feature store holds them: `extract_readable` without decoding.
 
     The store must hold what ``params`` computes, `ExtractParams.from_featurizer(params)`:
     the first ``params.seconds`` of each track (``fasttag extract --duration SECONDS --crop
-    start``) with the same feature parameters. Its last frame or two may differ slightly
-    from ``params`` on the decoded clip (the resampler's edge). A track is found by its
-    file (the path the store recorded), else by its id (a store made on another machine).
+    start``) with the same feature parameters. Its last frames may differ slightly from
+    ``params`` on the decoded clip: the last one for log-mel (the resampler's edge), up to
+    ``delta_width // 2 + 1`` for MFCC deltas. A track is found by its file (the path the
+    store recorded), else by its id (a store made on another machine; ``./`` and leading
+    ``../`` parts of a manifest's paths are left out).
+
+    Bag-of-frames features (`fasttag.bof_features.BagOfFramesFeatures`) are the histograms
+    of their stored frames.
 
     Parameters
     ----------
@@ -83,7 +46,7 @@ def store_features(store, tracks: Sequence[Track], params, *, lazy: bool = False
         The store, or its folder.
     tracks : sequence of Track
         E.g. ``read_dataset(path).subset("train").tracks``.
-    params : `fasttag.featurizers.LogMel` or `fasttag.featurizers.MFCC`
+    params : `fasttag.featurizers.LogMel`, `fasttag.featurizers.MFCC` or bag-of-frames features
         What the model takes.
     lazy : bool
         Return a `FeatureStack` that reads each track's array when it is indexed (training
@@ -104,10 +67,17 @@ def store_features(store, tracks: Sequence[Track], params, *, lazy: bool = False
         ``params`` is a kind a store does not hold, or the store was made with other
         parameters (the message gives the ``fasttag extract`` options that make the right one).
     StoreError
-        Tracks the store does not list, or whose file changed size since the extraction
-        (run it again: it resumes and redoes those); an array of another shape; every track
-        failed.
+        Tracks the store does not list, or whose file changed since the extraction (its size,
+        or its modification time where it is the file the store read: run the extraction
+        again, it resumes and redoes those); an array of another shape; every track failed; a
+        run writing the store.
     """
+    if hasattr(params, "histograms") and hasattr(params, "frames"):  # bag of frames: histograms of the frames
+        frames, skipped = store_features(store, tracks, params.frames, lazy=True)
+        try:
+            return params.histograms(frames), skipped
+        finally:
+            frames.close()
     if len(tracks) == 0:
         raise ParameterError("tracks is empty: no features to read")
     if not isinstance(store, FeatureStore):
@@ -126,9 +96,12 @@ def store_features(store, tracks: Sequence[Track], params, *, lazy: bool = False
                          (wanted.n_features, params.n_frames))  # fmt: skip
     if lazy:
         return stack, skipped
-    out = np.empty(stack.shape, dtype=np.float32)
-    for row in tqdm(range(len(out)), desc="store", unit="track", disable=not progress):
-        out[row] = stack[row]
+    try:
+        out = np.empty(stack.shape, dtype=np.float32)
+        for row in tqdm(range(len(out)), desc="store", unit="track", disable=not progress):
+            out[row] = stack[row]
+    finally:
+        stack.close()
     return out, skipped
 
 
@@ -155,11 +128,11 @@ def _store_ids(store: FeatureStore, tracks: Sequence[Track]) -> list[str]:
     by_file = {os.path.realpath(r["path"]): track_id for track_id, r in store.records.items() if "path" in r}
     ids, missing, changed = [], [], []
     for track in tracks:
-        track_id = by_file.get(os.path.realpath(track.path), track.track_id)
-        record = store.records.get(track_id)
-        if record is None:
+        file = os.path.realpath(track.path)
+        track_id = by_file.get(file) or next((i for i in _id_spellings(track.track_id) if i in store.records), None)
+        if track_id is None:
             missing.append(track.track_id)
-        elif record.get("size") is not None and _size(track.path) not in (None, record["size"]):
+        elif _changed(store.records[track_id], track.path, same_file=track_id == by_file.get(file)):
             changed.append(track.track_id)
         ids.append(track_id)
     for names, what in ((missing, "not in"), (changed, "changed since their extraction into")):
@@ -170,11 +143,27 @@ def _store_ids(store: FeatureStore, tracks: Sequence[Track]) -> list[str]:
     return ids
 
 
-def _size(path) -> int | None:
+def _id_spellings(track_id: str) -> list[str]:
+    """A dataset's id, then as `fasttag extract` names a manifest row: without ``./`` parts,
+    then without leading ``../`` parts (extract names such rows from their common folder)."""
+    normal = posixpath.normpath(track_id.replace("\\", "/"))
+    parts = normal.split("/")
+    while parts and parts[0] == "..":
+        parts.pop(0)
+    return [track_id, normal, "/".join(parts)]
+
+
+def _changed(record: dict, path, *, same_file: bool) -> bool:
+    """Whether the track's file is not the one extracted: another size, or, where it is the
+    very file the store read, another modification time (as `fasttag extract` decides to redo
+    it). A copy elsewhere (another machine) is compared by size only: copying moves mtimes."""
+    if record.get("size") is None:  # the extraction could not read it (failed)
+        return False
     try:
-        return os.stat(path).st_size
+        stat = os.stat(path)
     except OSError:
-        return None
+        return False
+    return stat.st_size != record["size"] or (same_file and stat.st_mtime_ns != record.get("mtime_ns"))
 
 
 def _described(params: dict) -> str:

@@ -18,7 +18,7 @@ from fasttag._torch_device import model_device, torch_device
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.metrics import TagScores, roc_auc_per_tag, summarize
 from fasttag.models import MODELS
-from fasttag.store_features import FeatureStack
+from fasttag.feature_stack import FeatureStack
 
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.pt"
 _FEATURE_KEYS = ("sr", "n_fft", "hop_length", "n_mels", "seconds")

@@ -1,6 +1,7 @@
 """Training features read from a feature store: equal to the featurizers', found by file or id, checked."""
 
 import csv
+import dataclasses
 import json
 import re
 import shlex
@@ -168,6 +169,13 @@ def test_magnatagatune_extracts_then_trains_and_evaluates_from_the_store(data, t
     assert json.loads(out)["n_tracks"] == sum(p[0] in "def" for p in paths)
     status, _, err = run_cli([*train, "--seconds", 1.0])
     assert status == 2 and err.count("\n") == 1 and "--duration 1.0 --crop start" in err, err
+    bof = [*train[:train.index("--model")], "--model", "mlp-bof", "--codebook-size", 4, "--frames-per-track", 10,
+           "--out", tmp_path / "bof", "--seconds", SECONDS, "--epochs", 1, "--top-tags", 8, "--quiet"]  # fmt: skip
+    status, _, err = run_cli(bof)
+    assert status == 0, err
+    status, out, err = run_cli(["evaluate", tmp_path / "bof", "--data", tmp_path / "mtat", "--store", store, "--json",
+                                "--quiet"])  # fmt: skip
+    assert status == 0 and json.loads(out)["n_tracks"] == sum(p[0] in "def" for p in paths), err
 
 
 def test_a_lazy_stack_reads_what_the_eager_array_holds(data, stores, rng):
@@ -234,3 +242,77 @@ def test_a_lazy_stack_checks_each_array_as_it_is_read(data, stores, tmp_path):
     np.save(path, good[3][:, :9])
     with pytest.raises(StoreError, match=r"has shape \(39, 9\), not \(39, 71\)"):
         stack[2:5]
+
+
+def test_a_file_rewritten_in_place_is_changed_even_at_the_same_size(tmp_path, rng):
+    sr, paths = 12000, []
+    for i in range(3):  # float WAVs of a fixed length: a new rendering keeps the size
+        paths.append(tmp_path / f"{i}.wav")
+        sf.write(paths[-1], 0.1 * rng.standard_normal(int(sr * SECONDS)).astype(np.float32), sr, subtype="FLOAT")
+    tracks = [Track(p.name, p, [], "train") for p in paths]
+    store = tmp_path / "store"
+    extract([str(p) for p in paths], store, ids=[p.name for p in paths],
+            params=ExtractParams.from_featurizer(DESCRIPTIONS["logmel"]), workers=1)  # fmt: skip
+    store_features(store, tracks, DESCRIPTIONS["logmel"])  # unchanged: fine
+    size = paths[1].stat().st_size
+    sf.write(paths[1], 0.1 * rng.standard_normal(int(sr * SECONDS)).astype(np.float32), sr, subtype="FLOAT")
+    assert paths[1].stat().st_size == size
+    with pytest.raises(StoreError, match="1 of the 3 tracks are changed since .*'1.wav'"):
+        store_features(store, tracks, DESCRIPTIONS["logmel"])
+
+
+def test_manifest_ids_with_dot_parts_find_the_tracks_of_a_moved_collection(data, stores, tmp_path):
+    manifest, tracks = data
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(manifest.parent, moved)
+    expected, _ = store_features(stores["logmel"], tracks[:4], DESCRIPTIONS["logmel"])
+    for prefix in ("./", "../data/../", "../../"):  # as written in manifests beside or below the audio
+        spelled = [Track(prefix + t.track_id, moved / t.track_id, t.tags, t.split) for t in tracks[:4]]
+        X, _ = store_features(stores["logmel"], spelled, DESCRIPTIONS["logmel"])
+        np.testing.assert_array_equal(X, expected)
+
+
+def test_a_lazy_stack_is_indexed_as_numpy_indexes_its_first_axis(data, stores, rng):
+    X, _ = store_features(stores["logmel"], data[1][:7], DESCRIPTIONS["logmel"])
+    with store_features(stores["logmel"], data[1][:7], DESCRIPTIONS["logmel"], lazy=True)[0] as stack:
+        mask = rng.random(7) < 0.5
+        mask[:2] = [True, False]
+        for key in (mask, np.array([-1, 0, 2]), [], (3, slice(0, 5), -1), (slice(1, 6, 2), 4), (mask, 0, 0), -2):
+            np.testing.assert_array_equal(stack[key], X[key], err_msg=repr(key))
+        for key in (1.0, [0.5], np.ones(3, bool), 7, [7], "0"):
+            with pytest.raises(IndexError):
+                stack[key]
+
+
+def test_bag_of_frames_features_come_from_the_stored_frames_without_reading_them_whole(data, stores, monkeypatch,
+                                                                                       tmp_path, run_cli):  # fmt: skip
+    from fasttag.bof_features import BagOfFramesFeatures
+
+    description, tracks = DESCRIPTIONS["mfcc"], data[1]
+    monkeypatch.setattr(FeatureStack, "__array__", lambda *a, **k: pytest.fail("the stack was read whole"))
+    lazy, _ = store_features(stores["mfcc"], tracks, description, lazy=True)
+    bof = BagOfFramesFeatures.fit(description, lazy, n_clusters=6, frames_per_track=10, seed=0)
+    H, skipped = store_features(stores["mfcc"], tracks, bof)
+    assert skipped == [] and H.shape == (len(tracks), 6)
+    np.testing.assert_array_equal(H, bof.histograms(store_features(stores["mfcc"], tracks, description)[0]))
+    eager = BagOfFramesFeatures.fit(description, store_features(stores["mfcc"], tracks, description)[0],
+                                    n_clusters=6, frames_per_track=10, seed=0)  # fmt: skip
+    np.testing.assert_array_equal(eager.centers, bof.centers)
+
+
+def test_a_read_stack_holds_off_a_rewrite_and_a_write_holds_off_reading(data, stores, tmp_path):
+    copy = tmp_path / "store"
+    shutil.copytree(stores["logmel"], copy)
+    params = ExtractParams.from_featurizer(DESCRIPTIONS["logmel"])
+    stack, _ = store_features(copy, data[1][:3], DESCRIPTIONS["logmel"], lazy=True)
+    with pytest.raises(StoreError, match="read by one"):
+        extract(data[0], copy, params=dataclasses.replace(params, top_db=20.0), overwrite=True, workers=1)
+    before = stack[0]
+    stack.close()
+    writer = FeatureStore.open_for_writing(copy, params)
+    try:
+        with pytest.raises(StoreError, match="is being written by another run"):
+            store_features(copy, data[1][:3], DESCRIPTIONS["logmel"])
+    finally:
+        writer.close()
+    np.testing.assert_array_equal(store_features(copy, data[1][:3], DESCRIPTIONS["logmel"])[0][0], before)

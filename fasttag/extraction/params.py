@@ -133,8 +133,9 @@ class ExtractParams:
         """The parameters that store what a `fasttag.featurizers` description computes.
 
         ``LogMel`` / ``MFCC`` take the first ``seconds`` of a track (`load_clips`); so does
-        ``crop="start"`` here (the last frame or two may differ slightly: load_clips resamples
-        one second more than the clip, this decodes the clip only).
+        ``crop="start"`` here. The last frames may differ slightly: load_clips resamples one
+        second more than the clip, this decodes the clip only, which moves the last log-mel
+        frame and, through the deltas, the last ``delta_width // 2 + 1`` MFCC frames.
         """
         fields = dict(description.as_dict())
         kind = fields.pop("kind", None)
