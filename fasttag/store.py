@@ -326,34 +326,30 @@ class _Writer:
         self._lock.close()
 
 
-def _lock(root: Path):
-    """``root/.lock`` opened and exclusively locked (close it to release), or a StoreError."""
-    handle = open(root / LOCK, "a+b")
-    if fcntl is None:
+def _lock(root: Path, *, shared: bool = False):
+    """``root/.lock`` opened and locked (close it to release): exclusively by the run writing
+    the store, shared by the runs reading its arrays, so no run rewrites them meanwhile.
+    StoreError while another run holds it against this one. No lock is taken where the
+    platform has no ``fcntl``; a reader gets None for a store on read-only media."""
+    try:
+        handle = open(root / LOCK, "a+b")
+    except OSError:
+        if shared:
+            return None
+        raise
+    if fcntl is None:  # not POSIX: the file, unlocked
         return handle
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise StoreError(f"store {str(root)!r} is being written by another run, or read by one (fasttag train or "
-                         "evaluate --store): wait for it to end, or write to another store") from None
-    return handle
-
-
-def read_lock(root: Path):
-    """``root/.lock`` held shared while a run reads the arrays (close it to release), so no run
-    rewrites them meanwhile; StoreError while a run writes the store. None where there is no
-    lock to take (no ``fcntl``, or a store on read-only media)."""
-    if fcntl is None:
-        return None
-    try:
-        handle = open(Path(root) / LOCK, "a+b")
-    except OSError:
-        return None
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except OSError:
         handle.close()
         raise StoreError(f"store {str(root)!r} is being written by another run (fasttag extract): wait for it to "
-                         "end before reading it") from None
+                         "end before reading it" if shared else
+                         f"store {str(root)!r} is being written by another run, or read by one (fasttag train or "
+                         "evaluate --store): wait for it to end, or write to another store") from None  # fmt: skip
     return handle
+
+
+def read_lock(root) -> object | None:
+    """The lock a run reading the store's arrays holds (see `_lock`); close it to release."""
+    return _lock(Path(root), shared=True)
