@@ -295,7 +295,9 @@ class _Writer:
     def is_current(self, track_id: str, path: str, stat: dict, *, retry_failed: bool) -> bool:
         """True when the store already holds this track from this (unchanged) file."""
         record = self.records.get(track_id)
-        if record is None or record.get("path") != path or record.get("params") != self.params.digest():
+        if record is None or record.get("params") != self.params.digest():
+            return False
+        if os.path.realpath(record.get("path") or "") != os.path.realpath(path):  # a symlinked folder is the same
             return False
         if stat["size"] != record.get("size") or stat["mtime_ns"] != record.get("mtime_ns"):
             return False

@@ -310,6 +310,15 @@ def test_tag_takes_folders_and_manifests_and_writes_every_probability_to_csv(run
     expected = {t["tag"]: t["probability"] for t in json.loads(out)[first]}
     assert [float(p) for p in rows[1][1:]] == pytest.approx([expected[tag] for tag in tags], abs=1e-6)
     assert not list(tmp_path.glob(".*.part"))
+    status, out, err = run_cli(["tag", "audio", f"./{listed[0]}", str(data / listed[0]), "--model", run_dir, "--quiet"])
+    assert status == 0 and len(out.splitlines()) == len(listed), err  # a file named three ways is tagged once
+    for csv_out, why in ((tmp_path / "no" / "t.csv", "its folder does not exist"), (tmp_path, "is a folder")):
+        status, _, err = run_cli(["tag", "audio", "--model", run_dir, "--csv", csv_out])
+        assert status == 2 and f"--csv {csv_out}: {why}" in err, err
+    (tmp_path / "empty.wav").write_bytes(b"")
+    status, out, err = run_cli(["tag", tmp_path / "empty.wav", tmp_path / "empty.wav", "--model", run_dir, "--csv",
+                                tmp_path / "none.csv"])  # fmt: skip
+    assert status == 2 and not (tmp_path / "none.csv").exists() and out == "", (out, err)
     status, _, err = run_cli(["tag", tmp_path / "nothing_here", "--model", run_dir])
     assert status == 2 and "nothing_here" in err
     (tmp_path / "empty_folder").mkdir()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -221,7 +222,17 @@ def test_process_pool_cli_run_equals_the_reference(collection, reference, tmp_pa
     printed = capsys.readouterr().out
     assert f"{len(collection[1]) + len(BAD)} tracks: {len(collection[1])} done, 0 skipped" in printed
     assert f"{len(BAD)} failed" in printed and "failed: bad/notes.mp3: AudioLoadError" in printed
+    assert re.search(rf"^  warning: {SILENT}: .*silent", printed, flags=re.M), printed  # not only counted
+    assert reference[1].warnings == [(SILENT, FeatureStore(reference[0]).records[SILENT]["warning"])]
     same_store(reference[0], tmp_path / "pool")
+
+
+def test_a_store_made_through_a_symlinked_folder_resumes_from_the_folder_itself(collection, reference, tmp_path):
+    (tmp_path / "link").symlink_to(collection[0], target_is_directory=True)
+    store = tmp_path / "store"
+    first = extract(tmp_path / "link", store, workers=1, **PARAMS)
+    again = extract(collection[0], store, workers=1, **PARAMS)
+    assert first.done == len(collection[1]) and again.skipped == again.total and again.done == 0
 
 
 def test_rerun_resumes_and_redoes_changed_files(collection, reference, tmp_path):

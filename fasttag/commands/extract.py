@@ -28,6 +28,7 @@ KIND_OPTIONS = {
 
 
 NO_FLOOR = "none"  # --top-db none: no floor (given, unlike the default None)
+LISTED = 20  # failures and warnings printed, each; the manifest has them all
 
 
 def _top_db(text: str):
@@ -110,10 +111,11 @@ def run(args) -> None:
     summary = extract(args.input, args.out, params=params, workers=args.workers, scheduler=scheduler,
                       overwrite=args.overwrite, retry_failed=args.retry_failed, progress=not args.quiet)  # fmt: skip
     print(summary)
-    for track_id, error in summary.failures[:20]:
-        print(f"  failed: {track_id}: {error}")
-    if len(summary.failures) > 20:
-        print(f"  ... and {len(summary.failures) - 20} more (see {args.out / 'manifest.jsonl'})")
+    for what, listed in (("failed", summary.failures), ("warning", summary.warnings)):
+        for track_id, text in listed[:LISTED]:
+            print(f"  {what}: {track_id}: {text}")
+        if len(listed) > LISTED:
+            print(f"  ... and {len(listed) - LISTED} more (see {args.out / 'manifest.jsonl'})")
     failed = summary.failed + summary.failed_before
     if args.strict and failed:
         raise FasttagError(f"{failed} of {summary.total} tracks failed (--strict); their errors are in "

@@ -54,12 +54,17 @@ def audio_paths(inputs) -> list[str]:
             paths += found if source.is_absolute() else [os.path.relpath(path) for path in found]
         else:
             paths.append(str(source))
-    return paths
+    first = {}  # a file named twice (two spellings, or a folder and a file in it) is tagged once
+    for path in paths:
+        first.setdefault(os.path.realpath(path), path)
+    return list(first.values())
 
 
 def run(args) -> None:
     """Tags of every file that can be read; with several files, the others are named on stderr,
     then the status is 2 (one file that cannot be read is the command's error)."""
+    if args.csv is not None and (args.csv.is_dir() or not args.csv.absolute().parent.is_dir()):
+        raise FasttagError(f"--csv {args.csv}: {'is a folder' if args.csv.is_dir() else 'its folder does not exist'}")
     trained = load_run(args.model, device=args.device)
     paths = audio_paths(args.inputs)
     results, failed = {}, []
@@ -71,10 +76,10 @@ def run(args) -> None:
                 raise
             tqdm.write(f"fasttag: error: {error}", file=sys.stderr)
             failed.append(path)
-    if args.csv:
+    if args.csv and results:
         _write_csv(args.csv, results, trained.tags)
         print(f"{len(results)} files tagged -> {args.csv}")
-    else:
+    elif not args.csv:
         _print(results, args.json)
     if failed:
         raise FasttagError(f"{len(failed)} of {len(paths)} files could not be tagged (named above)")

@@ -19,7 +19,8 @@ from .sources import find_tracks
 
 @dataclass
 class ExtractSummary:
-    """What a run did: counts, the audio seconds processed and this run's failures ``[(id, error)]``.
+    """What a run did: counts, the audio seconds processed, and this run's failures ``[(id, error)]``
+    and warnings ``[(id, warning)]`` (a silent or zero-padded track).
 
     ``skipped`` tracks were already in the store (done, or failed before: ``failed_before``
     of them, not tried again without ``retry_failed``).
@@ -35,6 +36,7 @@ class ExtractSummary:
     audio_seconds: float = 0.0
     elapsed: float = 0.0
     failures: list = dataclasses.field(default_factory=list)
+    warnings: list = dataclasses.field(default_factory=list)
 
     def __str__(self) -> str:
         speed = self.audio_seconds / self.elapsed if self.elapsed > 0 else 0.0
@@ -133,7 +135,9 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
         if record["status"] == "done":
             summary.done += 1
             summary.audio_seconds += record.get("audio_seconds") or 0.0
-            summary.warned += record.get("warning") is not None
+            if record.get("warning") is not None:
+                summary.warned += 1
+                summary.warnings.append((record["id"], record["warning"]))
         else:
             summary.failed += 1
             summary.failures.append((record["id"], record["error"]))
