@@ -18,5 +18,7 @@ class EstimatorParams(BaseEstimator):
         unknown = sorted(set(params) - set(names))
         if unknown:
             raise ParameterError(f"{type(self).__name__} has no parameter(s) {unknown}; it takes {names}")
-        self.__init__(**{**self.get_params(deep=False), **params})
+        merged = {**self.get_params(deep=False), **params}
+        type(self)(**merged)  # checked on a new one first: a refused value leaves self as it was
+        self.__init__(**merged)
         return self

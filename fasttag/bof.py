@@ -5,6 +5,7 @@ approximation), and `BagOfFrames`, which learns the codebook from many tracks.""
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import TransformerMixin
 
 from . import _kmeans, _validate
 from ._params import EstimatorParams
@@ -107,7 +108,7 @@ def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | Non
     return hist.astype(X.dtype).reshape(X.shape[:-2] + (n_clusters,))
 
 
-class BagOfFrames(EstimatorParams):
+class BagOfFrames(TransformerMixin, EstimatorParams):
     """Learns a k-means codebook from frames of many tracks, then turns each track's frame
     features (n_features, n_frames) into a histogram (n_clusters,) with `bag_of_frames`.
 

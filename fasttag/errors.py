@@ -1,5 +1,7 @@
 """The exception hierarchy: one root, parameter errors are also ``ValueError``."""
 
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
 
 class FasttagError(Exception):
     """Root of every exception that fasttag raises on purpose."""
@@ -13,5 +15,6 @@ class AudioLoadError(FasttagError, OSError):
     """An audio file is missing, empty, corrupt or in an unsupported format."""
 
 
-class NotFittedError(FasttagError, ValueError, AttributeError):
-    """A model's ``predict``/``transform`` was called before ``fit`` (as in scikit-learn)."""
+class NotFittedError(FasttagError, SklearnNotFittedError):
+    """A model's ``predict``/``transform`` was called before ``fit``: scikit-learn's error (a
+    ``ValueError`` and an ``AttributeError``), so ``except sklearn.exceptions.NotFittedError`` takes it."""

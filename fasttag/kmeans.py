@@ -4,9 +4,12 @@ kernels (tiled distances with a running argmin; the n x k distance matrix is nev
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
+from sklearn.base import ClusterMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
 from . import _kmeans, _validate
@@ -48,10 +51,12 @@ def _rng(random_state) -> np.random.Generator:
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state
-    raise ParameterError(f"random_state={random_state!r} must be None, an int or a numpy Generator")
+    if isinstance(random_state, np.random.RandomState):  # scikit-learn's kind: a seed drawn from it
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    raise ParameterError(f"random_state={random_state!r} must be None, an int, a numpy Generator or RandomState")
 
 
-class KMeans(EstimatorParams):
+class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
     """k-means clustering (Lloyd's algorithm, or mini-batches when ``batch_size`` is set).
 
     Parameters
@@ -153,6 +158,9 @@ class KMeans(EstimatorParams):
                 best = result
         sizes = np.bincount(best.labels, minlength=self.n_clusters).astype(np.int64)
         self._set_fitted(_kmeans.MiniBatchState(best.centers, sizes), best.labels, best.inertia, best.n_iter)
+        if np.count_nonzero(sizes) < self.n_clusters:  # Lloyd reseeds empty clusters: only duplicates leave some
+            warnings.warn(f"KMeans found {np.count_nonzero(sizes)} distinct clusters, fewer than n_clusters="
+                          f"{self.n_clusters}: X has fewer distinct points", ConvergenceWarning, stacklevel=2)
         return self
 
     def partial_fit(self, X, y=None) -> KMeans:
@@ -307,6 +315,7 @@ class KMeans(EstimatorParams):
         self.inertia_ = inertia
         self.n_iter_ = n_iter
         self.n_features_in_ = centers.shape[1]
+
 
     def __repr__(self) -> str:
         return (f"KMeans(n_clusters={self.n_clusters}, init={self.init if isinstance(self.init, str) else 'array'!r}, "

@@ -376,3 +376,26 @@ def test_arrays_and_models_that_went_through_pickle_are_taken(rng):
         labels = pickle.loads(pickle.dumps(model.labels_))
         sums, counts = _core.kmeans_centroid_sums(moved, labels, 3)
         assert counts.sum() == len(X)
+
+
+def test_scikit_learn_conventions_beyond_the_parameters(rng):
+    import pickle
+
+    from sklearn.base import is_clusterer
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    X = rng.standard_normal((40, 3))
+    assert is_clusterer(KMeans(3))
+    with pytest.raises(SklearnNotFittedError):
+        KMeans(3).predict(X)
+    model = KMeans(3, random_state=np.random.RandomState(0)).fit(X)  # scikit-learn's kind of random state
+    assert model.cluster_centers_.shape == (3, 3)
+    refused = KMeans(3, tol=1e-3)
+    with pytest.raises(ParameterError, match="tol=-1"):
+        refused.set_params(n_clusters=5, tol=-1)
+    assert (refused.n_clusters, refused.tol) == (3, 1e-3)  # a refused set_params changes nothing
+    duplicates = np.repeat(rng.standard_normal((2, 3)), 10, axis=0)
+    with pytest.warns(ConvergenceWarning, match="found 2 distinct clusters, fewer than n_clusters=3"):
+        KMeans(3, random_state=0).fit(duplicates)
+    assert pickle.loads(pickle.dumps(model)).predict(X).tolist() == model.predict(X).tolist()
