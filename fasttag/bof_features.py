@@ -128,7 +128,7 @@ class BagOfFramesFeatures:
 
     def histograms(self, X) -> np.ndarray:
         """Histograms ``(n_clips, n_clusters)`` float32 of frame features ``(n_clips, n_features, n_frames)``,
-        an array or a `fasttag.store_features.FeatureStack` (read ``HISTOGRAM_CLIPS`` clips at a time)."""
+        an array or a `fasttag.feature_stack.FeatureStack` (read ``HISTOGRAM_CLIPS`` clips at a time)."""
         if not hasattr(X, "shape"):
             X = np.asarray(X, dtype=np.float32)
         starts = range(0, max(len(X), 1), HISTOGRAM_CLIPS)

@@ -46,7 +46,7 @@ class Run:
     path: Path | None = None  #: the run directory it was loaded from (learned features keep files there)
 
 
-CHUNK_BYTES = 1 << 24  # tracks per pass over a feature array: about 16 MB at a time
+CHUNK_BYTES = 1 << 24  # tracks per pass over a feature array: 16 MB of float32 (a float64 copy in the statistics)
 
 
 def _track_chunks(X: np.ndarray):

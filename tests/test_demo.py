@@ -55,7 +55,7 @@ def test_tag_command(demo, capsys):
     ("argv", "match"),
     [
         (["tag", "{out}/missing.flac", "--model", "{out}/run"], "missing.flac"),
-        (["tag", "{out}/data/manifest.csv", "--model", "{out}/run"], "manifest.csv"),
+        (["tag", "{out}/run/config.json", "--model", "{out}/run"], "config.json"),  # not audio (a CSV is a manifest)
         (["tag", "{out}/data/manifest.csv", "--model", "{out}/nowhere"], "config.json is missing"),
         (["tag", "{out}/data/manifest.csv"], "--model"),
         (["tag", "{out}/data/manifest.csv", "--model", "{out}/run", "--top", "0"], "--top"),

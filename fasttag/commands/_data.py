@@ -34,7 +34,7 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
     Returns
     -------
     X : np.ndarray or FeatureStack [shape=(n_tracks, n_features, n_frames), dtype=float32]
-        A `fasttag.store_features.FeatureStack` with ``store``.
+        A `fasttag.feature_stack.FeatureStack` with ``store``.
     Y : np.ndarray [shape=(n_tracks, len(vocabulary)), dtype=float32]
 
     Raises
