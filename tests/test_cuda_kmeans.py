@@ -169,3 +169,6 @@ def test_kmeans_gpu_errors(rng):
     bad[1, 2] = np.inf
     with pytest.raises(fasttag.ParameterError, match="X contains NaN"):
         fc.nearest(bad, centers)
+    huge = X[0].T * np.float32(1e19)  # float32 distances would be inf: every row at centroid 0
+    with pytest.raises(fasttag.ParameterError, match="X has values too large for float32 distances"):
+        fc.nearest(huge, centers)

@@ -29,6 +29,8 @@ def _points(home, X, name: str = "X"):
         _require_finite(home, view.reshape(view.size), name)
     if view.ndim != 2:
         raise ParameterError(f"{name} must be 2-D (n_samples, n_features), got shape {tuple(view.shape)}")
+    if home.kind == "numpy":  # (points already on the GPU are not scanned for it)
+        _kmeans.check_distance_range(X, name)
     return view, np.dtype(view.dtype)
 
 
