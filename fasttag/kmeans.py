@@ -158,9 +158,10 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
                 best = result
         sizes = np.bincount(best.labels, minlength=self.n_clusters).astype(np.int64)
         self._set_fitted(_kmeans.MiniBatchState(best.centers, sizes), best.labels, best.inertia, best.n_iter)
-        if np.count_nonzero(sizes) < self.n_clusters:  # Lloyd reseeds empty clusters: only duplicates leave some
-            warnings.warn(f"KMeans found {np.count_nonzero(sizes)} distinct clusters, fewer than n_clusters="
-                          f"{self.n_clusters}: X has fewer distinct points", ConvergenceWarning, stacklevel=2)
+        found = np.count_nonzero(sizes)
+        if found < self.n_clusters:  # Lloyd reseeds empty clusters: only duplicate points leave some
+            warnings.warn(f"KMeans found {found} distinct clusters, fewer than n_clusters={self.n_clusters}: X has "
+                          "fewer distinct points", ConvergenceWarning, stacklevel=2)
         return self
 
     def partial_fit(self, X, y=None) -> KMeans:
@@ -315,7 +316,6 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         self.inertia_ = inertia
         self.n_iter_ = n_iter
         self.n_features_in_ = centers.shape[1]
-
 
     def __repr__(self) -> str:
         return (f"KMeans(n_clusters={self.n_clusters}, init={self.init if isinstance(self.init, str) else 'array'!r}, "

@@ -85,11 +85,11 @@ double squared_norm(const T* x, std::int64_t d, const char* name) {
         sum += double(x[t]) * double(x[t]);
         poison += double(x[t]) * 0.0;  // NaN unless every value is finite
     }
-    constexpr double limit = double(std::numeric_limits<T>::max()) / 4;
-    if (poison != 0 || !(sum <= limit)) {  // (not require(): no message string built per row)
-        if (poison != 0 || !std::isfinite(sum)) {
-            throw std::invalid_argument(std::string(name) + " contains NaN or infinite values (or too large)");
-        }
+    // (not require(): no message string built per row)
+    if (poison != 0 || !std::isfinite(sum)) {
+        throw std::invalid_argument(std::string(name) + " contains NaN or infinite values (or too large)");
+    }
+    if (sum > double(std::numeric_limits<T>::max()) / 4) {
         const std::string type = sizeof(T) == 4 ? "float32" : "float64";
         throw std::invalid_argument(std::string(name) + " has values too large for " + type +
                                     " distances (a row's squared norm above the largest " + type +
