@@ -44,7 +44,7 @@ except ImportError:  # not POSIX: no lock
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.extraction import ExtractParams
 
-__all__ = ["FeatureStore", "StoreError", "read_lock", "save_array"]
+__all__ = ["FeatureStore", "StoreError", "read_lock", "save_array", "write_text_atomic"]
 
 FORMAT = "fasttag-feature-store"
 VERSION = 1
@@ -83,7 +83,9 @@ def save_array(path, array: np.ndarray, *, tmp_dir=None, durable: bool = True) -
         raise
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` (UTF-8) at ``path`` atomically: a synced temporary file beside it, then rename."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
@@ -271,7 +273,7 @@ class _Writer:
                 (root / META).unlink()
         if not (root / META).exists():
             meta = {"format": FORMAT, "version": VERSION, "params": wanted}
-            _write_text_atomic(root / META, json.dumps(meta, indent=2) + "\n")
+            write_text_atomic(root / META, json.dumps(meta, indent=2) + "\n")
         self.tmp_dir = root / TMP
         shutil.rmtree(self.tmp_dir, ignore_errors=True)  # parts left by a crashed run
         self.tmp_dir.mkdir()
@@ -323,7 +325,7 @@ class _Writer:
         os.fsync(self._file.fileno())
         self._file.close()
         text = "".join(json.dumps(self.records[i], separators=(",", ":")) + "\n" for i in sorted(self.records))
-        _write_text_atomic(self.root / MANIFEST, text)
+        write_text_atomic(self.root / MANIFEST, text)
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
         self._lock.close()
 

@@ -128,11 +128,11 @@ def _store_ids(store: FeatureStore, tracks: Sequence[Track]) -> list[str]:
     by_file = {os.path.realpath(r["path"]): track_id for track_id, r in store.records.items() if "path" in r}
     ids, missing, changed = [], [], []
     for track in tracks:
-        file = os.path.realpath(track.path)
-        track_id = by_file.get(file) or next((i for i in _id_spellings(track.track_id) if i in store.records), None)
+        same_file = by_file.get(os.path.realpath(track.path))
+        track_id = same_file or next((i for i in _id_spellings(track.track_id) if i in store.records), None)
         if track_id is None:
             missing.append(track.track_id)
-        elif _changed(store.records[track_id], track.path, same_file=track_id == by_file.get(file)):
+        elif _changed(store.records[track_id], track.path, same_file=same_file is not None):
             changed.append(track.track_id)
         ids.append(track_id)
     for names, what in ((missing, "not in"), (changed, "changed since their extraction into")):

@@ -16,11 +16,12 @@ from tqdm import tqdm
 from fasttag import _validate
 from fasttag._torch_device import model_device, torch_device
 from fasttag.errors import FasttagError, ParameterError
+from fasttag.feature_stack import FeatureStack
 from fasttag.metrics import TagScores, roc_auc_per_tag, summarize
 from fasttag.models import MODELS
-from fasttag.feature_stack import FeatureStack
 
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.pt"
+PREDICT_BATCH = 64  # tracks per forward pass of `predict` (and of the validation in `train`)
 _FEATURE_KEYS = ("sr", "n_fft", "hop_length", "n_mels", "seconds")
 
 
@@ -123,7 +124,7 @@ def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
         model.feature_std.copy_(torch.from_numpy(std).reshape(model.feature_std.shape))
 
 
-def predict(model: nn.Module, X, *, batch_size: int = 64) -> np.ndarray:
+def predict(model: nn.Module, X, *, batch_size: int = PREDICT_BATCH) -> np.ndarray:
     """Tag probabilities, computed on the device the model is on.
 
     Parameters
@@ -150,16 +151,20 @@ def _predict(model: nn.Module, X, batch_size: int, name: str) -> np.ndarray:
     device = model_device(model)
     with torch.no_grad():
         starts = range(0, len(X), batch_size)
-        batches = (_finite_batch(X[start : start + batch_size], name) for start in starts)  # copies
+        batches = (_batch(X, slice(start, start + batch_size), name) for start in starts)
         return torch.cat([torch.sigmoid(model(x.to(device))).cpu() for x in batches]).numpy()
 
 
-def _finite_batch(batch: np.ndarray, name: str) -> torch.Tensor:
-    """A batch of tracks as a tensor of its own memory; ParameterError if it holds NaN or Inf
-    (a `FeatureStack` is checked this way, as it is read)."""
-    batch = np.array(batch, dtype=np.float32)
-    if not np.isfinite(batch).all():
-        raise ParameterError(f"{name} contains NaN or infinite values")
+def _batch(X, index, name: str) -> torch.Tensor:
+    """The tracks ``index`` of checked features as a tensor. A `FeatureStack`'s are checked for
+    NaN/Inf here, as they are read (an array was checked whole); a read-only array's are copied
+    (torch.from_numpy warns on read-only memory)."""
+    batch = X[index]
+    if isinstance(X, FeatureStack):
+        if not np.isfinite(batch).all():
+            raise ParameterError(f"{name} contains NaN or infinite values")
+    elif not batch.flags.writeable:
+        batch = batch.copy()
     return torch.from_numpy(batch)
 
 
@@ -277,7 +282,7 @@ def train(
         # Near-equal batches: no trailing batch of one track for batch norm.
         for idx in torch.randperm(len(X_train), generator=shuffle).tensor_split(n_batches):
             optimizer.zero_grad()
-            batch = _finite_batch(X_train[idx.numpy()], "X_train")  # a copy of the batch's tracks only
+            batch = _batch(X_train, idx.numpy(), "X_train")  # a copy of the batch's tracks only
             loss = loss_fn(model(batch.to(device)), Y[idx].to(device))
             if not torch.isfinite(loss):
                 model.load_state_dict(best_state)
@@ -287,7 +292,7 @@ def train(
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
-        auc = _macro_auc(Y_valid, _predict(model, X_valid, 64, "X_valid"))
+        auc = _macro_auc(Y_valid, _predict(model, X_valid, PREDICT_BATCH, "X_valid"))
         history.train_loss.append(total / len(X_train))
         history.valid_auc.append(auc)
         history.lr.append(optimizer.param_groups[0]["lr"])

@@ -27,7 +27,7 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
         The dataset's path, for the error message.
     progress : bool
         Show a progress bar while extracting.
-    store : str or Path, optional
+    store : FeatureStore, str or Path, optional
         A feature store to read the features from instead of the audio
         (`fasttag.store_features.store_features`); tracks whose extraction failed are skipped.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -13,6 +14,7 @@ from tqdm import tqdm
 from fasttag.commands._args import FORMATTER, add_device, number
 from fasttag.errors import AudioLoadError, FasttagError
 from fasttag.extraction import find_tracks
+from fasttag.store import write_text_atomic
 from fasttag.tagging import tag_file
 from fasttag.training import load_run
 
@@ -96,11 +98,10 @@ def _print(results: dict, as_json: bool) -> None:
 
 def _write_csv(out: Path, results: dict, vocabulary: list[str]) -> None:
     """``path,tag1,...`` with each file's probability of every tag of the run, written atomically."""
-    tmp = out.with_name(f".{out.name}.part")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", *vocabulary])
-        for path, tags in results.items():
-            probability = dict(tags)
-            writer.writerow([path, *(f"{probability[tag]:.6f}" for tag in vocabulary)])
-    os.replace(tmp, out)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["path", *vocabulary])
+    for path, tags in results.items():
+        probability = dict(tags)
+        writer.writerow([path, *(f"{probability[tag]:.6f}" for tag in vocabulary)])
+    write_text_atomic(out, text.getvalue())

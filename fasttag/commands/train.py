@@ -17,6 +17,7 @@ from fasttag.featurizers import LogMel, features_from_dict
 from fasttag.recipes import (
     CODEBOOK_SIZE, MODEL_FEATURES, build_model, check_options, check_recipe, chroma_rows, frame_features, model_name,
 )  # fmt: skip
+from fasttag.store import FeatureStore
 from fasttag.training import load_run, save_run, train
 from fasttag.transfer import init_from
 
@@ -129,7 +130,8 @@ def run(args) -> None:
           f"{frames.kind} features of {frames.seconds:g} s ({frames.n_features} x {frames.n_frames})")  # fmt: skip
     progress = not args.quiet
     start = time.perf_counter()
-    source_of = dict(data=args.data, progress=progress, store=args.store)
+    store = None if args.store is None else FeatureStore(args.store)  # its manifest read once, for both splits
+    source_of = dict(data=args.data, progress=progress, store=store)
     X_train, Y_train = split_arrays(dataset, "train", frames, tags, **source_of)
     X_valid, Y_valid = split_arrays(dataset, "valid", frames, tags, **source_of)
     params = frames
