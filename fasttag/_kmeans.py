@@ -47,9 +47,15 @@ def check_distance_range(X: np.ndarray, name: str = "X") -> None:
     limit = float(np.finfo(X.dtype).max) / 4
     peak = float(np.abs(X).max(initial=0.0))
     if peak * peak * X.shape[1] > limit and float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max()) > limit:
-        raise ParameterError(f"{name} has values too large for {X.dtype} distances (up to {peak:.3g}; a row's "
-                             f"squared norm above the largest {X.dtype} / 4): scale the features"
-                             + (" or use float64" if X.dtype == np.float32 else ""))  # fmt: skip
+        raise distance_range_error(name, X.dtype, f"up to {peak:.3g}; ")
+
+
+def distance_range_error(name: str, dtype, found: str = "") -> ParameterError:
+    """The error for points whose squared norms pass the largest float / 4 of their dtype;
+    ``found`` (e.g. "up to 1e+19; ") says what was seen."""
+    dtype = np.dtype(dtype)
+    return ParameterError(f"{name} has values too large for {dtype} distances ({found}a row's squared norm above the "
+                          f"largest {dtype} / 4): scale the features" + (" or use float64" if dtype == np.float32 else ""))
 
 
 def kmeans_plusplus(X: np.ndarray, n_clusters: int, rng: np.random.Generator, workers: int) -> np.ndarray:

@@ -169,6 +169,30 @@ def test_kmeans_gpu_errors(rng):
     bad[1, 2] = np.inf
     with pytest.raises(fasttag.ParameterError, match="X contains NaN"):
         fc.nearest(bad, centers)
-    huge = X[0].T * np.float32(1e19)  # float32 distances would be inf: every row at centroid 0
-    with pytest.raises(fasttag.ParameterError, match="X has values too large for float32 distances"):
-        fc.nearest(huge, centers)
+
+
+@pytest.mark.parametrize("on_gpu", [False, True])
+def test_points_too_large_for_their_distances_are_refused(rng, on_gpu):
+    """Rows (or centers) whose squared norm passes the largest float32 / 4 would give inf
+    distances and send every row to centroid 0: refused wherever the points live, as on the CPU."""
+    from numba import cuda
+
+    limit = float(np.finfo(np.float32).max) / 4
+    points = rng.standard_normal((SIZE["n"], SIZE["d"]))
+    points /= np.sqrt(np.einsum("ij,ij->i", points, points).max())  # largest row norm 1
+    near = (points * np.sqrt(limit) * 0.999).astype(np.float32)
+    centers = near[[np.einsum("ij,ij->i", points, points).argmax(), 0, 1]]  # the longest row among them
+    expected, _ = _kmeans.nearest(near, centers, 1)
+    place = cuda.to_device if on_gpu else np.asarray
+    labels, _ = fc.nearest(place(near), place(centers))
+    np.testing.assert_array_equal(labels.copy_to_host() if on_gpu else labels, expected)
+    too_large = near * np.float32(1.01)
+    frames = np.ascontiguousarray(too_large.T[None])  # one track (1, d, n)
+    match = "X has values too large for float32 distances .* or use float64"
+    for call in (lambda: fc.nearest(place(too_large), place(centers)),
+                 lambda: fasttag.bag_of_frames(place(frames), place(centers), device="cuda"),
+                 lambda: fasttag.KMeans(3, random_state=0, device="cuda").fit(place(too_large))):
+        with pytest.raises(fasttag.ParameterError, match=match):
+            call()
+    with pytest.raises(fasttag.ParameterError, match="centers has values too large for float32 distances"):
+        fc.nearest(place(near), place(centers * np.float32(1.01)))

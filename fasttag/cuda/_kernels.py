@@ -472,14 +472,16 @@ def autocorrelation_kernel(x, window, out):
 
 
 @cuda.jit
-def row_norms_kernel(X, out):
-    """out[r] = ||X[r]||^2 for every row of the (n, d) X."""
+def row_norms_kernel(X, out, limit, flag):
+    """out[r] = ||X[r]||^2 for every row of the (n, d) X; flag[0] = 1 if one passes limit."""
     n, d = X.shape
     for r in range(cuda.grid(1), n, cuda.gridsize(1)):
         s = X[r, 0] * X[r, 0]
         for j in range(1, d):
             s += X[r, j] * X[r, j]
         out[r] = s
+        if s > limit:
+            flag[0] = 1
 
 
 @functools.lru_cache(maxsize=None)

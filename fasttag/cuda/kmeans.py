@@ -29,8 +29,6 @@ def _points(home, X, name: str = "X"):
         _require_finite(home, view.reshape(view.size), name)
     if view.ndim != 2:
         raise ParameterError(f"{name} must be 2-D (n_samples, n_features), got shape {tuple(view.shape)}")
-    if home.kind == "numpy":  # (points already on the GPU are not scanned for it)
-        _kmeans.check_distance_range(X, name)
     return view, np.dtype(view.dtype)
 
 
@@ -41,21 +39,28 @@ def host_points(X) -> np.ndarray:
         return _to_host(_points(home, X)[0], home)
 
 
-def _row_norms(home, points):
-    """Device view of ||row||^2 (n,) for the rows of the (n, d) device view ``points``."""
+def _row_norms(home, points, name: str):
+    """Device view of ||row||^2 (n,) for the rows of the (n, d) device view ``points``.
+
+    A norm above the largest float / 4 is a ParameterError naming ``name``, as in the C++
+    kernels: the distances would overflow and every row go to centroid 0 (one flag read back)."""
     norms = home.empty((points.shape[0],), points.dtype)[1]
-    home.launch_1d(_kernels().row_norms_kernel, points.shape[0], points, norms)
+    flag = home.scratch(np.zeros(1, np.int32))
+    limit = float(np.finfo(points.dtype).max) / 4
+    home.launch_1d(_kernels().row_norms_kernel, points.shape[0], points, norms, limit, flag)
+    if flag.copy_to_host(stream=home.stream)[0]:
+        raise _kmeans.distance_range_error(name, points.dtype)
     return norms
 
 
 def _assign(home, view, centers_dev, x_norms):
     """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs, given the
-    points' squared norms (``_row_norms(home, view)``; Lloyd's iterations compute them once)."""
+    points' squared norms (``_row_norms(home, view, name)``; Lloyd's iterations compute them once)."""
     k = _kernels()
     n = view.shape[0]
     labels = home.empty((n,), np.int64)
     distances = home.empty((n,), view.dtype)
-    c_norms = _row_norms(home, centers_dev)
+    c_norms = _row_norms(home, centers_dev, "centers")
     kernel, threads, rows_per_block = k.assign_kernel(np.dtype(view.dtype).name)
     with _runtime.quiet():
         kernel[(-(-n // rows_per_block),), threads, home.stream](view, centers_dev, x_norms, c_norms, labels[1],
@@ -87,7 +92,7 @@ def nearest(X, centers):
     with home.context():
         view, dtype = _points(home, X)
         centers_dev = _centers(home, centers, dtype, view.shape[1])
-        labels, distances = _assign(home, view, centers_dev, _row_norms(home, view))
+        labels, distances = _assign(home, view, centers_dev, _row_norms(home, view, "X"))
         return home.give_back(labels[0]), home.give_back(distances[0])
 
 
@@ -104,7 +109,7 @@ def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, pr
         n, d = view.shape
         centers = np.ascontiguousarray(centers, dtype=dtype)
         n_clusters = centers.shape[0]
-        x_norms = _row_norms(home, view)
+        x_norms = _row_norms(home, view, "X")
 
         def assign_on_device(at: np.ndarray):
             (_, labels_dev), (_, distances_dev) = _assign(home, view, home.scratch(at), x_norms)
@@ -171,7 +176,7 @@ def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | No
         # (n_tracks * n_frames, n_features)
         frames_native, frames = home.empty((n_tracks * n_frames, n_features), dtype)
         home.launch_1d(k.transpose_kernel, frames.size, tracks, frames)
-        (labels, labels_dev), _ = _assign(home, frames, centers_dev, _row_norms(home, frames))
+        (labels, labels_dev), _ = _assign(home, frames, centers_dev, _row_norms(home, frames, "X"))
         counts = home.scratch(np.zeros(n_tracks * n_clusters, np.float64))
         native, out = home.empty(lead + (n_clusters,), dtype)
         norm_code = {"l1": 1, "l2": 2, None: 0}[normalize]
