@@ -38,7 +38,9 @@ class LogMel(nn.Module):
     -----
     input ``(..., n_samples)`` float32/float64 tensor on any device; output
     ``(..., n_mels, n_frames)`` of the input's dtype on the same device. The top_db floor is
-    taken per ``(n_mels, n_frames)`` item, as fasttag.logmel does for batches.
+    taken per ``(n_mels, n_frames)`` item, as fasttag.logmel does for batches. Unlike
+    fasttag.logmel, the input is not scanned for NaN/Inf (on a GPU the check would wait for the
+    device on every call): such samples give NaN frames, as in torchaudio.
 
     Examples
     --------

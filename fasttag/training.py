@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import numbers
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from fasttag.errors import FasttagError, ParameterError
 from fasttag.feature_stack import FeatureStack
 from fasttag.metrics import TagScores, roc_auc_per_tag, summarize
 from fasttag.models import MODELS
+from fasttag.models._inputs import check_shape
 
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.pt"
 PREDICT_BATCH = 64  # tracks per forward pass of `predict` (and of the validation in `train`)
@@ -70,7 +72,11 @@ def _check_xy(name: str, X, Y=None) -> tuple[np.ndarray, np.ndarray | None]:
     else:
         given = X
         with np.errstate(over="ignore"):  # float64 beyond float32's range: named below, not warned
-            X = np.asarray(X, dtype=np.float32)
+            try:
+                X = np.asarray(X, dtype=np.float32)
+            except (TypeError, ValueError) as error:  # e.g. tracks of different shapes
+                raise ParameterError(f"{name} must be an array of numbers, all tracks of one shape "
+                                     f"(n_tracks, ...): {error}") from None
         if X.ndim < 2 or len(X) == 0 or not all(np.isfinite(chunk).all() for chunk in _track_chunks(X)):
             beyond = X.ndim >= 2 and len(X) > 0 and np.isfinite(np.asarray(given)).all()
             raise ParameterError(f"{name} must be a non-empty, finite (n_tracks, ...) array; got shape {X.shape}"
@@ -79,11 +85,25 @@ def _check_xy(name: str, X, Y=None) -> tuple[np.ndarray, np.ndarray | None]:
     if Y is None:
         return X, None
     Y = np.array(Y, dtype=np.float32)  # small; a writable copy for torch
-    if Y.ndim != 2 or len(Y) != len(X) or not np.isin(Y, (0, 1)).all():
-        raise ParameterError(
-            f"labels for {name} must be a 0/1 array of shape ({len(X)}, n_tags); got shape {Y.shape}"
-        )
+    if Y.ndim != 2 or len(Y) != len(X):
+        raise ParameterError(f"labels for {name} must be a 0/1 array of shape ({len(X)}, n_tags); got shape {Y.shape}")
+    other = Y[~np.isin(Y, (0, 1))]
+    if other.size:
+        raise ParameterError(f"labels for {name} must be 0 or 1; got {other.size} other values, such as {other[0]:g}")
     return X, Y
+
+
+def _check_model_takes(model: nn.Module, X, name: str) -> None:
+    """ParameterError naming ``name`` and X's whole shape when a `fasttag.models` tagger would
+    refuse its batches (the shape the model checks is a batch's), or when the model is not
+    float32, the precision `train` and `predict` feed it. Other modules pass."""
+    mean = getattr(model, "feature_mean", None)
+    if not isinstance(mean, torch.Tensor):
+        return
+    check_shape(model, tuple(X.shape), mean.shape[0], mean.dim() == 2, name=name, batch="n_tracks")
+    if mean.dtype != torch.float32:
+        raise ParameterError(f"train and predict compute in float32 but this {type(model).__name__} holds "
+                             f"{mean.dtype}: convert it with model.float()")
 
 
 def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
@@ -99,10 +119,10 @@ def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
         (a memory-mapped X is read once, never copied whole). Deviations below
         1e-6 are set to 1.
     """
-    if X.shape[1] != model.feature_mean.numel():
-        raise ParameterError(
-            f"features have {X.shape[1]} rows on axis 1 but the model takes {model.feature_mean.numel()}"
-        )
+    n_features = model.feature_mean.numel()
+    if X.ndim < 2 or X.shape[1] != n_features:
+        raise ParameterError(f"X must have shape (n_tracks, {n_features}, ...) for the model's {n_features} "
+                             f"features; got shape {tuple(X.shape)}")
     axes = tuple(a for a in range(X.ndim) if a != 1)
     count, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
     for chunk in _track_chunks(X):  # Chan et al.'s pairwise update of the mean and squared deviations
@@ -142,6 +162,7 @@ def predict(model: nn.Module, X, *, batch_size: int = PREDICT_BATCH) -> np.ndarr
         Sigmoid of the logits.
     """
     X, _ = _check_xy("X", X)
+    _check_model_takes(model, X, "X")
     return _predict(model, X, _validate.positive_int(batch_size, "batch_size"), "X")
 
 
@@ -243,6 +264,7 @@ def train(
     """
     X_train, Y_train = _check_xy("X_train", X_train, Y_train)
     X_valid, Y_valid = _check_xy("X_valid", X_valid, Y_valid)
+    _check_model_takes(model, X_train, "X_train")
     if X_valid.shape[1:] != X_train.shape[1:] or Y_valid.shape[1] != Y_train.shape[1]:
         raise ParameterError(
             f"validation shapes {X_valid.shape}, {Y_valid.shape} do not match training shapes "
@@ -260,6 +282,8 @@ def train(
     if lr_patience is not None:
         lr_patience = _validate.positive_int(lr_patience, "lr_patience")
     lr = _validate.positive_float(lr, "lr")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
+        raise ParameterError(f"seed={seed!r} must be an integer in [0, 2**63)")
     device = model_device(model) if device is None else torch_device(device)
 
     model.to(device)

@@ -144,3 +144,21 @@ def test_chroma_fcn_run_round_trip(tmp_path, music):
 def test_bad_arguments(make, match):
     with pytest.raises(fasttag.ParameterError, match=match):
         make()
+
+
+@pytest.mark.parametrize(
+    ("chroma", "match"),
+    [
+        (torch.rand(2, 11, 10), r"chroma must have shape \(batch, 12, n_frames\) for this KeyProfileHead, "
+                                r"got \(2, 11, 10\)"),
+        (torch.rand(2, 24, 10), r"got \(2, 24, 10\)"),
+        (torch.rand(12, 10), r"got \(12, 10\)"),
+        (torch.rand(2, 12, 0), r"got \(2, 12, 0\)"),
+        (torch.rand(2, 12, 10, dtype=torch.float64), "chroma has dtype torch.float64 but this KeyProfileHead"),
+        (np.ones((2, 12, 10), np.float32), "chroma must be a torch.Tensor"),
+    ],
+)
+def test_head_names_a_bad_input(chroma, match):
+    """Another pitch-class count scored silently, no frames gave NaN, no batch axis an IndexError."""
+    with pytest.raises(fasttag.ParameterError, match=match):
+        KeyProfileHead(12, 4)(chroma)

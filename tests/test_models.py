@@ -1,5 +1,7 @@
 """FCN and MLP: shapes and parameter counts against Choi et al.'s layer table."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -97,11 +99,26 @@ def test_mlp(rng):
         (lambda: FCN(5, activation="tanh"), "activation='tanh'"),
         (lambda: MLP(0, 5), "n_features=0"),
         (lambda: MLP(4, 5, hidden=-1), "hidden=-1"),
+        (lambda: FCN(5, n_layers=4.0), "n_layers=4.0 must be 4 or 5"),
+        (lambda: FCN(5, dropout="0.1"), r"dropout='0.1' must be a number in \[0, 1\)"),
+        (lambda: FCN(5, activation=["elu"]), r"activation=\['elu'\] must be one of \['elu', 'relu'\]"),
+        (lambda: MLP(4, 5, dropout=True), "dropout=True must be a number"),
     ],
 )
 def test_bad_arguments(make, match):
     with pytest.raises(fasttag.ParameterError, match=match):
         make()
+
+
+def test_numpy_integers_are_taken_and_kept_as_ints():
+    """Sizes that come out of numpy (a shape, an argmax) build the same model, and its hparams (a
+    run's config.json) hold plain ints and floats."""
+    fcn = FCN(np.int64(5), n_layers=np.int32(4), channels=np.array([4, 8, 8, 8]), dropout=np.float32(0.25))
+    assert fcn.hparams == FCN(5, n_layers=4, channels=[4, 8, 8, 8], dropout=0.25).hparams
+    assert json.loads(json.dumps(fcn.hparams)) == fcn.hparams
+    mlp = MLP(np.int64(40), np.uint8(5), hidden=np.int16(16))
+    assert [type(v) for v in mlp.hparams.values()] == [int, int, int, float]
+    assert mlp(torch.randn(3, 40)).shape == (3, 5)
 
 
 @pytest.mark.parametrize(

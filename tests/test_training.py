@@ -1,5 +1,6 @@
 """Training, prediction, run checkpoints and file tagging; a learning check on generated music."""
 
+import copy
 import json
 
 import numpy as np
@@ -12,7 +13,7 @@ from fasttag.datasets import make_tagged_music, multi_hot, read_manifest
 from fasttag.models import FCN, MLP
 from fasttag.tagging import LogMel, tag_file
 from fasttag import training as training_module
-from fasttag.training import Run, evaluate, load_run, predict, save_run, train
+from fasttag.training import PREDICT_BATCH, Run, evaluate, fit_standardization, load_run, predict, save_run, train
 
 SECONDS = 5.0
 LEARNER = {"n_layers": 4, "channels": (8, 16, 64, 128)}
@@ -312,8 +313,30 @@ def test_bad_input(tmp_path, tagged, trained):
         train(model, X, Y, X[:3], np.zeros_like(Y[:3]), progress=False)
     with pytest.raises(fasttag.ParameterError, match="labels for X_train"):
         train(model, X, Y[:-1], *tagged["valid"], progress=False)
-    with pytest.raises(fasttag.ParameterError, match="features have 95 rows on axis 1 but the model takes 96"):
+    n_frames = X.shape[2]
+    with pytest.raises(fasttag.ParameterError, match=rf"X_train must have shape \(n_tracks, 96, n_frames\) for this "
+                                                     rf"FCN, got \({len(X)}, 95, {n_frames}\)"):
         train(FCN(len(tagged["tags"]), **LEARNER), X[:, 1:], Y, X[:9, 1:], Y[:9], progress=False)
+    # the whole array's shape, not a batch's: one track without its batch axis, more tracks than a batch
+    with pytest.raises(fasttag.ParameterError, match=rf"X must have shape .* got \(96, {n_frames}\)"):
+        predict(model, X[0])
+    many = np.concatenate([X] * (-(-(PREDICT_BATCH + 1) // len(X))))[:, 1:]
+    with pytest.raises(fasttag.ParameterError, match=rf"X must have shape .* got \({len(many)}, 95, {n_frames}\)"):
+        predict(model, many)
+    with pytest.raises(fasttag.ParameterError, match=r"X must have shape \(n_tracks, 96, ...\) .* got shape \(96,\)"):
+        fit_standardization(model, X[0, :, 0])
+    with pytest.raises(fasttag.ParameterError, match=r"labels for X_train must be 0 or 1; got \d+ other values, "
+                                                     r"such as 0.5"):
+        train(model, X, Y * 0.5, *tagged["valid"], progress=False)
+    with pytest.raises(fasttag.ParameterError, match="seed=None must be an integer"):
+        train(model, X, Y, *tagged["valid"], seed=None, progress=False)
+    with pytest.raises(fasttag.ParameterError, match=r"X_train must be an array of numbers, all tracks of one shape"):
+        train(model, [X[0], X[1][:, :-1]], Y[:2], *tagged["valid"], progress=False)
+    wide = copy.deepcopy(model).double()
+    for call in (lambda: predict(wide, X), lambda: train(wide, X, Y, *tagged["valid"], progress=False)):
+        with pytest.raises(fasttag.ParameterError, match=r"compute in float32 but this FCN holds torch.float64: "
+                                                         r"convert it with model.float\(\)"):
+            call()
     Xv, Yv = tagged["valid"]
     with pytest.raises(fasttag.ParameterError, match=f"Y_train has {Y.shape[1] + 1} tags per track but the model"):
         train(model, X, np.c_[Y, Y[:, :1]], Xv, np.c_[Yv, Yv[:, :1]], progress=False)

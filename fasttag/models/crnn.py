@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fasttag.errors import ParameterError
+from fasttag.models import _hparams
 from fasttag.models._inputs import standardised_input
 from fasttag.models.fcn import _Block
 
@@ -87,17 +87,11 @@ class CRNN(nn.Module):
         out_dropout: float = 0.3,
     ):
         super().__init__()
-        for name, value in (("n_tags", n_tags), ("n_mels", n_mels), ("hidden", hidden), ("gru_layers", gru_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{name}={value!r} must be a positive integer")
-        channels = [c for c, _ in CHOI_CRNN_LAYERS] if channels is None else list(channels)
-        if len(channels) != len(CHOI_CRNN_LAYERS) or not all(
-            isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in channels
-        ):
-            raise ParameterError(f"channels={channels!r} must be {len(CHOI_CRNN_LAYERS)} positive integers")
-        for name, value in (("dropout", dropout), ("out_dropout", out_dropout)):
-            if not 0.0 <= value < 1.0:
-                raise ParameterError(f"{name}={value!r} must be in [0, 1)")
+        n_tags, n_mels = _hparams.integer(n_tags, "n_tags"), _hparams.integer(n_mels, "n_mels")
+        hidden, gru_layers = _hparams.integer(hidden, "hidden"), _hparams.integer(gru_layers, "gru_layers")
+        channels = ([c for c, _ in CHOI_CRNN_LAYERS] if channels is None
+                    else _hparams.channels(channels, len(CHOI_CRNN_LAYERS)))  # fmt: skip
+        dropout, out_dropout = _hparams.rate(dropout, "dropout"), _hparams.rate(out_dropout, "out_dropout")
         self.hparams = {
             "n_tags": n_tags, "n_mels": n_mels, "channels": channels, "hidden": hidden,
             "gru_layers": gru_layers, "dropout": dropout, "out_dropout": out_dropout,
@@ -127,7 +121,7 @@ class CRNN(nn.Module):
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        x = standardised_input(self, x, has_frames=True)
+        x = standardised_input(self, x)
         pad = -x.shape[-1] % self.time_multiple
         x = F.pad(x, (pad // 2, pad - pad // 2)).unsqueeze(1)
         x = self.blocks(x)  # (batch, channels, mels_left, steps)

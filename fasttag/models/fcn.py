@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -9,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fasttag.errors import ParameterError
+from fasttag.models import _hparams
 from fasttag.models._inputs import standardised_input
 from fasttag.models.key_head import KeyProfileHead
 
@@ -113,23 +115,17 @@ class FCN(nn.Module):
         n_profiles: int = 16,
     ):
         super().__init__()
-        for name, value in (("n_tags", n_tags), ("n_mels", n_mels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{name}={value!r} must be a positive integer")
-        if n_layers not in CHOI_LAYERS:
+        n_tags, n_mels = _hparams.integer(n_tags, "n_tags"), _hparams.integer(n_mels, "n_mels")
+        if isinstance(n_layers, bool) or not isinstance(n_layers, numbers.Integral) or n_layers not in CHOI_LAYERS:
             raise ParameterError(f"n_layers={n_layers!r} must be 4 or 5")
+        n_layers = int(n_layers)
         table = CHOI_LAYERS[n_layers]
-        channels = [c for c, _ in table] if channels is None else list(channels)
-        if len(channels) != n_layers or not all(
-            isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in channels
-        ):
-            raise ParameterError(f"channels={channels!r} must be {n_layers} positive integers")
-        if not 0.0 <= dropout < 1.0:
-            raise ParameterError(f"dropout={dropout!r} must be in [0, 1)")
-        if activation not in _ACTIVATIONS:
-            raise ParameterError(f"activation={activation!r} must be one of {sorted(_ACTIVATIONS)}")
-        if isinstance(n_chroma, bool) or not isinstance(n_chroma, int) or n_chroma < 0 or n_chroma == 1:
+        channels = [c for c, _ in table] if channels is None else _hparams.channels(channels, n_layers)
+        dropout = _hparams.rate(dropout, "dropout")
+        activation = _hparams.option(activation, _ACTIVATIONS, "activation")
+        if isinstance(n_chroma, bool) or not isinstance(n_chroma, numbers.Integral) or n_chroma < 0 or n_chroma == 1:
             raise ParameterError(f"n_chroma={n_chroma!r} must be 0 (no chroma) or an integer >= 2")
+        n_chroma = int(n_chroma)
         self.hparams = {
             "n_tags": n_tags, "n_mels": n_mels, "n_layers": n_layers,
             "channels": channels, "dropout": dropout, "activation": activation,
@@ -158,7 +154,7 @@ class FCN(nn.Module):
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        x = standardised_input(self, x, has_frames=True)
+        x = standardised_input(self, x)
         n_mels = self.hparams["n_mels"]
         pooled = self.blocks(x[:, :n_mels].unsqueeze(1)).amax(dim=(-2, -1))
         if self.key_head is not None:

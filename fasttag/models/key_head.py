@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fasttag.errors import ParameterError
+from fasttag.models import _hparams
+from fasttag.models._inputs import checked_input
 
 
 class KeyProfileHead(nn.Module):
@@ -35,9 +36,7 @@ class KeyProfileHead(nn.Module):
 
     def __init__(self, n_chroma: int = 12, n_profiles: int = 16):
         super().__init__()
-        for name, value, least in (("n_chroma", n_chroma, 2), ("n_profiles", n_profiles, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ParameterError(f"{name}={value!r} must be an integer >= {least}")
+        n_chroma, n_profiles = _hparams.integer(n_chroma, "n_chroma", least=2), _hparams.integer(n_profiles, "n_profiles")
         self.n_chroma = n_chroma
         self.profiles = nn.Conv1d(1, n_profiles, kernel_size=n_chroma)
 
@@ -53,7 +52,7 @@ class KeyProfileHead(nn.Module):
         scores : torch.Tensor [shape=(batch, n_profiles)]
             Each profile's best correlation over the ``n_chroma`` transpositions (plus its bias), after a ReLU.
         """
-        mean = chroma.mean(dim=-1)
+        mean = checked_input(self, chroma, self.n_chroma, self.profiles.weight.dtype, name="chroma").mean(dim=-1)
         mean = (mean - mean.mean(dim=-1, keepdim=True)) / (mean.std(dim=-1, keepdim=True) + 1e-6)
         wrapped = torch.cat([mean, mean[:, : self.n_chroma - 1]], dim=-1).unsqueeze(1)  # every rotation once
         return torch.relu(self.profiles(wrapped)).amax(dim=-1)

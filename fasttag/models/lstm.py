@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fasttag.errors import ParameterError
+from fasttag.models import _hparams
 from fasttag.models._inputs import standardised_input
 
 
@@ -68,13 +68,10 @@ class LSTMTagger(nn.Module):
     def __init__(self, n_features: int, n_tags: int, *, hidden: int = 128, n_layers: int = 2, dropout: float = 0.1,
                  pooling: str = "last"):  # fmt: skip
         super().__init__()
-        for name, value in (("n_features", n_features), ("n_tags", n_tags), ("hidden", hidden), ("n_layers", n_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{name}={value!r} must be a positive integer")
-        if not 0.0 <= dropout < 1.0:
-            raise ParameterError(f"dropout={dropout!r} must be in [0, 1)")
-        if pooling not in POOLINGS:
-            raise ParameterError(f"pooling={pooling!r} must be one of {list(POOLINGS)}")
+        n_features, n_tags = _hparams.integer(n_features, "n_features"), _hparams.integer(n_tags, "n_tags")
+        hidden, n_layers = _hparams.integer(hidden, "hidden"), _hparams.integer(n_layers, "n_layers")
+        dropout = _hparams.rate(dropout, "dropout")
+        pooling = _hparams.option(pooling, POOLINGS, "pooling")
         self.hparams = {
             "n_features": n_features, "n_tags": n_tags, "hidden": hidden, "n_layers": n_layers, "dropout": dropout,
             "pooling": pooling,
@@ -98,7 +95,7 @@ class LSTMTagger(nn.Module):
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        x = standardised_input(self, x, has_frames=True).transpose(1, 2)  # (batch, n_frames, n_features)
+        x = standardised_input(self, x).transpose(1, 2)  # (batch, n_frames, n_features)
         states, (h, _) = self.lstm(x)
         summary = h[-1] if self.hparams["pooling"] == "last" else states.mean(dim=1)
         return self.out(self.drop(summary))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fasttag.errors import ParameterError
+from fasttag.models import _hparams
 from fasttag.models._inputs import standardised_input
 
 
@@ -37,11 +37,8 @@ class MLP(nn.Module):
 
     def __init__(self, n_features: int, n_tags: int, *, hidden: int = 256, dropout: float = 0.0):
         super().__init__()
-        for name, value in (("n_features", n_features), ("n_tags", n_tags), ("hidden", hidden)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{name}={value!r} must be a positive integer")
-        if not 0.0 <= dropout < 1.0:
-            raise ParameterError(f"dropout={dropout!r} must be in [0, 1)")
+        n_features, n_tags = _hparams.integer(n_features, "n_features"), _hparams.integer(n_tags, "n_tags")
+        hidden, dropout = _hparams.integer(hidden, "hidden"), _hparams.rate(dropout, "dropout")
         self.hparams = {"n_features": n_features, "n_tags": n_tags, "hidden": hidden, "dropout": dropout}
         self.register_buffer("feature_mean", torch.zeros(n_features))
         self.register_buffer("feature_std", torch.ones(n_features))
@@ -61,4 +58,4 @@ class MLP(nn.Module):
         -------
         logits : torch.Tensor [shape=(batch, n_tags)]
         """
-        return self.layers(standardised_input(self, x, has_frames=False))
+        return self.layers(standardised_input(self, x))

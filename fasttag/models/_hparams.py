@@ -1,0 +1,41 @@
+"""Checks of the taggers' constructor arguments: each returns a plain Python value (so that
+``hparams`` and a run's config.json hold ints and floats, whatever numpy or torch scalar came
+in), or raises a ParameterError naming the argument."""
+
+from __future__ import annotations
+
+import numbers
+
+from fasttag.errors import ParameterError
+
+
+def integer(value, name: str, least: int = 1) -> int:
+    """``value`` as an int >= ``least`` (numpy integers included; bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        wanted = "a positive integer" if least == 1 else f"an integer >= {least}"
+        raise ParameterError(f"{name}={value!r} must be {wanted}")
+    return int(value)
+
+
+def channels(values, count: int, name: str = "channels") -> list[int]:
+    """``count`` positive ints (output channels per block)."""
+    values = list(values)
+    if len(values) != count or not all(
+        isinstance(c, numbers.Integral) and not isinstance(c, bool) and c > 0 for c in values
+    ):
+        raise ParameterError(f"{name}={values!r} must be {count} positive integers")
+    return [int(c) for c in values]
+
+
+def rate(value, name: str) -> float:
+    """A dropout probability: a real number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ParameterError(f"{name}={value!r} must be a number in [0, 1)")
+    return float(value)
+
+
+def option(value, options, name: str) -> str:
+    """``value`` if it is one of the strings ``options``."""
+    if not isinstance(value, str) or value not in options:
+        raise ParameterError(f"{name}={value!r} must be one of {sorted(options)}")
+    return value
