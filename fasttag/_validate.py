@@ -17,6 +17,13 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
+def seed(value, name: str = "seed") -> int:
+    """``value`` as an int in [0, 2**63) (torch.manual_seed's range, numpy's too), or ParameterError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**63:
+        raise ParameterError(f"{name}={value!r} must be an integer in [0, 2**63)")
+    return int(value)
+
+
 def positive_float(value, name: str) -> float:
     """``value`` as a finite float > 0, or ParameterError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from fasttag import _validate
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import FEATURES, LogMel
 
@@ -90,8 +91,7 @@ def feature_map(fcn, S, *, block: int | None = None, pool_time: bool = False, ba
     if not isinstance(fcn, FCN):
         raise ParameterError(f"fcn must be a fasttag.models.FCN, not {type(fcn).__name__}")
     block = _check_block(fcn, block)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
+    batch_size = _validate.positive_int(batch_size, "batch_size")
     S = np.asarray(S, dtype=np.float32)
     n_mels = fcn.hparams["n_mels"]
     if S.ndim != 3 or S.shape[1] != n_mels or S.shape[0] == 0:

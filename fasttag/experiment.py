@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fasttag import _validate
 from fasttag._torch_device import torch_device
 from fasttag.bof_features import BagOfFramesFeatures
 from fasttag.cnn_frames import CNNFrames
@@ -151,8 +152,7 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
     """
     settings = settings or StudySettings.full()
     device = torch_device(device)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"seed={seed!r} must be a non-negative integer")
+    seed = _validate.seed(seed)
     dataset = read_dataset(data, top=top_tags, seed=split_seed)
     tags = list(dataset.vocabulary)
     if not tags:

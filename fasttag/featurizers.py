@@ -31,6 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 import fasttag
+from fasttag import _validate
 from fasttag.errors import AudioLoadError, FasttagError, ParameterError
 
 
@@ -339,8 +340,7 @@ def extract_readable(params, paths: Sequence, *, batch_size: int = 32,
 def _extract(params, paths, batch_size, progress, *, unreadable: list | None) -> np.ndarray:
     """The loop of `extract`; with a list as ``unreadable``, files that fail to load are recorded
     there and left as silent (zero) clips, else their error is raised."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
+    batch_size = _validate.positive_int(batch_size, "batch_size")
     if len(paths) == 0:
         raise ParameterError("paths is empty: no files to extract features from")
     out = None

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 import fasttag
-from fasttag.errors import AudioLoadError, ParameterError
+from fasttag import _validate
+from fasttag.errors import AudioLoadError
 from fasttag.featurizers import MFCC, LogMel, features_from_dict
 from fasttag.training import Run, load_run, predict
 
@@ -46,8 +47,7 @@ def tag_file(path, run, *, top: int | None = 5) -> list[tuple[str, float]]:
     ParameterError
         ``top`` is not a positive integer.
     """
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise ParameterError(f"top={top!r} must be a positive integer or None")
+    top = None if top is None else _validate.positive_int(top, "top")
     if not isinstance(run, Run):
         run = load_run(run)
     params = features_from_dict(run.features, root=run.path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import numbers
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,8 +281,7 @@ def train(
     if lr_patience is not None:
         lr_patience = _validate.positive_int(lr_patience, "lr_patience")
     lr = _validate.positive_float(lr, "lr")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
-        raise ParameterError(f"seed={seed!r} must be an integer in [0, 2**63)")
+    seed = _validate.seed(seed)
     device = model_device(model) if device is None else torch_device(device)
 
     model.to(device)

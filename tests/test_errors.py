@@ -552,3 +552,17 @@ def test_core_power_to_db_rejects(case):
     args, message = BAD_CORE_DB[case]
     with pytest.raises(ValueError, match=re.escape(message)):
         _core.power_to_db(*args)
+
+
+def test_counts_and_seeds_from_numpy_are_taken(tmp_path):
+    """Sizes and seeds that come out of numpy are accepted wherever a plain int is, and a seed
+    outside torch's range is named: the same rules in every module."""
+    from fasttag import _validate
+    from fasttag.datasets import read_mtat
+
+    assert _validate.seed(np.uint32(7)) == 7 and type(_validate.seed(np.int64(7))) is int
+    for bad in (None, -1, 2**63, 1.0, True):
+        with pytest.raises(fasttag.ParameterError, match=f"seed={bad!r} must be an integer in"):
+            _validate.seed(bad)
+    with pytest.raises(fasttag.ParameterError, match=r"top=np.int64\(0\) must be a positive integer"):
+        read_mtat(tmp_path, top=np.int64(0))  # refused as a count, before the folder is read

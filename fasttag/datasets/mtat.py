@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from fasttag import _validate
 from fasttag.datasets.records import Dataset, ManifestError, Track
-from fasttag.errors import ParameterError
 
 #: The annotation file's name in a MagnaTagATune folder.
 ANNOTATIONS = "annotations_final.csv"
@@ -66,8 +66,7 @@ def read_mtat(path: str | Path, *, top: int | None = 50, audio_dir: str | Path |
     >>> tracks, top50 = read_mtat("magnatagatune")  # doctest: +SKIP
     >>> train = read_mtat("magnatagatune").subset("train")  # doctest: +SKIP
     """
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise ParameterError(f"top={top!r} must be a positive integer or None")
+    top = None if top is None else _validate.positive_int(top, "top")
     csv_path, vocabulary, clips = _located_clips(path, audio_dir)
     tracks = []
     for line, track_id, tags, split, audio in clips:
