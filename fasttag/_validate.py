@@ -10,6 +10,9 @@ import numpy as np
 from .errors import ParameterError
 
 
+NEGATIVE_POWER = "S must be a non-negative power spectrogram (got negative values; already in dB?)"
+
+
 def positive_int(value, name: str) -> int:
     """``value`` as an int >= 1, or ParameterError naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
@@ -82,6 +85,7 @@ def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -
     """
     if type(x) is np.ndarray and x.dtype in _NATIVE_FLOATS:  # the usual case, checked fast
         return _checked_values(x, name, min_ndim, check_finite)
+    _refuse_gpu_array(x, name)
     x = _native_byte_order(np.asarray(x))
     if np.iscomplexobj(x):
         raise ParameterError(f"{name} must be real, got dtype {x.dtype}")
@@ -95,6 +99,13 @@ def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -
 
 
 _NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # in this machine's byte order
+
+
+def _refuse_gpu_array(x, name: str) -> None:
+    """A ParameterError for torch CUDA tensors, CuPy and Numba device arrays given to a CPU path."""
+    if hasattr(x, "__cuda_array_interface__"):
+        raise ParameterError(f"{name} is a GPU array, but this runs on the CPU: give device='cuda' where the "
+                             "function takes it, or copy the array to the host")
 
 
 def _native_byte_order(x: np.ndarray) -> np.ndarray:
@@ -112,6 +123,7 @@ def audio(y, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
     if type(y) is np.ndarray and y.dtype in _NATIVE_FLOATS:  # the usual case, checked fast
         return _checked_values(y, name, 1, check_finite)
     if not isinstance(y, np.ndarray):
+        _refuse_gpu_array(y, name)
         raise ParameterError(f"{name} must be a numpy.ndarray, got {type(y).__name__}")
     y = _native_byte_order(y)
     if np.iscomplexobj(y):

@@ -229,6 +229,8 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         """X and the centers, both in the wider of their dtypes (nothing is downcast)."""
         if not hasattr(self, "cluster_centers_"):
             raise NotFittedError("this KMeans is not fitted yet: call fit first")
+        if self.device != "cpu" and _cuda()._runtime.on_device(X):
+            X = _cuda().host_points(X)  # transform and score run on the CPU: one copy to the host
         X = _points(X)
         self._check_features(X)
         dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)

@@ -58,6 +58,9 @@ def spectrogram_n_fft(n_fft, n_bins: int) -> int:
     has that many bins (an odd n_fft included), else ``2 (n_bins - 1)``."""
     if isinstance(n_fft, numbers.Integral) and not isinstance(n_fft, bool) and n_fft // 2 + 1 == n_bins:
         return int(n_fft)
+    if n_bins < 2:
+        raise ParameterError(f"S has {n_bins} frequency bin(s) on axis -2; a spectrogram needs at least 2 "
+                             "(n_fft // 2 + 1)")
     return 2 * (n_bins - 1)
 
 
@@ -67,6 +70,9 @@ def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, cen
     win_length = n_fft if win_length is None else _validate.positive_int(win_length, "win_length")
     if win_length > n_fft:
         raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+    if hop_length is None and win_length < 4:
+        raise ParameterError(f"hop_length=None defaults to win_length // 4, which is 0 for win_length={win_length}: "
+                             "give hop_length")
     hop_length = win_length // 4 if hop_length is None else hop_length
     hop_length = _validate.positive_int(hop_length, "hop_length")
     _validate.choice(pad_mode, {**_PAD_MODES, **dict.fromkeys(_NUMPY_PAD_MODES)}, "pad_mode")
@@ -209,7 +215,7 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     top_db = _validate.top_db(top_db)
     items = S.reshape(1, -1) if S.ndim <= 2 else _validate.as_rows(S, 2).reshape(-1, S.shape[-2] * S.shape[-1])
     if np.any(S < 0):
-        raise ParameterError("S must be a non-negative power spectrogram (got negative values; already in dB?)")
+        raise ParameterError(_validate.NEGATIVE_POWER)
     workers = resolve_workers(workers)
     with _validate.core_errors():
         return _decibels_by_item(S, items, ref, amin, top_db, workers)

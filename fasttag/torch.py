@@ -32,7 +32,7 @@ class LogMel(nn.Module):
     ----------
     sr, n_fft, hop_length, win_length, window, center, pad_mode, n_mels, fmin, fmax, htk, norm,
     ref, amin, top_db
-        As in :func:`fasttag.logmel` (``ref`` a number); any n_fft.
+        As in :func:`fasttag.logmel` (``ref`` a number; ``hop_length=None``: win_length // 4); any n_fft.
 
     Shape
     -----
@@ -51,7 +51,7 @@ class LogMel(nn.Module):
     window: torch.Tensor
     mel_basis: torch.Tensor
 
-    def __init__(self, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512,
+    def __init__(self, *, sr: float = 22050, n_fft: int = 2048, hop_length: int | None = 512,
                  win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                  n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
                  norm: str | float | None = "slaney", ref: float = 1.0, amin: float = 1e-10,
@@ -62,7 +62,7 @@ class LogMel(nn.Module):
         if win_length > n_fft:
             raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
         self.n_fft = n_fft
-        self.hop_length = _validate.positive_int(hop_length, "hop_length")
+        self.hop_length = _validate.positive_int(win_length // 4 if hop_length is None else hop_length, "hop_length")
         self.center = bool(center)
         _validate.choice(pad_mode, _PAD_MODES, "pad_mode")
         self.pad_mode = pad_mode

@@ -161,7 +161,7 @@ def test_kmeans_gpu_errors(rng):
     centers = rng.standard_normal((3, SIZE["d"])).astype(np.float32)
     with pytest.raises(fasttag.ParameterError, match="soft=True is not available on device='cuda'"):
         fasttag.bag_of_frames(X, centers, soft=True, device="cuda")
-    with pytest.raises(fasttag.ParameterError, match="centers have shape"):
+    with pytest.raises(fasttag.ParameterError, match=f"X has {SIZE['d']} features but the centers have 3"):
         fc.nearest(X[0].T, centers[:, :3])
     with pytest.raises(fasttag.ParameterError, match="device='tpu' must be 'cpu' or 'cuda'"):
         fasttag.KMeans(3, device="tpu")
@@ -196,3 +196,62 @@ def test_points_too_large_for_their_distances_are_refused(rng, on_gpu):
             call()
     with pytest.raises(fasttag.ParameterError, match="centers has values too large for float32 distances"):
         fc.nearest(place(near), place(centers * np.float32(1.01)))
+
+
+def test_centers_on_the_gpu_are_checked_like_numpy_ones(rng):
+    """NaN centers already on the GPU sent every frame to codeword 0; a feature-count mismatch
+    named the centers' shape, not X's features."""
+    from numba import cuda
+
+    X = rng.standard_normal((2, SIZE["d"], 5)).astype(np.float32)
+    centers = rng.standard_normal((3, SIZE["d"])).astype(np.float32)
+    poisoned = centers.copy()
+    poisoned[1, 2] = np.nan
+    for place in (np.asarray, cuda.to_device):
+        with pytest.raises(fasttag.ParameterError, match="kmeans contains NaN or infinite values"):
+            fasttag.bag_of_frames(X, place(poisoned), device="cuda")
+        with pytest.raises(fasttag.ParameterError, match="centers contains NaN or infinite values"):
+            fc.nearest(X[0].T, place(poisoned))
+        with pytest.raises(fasttag.ParameterError, match=rf"X has {SIZE['d']} features \(axis -2\) but the codebook "
+                                                         rf"has {SIZE['d'] - 1}"):
+            fasttag.bag_of_frames(X, place(np.ascontiguousarray(centers[:, 1:])), device="cuda")
+        with pytest.raises(fasttag.ParameterError, match=rf"X has {SIZE['d']} features but the centers have "
+                                                         rf"{SIZE['d'] - 1}"):
+            fc.nearest(X[0].T, place(np.ascontiguousarray(centers[:, 1:])))
+
+
+def test_mixed_dtypes_compute_in_the_wider_one(rng, tol):
+    """As on the CPU: float32 X with float64 centers finds the nearest centers in float64 (the
+    centers were cast down to float32 before); bag_of_frames computes in X's dtype on both. A GPU
+    array is never cast, so a narrower one there is refused."""
+    from numba import cuda
+
+    centers = rng.standard_normal((SIZE["k"], SIZE["d"]))
+    X, _ = frames_near(rng, centers, SIZE["n"])
+    X32 = X.astype(np.float32)
+    labels, distances = fc.nearest(X32, centers)
+    expected_labels, expected_distances = _kmeans.nearest(X32.astype(np.float64), centers, 1)
+    assert distances.dtype == np.float64
+    np.testing.assert_array_equal(labels, expected_labels)
+    tol.assert_close(distances, expected_distances, 10 * tol(np.float64).spec, "squared distances")
+    tracks = np.ascontiguousarray(X32[: 2 * 7].reshape(2, 7, SIZE["d"]).transpose(0, 2, 1))
+    got = fasttag.bag_of_frames(tracks, centers, device="cuda")
+    assert got.dtype == np.float32
+    tol.assert_close(got, fasttag.bag_of_frames(tracks, centers), tol(np.float32).spec, "bag of frames")
+    with pytest.raises(fasttag.ParameterError, match="X is float32 on the GPU but the centers are float64: nothing is "
+                                                     "downcast"):
+        fc.nearest(cuda.to_device(X32), centers)
+    with pytest.raises(fasttag.ParameterError, match="the centers are float32 on the GPU but X is float64"):
+        fasttag.bag_of_frames(tracks.astype(np.float64), cuda.to_device(centers.astype(np.float32)), device="cuda")
+
+
+def test_transform_and_score_take_gpu_arrays(rng, tol):
+    """They run on the CPU: a GPU X is copied to the host once (np.asarray of a GPU array fails on
+    a GPU), with the same results as the numpy X."""
+    from numba import cuda
+
+    X = rng.standard_normal((SIZE["n"], SIZE["d"]))
+    km = fasttag.KMeans(3, random_state=0, max_iter=3, device="cuda").fit(X)
+    tol.assert_close(km.transform(cuda.to_device(X)), km.transform(X), 0.0, "distances")
+    assert km.score(cuda.to_device(X)) == km.score(X)
+

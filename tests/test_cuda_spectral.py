@@ -318,3 +318,25 @@ def test_gpu_parameter_errors(rng):
         fasttag.stft(cuda.to_device(np.zeros(300, np.int16)), n_fft=SIZE["n_fft"], device="cuda")
     with pytest.raises(fasttag.ParameterError, match="numpy arrays or GPU arrays"):
         fasttag.stft([0.0] * 300, n_fft=SIZE["n_fft"], device="cuda")
+
+
+@pytest.mark.parametrize("on_gpu", [False, True])
+def test_gpu_refuses_what_the_cpu_refuses(rng, on_gpu):
+    """A negative power (a dB array given as power) and an amin below float32's smallest normal
+    number: refused wherever S lives, with the CPU's message (they were -100 dB and a silent clamp)."""
+    from numba import cuda
+
+    place = cuda.to_device if on_gpu else np.asarray
+    S = rng.uniform(0, 1, (2, 5, 7)).astype(np.float32)
+    in_db = fasttag.power_to_db(S)  # negative values
+    for device in ("cpu", "cuda"):
+        with pytest.raises(fasttag.ParameterError, match=r"S must be a non-negative power spectrogram .* already in dB"):
+            fasttag.power_to_db(place(in_db) if device == "cuda" else in_db, device=device)
+        with pytest.raises(fasttag.ParameterError, match=r"amin=1e-40 is below the smallest normal float32 number"):
+            fasttag.power_to_db(place(S) if device == "cuda" else S, amin=1e-40, device=device)
+    y = rng.standard_normal(SIZE["n_samples"]).astype(np.float32)
+    with pytest.raises(fasttag.ParameterError, match=r"amin=1e-40 is below the smallest normal float32 number"):
+        fasttag.logmel(place(y), sr=SIZE["sr"], n_fft=SIZE["n_fft"], n_mels=SIZE["n_mels"], amin=1e-40, device="cuda")
+    got = fasttag.power_to_db(place(S), amin=1e-30, device="cuda")  # a normal float32 floor is kept as it is
+    expected = fasttag.power_to_db(S, amin=1e-30)
+    np.testing.assert_allclose(got.copy_to_host() if on_gpu else got, expected, rtol=1e-5, atol=1e-4)

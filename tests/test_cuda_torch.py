@@ -73,3 +73,13 @@ def test_logmel_module_in_a_training_step():
     loss.backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
     assert not to_logmel.mel_basis.requires_grad
+
+
+def test_logmel_module_default_hop_is_fasttags(music, tol):
+    """hop_length=None is win_length // 4, as in fasttag.logmel (it was refused)."""
+    y = music(6000, sr=12000, dtype=np.float32)
+    kwargs = dict(sr=12000, n_fft=512, win_length=400, hop_length=None, n_mels=40)
+    got = LogMel(**kwargs)(torch.from_numpy(y)).numpy()
+    expected = fasttag.logmel(y, **kwargs)
+    assert got.shape == expected.shape == (40, 1 + 6000 // 100)
+    tol.assert_db_close(got, expected, tol(np.float32).db, top_db=80.0, what="LogMel hop_length=None")

@@ -566,3 +566,16 @@ def test_counts_and_seeds_from_numpy_are_taken(tmp_path):
             _validate.seed(bad)
     with pytest.raises(fasttag.ParameterError, match=r"top=np.int64\(0\) must be a positive integer"):
         read_mtat(tmp_path, top=np.int64(0))  # refused as a count, before the folder is read
+
+
+def test_cpu_functions_name_a_gpu_array():
+    """Anything exposing __cuda_array_interface__ given to a CPU function: a ParameterError saying
+    where it lives, not numpy's object-array or torch's device error."""
+
+    class OnGpu:
+        __cuda_array_interface__ = {"shape": (4, 3), "typestr": "<f4", "data": (0, False), "version": 3}
+
+    for call in (lambda: fasttag.logmel(OnGpu()), lambda: fasttag.KMeans(2).fit(OnGpu())):
+        with pytest.raises(fasttag.ParameterError, match="is a GPU array, but this runs on the CPU: give "
+                                                         "device='cuda'"):
+            call()

@@ -304,3 +304,15 @@ def test_music_fixture_is_broadband_and_varied(music):
     assert np.all(flatness > 1e-2)  # a lone (windowless) tone is below 1e-4
     assert not np.allclose(y[0], y[1]) and not np.allclose(y[1], y[2])
     assert not np.allclose(music(1000), music(1000))
+
+
+def test_a_default_hop_of_zero_and_a_one_bin_spectrogram_are_named(rng):
+    """win_length < 4 made the default hop 0, reported as "hop_length=0" the caller never gave;
+    a 1-bin S was reported as "n_fft=0"."""
+    y = rng.standard_normal(1000).astype(np.float32)
+    with pytest.raises(fasttag.ParameterError, match=r"hop_length=None defaults to win_length // 4, which is 0 for "
+                                                     r"win_length=3: give hop_length"):
+        fasttag.stft(y, n_fft=8, win_length=3)
+    assert fasttag.stft(y, n_fft=8, win_length=3, hop_length=1).shape == (5, 1001)
+    with pytest.raises(fasttag.ParameterError, match="S has 1 frequency bin"):
+        fasttag.melspectrogram(S=rng.uniform(0, 1, (1, 10)).astype(np.float32))

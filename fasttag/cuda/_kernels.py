@@ -291,11 +291,13 @@ def unravel3(i, n_middle, n_last):
 
 @cuda.jit
 def finite_kernel(x, flag):
-    """flag[0] = 1 if any element of the flat x is NaN or infinite."""
+    """flag[0] = 1 if any element of the flat x is NaN or infinite; flag[1] = 1 if one is negative."""
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
         v = x[i]
         if math.isnan(v) or math.isinf(v):
             flag[0] = 1
+        if v < 0:
+            flag[1] = 1
 
 
 @cuda.jit

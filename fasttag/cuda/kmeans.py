@@ -16,17 +16,12 @@ def _kernels():
     return _kernels
 
 
-def _points(home, X, name: str = "X"):
-    """(device view (n, d), dtype) of validated points."""
-    if home.kind == "numpy":
-        X = _runtime.host_float_array(X, name, min_ndim=2)
-        view = home.device_view(X)
-    else:
-        view = home.device_view(X)
-        _runtime.device_dtype(view, name)
-        from .spectral import _require_finite
+def _points(home, X, name: str = "X", *, centers_dtype=None):
+    """(device view (n, d), dtype) of validated points; host points are cast up to a wider
+    ``centers_dtype``, GPU points narrower than it are refused (nothing is downcast)."""
+    from .spectral import _matrix
 
-        _require_finite(home, view.reshape(view.size), name)
+    view, _ = _matrix(home, X, name, centers_dtype=centers_dtype)
     if view.ndim != 2:
         raise ParameterError(f"{name} must be 2-D (n_samples, n_features), got shape {tuple(view.shape)}")
     return view, np.dtype(view.dtype)
@@ -68,18 +63,33 @@ def _assign(home, view, centers_dev, x_norms):
     return labels, distances
 
 
-def _centers(home, centers, dtype, n_features):
-    centers = np.asarray(centers) if not _runtime.on_device(centers) else centers
+def _checked_centers(home, centers, name: str):
+    """(centers, dtype): numpy centers validated on the host, or a device view of GPU ones checked
+    there (float32/float64, finite), either 2-D (n_clusters, n_features)."""
     if _runtime.on_device(centers):
-        view = home.device_view(centers)
+        from .spectral import _require_finite
+
+        centers = home.device_view(centers)
+        _runtime.device_dtype(centers, name)
+        _require_finite(home, centers.reshape(centers.size), name)
     else:
-        centers = _runtime.host_float_array(centers, "centers", min_ndim=2)
-        view = home.scratch(np.ascontiguousarray(centers, dtype=dtype))
-    if view.ndim != 2 or view.shape[1] != n_features:
-        raise ParameterError(f"centers have shape {tuple(view.shape)}, expected (n_clusters, {n_features})")
-    if np.dtype(view.dtype) != dtype:
-        raise ParameterError(f"centers are {view.dtype} but X is {dtype}")
-    return view
+        centers = _runtime.host_float_array(centers, name, min_ndim=2)
+    if centers.ndim != 2:
+        raise ParameterError(f"{name} must be 2-D (n_clusters, n_features), got shape {tuple(centers.shape)}")
+    return centers, np.dtype(centers.dtype)
+
+
+def _centers_on_device(home, centers, dtype, n_features: int, mismatch: str):
+    """Device view of `_checked_centers`' centers in X's ``dtype`` (numpy centers are cast and
+    copied; GPU ones must have it). ``mismatch`` formats the error for another feature count
+    with (X's, the centers')."""
+    if centers.shape[1] != n_features:
+        raise ParameterError(mismatch.format(n_features, centers.shape[1]))
+    if isinstance(centers, np.ndarray):
+        return home.scratch(np.ascontiguousarray(centers, dtype=dtype))
+    if np.dtype(centers.dtype) != dtype:
+        raise ParameterError(f"the centers are {centers.dtype} on the GPU but X is {dtype}: give both one dtype")
+    return centers
 
 
 def nearest(X, centers):
@@ -87,11 +97,14 @@ def nearest(X, centers):
 
     X : (n_samples, n_features) float32/float64, numpy or a GPU array; centers :
     (n_clusters, n_features), numpy (copied to the GPU) or on the GPU. Results are the kind of X.
+    Both compute in the wider dtype, as on the CPU, except that GPU arrays are never cast: a
+    GPU array narrower than the other is a ParameterError.
     """
     home = _runtime.Home(X)
     with home.context():
-        view, dtype = _points(home, X)
-        centers_dev = _centers(home, centers, dtype, view.shape[1])
+        centers, centers_dtype = _checked_centers(home, centers, "centers")
+        view, dtype = _points(home, X, centers_dtype=centers_dtype)
+        centers_dev = _centers_on_device(home, centers, dtype, view.shape[1], "X has {} features but the centers have {}")
         labels, distances = _assign(home, view, centers_dev, _row_norms(home, view, "X"))
         return home.give_back(labels[0]), home.give_back(distances[0])
 
@@ -161,16 +174,12 @@ def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | No
     k = _kernels()
     home = _runtime.Home(X)
     with home.context():
-        view, dtype = _matrix(home, X, "X")
+        centers, _ = _checked_centers(home, centers, "kmeans")
+        view, dtype = _matrix(home, X, "X")  # X's dtype, as on the CPU
         tracks, lead = _rows(view, 2)
         n_tracks, n_features, n_frames = tracks.shape
-        if _runtime.on_device(centers):
-            centers_dev = _centers(home, centers, dtype, n_features)
-        else:
-            centers = _runtime.host_float_array(centers, "kmeans", min_ndim=2)
-            if centers.shape[1] != n_features:
-                raise ParameterError(f"X has {n_features} features (axis -2) but the codebook has {centers.shape[1]}")
-            centers_dev = _centers(home, centers, dtype, n_features)
+        centers_dev = _centers_on_device(home, centers, dtype, n_features,
+                                         "X has {} features (axis -2) but the codebook has {}")
         n_clusters = centers_dev.shape[0]
         # the assignment kernel reads rows: the frames are gathered once, on the GPU, as
         # (n_tracks * n_frames, n_features)

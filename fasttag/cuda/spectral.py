@@ -52,12 +52,16 @@ def _signal(home: _runtime.Home, y, dtype=None):
     return rows, lead, np.dtype(view.dtype)
 
 
-def _require_finite(home, flat, name: str) -> None:
-    """NaN/Inf on the GPU is an error, as on the CPU (one flag read back: a synchronisation)."""
-    flag = home.scratch(np.zeros(1, np.int32))
-    home.launch_1d(_kernels().finite_kernel, flat.size, flat, flag)
-    if flag.copy_to_host(stream=home.stream)[0]:
+def _require_finite(home, flat, name: str, *, negative: str | None = None) -> None:
+    """NaN/Inf on the GPU is an error, as on the CPU, and so is a negative value when
+    ``negative`` gives its message (two flags read back: a synchronisation)."""
+    flags = home.scratch(np.zeros(2, np.int32))
+    home.launch_1d(_kernels().finite_kernel, flat.size, flat, flags)
+    non_finite, has_negative = flags.copy_to_host(stream=home.stream)
+    if non_finite:
         raise ParameterError(f"{name} contains NaN or infinite values")
+    if negative is not None and has_negative:
+        raise ParameterError(negative)
 
 
 def _check_n_fft(n_fft, dtype) -> int:
@@ -174,7 +178,7 @@ def frames_to_bands(home, rows, n_fft, frames, sparse, out3, *, power, decibels)
     dtype = np.dtype(rows.dtype)
     _, mel_k, grid, consts = _launch_frames(home, rows, n_fft, frames, dtype)
     ref_db, amin, top_db = decibels if decibels is not None else (0.0, 1e-10, None)
-    amin = max(amin, float(np.finfo(dtype).tiny))
+    _check_amin(amin, dtype)
     peak = home.scratch(np.full(rows.shape[0], -np.inf, dtype))
     cast = dtype.type
     with _runtime.quiet():
@@ -218,17 +222,37 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
         return _project(home, sparse, view)
 
 
-def _matrix(home, X, name: str, *, min_ndim: int = 2):
-    """(device view, dtype) of a validated real array with at least min_ndim dimensions."""
+def _check_amin(amin: float, dtype: np.dtype) -> None:
+    """amin below the dtype's smallest normal number is refused, as the C++ kernels refuse it."""
+    tiny = float(np.finfo(dtype).tiny)
+    if amin < tiny:
+        raise ParameterError(f"amin={amin:g} is below the smallest normal {dtype} number {tiny:g}: give float64 input "
+                             "for such a floor")
+
+
+def _matrix(home, X, name: str, *, min_ndim: int = 2, centers_dtype=None, negative: str | None = None):
+    """(device view, dtype) of a validated real array with at least min_ndim dimensions.
+
+    centers_dtype : the dtype of k-means centers for X: a host X is cast up to it if it is
+        wider (nothing is downcast); a GPU X narrower than it is a ParameterError.
+    negative : the message for negative values (None: they pass)."""
     if home.kind == "numpy":
         X = _runtime.host_float_array(X, name, min_ndim=min_ndim)
+        if negative is not None and np.any(X < 0):
+            raise ParameterError(negative)
+        if centers_dtype is not None:
+            X = X.astype(np.result_type(X.dtype, centers_dtype), copy=False)
         view = home.device_view(X)
     else:
         view = home.device_view(X)
         _runtime.device_dtype(view, name)
         if view.ndim < min_ndim:
             raise ParameterError(f"{name} must have at least {min_ndim} dimension(s), got shape {tuple(view.shape)}")
-        _require_finite(home, view.reshape(view.size), name)
+        if centers_dtype is not None and np.result_type(view.dtype, centers_dtype) != view.dtype:
+            wide = np.dtype(centers_dtype)
+            raise ParameterError(f"{name} is {view.dtype} on the GPU but the centers are {wide}: nothing is downcast; "
+                                 f"give {name} as {wide} (or centers of {view.dtype})")
+        _require_finite(home, view.reshape(view.size), name, negative=negative)
     return view, np.dtype(view.dtype)
 
 
@@ -268,16 +292,15 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0)
     k = _kernels()
     home = _runtime.Home(S)
     with home.context():
-        view, dtype = _matrix(home, S, "S", min_ndim=1)
-        if home.kind == "numpy" and np.any(S < 0):
-            raise ParameterError("S must be a non-negative power spectrogram (got negative values; already in dB?)")
+        view, dtype = _matrix(home, S, "S", min_ndim=1, negative=_validate.NEGATIVE_POWER)
         items = 1 if view.ndim <= 2 else int(np.prod(view.shape[:-2]))
         flat = view.reshape((items, view.size // items))
         native, out = home.empty(view.shape, dtype)
         out2 = out.reshape(flat.shape)
         peak = home.scratch(np.full(items, -np.inf, dtype))
         cast = dtype.type
-        home.launch_1d(k.db_kernel, flat.size, flat, out2, peak, cast(max(amin, np.finfo(dtype).tiny)),
+        _check_amin(amin, dtype)
+        home.launch_1d(k.db_kernel, flat.size, flat, out2, peak, cast(amin),
                        cast(_ref_decibels(ref, None, amin)), top_db is not None, cast(10))
         if top_db is not None:
             _clip(home, out2, peak, cast(top_db))
