@@ -20,9 +20,8 @@ py::array mean_channels(const py::array& data_any) {
     py::array_t<T> out(n);
     const T* in = data.data();
     T* mono = out.mutable_data();
-    {
-        // Safe without the GIL: both arrays are held by this frame.
-        py::gil_scoped_release release;
+    // Safe without the GIL: both arrays are held by this frame.
+    without_gil([&] {
         if (channels == 2) {
             for (std::int64_t i = 0; i < n; ++i) mono[i] = (in[2 * i] + in[2 * i + 1]) / T(2);
         } else {
@@ -34,7 +33,7 @@ py::array mean_channels(const py::array& data_any) {
                 mono[i] = sum / count;
             }
         }
-    }
+    });
     return out;
 }
 

@@ -6,8 +6,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <chrono>
 #include <complex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "checks.hpp"
@@ -52,6 +54,35 @@ py::array_t<T, py::array::c_style> checked_array(const py::array& array, const c
                                     " dimensions, got " + std::to_string(array.ndim()));
     }
     return py::reinterpret_borrow<py::array_t<T, py::array::c_style>>(array);
+}
+
+// Takes the GIL back after without_gil. Once the interpreter is finalizing, CPython before
+// 3.14 ends a thread that asks for the GIL (a daemon thread) with pthread_exit; unwinding our
+// frames then would std::terminate the process (in a noexcept destructor such as
+// py::gil_scoped_release's) or release Python objects without the GIL. Such a thread waits,
+// without the GIL, for the process to end instead, as CPython 3.14 makes it do.
+inline void take_back_gil(PyThreadState* state) {
+#if PY_VERSION_HEX >= 0x030D0000
+    const bool finalizing = Py_IsFinalizing();
+#else
+    const bool finalizing = _Py_IsFinalizing();
+#endif
+    while (finalizing) std::this_thread::sleep_for(std::chrono::hours(1));
+    PyEval_RestoreThread(state);
+}
+
+// work() with the GIL released, for C++ that touches no Python object. The GIL is taken back
+// by plain calls (take_back_gil), not by a destructor.
+template <class Work>
+void without_gil(const Work& work) {
+    PyThreadState* state = PyEval_SaveThread();
+    try {
+        work();
+    } catch (...) {
+        take_back_gil(state);
+        throw;
+    }
+    take_back_gil(state);
 }
 
 inline int checked_workers(int workers) {

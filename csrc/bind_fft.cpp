@@ -15,11 +15,10 @@ py::array transform_rows(const py::array& x_any, int workers, bool direct) {
     auto kernel = direct ? k.dft : k.rfft;
     const T* in = x.data();
     T* result = reinterpret_cast<T*>(out.mutable_data());
-    {
-        // Safe without the GIL: x and out are owned here and no Python object is touched.
-        py::gil_scoped_release release;
+    // Safe without the GIL: x and out are owned here and no Python object is touched.
+    without_gil([&] {
         kernel(in, rows, n, result, checked_workers(workers));
-    }
+    });
     return out;
 }
 
@@ -35,6 +34,15 @@ Direct O(n^2) real-input DFT of each row: the reference that the FFT replaces.
 x (rows, n) float32/float64 -> (rows, n//2 + 1) complex.
 )doc";
 
+// Test support: holds the plan caches' lock for `seconds` (without the GIL), as another
+// thread's FFT does briefly, so that tests can fork while it is held.
+void hold_plan_cache_lock(double seconds) {
+    without_gil([&] {
+        std::lock_guard<std::mutex> lock(plan_cache_mutex());
+        std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    });
+}
+
 }  // namespace
 
 void register_fft(py::module_& m) {
@@ -48,6 +56,8 @@ void register_fft(py::module_& m) {
               return dispatch_float(x, "x", [&](auto t) { return transform_rows<decltype(t)>(x, workers, true); });
           },
           dft_doc, py::arg("x"), py::arg("workers") = 1);
+    m.def("_hold_plan_cache_lock", &hold_plan_cache_lock, "Test support: hold the FFT plan caches' lock.",
+          py::arg("seconds"));
 }
 
 }  // namespace fasttag

@@ -34,11 +34,10 @@ py::tuple assign(const py::array& x_any, const py::array& centroids_any, int wor
     const T* centroids = in.centroids.data();
     std::int64_t* label = labels.mutable_data();
     T* distance = distances.mutable_data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().assign(x, in.n, in.d, centroids, in.k, label, distance, checked_workers(workers));
-    }
+    });
     return py::make_tuple(labels, distances);
 }
 
@@ -49,11 +48,10 @@ py::array distances(const py::array& x_any, const py::array& centroids_any, int 
     const T* x = in.x.data();
     const T* centroids = in.centroids.data();
     T* result = out.mutable_data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().distances(x, in.n, in.d, centroids, in.k, result, checked_workers(workers));
-    }
+    });
     return out;
 }
 
@@ -71,11 +69,10 @@ py::tuple centroid_sums(const py::array& x_any, const py::array& labels_any, std
     const std::int64_t* label = labels.data();
     double* sum = sums.mutable_data();
     std::int64_t* count = counts.mutable_data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().centroid_sums(rows, n, d, label, n_clusters, sum, count, checked_workers(workers));
-    }
+    });
     return py::make_tuple(sums, counts);
 }
 

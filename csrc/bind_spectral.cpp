@@ -38,11 +38,10 @@ py::array stft(const py::array& y_any, const py::array& window_any, std::int64_t
     const T* signal = y.data();
     const T* win = window.data();
     T* result = reinterpret_cast<T*>(out.mutable_data());
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().stft(signal, rows, framing, win, result, checked_workers(workers));
-    }
+    });
     return out;
 }
 
@@ -63,12 +62,11 @@ py::array melspectrogram(const py::array& y_any, const py::array& window_any, co
     const T* win = window.data();
     const T* weights = basis.data();
     T* result = out.mutable_data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().melspectrogram(signal, rows, framing, win, weights, n_mels, power, db ? &*db : nullptr, result,
                                     checked_workers(workers));
-    }
+    });
     return out;
 }
 
@@ -86,12 +84,11 @@ py::array autocorrelation(const py::array& y_any, const py::array& window_any, s
     const T* signal = y.data();
     const T* win = window.data();
     T* result = out.mutable_data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().autocorrelation(signal, rows, framing, win, n_lags, normalize_peak, result,
                                      checked_workers(workers));
-    }
+    });
     return out;
 }
 
@@ -107,12 +104,11 @@ py::array cosine_autocorrelation(const py::array& y_any, const py::array& gamma_
     const T* signal = y.data();
     const double* coefficients = gamma.data();
     T* result = out.mutable_data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().cosine_autocorrelation(signal, rows, n_samples, n_frames, n_lags, coefficients, n_terms,
                                             normalize_peak, result, checked_workers(workers));
-    }
+    });
     return out;
 }
 
@@ -148,11 +144,10 @@ py::tuple spectral_peaks(const py::array& y_any, const py::array& window_any, st
     PeakCollector<T> peaks(search, rows * n_frames);
     const T* signal = y.data();
     const T* win = window.data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().spectral_peaks(signal, rows, framing, win, power, peaks, checked_workers(workers));
-    }
+    });
     return peaks_by_row(peaks, rows, n_frames);
 }
 
@@ -162,11 +157,10 @@ py::tuple stored_spectrogram_peaks(const py::array& S_any, const PeakBand& band,
     const std::int64_t rows = S.shape(0), n_bins = S.shape(1), n_cols = S.shape(2);
     PeakCollector<T> peaks(PeakSearch{n_bins, band.k0, band.k1, band.threshold, band.sr, n_fft}, rows * n_cols);
     const T* values = S.data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().spectrogram_peaks(values, rows, n_cols, peaks, checked_workers(workers));
-    }
+    });
     return peaks_by_row(peaks, rows, n_cols);
 }
 
@@ -181,11 +175,10 @@ py::array project(const py::array& basis_any, const py::array& x_any, int worker
     const T* weights = basis.data();
     const T* in = x.data();
     T* result = out.mutable_data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().project(weights, n_out, n_in, in, rows, n_cols, result, checked_workers(workers));
-    }
+    });
     return out;
 }
 
@@ -196,11 +189,10 @@ py::array power_to_db(const py::array& x_any, const Decibels& db, int workers) {
     py::array_t<T> out({rows, row_size});
     const T* in = x.data();
     T* result = out.mutable_data();
-    {
-        // Safe without the GIL: all arrays are held by this frame; no Python object is used.
-        py::gil_scoped_release release;
+    // Safe without the GIL: all arrays are held by this frame; no Python object is used.
+    without_gil([&] {
         kernels<T>().decibels(in, rows, row_size, db, result, checked_workers(workers));
-    }
+    });
     return out;
 }
 

@@ -7,12 +7,17 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "checks.hpp"
 #include "peaks.hpp"
 
 namespace fasttag {
+
+// The lock of the FFT plan caches of both kernel builds: one per process, taken around fork()
+// (plan_cache_lock.cpp).
+std::mutex& plan_cache_mutex();
 
 enum class PadMode : int { constant = 0, edge = 1, reflect = 2 };
 

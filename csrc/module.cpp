@@ -12,9 +12,9 @@ void register_kmeans(py::module_& m);
 void register_audio(py::module_& m);
 }  // namespace fasttag
 
-// No mutable state is shared between calls (plans and buffers live on each call's stack;
-// the kernel table is a function-local static), so free-threaded Python may run calls
-// concurrently.
+// The only mutable state shared between calls is the cache of FFT plans, behind one lock
+// (plan_cache_lock.cpp); buffers live on each call's stack and the kernel table is a
+// function-local static. So free-threaded Python may run calls concurrently.
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     m.doc() = "fasttag's compiled core: FFT, STFT, mel, decibels, k-means, downmix (see fasttag for the public API)";
     fasttag::register_fft(m);

@@ -13,6 +13,8 @@ def rfft(x: FloatArray, workers: int = 1) -> ComplexArray:
     """x (rows, n) -> (rows, n//2 + 1)."""
 def dft(x: FloatArray, workers: int = 1) -> ComplexArray:
     """x (rows, n) -> (rows, n//2 + 1), by the O(n^2) sum."""
+def _hold_plan_cache_lock(seconds: float) -> None:
+    """Test support: hold the FFT plan caches' lock for ``seconds``, without the GIL."""
 def stft(
     y: FloatArray, window: FloatArray, hop_length: int, pad: int, n_frames: int, pad_mode: int = 0, workers: int = 1
 ) -> ComplexArray:

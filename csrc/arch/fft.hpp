@@ -388,8 +388,8 @@ constexpr std::int64_t kLongestCachedPlan = std::int64_t{1} << 16;
 template <class T>
 std::shared_ptr<const RealPlan<T>> shared_real_plan(std::int64_t n) {
     if (n > kLongestCachedPlan) return std::make_shared<const RealPlan<T>>(n);
-    static std::mutex mutex;
     static std::list<std::shared_ptr<const RealPlan<T>>> recent;  // most recently used first
+    std::mutex& mutex = ::fasttag::plan_cache_mutex();  // fork-safe, shared by every cache
     {
         std::lock_guard<std::mutex> lock(mutex);
         for (auto it = recent.begin(); it != recent.end(); ++it) {

@@ -1,0 +1,72 @@
+"""fasttag in processes that fork or end while other threads are inside its C++ calls.
+
+Each scenario runs in a fresh interpreter (`python -c`), so that a hang or an abort shows as
+that child's timeout or exit status instead of taking pytest with it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+FORK_WHILE_HELD = """
+import os, threading, time
+import numpy as np
+import fasttag
+from fasttag import _core
+
+x = np.random.default_rng(1).standard_normal((3, 96)).astype(np.float32)
+expected = np.fft.rfft(x.astype(np.float64))
+holder = threading.Thread(target=_core._hold_plan_cache_lock, args=(1.0,))
+holder.start()
+time.sleep(0.2)  # the other thread holds the plan caches' lock now
+pid = os.fork()
+if pid == 0:  # the child's first FFT takes that lock
+    ok = np.allclose(fasttag.rfft(x), expected, rtol=1e-4, atol=1e-3)
+    os._exit(0 if ok else 1)
+for _ in range(200):
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        raise SystemExit(os.waitstatus_to_exitcode(status))
+    time.sleep(0.05)
+os.kill(pid, 9)
+os.waitpid(pid, 0)
+raise SystemExit("the forked child hung in its first FFT")
+"""
+
+EXIT_WITH_DAEMONS = """
+import threading, time
+import numpy as np
+import fasttag
+
+y = np.random.default_rng(2).standard_normal(200_000).astype(np.float32)
+
+def features_forever():
+    while True:
+        fasttag.logmel(y, sr=22050, n_fft=2048, hop_length=64, workers=2)
+
+for _ in range(3):
+    threading.Thread(target=features_forever, daemon=True).start()
+time.sleep(0.3)  # then the interpreter ends with the daemon threads inside fasttag
+"""
+
+
+def run_script(source: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(source)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_a_child_forked_while_another_thread_holds_the_plan_cache_can_transform():
+    """The child inherited the lock held, by a thread it does not have, and hung for good
+    (a DataLoader worker forked while a prefetch thread ran an FFT)."""
+    done = run_script(FORK_WHILE_HELD)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_interpreter_ends_cleanly_with_daemon_threads_inside_fasttag():
+    """CPython ends such threads with pthread_exit when they ask for the GIL back; in
+    py::gil_scoped_release's destructor that was std::terminate: exit status 134."""
+    for _ in range(3):
+        done = run_script(EXIT_WITH_DAEMONS)
+        assert done.returncode == 0 and "terminate called" not in done.stderr, (done.returncode, done.stderr)
