@@ -1,7 +1,8 @@
-"""fasttag in processes that fork or end while other threads are inside its C++ calls.
+"""fasttag with threads: many at once, and processes that fork or end while other threads are
+inside its C++ calls.
 
-Each scenario runs in a fresh interpreter (`python -c`), so that a hang or an abort shows as
-that child's timeout or exit status instead of taking pytest with it.
+The fork and exit scenarios run in a fresh interpreter (`python -c`), so that a hang or an
+abort shows as that child's timeout or exit status instead of taking pytest with it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+import fasttag
 
 FORK_WHILE_HELD = """
 import os, threading, time
@@ -70,3 +76,22 @@ def test_the_interpreter_ends_cleanly_with_daemon_threads_inside_fasttag():
     for _ in range(3):
         done = run_script(EXIT_WITH_DAEMONS)
         assert done.returncode == 0 and "terminate called" not in done.stderr, (done.returncode, done.stderr)
+
+
+def test_threads_filling_the_caches_at_once_get_the_serial_results(rng):
+    """Plans, windows and filterbanks of many sizes built by 8 threads at once (more FFT sizes
+    than the plan cache keeps), with workers 1 and 2: bit-identical to the same calls in turn."""
+    y = rng.standard_normal((2, 6000)).astype(np.float32)
+    calls = [(n_fft, workers, n_mels) for n_fft in (256, 300, 400, 500, 512, 600, 640, 1000, 1024, 2048)
+             for workers in (1, 2) for n_mels in (20, 40)]  # fmt: skip
+
+    def features(call):
+        n_fft, workers, n_mels = call
+        return (fasttag.stft(y, n_fft=n_fft, hop_length=128, workers=workers),
+                fasttag.logmel(y, sr=16000, n_fft=n_fft, hop_length=128, n_mels=n_mels, workers=workers))
+
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(features, calls * 2))
+    for call, got in zip(calls * 2, together):
+        for a, b in zip(got, features(call)):
+            np.testing.assert_array_equal(a, b, err_msg=str(call))
