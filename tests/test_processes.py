@@ -58,23 +58,25 @@ time.sleep(0.3)  # then the interpreter ends with the daemon threads inside fast
 """
 
 
-def run_script(source: str) -> subprocess.CompletedProcess:
+def run_script(source: str, cwd) -> subprocess.CompletedProcess:
+    """``source`` in a new interpreter started in ``cwd``: outside the repository, where
+    ``import fasttag`` would find the source tree instead of the installed, built package."""
     return subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(source)],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+                          capture_output=True, text=True, timeout=120, cwd=cwd)  # fmt: skip
 
 
-def test_a_child_forked_while_another_thread_holds_the_plan_cache_can_transform():
+def test_a_child_forked_while_another_thread_holds_the_plan_cache_can_transform(tmp_path):
     """The child inherited the lock held, by a thread it does not have, and hung for good
     (a DataLoader worker forked while a prefetch thread ran an FFT)."""
-    done = run_script(FORK_WHILE_HELD)
+    done = run_script(FORK_WHILE_HELD, tmp_path)
     assert done.returncode == 0, done.stderr
 
 
-def test_the_interpreter_ends_cleanly_with_daemon_threads_inside_fasttag():
+def test_the_interpreter_ends_cleanly_with_daemon_threads_inside_fasttag(tmp_path):
     """CPython ends such threads with pthread_exit when they ask for the GIL back; in
     py::gil_scoped_release's destructor that was std::terminate: exit status 134."""
     for _ in range(3):
-        done = run_script(EXIT_WITH_DAEMONS)
+        done = run_script(EXIT_WITH_DAEMONS, tmp_path)
         assert done.returncode == 0 and "terminate called" not in done.stderr, (done.returncode, done.stderr)
 
 
