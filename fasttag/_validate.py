@@ -13,16 +13,27 @@ from .errors import ParameterError
 NEGATIVE_POWER = "S must be a non-negative power spectrogram (got negative values; already in dB?)"
 
 
+def is_integer(value) -> bool:
+    """Whether ``value`` is a Python or numpy integer, and not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
 def positive_int(value, name: str) -> int:
     """``value`` as an int >= 1, or ParameterError naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ParameterError(f"{name}={value!r} must be a positive integer")
+    return int_at_least(value, name, 1)
+
+
+def int_at_least(value, name: str, least: int) -> int:
+    """``value`` as an int >= ``least``, or ParameterError naming ``name``."""
+    if not is_integer(value) or value < least:
+        wanted = "a positive integer" if least == 1 else f"an integer >= {least}"
+        raise ParameterError(f"{name}={value!r} must be {wanted}")
     return int(value)
 
 
 def seed(value, name: str = "seed") -> int:
     """``value`` as an int in [0, 2**63) (torch.manual_seed's range, numpy's too), or ParameterError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**63:
+    if not is_integer(value) or not 0 <= value < 2**63:
         raise ParameterError(f"{name}={value!r} must be an integer in [0, 2**63)")
     return int(value)
 

@@ -64,17 +64,24 @@ def spectrogram_n_fft(n_fft, n_bins: int) -> int:
     return 2 * (n_bins - 1)
 
 
+def hop_or_default(hop_length, win_length: int) -> int:
+    """``hop_length`` checked, or librosa's default ``win_length // 4`` for None (refused where
+    that is 0)."""
+    if hop_length is not None:
+        return _validate.positive_int(hop_length, "hop_length")
+    if win_length < 4:
+        raise ParameterError(f"hop_length=None defaults to win_length // 4, which is 0 for win_length={win_length}: "
+                             "give hop_length")
+    return win_length // 4
+
+
 def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, center, pad_mode) -> Framing:
     """Validate the STFT parameters for a signal of ``n_samples`` and build its framing."""
     n_fft = _validate.positive_int(n_fft, "n_fft")
     win_length = n_fft if win_length is None else _validate.positive_int(win_length, "win_length")
     if win_length > n_fft:
         raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
-    if hop_length is None and win_length < 4:
-        raise ParameterError(f"hop_length=None defaults to win_length // 4, which is 0 for win_length={win_length}: "
-                             "give hop_length")
-    hop_length = win_length // 4 if hop_length is None else hop_length
-    hop_length = _validate.positive_int(hop_length, "hop_length")
+    hop_length = hop_or_default(hop_length, win_length)
     _validate.choice(pad_mode, {**_PAD_MODES, **dict.fromkeys(_NUMPY_PAD_MODES)}, "pad_mode")
     numpy_pad = (pad_mode, n_fft // 2) if center and pad_mode in _NUMPY_PAD_MODES else None
     code = _PAD_MODES.get(pad_mode, 0)

@@ -17,7 +17,7 @@ from torch import nn
 
 from . import _validate, filters
 from .errors import ParameterError
-from .spectrum import _PAD_MODES
+from .spectrum import _PAD_MODES, hop_or_default
 
 __all__ = ["LogMel"]
 
@@ -62,7 +62,7 @@ class LogMel(nn.Module):
         if win_length > n_fft:
             raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
         self.n_fft = n_fft
-        self.hop_length = _validate.positive_int(win_length // 4 if hop_length is None else hop_length, "hop_length")
+        self.hop_length = hop_or_default(hop_length, win_length)
         self.center = bool(center)
         _validate.choice(pad_mode, _PAD_MODES, "pad_mode")
         self.pad_mode = pad_mode

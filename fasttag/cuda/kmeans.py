@@ -21,10 +21,10 @@ def _points(home, X, name: str = "X", *, centers_dtype=None):
     ``centers_dtype``, GPU points narrower than it are refused (nothing is downcast)."""
     from .spectral import _matrix
 
-    view, _ = _matrix(home, X, name, centers_dtype=centers_dtype)
+    view, dtype = _matrix(home, X, name, centers_dtype=centers_dtype)
     if view.ndim != 2:
         raise ParameterError(f"{name} must be 2-D (n_samples, n_features), got shape {tuple(view.shape)}")
-    return view, np.dtype(view.dtype)
+    return view, dtype
 
 
 def host_points(X) -> np.ndarray:

@@ -1,28 +1,19 @@
-"""Checks of the taggers' constructor arguments: each returns a plain Python value (so that
-``hparams`` and a run's config.json hold ints and floats, whatever numpy or torch scalar came
-in), or raises a ParameterError naming the argument."""
+"""Checks of the taggers' constructor arguments beyond `fasttag._validate`'s: each returns a
+plain Python value (so that ``hparams`` and a run's config.json hold ints and floats, whatever
+numpy or torch scalar came in), or raises a ParameterError naming the argument."""
 
 from __future__ import annotations
 
 import numbers
 
+from fasttag import _validate
 from fasttag.errors import ParameterError
-
-
-def integer(value, name: str, least: int = 1) -> int:
-    """``value`` as an int >= ``least`` (numpy integers included; bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-        wanted = "a positive integer" if least == 1 else f"an integer >= {least}"
-        raise ParameterError(f"{name}={value!r} must be {wanted}")
-    return int(value)
 
 
 def channels(values, count: int, name: str = "channels") -> list[int]:
     """``count`` positive ints (output channels per block)."""
     values = list(values)
-    if len(values) != count or not all(
-        isinstance(c, numbers.Integral) and not isinstance(c, bool) and c > 0 for c in values
-    ):
+    if len(values) != count or not all(_validate.is_integer(c) and c > 0 for c in values):
         raise ParameterError(f"{name}={values!r} must be {count} positive integers")
     return [int(c) for c in values]
 

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fasttag import _validate
 from fasttag.models import _hparams
 from fasttag.models._inputs import standardised_input
 from fasttag.models.fcn import _Block
@@ -87,8 +88,8 @@ class CRNN(nn.Module):
         out_dropout: float = 0.3,
     ):
         super().__init__()
-        n_tags, n_mels = _hparams.integer(n_tags, "n_tags"), _hparams.integer(n_mels, "n_mels")
-        hidden, gru_layers = _hparams.integer(hidden, "hidden"), _hparams.integer(gru_layers, "gru_layers")
+        n_tags, n_mels = _validate.positive_int(n_tags, "n_tags"), _validate.positive_int(n_mels, "n_mels")
+        hidden, gru_layers = _validate.positive_int(hidden, "hidden"), _validate.positive_int(gru_layers, "gru_layers")
         channels = ([c for c, _ in CHOI_CRNN_LAYERS] if channels is None
                     else _hparams.channels(channels, len(CHOI_CRNN_LAYERS)))  # fmt: skip
         dropout, out_dropout = _hparams.rate(dropout, "dropout"), _hparams.rate(out_dropout, "out_dropout")

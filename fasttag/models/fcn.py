@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fasttag import _validate
 from fasttag.errors import ParameterError
 from fasttag.models import _hparams
 from fasttag.models._inputs import standardised_input
@@ -115,15 +115,15 @@ class FCN(nn.Module):
         n_profiles: int = 16,
     ):
         super().__init__()
-        n_tags, n_mels = _hparams.integer(n_tags, "n_tags"), _hparams.integer(n_mels, "n_mels")
-        if isinstance(n_layers, bool) or not isinstance(n_layers, numbers.Integral) or n_layers not in CHOI_LAYERS:
+        n_tags, n_mels = _validate.positive_int(n_tags, "n_tags"), _validate.positive_int(n_mels, "n_mels")
+        if not _validate.is_integer(n_layers) or n_layers not in CHOI_LAYERS:
             raise ParameterError(f"n_layers={n_layers!r} must be 4 or 5")
         n_layers = int(n_layers)
         table = CHOI_LAYERS[n_layers]
         channels = [c for c, _ in table] if channels is None else _hparams.channels(channels, n_layers)
         dropout = _hparams.rate(dropout, "dropout")
         activation = _hparams.option(activation, _ACTIVATIONS, "activation")
-        if isinstance(n_chroma, bool) or not isinstance(n_chroma, numbers.Integral) or n_chroma < 0 or n_chroma == 1:
+        if not _validate.is_integer(n_chroma) or n_chroma < 0 or n_chroma == 1:
             raise ParameterError(f"n_chroma={n_chroma!r} must be 0 (no chroma) or an integer >= 2")
         n_chroma = int(n_chroma)
         self.hparams = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fasttag.models import _hparams
+from fasttag import _validate
 from fasttag.models._inputs import checked_input
 
 
@@ -36,7 +36,8 @@ class KeyProfileHead(nn.Module):
 
     def __init__(self, n_chroma: int = 12, n_profiles: int = 16):
         super().__init__()
-        n_chroma, n_profiles = _hparams.integer(n_chroma, "n_chroma", least=2), _hparams.integer(n_profiles, "n_profiles")
+        n_chroma = _validate.int_at_least(n_chroma, "n_chroma", 2)
+        n_profiles = _validate.positive_int(n_profiles, "n_profiles")
         self.n_chroma = n_chroma
         self.profiles = nn.Conv1d(1, n_profiles, kernel_size=n_chroma)
 

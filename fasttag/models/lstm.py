@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from fasttag import _validate
 from fasttag.models import _hparams
 from fasttag.models._inputs import standardised_input
 
@@ -68,8 +69,8 @@ class LSTMTagger(nn.Module):
     def __init__(self, n_features: int, n_tags: int, *, hidden: int = 128, n_layers: int = 2, dropout: float = 0.1,
                  pooling: str = "last"):  # fmt: skip
         super().__init__()
-        n_features, n_tags = _hparams.integer(n_features, "n_features"), _hparams.integer(n_tags, "n_tags")
-        hidden, n_layers = _hparams.integer(hidden, "hidden"), _hparams.integer(n_layers, "n_layers")
+        n_features, n_tags = _validate.positive_int(n_features, "n_features"), _validate.positive_int(n_tags, "n_tags")
+        hidden, n_layers = _validate.positive_int(hidden, "hidden"), _validate.positive_int(n_layers, "n_layers")
         dropout = _hparams.rate(dropout, "dropout")
         pooling = _hparams.option(pooling, POOLINGS, "pooling")
         self.hparams = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from fasttag import _validate
 from fasttag.models import _hparams
 from fasttag.models._inputs import standardised_input
 
@@ -37,8 +38,8 @@ class MLP(nn.Module):
 
     def __init__(self, n_features: int, n_tags: int, *, hidden: int = 256, dropout: float = 0.0):
         super().__init__()
-        n_features, n_tags = _hparams.integer(n_features, "n_features"), _hparams.integer(n_tags, "n_tags")
-        hidden, dropout = _hparams.integer(hidden, "hidden"), _hparams.rate(dropout, "dropout")
+        n_features, n_tags = _validate.positive_int(n_features, "n_features"), _validate.positive_int(n_tags, "n_tags")
+        hidden, dropout = _validate.positive_int(hidden, "hidden"), _hparams.rate(dropout, "dropout")
         self.hparams = {"n_features": n_features, "n_tags": n_tags, "hidden": hidden, "dropout": dropout}
         self.register_buffer("feature_mean", torch.zeros(n_features))
         self.register_buffer("feature_std", torch.ones(n_features))
