@@ -15,7 +15,7 @@ from .audio import load
 from .bof import BagOfFrames, bag_of_frames
 from .chroma import chroma_stft, estimate_tuning, pitch_tuning
 from .decomposition import PCA
-from .errors import AudioLoadError, FasttagError, NotFittedError, ParameterError
+from .errors import AudioLoadError, FasttagError, NotFittedError, ParameterError, TruncatedAudioWarning
 from .extraction import extract
 from .feature import delta, logmel, melspectrogram, mfcc
 from .fft import dft, rfft
@@ -45,6 +45,7 @@ __all__ = [
     "NotFittedError",
     "PCA",
     "ParameterError",
+    "TruncatedAudioWarning",
     "bag_of_frames",
     "chroma_stft",
     "cuda",

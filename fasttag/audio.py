@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import warnings
 
 import numpy as np
 import soundfile
 import soxr
 
 from . import _core, _validate
-from .errors import AudioLoadError, ParameterError
+from .errors import AudioLoadError, ParameterError, TruncatedAudioWarning
 
 __all__ = ["load"]
 
@@ -49,6 +51,11 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     AudioLoadError
         The file is missing, empty, corrupt, or in a format soundfile cannot decode.
 
+    Warns
+    -----
+    TruncatedAudioWarning
+        The file is shorter than its header says (see `truncation`); y holds what it has.
+
     Examples
     --------
     >>> y, sr = fasttag.load("track.mp3", sr=12000)
@@ -68,18 +75,57 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     try:
         with soundfile.SoundFile(os.fsencode(path)) as f:  # bytes: any name the file system holds
             native_sr = f.samplerate
-            f.seek(min(int(round(offset * native_sr)), f.frames))
+            start = f.seek(min(int(round(offset * native_sr)), f.frames))
             frames = -1 if duration is None else int(round(duration * native_sr))
             data = f.read(frames=frames, dtype=np.dtype(dtype).name, always_2d=True)
+            wanted_end = f.frames if frames < 0 else min(f.frames, start + frames)
+            cut = truncation(f, wanted_end, start + data.shape[0])
     except (soundfile.LibsndfileError, RuntimeError) as error:
         raise decode_error(path, error) from error
     if data.shape[0] == 0:
-        raise AudioLoadError(f"no audio samples in {path!r} (offset={offset}, duration={duration})")
+        why = "" if cut is None else f"; it looks truncated: {cut}"
+        raise AudioLoadError(f"no audio samples in {path!r} (offset={offset}, duration={duration}){why}")
+    if cut is not None:
+        warnings.warn(f"{path!r} looks truncated: {cut}; decoded what it holds", TruncatedAudioWarning, stacklevel=2)
     y = mean_channels(data) if mono else np.ascontiguousarray(data.T)
     if sr is not None and sr != native_sr:
         y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(dtype, copy=False)
         native_sr = sr
     return np.ascontiguousarray(y), int(native_sr) if float(native_sr).is_integer() else native_sr
+
+
+#: Decoding may end this many seconds before the header's frame count in a whole file: an
+#: MP3 encoder's count can be off by a frame or two (1,152 samples each).
+_SHORTFALL_TOLERANCE_S = 0.05
+
+#: libsndfile's header log of a WAV/W64 ("data"), AIFF ("SSND") or AU ("Data Size") audio chunk
+#: whose declared length differs from what the file holds.
+_CHUNK_SIZE_LOG = re.compile(r"^ *(?:data|SSND|Data Size) *: (\d+) \(should be (\d+)\)", re.MULTILINE)
+
+#: The length a WAV writer that cannot seek back (a pipe) leaves in the header: not a cut.
+_UNKNOWN_CHUNK_SIZE = 0xFFFFFFFF
+
+
+def truncation(f: soundfile.SoundFile, wanted_end: int, decoded_end: int) -> str | None:
+    """How the open file ``f`` shows that it was cut short (a partial download or copy), or None.
+
+    ``wanted_end`` is the frame (sample index) decoding should have reached by the header's
+    frame count, ``decoded_end`` the one it reached. Three signs: decoding stopped early (an
+    MP3 with a Xing frame count); libsndfile's log of the header, where a WAV, AIFF or AU audio
+    chunk is declared longer than the file holds; an Ogg stream whose last page is cut or
+    lacks its end-of-stream mark. (A cut FLAC fails to decode instead: "lost sync".)
+    """
+    shortfall = wanted_end - decoded_end
+    if shortfall > _SHORTFALL_TOLERANCE_S * f.samplerate:
+        return (f"decoding stopped at {decoded_end / f.samplerate:.3f} s, "
+                f"{shortfall / f.samplerate:.3f} s before the end its header gives")  # fmt: skip
+    log = f.extra_info
+    chunk = _CHUNK_SIZE_LOG.search(log)
+    if chunk and int(chunk[2]) < int(chunk[1]) != _UNKNOWN_CHUNK_SIZE:
+        return f"its header declares {chunk[1]} bytes of audio, the file holds {chunk[2]}"
+    if "Junk after the last page" in log or "lacks an end-of-stream bit" in log:
+        return "its last Ogg page is cut short or missing"
+    return None
 
 
 def decode_error(path, error: Exception) -> AudioLoadError:

@@ -15,6 +15,10 @@ class AudioLoadError(FasttagError, OSError):
     """An audio file is missing, empty, corrupt or in an unsupported format."""
 
 
+class TruncatedAudioWarning(UserWarning):
+    """An audio file is shorter than its header says (a partial download or copy); what it holds is used."""
+
+
 class NotFittedError(FasttagError, SklearnNotFittedError):
     """A model's ``predict``/``transform`` was called before ``fit``: scikit-learn's error (a
     ``ValueError`` and an ``AttributeError``), so ``except sklearn.exceptions.NotFittedError`` takes it."""

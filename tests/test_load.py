@@ -251,7 +251,7 @@ def test_header_without_samples(tmp_path, stereo):
     good = write(tmp_path / "good.wav", stereo, SR, "WAV", "PCM_16")
     path = tmp_path / "header_only.wav"
     path.write_bytes(good.read_bytes()[:44])
-    with pytest.raises(AudioLoadError, match=re.escape(str(path))):
+    with pytest.raises(AudioLoadError, match=re.escape(str(path)) + ".*truncated: its header declares 264600 bytes"):
         fasttag.load(path)
 
 

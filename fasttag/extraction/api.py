@@ -20,7 +20,7 @@ from .sources import find_tracks
 @dataclass
 class ExtractSummary:
     """What a run did: counts, the audio seconds processed, and this run's failures ``[(id, error)]``
-    and warnings ``[(id, warning)]`` (a silent or zero-padded track).
+    and warnings ``[(id, warning)]`` (a silent, zero-padded or truncated track).
 
     ``skipped`` tracks were already in the store (done, or failed before: ``failed_before``
     of them, not tried again without ``retry_failed``).
@@ -94,7 +94,8 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
     -----
     A track that cannot be used (missing, empty, corrupt or unsupported file, fewer than
     ``n_fft`` samples) is recorded as failed with its error and the run goes on; a silent
-    track (peak at or below -120 dBFS) is stored and flagged with a ``warning``.
+    track (peak at or below -120 dBFS) or a truncated one (shorter than its header says: a
+    partial download) is stored from what it holds and flagged with a ``warning``.
 
     Examples
     --------

@@ -9,7 +9,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from fasttag.audio import decode_error, mean_channels
+from fasttag.audio import decode_error, mean_channels, truncation
 from fasttag.errors import AudioLoadError, ParameterError
 
 from .params import DECODE_BLOCK, FRAME_BLOCK, SILENCE_PEAK, ExtractParams
@@ -134,8 +134,12 @@ def _extract_file(path, params: ExtractParams, *, block: int = DECODE_BLOCK,
                 if params.n_samples is not None:
                     chunk = chunk[: params.n_samples - framer.n_samples]
                 framer.feed(chunk)
+            decoded_end = f.tell()
+            cut = truncation(f, f.frames if n_read is None else min(f.frames, start + n_read), decoded_end)
+            if cut is not None:
+                warnings.append(f"truncated: {cut}")
             # Whole tracks: what was decoded (exact); crops: the header's frame count.
-            frames = f.frames if params.duration is not None else f.tell()
+            frames = f.frames if params.duration is not None else decoded_end
             info["duration"] = float(frames / f.samplerate)
             info["offset"] = start / f.samplerate
     except (soundfile.LibsndfileError, RuntimeError) as error:
