@@ -15,7 +15,8 @@ from .audio import load
 from .bof import BagOfFrames, bag_of_frames
 from .chroma import chroma_stft, estimate_tuning, pitch_tuning
 from .decomposition import PCA
-from .errors import AudioLoadError, FasttagError, NotFittedError, ParameterError, TruncatedAudioWarning
+from .errors import (AudioLoadError, FasttagError, MissingDependencyError, NotFittedError, ParameterError,
+                     TruncatedAudioWarning)
 from .extraction import extract
 from .feature import delta, logmel, melspectrogram, mfcc
 from .fft import dft, rfft
@@ -42,6 +43,7 @@ __all__ = [
     "FasttagError",
     "FeatureStore",
     "KMeans",
+    "MissingDependencyError",
     "NotFittedError",
     "PCA",
     "ParameterError",

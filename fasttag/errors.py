@@ -15,6 +15,10 @@ class AudioLoadError(FasttagError, OSError):
     """An audio file is missing, empty, corrupt or in an unsupported format."""
 
 
+class MissingDependencyError(FasttagError, ImportError):
+    """An optional dependency is not installed; the message names the ``pip install`` extra that has it."""
+
+
 class TruncatedAudioWarning(UserWarning):
     """An audio file is shorter than its header says (a partial download or copy); what it holds is used."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate, filters
-from .errors import FasttagError, ParameterError
+from .errors import MissingDependencyError, ParameterError
 
 __all__ = ["specshow"]
 
@@ -24,8 +24,8 @@ _UNITS = {"mel": "dB", "linear": "dB", "chroma": "chroma energy (normalised)",
 def _pyplot():
     try:
         import matplotlib
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise FasttagError("fasttag.plot needs matplotlib: pip install 'fasttag[plot]'") from None
+    except ImportError:
+        raise MissingDependencyError("fasttag.plot needs matplotlib: pip install 'fasttag[plot]'") from None
     import matplotlib.pyplot as plt
 
     return matplotlib, plt

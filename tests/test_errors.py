@@ -4,6 +4,7 @@ the parameter and its value, and a ValueError (never a crash) at the C++ boundar
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -39,6 +40,33 @@ def test_parameter_error_is_a_value_error_and_a_fasttag_error():
     assert issubclass(ParameterError, fasttag.FasttagError)
     assert issubclass(fasttag.AudioLoadError, OSError)
     assert issubclass(fasttag.AudioLoadError, fasttag.FasttagError)
+
+
+def _draw(tmp_path):
+    fasttag.plot.specshow(_S(), ax=None)
+
+
+def _show(tmp_path):
+    from fasttag import cli
+
+    cli.COMMANDS["show"].run(cli._parser().parse_args(["show", "track.wav", "--out", str(tmp_path / "a.png")]))
+
+
+def _extract_on_dask(tmp_path):
+    import soundfile
+
+    soundfile.write(tmp_path / "track.wav", _y(), SR)
+    fasttag.extract([tmp_path / "track.wav"], tmp_path / "store", scheduler=True)
+
+
+@pytest.mark.parametrize("hidden, call, extra", [
+    ("matplotlib", _draw, "plot"), ("matplotlib", _show, "plot"), ("dask.distributed", _extract_on_dask, "dask"),
+], ids=["specshow", "show", "extract-dask"])  # fmt: skip
+def test_a_missing_optional_dependency_is_an_import_error_naming_its_extra(monkeypatch, tmp_path, hidden, call, extra):
+    monkeypatch.setitem(sys.modules, hidden, None)  # import fails, as when the extra is not installed
+    with pytest.raises(ImportError, match=re.escape(f"pip install 'fasttag[{extra}]'")) as raised:
+        call(tmp_path)
+    assert isinstance(raised.value, fasttag.MissingDependencyError) and isinstance(raised.value, fasttag.FasttagError)
 
 
 # ----------------------------------------------------------------------------- bad audio

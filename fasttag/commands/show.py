@@ -15,7 +15,7 @@ import numpy as np
 import fasttag
 from fasttag import plot
 from fasttag.commands._args import FORMATTER, number, sample_rate
-from fasttag.errors import FasttagError
+from fasttag.errors import FasttagError, MissingDependencyError
 
 FEATURES = ("logmel", "mfcc", "chroma", "tempogram")
 HOP_LENGTH = 512
@@ -75,7 +75,7 @@ def run(args) -> None:
     try:
         import matplotlib
     except ImportError:
-        raise FasttagError("fasttag show needs matplotlib: pip install 'fasttag[plot]'") from None
+        raise MissingDependencyError("fasttag show needs matplotlib: pip install 'fasttag[plot]'") from None
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 

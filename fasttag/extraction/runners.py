@@ -11,7 +11,7 @@ from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from fasttag.errors import FasttagError
+from fasttag.errors import FasttagError, MissingDependencyError
 
 from .decode import _extract_file
 from .params import ExtractParams
@@ -151,7 +151,7 @@ def _run_dask(tasks, scheduler, workers: int, on_result) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise FasttagError("a Dask run needs dask.distributed: pip install 'fasttag[dask]'") from None
+        raise MissingDependencyError("a Dask run needs dask.distributed: pip install 'fasttag[dask]'") from None
     cluster = None
     if scheduler is True:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
