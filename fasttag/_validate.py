@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -96,7 +97,7 @@ def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -
     """
     if type(x) is np.ndarray and x.dtype in _NATIVE_FLOATS:  # the usual case, checked fast
         return _checked_values(x, name, min_ndim, check_finite)
-    _refuse_gpu_array(x, name)
+    _refuse_foreign_array(x, name)
     x = _native_byte_order(np.asarray(x))
     if np.iscomplexobj(x):
         raise ParameterError(f"{name} must be real, got dtype {x.dtype}")
@@ -112,11 +113,16 @@ def float_array(x, name: str, *, min_ndim: int = 1, check_finite: bool = True) -
 _NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # in this machine's byte order
 
 
-def _refuse_gpu_array(x, name: str) -> None:
-    """A ParameterError for torch CUDA tensors, CuPy and Numba device arrays given to a CPU path."""
+def _refuse_foreign_array(x, name: str) -> None:
+    """A ParameterError for torch CUDA tensors, CuPy and Numba device arrays given to a CPU path,
+    and for scipy sparse matrices (numpy would make them a 0-d object array)."""
     if hasattr(x, "__cuda_array_interface__"):
         raise ParameterError(f"{name} is a GPU array, but this runs on the CPU: give device='cuda' where the "
                              "function takes it, or copy the array to the host")
+    sparse = sys.modules.get("scipy.sparse")  # imported already wherever a sparse matrix exists
+    if sparse is not None and sparse.issparse(x):
+        raise ParameterError(f"{name} is a scipy sparse {x.format} matrix; fasttag takes dense arrays: "
+                             f"give {name}.toarray()")
 
 
 def _native_byte_order(x: np.ndarray) -> np.ndarray:
@@ -134,7 +140,7 @@ def audio(y, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
     if type(y) is np.ndarray and y.dtype in _NATIVE_FLOATS:  # the usual case, checked fast
         return _checked_values(y, name, 1, check_finite)
     if not isinstance(y, np.ndarray):
-        _refuse_gpu_array(y, name)
+        _refuse_foreign_array(y, name)
         raise ParameterError(f"{name} must be a numpy.ndarray, got {type(y).__name__}")
     y = _native_byte_order(y)
     if np.iscomplexobj(y):

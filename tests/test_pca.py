@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pytest
 import scipy.fft
+import scipy.sparse
+import scipy.stats
 from sklearn.decomposition import PCA as SklearnPCA
 
 import fasttag
@@ -75,6 +77,11 @@ def test_leading_components_of_logmel_resemble_the_dct(music):
 
 BAD = {
     "n_components 0": (dict(n_components=0), None, "n_components=0 must be a positive integer"),
+    "n_components 1.0": (dict(n_components=1.0), None, "n_components=1.0 must be a positive integer, a float in (0, 1)"),
+    "n_components nan": (dict(n_components=np.nan), None, "n_components=nan must be a positive integer, a float"),
+    "n_components True": (dict(n_components=True), None, "n_components=True must be a positive integer"),
+    "whiten": (dict(whiten="yes"), None, "whiten='yes' must be True or False"),
+    "sparse": ({}, "sparse", "X is a scipy sparse csr matrix; fasttag takes dense arrays: give X.toarray()"),
     "too many": (dict(n_components=5), np.ones((3, 4)), "n_components=5 must be <= min(n_samples, n_features) = 3"),
     "1-D": ({}, np.ones(5), "X must have at least 2 dimension"),
     "3-D": ({}, np.ones((2, 3, 4)), "X must be 2-D"),
@@ -86,6 +93,8 @@ BAD = {
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_input(case):
     kwargs, X, message = BAD[case]
+    if isinstance(X, str):
+        X = scipy.sparse.random(20, 5, density=0.5, format="csr", random_state=0)
     with pytest.raises(ParameterError, match=re.escape(message)):
         fasttag.PCA(**kwargs).fit(X)
 
@@ -104,9 +113,104 @@ def test_scikit_learn_clones_and_pipelines_take_pca(rng):
     from sklearn.preprocessing import StandardScaler
 
     X = rng.standard_normal((200, 6)) @ rng.standard_normal((6, 6))
-    assert clone(fasttag.PCA(3)).get_params() == {"n_components": 3}
+    assert clone(fasttag.PCA(3, whiten=True)).get_params() == {"n_components": 3, "whiten": True}
     got = make_pipeline(StandardScaler(), fasttag.PCA(2)).fit(X).transform(X)
     expected = fasttag.PCA(2).fit(StandardScaler().fit_transform(X)).transform(StandardScaler().fit_transform(X))
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     with pytest.raises(fasttag.ParameterError, match="n_components=0"):
         fasttag.PCA(3).set_params(n_components=0)
+
+
+def correlated(rng, n_samples: int, n_features: int, dtype=np.float64) -> np.ndarray:
+    """Gaussian rows with a random covariance whose axis scales fall from 1 to 0.01, plus an offset."""
+    axes, _ = np.linalg.qr(rng.standard_normal((n_features, n_features)))
+    scales = np.geomspace(1, 0.01, n_features) * rng.uniform(0.8, 1.2, n_features)
+    return (rng.standard_normal((n_samples, n_features)) * scales @ axes.T + rng.standard_normal(n_features)).astype(
+        dtype)
+
+
+@pytest.mark.parametrize("share", [0.5, 0.9, 0.99])
+def test_a_float_n_components_keeps_the_variance_share_as_scikit_learn(rng, share):
+    X = correlated(rng, 300, 16)
+    ours, ref = fasttag.PCA(share).fit(X), SklearnPCA(share, svd_solver="full").fit(X)
+    assert ours.n_components_ == ref.n_components_ < 16
+    assert ours.explained_variance_ratio_.sum() > share >= ours.explained_variance_ratio_[:-1].sum()
+    np.testing.assert_allclose(ours.noise_variance_, ref.noise_variance_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_whitening_matches_scikit_learn_and_inverts(rng, dtype):
+    X = correlated(rng, 400, 10, dtype)
+    ours = fasttag.PCA(6, whiten=True).fit(X)
+    ref = SklearnPCA(6, whiten=True, svd_solver="full").fit(X.astype(np.float64))
+    Z = ours.transform(X)
+    assert Z.dtype == dtype
+    signs = np.sign(np.sum(ours.components_ * ref.components_, axis=1))
+    rtol = 1e-4 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(Z * signs, ref.transform(X), rtol=0, atol=rtol * np.abs(Z).max())
+    np.testing.assert_allclose(np.var(Z, axis=0, ddof=1), 1, rtol=rtol)
+    np.testing.assert_allclose(ours.inverse_transform(Z), ref.inverse_transform(ref.transform(X)), rtol=0,
+                               atol=rtol * np.abs(X).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_components", [3, 0.95])
+def test_the_probabilistic_model_matches_scikit_learn(rng, dtype, n_components):
+    X, held_out = correlated(rng, 500, 12, dtype), correlated(rng, 50, 12, dtype)
+    ours, ref = fasttag.PCA(n_components).fit(X), SklearnPCA(n_components, svd_solver="full").fit(X.astype(np.float64))
+    rtol = 1e-4 if dtype == np.float32 else 1e-8
+    assert 0 < ours.noise_variance_ == pytest.approx(ref.noise_variance_, rel=rtol)
+    np.testing.assert_allclose(ours.get_covariance(), ref.get_covariance(), rtol=rtol, atol=rtol * 1e-2)
+    np.testing.assert_allclose(ours.get_precision(), ref.get_precision(), rtol=rtol, atol=rtol * 1e2)
+    np.testing.assert_allclose(ours.get_covariance() @ ours.get_precision(), np.eye(12), atol=rtol * 1e-1)
+    np.testing.assert_allclose(ours.score_samples(held_out), ref.score_samples(held_out.astype(np.float64)),
+                               rtol=rtol)
+    assert ours.score(held_out) == pytest.approx(ref.score(held_out.astype(np.float64)), rel=rtol)
+    whitened = fasttag.PCA(n_components, whiten=True).fit(X)  # the same model: whitening only scales the scores
+    np.testing.assert_allclose(whitened.score_samples(held_out), ours.score_samples(held_out), rtol=1e-12)
+
+
+def test_with_every_component_the_model_covariance_is_the_sample_covariance(rng):
+    X = correlated(rng, 200, 8)
+    pca = fasttag.PCA().fit(X)
+    assert pca.noise_variance_ == 0
+    np.testing.assert_allclose(pca.get_covariance(), np.cov(X.T), rtol=1e-9, atol=1e-14)
+    expected = scipy.stats.multivariate_normal(X.mean(axis=0), np.cov(X.T)).logpdf(X[:20])
+    np.testing.assert_allclose(pca.score_samples(X[:20]), expected, rtol=1e-9)
+
+
+def test_a_model_without_noise_in_a_subspace_has_no_likelihood(rng):
+    pca = fasttag.PCA().fit(correlated(rng, 5, 20))  # 5 samples span 4 dimensions of 20
+    with pytest.raises(ParameterError, match="covariance is singular"):
+        pca.score(correlated(rng, 5, 20))
+
+
+def test_fewer_samples_than_features_match_scikit_learn_to_double_precision(rng):
+    """The SVD path: axes whose singular value is 1e-7 of the largest keep their digits (not so the covariance's)."""
+    n_samples, n_features = 12, 300
+    left, _ = np.linalg.qr(rng.standard_normal((n_samples, n_samples)))
+    left -= left.mean(axis=0)  # centred columns, so the singular values below are those of the centred data
+    right, _ = np.linalg.qr(rng.standard_normal((n_features, n_samples)))
+    X = (left * np.geomspace(1, 1e-8, n_samples)) @ right.T + rng.standard_normal(n_features)
+    ours, ref = fasttag.PCA(n_samples - 2).fit(X), SklearnPCA(n_samples - 2, svd_solver="full").fit(X)
+    np.testing.assert_allclose(ours.singular_values_, ref.singular_values_, rtol=1e-9)
+    alignment = np.abs(np.sum(ours.components_ * ref.components_, axis=1))
+    np.testing.assert_allclose(alignment, 1, atol=1e-9)
+
+
+def test_grid_search_picks_n_components_by_likelihood_as_for_scikit_learn(rng):
+    from sklearn.model_selection import GridSearchCV
+
+    X = correlated(rng, 300, 10) + 0.05 * rng.standard_normal((300, 10))
+    grid = {"n_components": [1, 3, 5, 8]}
+    ours = GridSearchCV(fasttag.PCA(), grid, cv=3).fit(X)
+    ref = GridSearchCV(SklearnPCA(svd_solver="full"), grid, cv=3).fit(X)
+    assert ours.best_params_ == ref.best_params_
+    np.testing.assert_allclose(ours.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"], rtol=1e-8)
+
+
+def test_feature_names_out_as_scikit_learn(rng):
+    X = correlated(rng, 50, 6)
+    assert list(fasttag.PCA(3).fit(X).get_feature_names_out()) == ["pca0", "pca1", "pca2"]
+    assert list(fasttag.PCA(0.9).fit(X).get_feature_names_out()) == list(
+        SklearnPCA(0.9, svd_solver="full").fit(X).get_feature_names_out())
