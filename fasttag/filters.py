@@ -94,16 +94,22 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
     return weights
 
 
-def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.ndarray, bool]:
-    """The checked arguments' mel basis (as :func:`mel`) and whether some of its bands are empty."""
-    sr = _validate.positive_float(sr, "sr")
-    n_fft = _validate.positive_int(n_fft, "n_fft")
-    n_mels = _validate.positive_int(n_mels, "n_mels")
+def mel_range(sr: float, fmin, fmax) -> float:
+    """The top of the mel bands (Hz): ``fmax``, or sr/2 for None; ParameterError unless 0 <= fmin < fmax <= sr/2."""
     fmax = sr / 2 if fmax is None else float(fmax)
     if not 0 <= fmin < fmax:
         raise ParameterError(f"fmin={fmin} and fmax={fmax} must satisfy 0 <= fmin < fmax")
     if fmax > sr / 2:
         raise ParameterError(f"fmax={fmax} exceeds the Nyquist frequency sr/2 = {sr / 2}")
+    return fmax
+
+
+def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.ndarray, bool]:
+    """The checked arguments' mel basis (as :func:`mel`) and whether some of its bands are empty."""
+    sr = _validate.positive_float(sr, "sr")
+    n_fft = _validate.positive_int(n_fft, "n_fft")
+    n_mels = _validate.positive_int(n_mels, "n_mels")
+    fmax = mel_range(sr, fmin, fmax)
     if isinstance(norm, str) and norm != "slaney":
         raise ParameterError(f"norm={norm!r} must be 'slaney', None or a number (the order of a norm)")
     if not isinstance(norm, str):

@@ -16,19 +16,25 @@ __all__ = ["specshow"]
 _X_AXES = ("time", "frames", None)
 _Y_AXES = ("mel", "linear", "chroma", "tempo", None)
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-# Colour-bar labels by y axis (a dB scale for spectrogram-like arrays).
-_UNITS = {"mel": "dB", "linear": "dB", "chroma": "chroma energy (normalised)",
-          "tempo": "autocorrelation (normalised)", None: None}
+# Colour-bar labels of units="auto" for arrays that are normalised by construction.
+_UNITS = {"chroma": "chroma energy (normalised)", "tempo": "autocorrelation (normalised)"}
+# Tempi (BPM) a tempo axis labels when two or more of them lie on it.
+_TEMPI = np.array([15, 30, 60, 90, 120, 180, 240, 480], dtype=np.float64)
 
 
-def _pyplot():
+def _axes(ax):
+    """``ax`` if it is a matplotlib Axes, the current axes for None; else ParameterError."""
     try:
-        import matplotlib
+        import matplotlib.axes
     except ImportError:
         raise MissingDependencyError("fasttag.plot needs matplotlib: pip install 'fasttag[plot]'") from None
-    import matplotlib.pyplot as plt
+    if ax is None:
+        import matplotlib.pyplot as plt
 
-    return matplotlib, plt
+        return plt.gca()
+    if not isinstance(ax, matplotlib.axes.Axes):
+        raise ParameterError(f"ax={ax!r} must be a matplotlib.axes.Axes or None")
+    return ax
 
 
 def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None = "time",
@@ -37,21 +43,28 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
              colorbar: bool = True, units: str | None = "auto"):
     """Draw a (n_rows, n_frames) feature array with axes in seconds and Hz, notes or BPM.
 
+    Cell (r, t) is centred on row r and frame t, as in ``librosa.display.specshow``.
+
     Parameters
     ----------
-    S : np.ndarray [shape=(n_rows, n_frames)]
-        The array to draw, e.g. a log-mel in dB, a chromagram, a tempogram.
+    S : np.ndarray or np.ma.MaskedArray [shape=(n_rows, n_frames)]
+        The array to draw, e.g. a log-mel in dB, a chromagram, a tempogram. Masked cells and
+        NaN or infinite values are left blank; at least one value must be drawable.
     sr : float > 0
         Sampling rate of the audio (Hz).
     hop_length : int > 0
         Samples between frames.
     x_axis : {"time", "frames", None}
-        "time": seconds (frame t spans [t, t + 1) hops); "frames": frame numbers.
+        "time": seconds, frame t centred at ``t * hop_length / sr`` (the framing of
+        ``fasttag.stft`` with ``center=True``); "frames": frame numbers, frame t centred at t;
+        None: as "frames", unlabelled.
     y_axis : {"mel", "linear", "chroma", "tempo", None}
-        "mel": mel bands (``fmin``, ``fmax``, ``htk`` as for :func:`fasttag.filters.mel`),
-        ticks in Hz; "linear": FFT bins in Hz (n_fft = 2 (n_rows - 1)); "chroma": pitch
-        classes C, C#, ... (``bins_per_octave`` rows per octave); "tempo": autocorrelation
-        lags, ticks in BPM; None: row numbers.
+        "mel": mel bands (``fmin``, ``fmax``, ``htk`` as for :func:`fasttag.filters.mel`,
+        checked as it checks them), ticks in Hz; "linear": FFT bins in Hz
+        (n_fft = 2 (n_rows - 1)); "chroma": pitch classes C, C#, ... (``bins_per_octave`` rows
+        per octave, an int > 0); "tempo": autocorrelation lags, ticks in BPM; None: row numbers.
+        Hz and BPM ticks are round values placed where they fall between rows; the options of
+        the other axes are not used, nor checked.
     ax : matplotlib.axes.Axes or None
         Where to draw; default the current axes.
     cmap : str or None
@@ -59,8 +72,10 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
     colorbar : bool
         Add a colour bar labelled with ``units``.
     units : str or None
-        Colour-bar label; "auto" is "dB" for mel and linear axes, the normalised quantity
-        for chroma and tempo.
+        Colour-bar label. "auto" is the normalised quantity for chroma and tempo axes; for mel
+        and linear axes it is "dB" when S has a negative value (as a dB array below its
+        reference has, e.g. :func:`fasttag.logmel`'s), else no label (a power or magnitude
+        spectrogram: give ``units`` when you know it); for None axes no label.
 
     Returns
     -------
@@ -74,9 +89,7 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
     >>> fasttag.plot.specshow(fasttag.logmel(y, sr=sr), sr=sr, hop_length=512, y_axis="mel", ax=ax)
     >>> fig.savefig("logmel.png")
     """
-    S = _validate.float_array(S, "S", min_ndim=2)
-    if S.ndim != 2:
-        raise ParameterError(f"S must be 2-D (n_rows, n_frames), got shape {S.shape}")
+    S = _drawable(S)
     sr = _validate.positive_float(sr, "sr")
     hop_length = _validate.positive_int(hop_length, "hop_length")
     if x_axis not in _X_AXES:
@@ -86,9 +99,12 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
     n_rows, n_frames = S.shape
     if y_axis == "linear" and n_rows < 2:
         raise ParameterError(f"y_axis='linear' needs at least 2 frequency bins, S has {n_rows}")
-    if ax is None:
-        ax = _pyplot()[1].gca()
-    x_edges = np.arange(n_frames + 1, dtype=np.float64)
+    if y_axis == "mel":
+        fmax = filters.mel_range(sr, fmin, fmax)
+    if y_axis == "chroma":
+        bins_per_octave = _validate.positive_int(bins_per_octave, "bins_per_octave")
+    ax = _axes(ax)
+    x_edges = np.arange(n_frames + 1, dtype=np.float64) - 0.5
     if x_axis == "time":
         x_edges *= hop_length / sr
     y_edges = np.arange(n_rows + 1, dtype=np.float64) - 0.5
@@ -100,14 +116,27 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
     _label_rows(ax, y_axis, n_rows, sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, htk=htk,
                 bins_per_octave=bins_per_octave)
     if colorbar:
-        label = _UNITS[y_axis] if units == "auto" else units
-        fmt = "%+.0f dB" if label == "dB" else None
-        ax.figure.colorbar(mesh, ax=ax, format=fmt, label=label)
+        if units == "auto":
+            units = "dB" if y_axis in ("mel", "linear") and S.min() < 0 else _UNITS.get(y_axis)
+        ax.figure.colorbar(mesh, ax=ax, label=units)
     return mesh
 
 
+def _drawable(S) -> np.ma.MaskedArray:
+    """S as a real floating (n_rows, n_frames) masked array, its masked and non-finite cells masked."""
+    masked = isinstance(S, np.ma.MaskedArray)
+    data = _validate.float_array(S.data if masked else S, "S", min_ndim=2, check_finite=False)
+    mask = np.ma.getmaskarray(S) if masked else False
+    if data.ndim != 2:
+        raise ParameterError(f"S must be 2-D (n_rows, n_frames), got shape {data.shape}")
+    S = np.ma.masked_array(data, mask=mask | ~np.isfinite(data))
+    if S.mask.all():
+        raise ParameterError(f"S has nothing to draw: all of its {S.size} values are masked, NaN or infinite")
+    return S
+
+
 def _label_rows(ax, y_axis, n_rows, *, sr, hop_length, fmin, fmax, htk, bins_per_octave) -> None:
-    """Ticks of the row axis: Hz at mel band centres or FFT bins, note names, or BPM at lags."""
+    """Ticks of the row axis: Hz on mel bands or FFT bins, note names, or BPM on lags."""
     if y_axis is None:
         ax.set_ylabel("Row")
         return
@@ -118,32 +147,52 @@ def _label_rows(ax, y_axis, n_rows, *, sr, hop_length, fmin, fmax, htk, bins_per
         ax.set_yticks(rows, names)
         ax.set_ylabel("Pitch class")
         return
-    if y_axis == "tempo":
-        lags = np.arange(1, n_rows)
-        bpm = 60.0 * sr / (hop_length * lags)
-        ticks = np.array([b for b in (15, 30, 60, 90, 120, 180, 240, 480) if bpm[-1] <= b <= bpm[0]], dtype=float)
-        rows = _spaced(60.0 * sr / (hop_length * ticks), n_rows)
-        ax.set_yticks(rows, [f"{60.0 * sr / (hop_length * r):.0f}" for r in rows])
+    if y_axis == "tempo":  # row r is lag r, at 60 sr / (hop_length r) BPM; row 0 (lag 0, infinite tempo) unlabelled
+        def row_of(bpm):  # also the tempo of a lag: the map is its own inverse
+            return 60.0 * sr / (hop_length * bpm)
+
+        lo, hi = row_of(n_rows - 0.5), row_of(0.5)  # the tempi of rows 1 .. n_rows - 1 and half a row either side
+        values = _TEMPI[(_TEMPI >= lo) & (_TEMPI <= hi)]
+        if values.size < 2 and n_rows > 1:
+            values = np.union1d(values, _round_values(lo, hi, log=True))
         ax.set_ylabel("Tempo (BPM)")
-        return
-    if y_axis == "linear":
-        hz = filters.fft_frequencies(sr=sr, n_fft=2 * (n_rows - 1))
+    elif y_axis == "linear":  # row r is FFT bin r, at r sr / n_fft Hz
+        def row_of(hz):
+            return hz * 2 * (n_rows - 1) / sr
+
+        values = _round_values(0.0, sr / 2, log=False)
         ax.set_ylabel("Frequency (Hz)")
-    else:
-        top = sr / 2 if fmax is None else fmax
-        hz = filters.mel_frequencies(n_rows + 2, fmin=fmin, fmax=top, htk=htk)[1:-1]
+    else:  # row r is mel band r, centred at mel point r + 1 of mel_frequencies(n_rows + 2, fmin=fmin, fmax=fmax)
+        mel_lo = filters.hz_to_mel(fmin, htk=htk)
+        mel_step = (filters.hz_to_mel(fmax, htk=htk) - mel_lo) / (n_rows + 1)
+
+        def row_of(hz):
+            return (filters.hz_to_mel(hz, htk=htk) - mel_lo) / mel_step - 1
+
+        lo, hi = filters.mel_to_hz(mel_lo + mel_step * np.array([0.5, n_rows + 0.5]), htk=htk)
+        values = _round_values(lo, hi, log=True)
         ax.set_ylabel("Frequency (Hz, mel scale)")
-    candidates = np.array([0, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768], dtype=np.float64)
-    candidates = candidates[(candidates >= hz[0]) & (candidates <= hz[-1])]
-    rows = _spaced(np.interp(candidates, hz, np.arange(n_rows)), n_rows)
-    labels = {float(r): f"{c:g}" for r, c in zip(np.interp(candidates, hz, np.arange(n_rows)), candidates)}
-    ax.set_yticks(rows, [labels[float(r)] for r in rows])
+    rows = row_of(values)
+    kept = _spaced(rows, n_rows)
+    ax.set_yticks(rows[kept], [f"{v:.12g}" for v in values[kept]])
+
+
+def _round_values(lo: float, hi: float, *, log: bool) -> np.ndarray:
+    """Round values in [lo, hi], ascending: matplotlib's MaxNLocator ticks (steps of 1, 2, 5 x 10^k), and with
+    ``log`` the values 1, 2, 5 x 10^k too (for the low end of a logarithmic axis); lo >= 0."""
+    from matplotlib.ticker import MaxNLocator
+
+    values = MaxNLocator(nbins=6, steps=[1, 2, 5, 10]).tick_values(lo, hi)
+    if log:
+        decades = 10.0 ** np.arange(np.floor(np.log10(max(lo, hi * 1e-6))), np.floor(np.log10(hi)) + 1)
+        values = np.union1d(values, np.outer(decades, [1, 2, 5]).ravel())
+    return values[(values >= lo) & (values <= hi)]
 
 
 def _spaced(rows: np.ndarray, n_rows: int, gap: float = 0.06) -> np.ndarray:
-    """Tick rows at least ``gap`` x n_rows apart, kept from the top of the axis down."""
-    kept: list[float] = []
-    for r in sorted(rows, reverse=True):
-        if not kept or kept[-1] - r >= gap * n_rows:
-            kept.append(float(r))
-    return np.array(sorted(kept))
+    """Indices of tick rows at least ``gap`` x n_rows apart, kept from the top of the axis down, by row."""
+    kept: list[int] = []
+    for i in np.argsort(rows)[::-1]:
+        if not kept or rows[kept[-1]] - rows[i] >= gap * n_rows:
+            kept.append(int(i))
+    return np.array(kept[::-1], dtype=np.intp)

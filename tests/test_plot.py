@@ -3,6 +3,7 @@ PNG file of the asked size that is not blank."""
 
 from __future__ import annotations
 
+import re
 import struct
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import soundfile
 
 import fasttag
-from fasttag import ParameterError, cli
+from fasttag import ParameterError, cli, filters
 
 matplotlib = pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure  # noqa: E402
@@ -24,6 +25,32 @@ def png_size(path) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
     assert data[12:16] == b"IHDR"
     return struct.unpack(">II", data[16:24])
+
+
+def is_round(value: float, span: float) -> bool:
+    """Whether ``value`` is 1, 2 or 5 x 10^k, or a multiple of such a step of at least ``span`` / 10."""
+    if value > 0 and any(np.isclose(value / 10 ** np.floor(np.log10(value)), m) for m in (1, 2, 5)):
+        return True
+    least = 10 ** np.floor(np.log10(span / 10))
+    return any(np.isclose(value / (m * least), np.round(value / (m * least)), rtol=0, atol=1e-6) for m in (1, 2, 5))
+
+
+def assert_hz_ticks(ax, hz_of_row, span: float) -> None:
+    """At least 3 distinct round Hz tick labels, rising up the axis, each at a row whose frequency it is (0.5%)."""
+    rows = ax.get_yticks()
+    values = [float(t.get_text()) for t in ax.get_yticklabels()]
+    assert len(values) >= 3 and np.all(np.diff(values) > 0) and np.all(np.diff(rows) > 0), (rows, values)
+    assert all(is_round(v, span) for v in values), values
+    bottom, top = ax.get_ylim()
+    assert np.all((rows >= bottom) & (rows <= top))
+    np.testing.assert_allclose(hz_of_row(rows), values, rtol=5e-3, atol=1e-9)
+
+
+def mel_hz_of_row(n_rows, *, fmin, fmax, htk=False):
+    """Row -> Hz on a mel axis: band r is centred at mel_frequencies(n_rows + 2)[r + 1], fmin at row -1, fmax at
+    row n_rows (between bands, interpolated in Hz)."""
+    edges = filters.mel_frequencies(n_rows + 2, fmin=fmin, fmax=fmax, htk=htk)
+    return lambda rows: np.interp(rows, np.arange(-1, n_rows + 1), edges)
 
 
 @pytest.mark.parametrize("y_axis, feature", [("mel", "logmel"), ("linear", "power"), ("chroma", "chroma"),
@@ -40,7 +67,7 @@ def test_specshow_labels_axes(music, y_axis, feature):
     mesh = fasttag.plot.specshow(S, sr=SR, hop_length=512, y_axis=y_axis, ax=ax)
     assert mesh.get_array().size == S.size
     assert ax.get_xlabel() == "Time (s)"
-    assert ax.get_xlim() == pytest.approx((0, S.shape[-1] * 512 / SR))
+    assert ax.get_xlim() == pytest.approx((-0.5 * 512 / SR, (S.shape[-1] - 0.5) * 512 / SR))
     labels = [t.get_text() for t in ax.get_yticklabels()]
     expected_ylabel = {"mel": "Frequency (Hz, mel scale)", "linear": "Frequency (Hz)", "chroma": "Pitch class",
                        "tempo": "Tempo (BPM)", None: "Row"}[y_axis]
@@ -52,8 +79,10 @@ def test_specshow_labels_axes(music, y_axis, feature):
         # the tick labelled b BPM sits at lag 60 sr / (hop b)
         for label, lag in zip(labels, ax.get_yticks()):
             assert lag == pytest.approx(60 * SR / (512 * float(label)))
-    if y_axis in ("mel", "linear"):
-        assert {"1024", "4096"} <= set(labels)
+    if y_axis == "mel":
+        assert_hz_ticks(ax, mel_hz_of_row(S.shape[0], fmin=0, fmax=SR / 2), SR / 2)
+    if y_axis == "linear":  # bin r at r sr / n_fft Hz
+        assert_hz_ticks(ax, lambda rows: rows * SR / (2 * (S.shape[0] - 1)), SR / 2)
     colorbar_axes = [a for a in fig.axes if a is not ax]
     assert len(colorbar_axes) == 1
     if y_axis in ("mel", "linear"):
@@ -65,8 +94,129 @@ def test_specshow_bad_input():
         fasttag.plot.specshow(np.ones((4, 4)), y_axis="cqt", ax=Figure().add_subplot())
     with pytest.raises(ParameterError, match="x_axis='s' is not one of"):
         fasttag.plot.specshow(np.ones((4, 4)), x_axis="s", ax=Figure().add_subplot())
-    with pytest.raises(ParameterError, match=r"S must be 2-D"):
-        fasttag.plot.specshow(np.ones((2, 4, 4)), ax=Figure().add_subplot())
+    for S, message in [(np.ones((2, 4, 4)), "S must be 2-D"), (np.ma.masked_array(np.ones(8)), "at least 2 dim"),
+                       (np.array([["a", "b"]]), "S must be a real numeric array"),
+                       (np.ma.masked_array(np.ones((4, 6)) + 1j), "S must be real"), (np.empty((0, 8)), "S is empty")]:
+        with pytest.raises(ParameterError, match=message):
+            fasttag.plot.specshow(S, ax=Figure().add_subplot())
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 3, 5])
+def test_specshow_labels_a_tempo_axis_of_few_lags(rng, n_rows):
+    hop_length = int(rng.integers(64, 1024))
+    ax = Figure().add_subplot()
+    fasttag.plot.specshow(rng.random((n_rows, 30)), sr=SR, hop_length=hop_length, y_axis="tempo", ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert ax.get_ylabel() == "Tempo (BPM)"
+    if n_rows == 1:  # only lag 0, an infinite tempo: nothing to label
+        assert labels == []
+        return
+    assert len(labels) >= 2
+    # the tick labelled b BPM sits at lag 60 sr / (hop b), inside the drawn rows
+    np.testing.assert_allclose(ax.get_yticks(), [60 * SR / (hop_length * float(b)) for b in labels])
+    assert np.all((ax.get_yticks() >= -0.5) & (ax.get_yticks() <= n_rows - 0.5))
+
+
+@pytest.mark.parametrize("fmin, fmax", [(4000, 1000), (0, 0), (0, 20000), (-100, None), (np.nan, None), (0, np.inf)])
+def test_specshow_checks_fmin_fmax_as_filters_mel_does(rng, fmin, fmax):
+    with pytest.raises(ParameterError) as from_mel:
+        filters.mel(sr=SR, n_fft=1024, n_mels=40, fmin=fmin, fmax=fmax)
+    S = rng.random((40, 20))
+    with pytest.raises(ParameterError, match=re.escape(str(from_mel.value))):
+        fasttag.plot.specshow(S, sr=SR, y_axis="mel", fmin=fmin, fmax=fmax, ax=Figure().add_subplot())
+    # the band edges of a mel axis are not used, nor checked, on the other axes
+    fasttag.plot.specshow(S, sr=SR, y_axis="linear", fmin=fmin, fmax=fmax, ax=Figure().add_subplot())
+
+
+@pytest.mark.parametrize("sr, fmin, fmax, htk", [(22050, 5000, 8000, False), (22050, 0, None, False),
+                                                 (16000, 300, 6000, True), (44100, 20, 16000, False),
+                                                 (8000, 1000, 1001, False), (12000, 0, 200, True)])
+def test_specshow_mel_ticks_are_round_hz_at_their_bands(rng, sr, fmin, fmax, htk):
+    n_rows = int(rng.integers(16, 160))
+    ax = Figure().add_subplot()
+    fasttag.plot.specshow(rng.standard_normal((n_rows, 50)), sr=sr, y_axis="mel", fmin=fmin, fmax=fmax, htk=htk,
+                          ax=ax)
+    top = sr / 2 if fmax is None else fmax
+    assert_hz_ticks(ax, mel_hz_of_row(n_rows, fmin=fmin, fmax=top, htk=htk), top - fmin)
+
+
+@pytest.mark.parametrize("bins_per_octave", [24.0, 24.5, 0, -12, True, "12"])
+def test_specshow_checks_bins_per_octave(rng, bins_per_octave):
+    with pytest.raises(ParameterError, match=re.escape(f"bins_per_octave={bins_per_octave!r} must be a positive")):
+        fasttag.plot.specshow(rng.random((24, 10)), y_axis="chroma", bins_per_octave=bins_per_octave,
+                              ax=Figure().add_subplot())
+
+
+def colorbar_labels(mesh) -> tuple[str, list[str]]:
+    """The colour bar's label and the texts of its ticks inside the bar."""
+    mesh.figure.draw_without_rendering()
+    bar = mesh.colorbar.ax
+    low, high = bar.get_ylim()
+    return bar.get_ylabel(), [t.get_text() for t in bar.get_yticklabels() if low <= t.get_position()[1] <= high]
+
+
+def test_specshow_colorbar_claims_db_only_for_an_array_in_db(music):
+    y = music(2 * SR)
+    power = fasttag.melspectrogram(y, sr=SR, n_mels=64)
+    chroma = fasttag.chroma_stft(y, sr=SR)
+    db = fasttag.logmel(y, sr=SR, n_mels=64)
+    narrow_db = db / (-db.min()) * 0.9  # in dB, within 0.9 dB of its top
+    for S, y_axis, units, label in [(power, "mel", "auto", ""), (chroma, "mel", "auto", ""),
+                                    (db, "mel", "auto", "dB"), (narrow_db, "linear", "auto", "dB"),
+                                    (power, "mel", "power", "power"),
+                                    (chroma, "chroma", "auto", "chroma energy (normalised)")]:
+        mesh = fasttag.plot.specshow(S, sr=SR, y_axis=y_axis, units=units, ax=Figure().add_subplot())
+        bar_label, ticks = colorbar_labels(mesh)
+        assert bar_label == label
+        assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks
+        if label != "dB":
+            assert not any("dB" in t for t in ticks), ticks
+
+
+def test_specshow_draws_non_finite_and_masked_cells_blank(rng):
+    data = rng.standard_normal((16, 40))
+    mask = rng.random(data.shape) < 0.1
+    for value in (np.nan, np.inf, -np.inf):
+        data[rng.integers(0, 16, 5), rng.integers(0, 40, 5)] = value
+    blank = mask | ~np.isfinite(data)
+    mesh = fasttag.plot.specshow(np.ma.masked_array(data, mask=mask), y_axis=None, ax=Figure().add_subplot())
+    drawn = mesh.get_array()
+    np.testing.assert_array_equal(np.ma.getmaskarray(drawn).reshape(data.shape), blank)
+    np.testing.assert_array_equal(np.ma.getdata(drawn).reshape(data.shape)[~blank], data[~blank])
+    assert (mesh.norm.vmin, mesh.norm.vmax) == (data[~blank].min(), data[~blank].max())
+    # a plain array with NaN and inf draws too
+    mesh = fasttag.plot.specshow(data, y_axis=None, ax=Figure().add_subplot())
+    np.testing.assert_array_equal(np.ma.getmaskarray(mesh.get_array()).reshape(data.shape), ~np.isfinite(data))
+
+
+@pytest.mark.parametrize("S", [np.full((4, 6), np.nan), np.ma.masked_array(np.ones((4, 6)), mask=True)],
+                         ids=["nan", "masked"])
+def test_specshow_refuses_an_array_with_nothing_to_draw(S):
+    with pytest.raises(ParameterError, match="S has nothing to draw: all of its 24 values are masked, NaN or infinite"):
+        fasttag.plot.specshow(S, ax=Figure().add_subplot())
+
+
+@pytest.mark.parametrize("x_axis", ["time", "frames"])
+def test_specshow_centres_frames_as_librosa(rng, x_axis):
+    librosa_display = pytest.importorskip("librosa.display")
+    n_rows, n_frames = (int(n) for n in rng.integers(2, 40, 2))
+    sr, hop_length = float(rng.choice([8000, 22050, 44100])), int(rng.integers(64, 1024))
+    S = rng.standard_normal((n_rows, n_frames))
+    ax = Figure().add_subplot()
+    mesh = fasttag.plot.specshow(S, sr=sr, hop_length=hop_length, x_axis=x_axis, y_axis=None, ax=ax)
+    reference = librosa_display.specshow(S, sr=sr, hop_length=hop_length, x_axis=x_axis, ax=Figure().add_subplot())
+    np.testing.assert_allclose(mesh.get_coordinates(), reference.get_coordinates(), rtol=1e-12, atol=1e-15)
+    # frame t (and row r) centred at t hop / sr seconds, or at t
+    scale = hop_length / sr if x_axis == "time" else 1.0
+    np.testing.assert_allclose(mesh.get_coordinates()[0, :, 0], (np.arange(n_frames + 1) - 0.5) * scale)
+    np.testing.assert_allclose(mesh.get_coordinates()[:, 0, 1], np.arange(n_rows + 1) - 0.5)
+    assert ax.get_xlim() == pytest.approx((-0.5 * scale, (n_frames - 0.5) * scale))
+
+
+@pytest.mark.parametrize("ax", ["left", Figure(), object()], ids=["str", "figure", "object"])
+def test_specshow_refuses_an_ax_that_is_not_axes(ax):
+    with pytest.raises(ParameterError, match=re.escape(f"ax={ax!r} must be a matplotlib.axes.Axes")):
+        fasttag.plot.specshow(np.ones((4, 4)), ax=ax)
 
 
 @pytest.fixture
