@@ -7,12 +7,14 @@ abort shows as that child's timeout or exit status instead of taking pytest with
 
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 import fasttag
 
@@ -57,6 +59,56 @@ for _ in range(3):
 time.sleep(0.3)  # then the interpreter ends with the daemon threads inside fasttag
 """
 
+CTRL_C_WHILE_THE_FORK_SERVER_STARTS = """
+import os, signal, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
+from fasttag.extraction import runners
+
+context = runners._pool_context()
+time.sleep(0.3)
+os.kill(forkserver._forkserver._forkserver_pid, signal.SIGINT)  # a Ctrl-C while the server imports fasttag
+with ProcessPoolExecutor(1, mp_context=context, initializer=runners._start_worker, initargs=(os.getpid(),)) as pool:
+    assert pool.submit(os.getpid).result() != os.getpid()
+    try:
+        pool.submit(signal.raise_signal, signal.SIGINT).result()
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise SystemExit("a Ctrl-C did not interrupt the worker's track")
+"""
+
+ABANDONED_WORKER = """
+import sys
+from multiprocessing import context, synchronize
+from fasttag.extraction import _fork_server, runners
+
+class GoneSemaphore:
+    # Unpickles as a Lock whose semaphore is gone, as a worker finds the pool's after a Ctrl-C.
+    def __init__(self, state):
+        self.state = state
+
+    def __reduce__(self):
+        return object.__new__, (synchronize.Lock,), self.state
+
+forkserver = runners._pool_context()
+lock = forkserver.Lock()
+context.set_spawning_popen(object())  # a lock's state is given only while a process starts
+try:
+    state = lock.__getstate__()
+finally:
+    context.set_spawning_popen(None)
+state = tuple("/fasttag-no-such-semaphore" if part == lock._semlock.name else part for part in state)
+worker = forkserver.Process(target=print, args=(GoneSemaphore(state),))
+worker.start()
+worker.join()
+print("worker exit", worker.exitcode, file=sys.stderr)
+try:
+    raise ValueError("any other error")
+except ValueError:
+    _fork_server._quiet_when_abandoned(*sys.exc_info())  # printed as Python prints it
+"""
+
 
 def run_script(source: str, cwd) -> subprocess.CompletedProcess:
     """``source`` in a new interpreter started in ``cwd``: outside the repository, where
@@ -97,3 +149,22 @@ def test_threads_filling_the_caches_at_once_get_the_serial_results(rng):
     for call, got in zip(calls * 2, together):
         for a, b in zip(got, features(call)):
             np.testing.assert_array_equal(a, b, err_msg=str(call))
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here")
+def test_a_ctrl_c_while_the_extraction_fork_server_starts_prints_no_traceback(tmp_path):
+    """The server died of it with a KeyboardInterrupt traceback while it imported fasttag; its
+    workers must still take a Ctrl-C as an interrupt of the track in hand."""
+    done = run_script(CTRL_C_WHILE_THE_FORK_SERVER_STARTS, tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, (done.returncode, done.stderr)
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here")
+def test_a_worker_abandoned_as_it_starts_ends_without_a_traceback(tmp_path):
+    """After a Ctrl-C the main process may remove the pool's semaphores before a worker it
+    asked for reads them; that worker printed a FileNotFoundError traceback."""
+    done = run_script(ABANDONED_WORKER, tmp_path)
+    assert done.returncode == 0, done.stderr
+    worker_part, rest = done.stderr.split("worker exit 1\n")
+    assert "Traceback" not in worker_part and "FileNotFoundError" not in worker_part, worker_part
+    assert rest.startswith("Traceback") and rest.rstrip().endswith("ValueError: any other error"), rest

@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -52,13 +53,15 @@ def _run_inline(tasks, on_result) -> None:
 _DIED = "WorkerDied: the worker process died on this file (a crash in the decoder, or killed)"
 
 
-def _watch_parent(main: int) -> None:
-    """Worker initializer: exit when the main process is gone (killed), instead of lingering.
+def _start_worker(main: int) -> None:
+    """Worker initializer: Ctrl-C interrupts the track in hand (the fork server, whose
+    disposition a worker inherits, ignores it), and the worker exits when the main process is
+    gone (killed) instead of lingering.
 
     (A forkserver worker's parent is the fork server, which itself lives as long as any of
     its workers: the main process's pid is what tells.)
     """
-    import threading
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def alive() -> bool:
         try:
@@ -82,9 +85,29 @@ def _pool_context():
     once: a fast start, and no threads or locks inherited from this process), else spawn."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["fasttag.extraction", "fasttag.store"])
+        context.set_forkserver_preload(["fasttag.extraction._fork_server", "fasttag.extraction", "fasttag.store"])
+        _start_forkserver_deaf_to_ctrl_c()
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _start_forkserver_deaf_to_ctrl_c() -> None:
+    """Start the fork server (once per process) with SIGINT ignored from its first instruction.
+
+    A terminal's Ctrl-C reaches the whole process group; the server ignores it only once it
+    has imported fasttag (a second), and before that it died printing a KeyboardInterrupt
+    traceback under the main process's "interrupted". (Only the main thread may set handlers:
+    elsewhere the server starts as multiprocessing starts it.)
+    """
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited through exec, unlike a handler
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_pool(tasks, workers: int, on_result) -> None:
@@ -98,7 +121,7 @@ def _run_pool(tasks, workers: int, on_result) -> None:
     suspects: deque = deque()
     limit = 2 * workers
     while queue or suspects:
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_watch_parent,
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                    initargs=(os.getpid(),))
         try:
             pool.submit(os.getpid).result()
