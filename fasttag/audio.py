@@ -49,7 +49,8 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     Raises
     ------
     AudioLoadError
-        The file is missing, empty, corrupt, or in a format soundfile cannot decode.
+        The file is missing, empty, corrupt (a floating-point file with NaN or infinite
+        samples too), or in a format soundfile cannot decode.
 
     Warns
     -----
@@ -67,17 +68,14 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         _validate.positive_float(duration, "duration")
     if sr is not None:
         sr = _validate.sample_rate(sr)
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise AudioLoadError(f"no such audio file: {path!r}")
-    if os.path.getsize(path) == 0:
-        raise AudioLoadError(f"audio file is empty (0 bytes): {path!r}")
+    path = check_file(path)
     try:
         with soundfile.SoundFile(os.fsencode(path)) as f:  # bytes: any name the file system holds
             native_sr = f.samplerate
             start = f.seek(min(int(round(offset * native_sr)), f.frames))
             frames = -1 if duration is None else int(round(duration * native_sr))
             data = f.read(frames=frames, dtype=np.dtype(dtype).name, always_2d=True)
+            check_samples(path, f, data, start)
             wanted_end = f.frames if frames < 0 else min(f.frames, start + frames)
             cut = truncation(f, wanted_end, start + data.shape[0])
     except (soundfile.LibsndfileError, RuntimeError) as error:
@@ -92,6 +90,31 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(dtype, copy=False)
         native_sr = sr
     return np.ascontiguousarray(y), int(native_sr) if float(native_sr).is_integer() else native_sr
+
+
+def check_file(path) -> str:
+    """``path`` as a str, or AudioLoadError if it is not a non-empty file (missing, a folder, 0 bytes)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise AudioLoadError(f"{path!r} is a folder, not an audio file")
+    if not os.path.isfile(path):
+        raise AudioLoadError(f"no such audio file: {path!r}")
+    if os.path.getsize(path) == 0:
+        raise AudioLoadError(f"audio file is empty (0 bytes): {path!r}")
+    return path
+
+
+#: Sample formats that can hold NaN or infinity; the others decode to finite values.
+_FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
+
+
+def check_samples(path: str, f: soundfile.SoundFile, data: np.ndarray, start: int) -> None:
+    """AudioLoadError if ``data``, frames ``start``... of the floating-point file ``f``, holds NaN or infinity."""
+    if f.subtype not in _FLOAT_SUBTYPES or np.isfinite(data).all():
+        return
+    first = int(np.argmin(np.isfinite(data).all(axis=1)))
+    raise AudioLoadError(f"{path!r} holds NaN or infinite samples (the first at {(start + first) / f.samplerate:.3f} "
+                         "s): a corrupt floating-point file")
 
 
 #: Decoding may end this many seconds before the header's frame count in a whole file: an

@@ -220,8 +220,26 @@ def test_missing_file(tmp_path):
 
 
 def test_directory_is_not_a_file(tmp_path):
-    with pytest.raises(AudioLoadError, match=re.escape(str(tmp_path))):
-        fasttag.load(tmp_path)
+    for read in (fasttag.load, fasttag.extraction.features):
+        with pytest.raises(AudioLoadError, match=re.escape(f"{str(tmp_path)!r} is a folder, not an audio file")):
+            read(tmp_path)
+
+
+@pytest.mark.parametrize("subtype", ["FLOAT", "DOUBLE"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_float_file_with_nan_or_infinite_samples_is_refused_naming_where(tmp_path, stereo, rng, subtype, bad):
+    """Such a file passed as audio and stopped a whole `fasttag tag` or `evaluate` run with a
+    ParameterError that named no file; an AudioLoadError is skipped there, and by extract."""
+    at = int(rng.integers(SR // 2, stereo.shape[1]))
+    stereo[int(rng.integers(0, 2)), at] = bad
+    path = write(tmp_path / "corrupt.wav", stereo, SR, "WAV", subtype)
+    message = re.escape(f"{str(path)!r} holds NaN or infinite samples (the first at {at / SR:.3f} s)")
+    in_blocks = lambda p: fasttag.extraction._extract_file(p, fasttag.extraction.ExtractParams(), block=3000)  # noqa: E731
+    for read in (fasttag.load, lambda p: fasttag.load(p, offset=0.25, sr=16000), fasttag.extraction.features, in_blocks):
+        with pytest.raises(AudioLoadError, match=message):
+            read(path)
+    y, _ = fasttag.load(path, duration=0.45)  # before the bad sample
+    assert np.isfinite(y).all()
 
 
 @pytest.mark.parametrize("ext", ["wav", "flac", "ogg", "mp3"])

@@ -9,7 +9,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from fasttag.audio import decode_error, mean_channels, truncation
+from fasttag.audio import check_file, check_samples, decode_error, mean_channels, truncation
 from fasttag.errors import AudioLoadError, ParameterError
 
 from .params import DECODE_BLOCK, FRAME_BLOCK, SILENCE_PEAK, ExtractParams
@@ -85,21 +85,26 @@ def _read_into(f: soundfile.SoundFile, out: np.ndarray) -> np.ndarray:
     return out[:k]
 
 
-def _chunks(f: soundfile.SoundFile, start: int, n_frames: int | None, sr: int, block: int) -> Iterator[np.ndarray]:
+def _chunks(path: str, f: soundfile.SoundFile, start: int, n_frames: int | None, sr: int,
+            block: int) -> Iterator[np.ndarray]:
     """Mono float32 audio at ``sr`` from ``n_frames`` source frames (None: to the end) from ``start``, in blocks.
 
     The channels are averaged as `fasttag.load` does, then soxr's streaming resampler
     (HQ, as `fasttag.load`) turns each block into the target rate. Every block is decoded
-    into one buffer; each yielded array is the caller's own.
+    into one buffer and checked as `fasttag.load` checks (`check_samples`); each yielded
+    array is the caller's own.
     """
     if start:
         f.seek(start)
     resampler = None if f.samplerate == sr else soxr.ResampleStream(f.samplerate, sr, 1, dtype="float32", quality="HQ")
     buffer = np.empty((block, f.channels), np.float32)
     remaining = n_frames
+    position = start
     while True:
         want = block if remaining is None else min(block, remaining)
         data = _read_into(f, buffer[:want]) if want > 0 else buffer[:0]
+        check_samples(path, f, data, position)
+        position += data.shape[0]
         if remaining is not None:
             remaining -= data.shape[0]
         last = data.shape[0] < want or remaining == 0 or want == 0
@@ -115,11 +120,7 @@ def _chunks(f: soundfile.SoundFile, start: int, n_frames: int | None, sr: int, b
 def _extract_file(path, params: ExtractParams, *, block: int = DECODE_BLOCK,
                   block_frames: int = FRAME_BLOCK) -> tuple[np.ndarray, dict]:
     """Features of one file and what was learnt about it (source rate, channels, duration, warnings)."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise AudioLoadError(f"no such audio file: {path!r}")
-    if os.path.getsize(path) == 0:
-        raise AudioLoadError(f"audio file is empty (0 bytes): {path!r}")
+    path = check_file(path)
     framer = _Framer(params, block_frames)
     warnings = []
     try:
@@ -130,7 +131,7 @@ def _extract_file(path, params: ExtractParams, *, block: int = DECODE_BLOCK,
             else:
                 n_read = int(round(params.duration * f.samplerate))  # as fasttag.load(duration=...)
                 start = max(0, (f.frames - n_read) // 2) if params.crop == "center" and f.frames > n_read else 0
-            for chunk in _chunks(f, start, n_read, params.sr, block):
+            for chunk in _chunks(path, f, start, n_read, params.sr, block):
                 if params.n_samples is not None:
                     chunk = chunk[: params.n_samples - framer.n_samples]
                 framer.feed(chunk)
