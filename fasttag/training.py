@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -386,9 +387,7 @@ def save_run(run_dir, model: nn.Module, *, tags, features, info: dict | None = N
     name = type(model).__name__
     if MODELS.get(name) is not type(model):
         raise ParameterError(f"model of type {name} is not one of fasttag.models {sorted(MODELS)}")
-    tags = list(tags)
-    if len(tags) != model.hparams["n_tags"]:
-        raise ParameterError(f"len(tags)={len(tags)} must equal the model's n_tags={model.hparams['n_tags']}")
+    tags = _checked_tags(tags, model.hparams["n_tags"])
     description = None if isinstance(features, dict) else features
     if description is not None:
         features = description.as_dict()
@@ -424,6 +423,20 @@ def _json_value(value):
     raise TypeError(f"{type(value).__name__} {value!r} is not JSON-serialisable")
 
 
+def _checked_tags(tags, n_tags: int) -> list[str]:
+    """``tags`` as a list of ``n_tags`` distinct strings (one per model output), or ParameterError."""
+    if isinstance(tags, str) or not isinstance(tags, (Sequence, np.ndarray)) or \
+            not all(isinstance(tag, str) for tag in tags):  # fmt: skip
+        raise ParameterError(f"tags must be a list of strings, one per model output, got {tags!r:.60}")
+    tags = [str(tag) for tag in tags]
+    if len(tags) != n_tags:
+        raise ParameterError(f"len(tags)={len(tags)} must equal the model's n_tags={n_tags}")
+    repeated = sorted({tag for tag in tags if tags.count(tag) > 1})
+    if repeated:
+        raise ParameterError(f"tags must be distinct: {repeated[:5]} occur more than once")
+    return tags
+
+
 def load_run(run_dir, *, device="cpu") -> Run:
     """Rebuild a tagger saved by `save_run`, in eval mode.
 
@@ -451,9 +464,19 @@ def load_run(run_dir, *, device="cpu") -> Run:
     try:
         config = json.loads((run_dir / CONFIG_FILE).read_text())
         model = MODELS[config["model"]["name"]](**config["model"]["hparams"])
-        model.load_state_dict(torch.load(run_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True))
-        tags, features, info = config["tags"], config["features"], config["info"]
-    except (ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        tags = _checked_tags(config["tags"], model.hparams["n_tags"])
+        features, info = dict(config["features"]), dict(config["info"])
+    except (ValueError, KeyError, TypeError) as exc:  # ParameterError too
         raise FasttagError(f"{run_dir} holds an unreadable fasttag run: {exc!r}") from exc
+    try:
+        model.load_state_dict(torch.load(run_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True))
+    except (OSError, ValueError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        raise FasttagError(f"{run_dir / WEIGHTS_FILE} does not hold the weights of its {config['model']['name']} "
+                           f"(a partial copy?): {exc!r}") from exc  # fmt: skip
+    diverged = [name for name, value in model.state_dict().items()
+                if value.is_floating_point() and not torch.isfinite(value).all()]  # fmt: skip
+    if diverged:
+        raise FasttagError(f"{run_dir / WEIGHTS_FILE} holds NaN or infinite weights in {diverged[:3]}: its training "
+                           "diverged")  # fmt: skip
     model.to(device).eval()
-    return Run(model=model, tags=list(tags), features=dict(features), info=dict(info), path=run_dir)
+    return Run(model=model, tags=tags, features=features, info=info, path=run_dir)

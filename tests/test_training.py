@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 
 import numpy as np
 import pytest
@@ -266,6 +267,45 @@ def test_run_info_takes_numpy_scores_and_refuses_other_objects_before_writing(tm
     with pytest.raises(fasttag.ParameterError, match="JSON-serialisable .*object"):
         save_run(tmp_path / "bad", model, tags=tagged["tags"], features=tagged["params"], info={"x": object()})
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("tags, message", [
+    (lambda tags: tags[:-1], "len\\(tags\\)=.* must equal the model's n_tags"),
+    (lambda tags: tags + ["extra"], "len\\(tags\\)=.* must equal the model's n_tags"),
+    (lambda tags: [tags[0]] * len(tags), "tags must be distinct: \\['"),
+    (lambda tags: list(range(len(tags))), "tags must be a list of strings"),
+    (lambda tags: "".join(tags), "tags must be a list of strings"),
+], ids=["fewer", "more", "repeated", "numbers", "a string"])  # fmt: skip
+def test_tags_that_do_not_name_the_outputs_are_refused_by_save_and_load(tmp_path, tagged, trained, tags, message):
+    """Such a run shifted the labels against the outputs, lost columns of `tag --csv` to
+    repeated names, or failed later with an IndexError."""
+    model, _ = trained
+    bad_tags = tags(list(tagged["tags"]))
+    with pytest.raises(fasttag.ParameterError, match=message):
+        save_run(tmp_path / "refused", model, tags=bad_tags, features=tagged["params"])
+    assert not (tmp_path / "refused").exists()
+    save_run(tmp_path / "run", model, tags=tagged["tags"], features=tagged["params"])
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    (tmp_path / "run" / "config.json").write_text(json.dumps({**config, "tags": bad_tags}))  # edited by hand
+    with pytest.raises(fasttag.FasttagError, match=f"{re.escape(str(tmp_path / 'run'))} holds an unreadable "
+                                                   f"fasttag run: ParameterError\\(.*{message}"):
+        load_run(tmp_path / "run")
+
+
+def test_damaged_weights_are_named(tmp_path, tagged, trained):
+    model, _ = trained
+    save_run(tmp_path / "run", model, tags=tagged["tags"], features=tagged["params"])
+    weights = tmp_path / "run" / "model.pt"
+    whole = weights.read_bytes()
+    weights.write_bytes(whole[: len(whole) // 2])  # a partial copy
+    with pytest.raises(fasttag.FasttagError, match=re.escape(f"{weights} does not hold the weights of its FCN")):
+        load_run(tmp_path / "run")
+    diverged = copy.deepcopy(model)
+    with torch.no_grad():
+        next(diverged.parameters())[0] = float("nan")
+    save_run(tmp_path / "run", diverged, tags=tagged["tags"], features=tagged["params"])
+    with pytest.raises(fasttag.FasttagError, match=re.escape(f"{weights} holds NaN or infinite weights in [")):
+        load_run(tmp_path / "run")
 
 
 def test_mlp_round_trip(tmp_path, rng):
