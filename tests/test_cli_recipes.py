@@ -60,6 +60,29 @@ def test_bad_recipes_are_one_line_and_status_2(places, extra, match, run_cli):
 
 
 @pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--model", "fcn4", "--init-from", "{fcn4}", "--channels", "2,2,2,4"], "differs from the one to train in"),
+        (["--model", "lstm", "--init-from", "{lstm}", "--pooling", "mean"], "differs from the one to train in"),
+        (["--model", "lstm", "--init-from", "{lstm}", "--hidden", "3"], "differs from the one to train in"),
+        (["--model", "fcn4", "--init-from", "{fcn4}", "--cnn-block", "2"], "does not combine with .*--cnn-block"),
+        (["--model", "fcn4", "--init-from", "{fcn4}", "--cnn-pool-time"], "does not combine with .*--cnn-pool-time"),
+    ],
+)
+def test_fine_tuning_options_are_refused_before_features_are_computed(places, extra, match, run_cli, monkeypatch):
+    """A refused --channels or --pooling came after the features of both splits (hours on a big
+    collection); --cnn-block and --cnn-pool-time were ignored, the run trained on log-mels."""
+    from fasttag.commands import train
+
+    def no_features(*args, **kwargs):
+        raise AssertionError("features were computed before the options were refused")
+
+    monkeypatch.setattr(train, "split_arrays", no_features)
+    status, out, err = run_cli([a.format(**places) for a in TRAIN + extra])
+    assert status == 2 and re.search(match, err), (out, err)
+
+
+@pytest.mark.parametrize(
     ("argv", "match"),
     [
         (["experiment"], "required: experiment"),

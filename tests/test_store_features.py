@@ -316,3 +316,17 @@ def test_a_read_stack_holds_off_a_rewrite_and_a_write_holds_off_reading(data, st
     finally:
         writer.close()
     np.testing.assert_array_equal(store_features(copy, data[1][:3], DESCRIPTIONS["logmel"])[0][0], before)
+
+
+def test_kinds_a_store_does_not_hold_come_from_the_audio_when_a_store_is_given(data, stores):
+    """As README says of train and evaluate --store; logmel-chroma was refused there instead."""
+    from fasttag.commands._data import split_arrays
+    from fasttag.datasets import read_dataset
+
+    dataset = read_dataset(data[0])
+    chroma = LogMelChroma(seconds=SECONDS)
+    X, Y = split_arrays(dataset, "valid", chroma, list(dataset.vocabulary), data=data[0], progress=False,
+                        store=FeatureStore(stores["logmel"]))  # fmt: skip
+    expected, unreadable = extract_readable(chroma, [track.path for track in dataset.subset("valid").tracks])
+    assert not unreadable and len(Y) == len(expected) > 0
+    np.testing.assert_array_equal(X, expected)

@@ -9,7 +9,7 @@ import numpy as np
 from fasttag.datasets import Dataset, multi_hot
 from fasttag.errors import FasttagError
 from fasttag.featurizers import extract_readable
-from fasttag.store_features import store_features
+from fasttag.store_features import STORED_KINDS, store_features
 
 
 def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, progress: bool, store=None):
@@ -30,6 +30,7 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
     store : FeatureStore, str or Path, optional
         A feature store to read the features from instead of the audio
         (`fasttag.store_features.store_features`); tracks whose extraction failed are skipped.
+        Kinds a store does not hold (``logmel-chroma``, ``cnn``) are computed from the audio.
 
     Returns
     -------
@@ -48,7 +49,7 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
         raise FasttagError(f"{data} has no tracks in the {split!r} split")
     keep = set(vocabulary)
     Y = multi_hot([t._replace(tags=[tag for tag in t.tags if tag in keep]) for t in tracks], vocabulary)
-    if store is None:
+    if store is None or getattr(params, "kind", None) not in STORED_KINDS:
         X, unreadable = extract_readable(params, [t.path for t in tracks], progress=progress)
     else:
         X, unreadable = store_features(store, tracks, params, lazy=True)  # read a batch at a time

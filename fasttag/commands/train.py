@@ -99,9 +99,10 @@ def _features(args, seconds):
         frames = frame_features(kind, seconds=seconds, cnn_run=args.cnn_run, cnn_block=args.cnn_block,
                                 pool_time=args.cnn_pool_time)  # fmt: skip
         return frames, None
-    if args.model == "mlp-bof" or args.cnn_run is not None or args.codebook_size is not None:
-        raise ParameterError("--init-from fine-tunes fcn4, fcn5, crnn or lstm on the run's own features; "
-                             "it does not combine with mlp-bof, --cnn-run or --codebook-size")  # fmt: skip
+    if args.model == "mlp-bof" or args.codebook_size is not None or args.cnn_run is not None or \
+            args.cnn_block is not None or args.cnn_pool_time:  # fmt: skip
+        raise ParameterError("--init-from fine-tunes fcn4, fcn5, crnn or lstm on the run's own features; it does not "
+                             "combine with mlp-bof, --codebook-size, --cnn-run, --cnn-block or --cnn-pool-time")
     source = load_run(args.init_from)
     if model_name(source.model) != args.model:
         raise ParameterError(f"--init-from {args.init_from} holds a {model_name(source.model)}, "
@@ -116,6 +117,16 @@ def _features(args, seconds):
     return (frames if seconds is None else dataclasses.replace(frames, seconds=seconds)), source
 
 
+def _fine_tuned(args, source, n_tags: int):
+    """The run's architecture with ``n_tags`` fresh outputs, and the names of the tensors copied from it
+    (`init_from`); --channels, --hidden and --pooling must agree with the run's."""
+    given = {"channels": args.channels, "hidden": args.hidden, "pooling": args.pooling}
+    hparams = {**source.model.hparams, **{k: v for k, v in given.items() if v is not None}, "n_tags": n_tags}
+    torch.manual_seed(args.seed)
+    model = type(source.model)(**hparams)
+    return model, init_from(model, source)
+
+
 def run(args) -> None:
     seconds = args.seconds
     if args.n_frames is not None:
@@ -126,6 +137,7 @@ def run(args) -> None:
     tags = list(dataset.vocabulary)
     if not tags:
         raise FasttagError(f"{args.data} has no tags")
+    tuned = None if source is None else _fine_tuned(args, source, len(tags))  # refused before features are computed
     print(f"{args.data} ({layout}): {len(dataset.tracks)} tracks, {len(tags)} tags; "
           f"{frames.kind} features of {frames.seconds:g} s ({frames.n_features} x {frames.n_frames})")  # fmt: skip
     progress = not args.quiet
@@ -142,15 +154,12 @@ def run(args) -> None:
         X_train, X_valid = params.histograms(X_train), params.histograms(X_valid)
         print(f"bag of frames: codebook of {k} codewords fitted on the training tracks' frames")
     feature_s = time.perf_counter() - start
-    torch.manual_seed(args.seed)
-    if source is None:
+    if tuned is None:
+        torch.manual_seed(args.seed)
         model = build_model(args.model, params.n_features, len(tags), channels=args.channels, hidden=args.hidden,
                             pooling=args.pooling, n_chroma=chroma_rows(params))  # fmt: skip
-    else:  # the run's architecture with outputs for these tags; --channels / --hidden must agree with it
-        given = {"channels": args.channels, "hidden": args.hidden, "pooling": args.pooling}
-        hparams = {**source.model.hparams, **{k: v for k, v in given.items() if v is not None}, "n_tags": len(tags)}
-        model = type(source.model)(**hparams)
-        copied = init_from(model, source)
+    else:
+        model, copied = tuned
         print(f"fine-tuning from {args.init_from}: {len(copied)} tensors copied, new output layer for {len(tags)} tags")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"training {args.model} ({type(model).__name__}, {n_params} parameters) on {len(X_train)} tracks, "
