@@ -458,6 +458,9 @@ def load_run(run_dir, *, device="cpu") -> Run:
     """
     device = torch_device(device)
     run_dir = Path(run_dir)
+    if run_dir.is_file():
+        raise FasttagError(f"{run_dir} is a file: a fasttag run is the folder that holds {CONFIG_FILE} and "
+                           f"{WEIGHTS_FILE}")  # fmt: skip
     for name in (CONFIG_FILE, WEIGHTS_FILE):
         if not (run_dir / name).is_file():
             raise FasttagError(f"{run_dir} is not a fasttag run: {name} is missing")

@@ -388,5 +388,8 @@ def test_bad_input(tmp_path, tagged, trained):
         save_run(tmp_path, model, tags=tagged["tags"], features={"sr": 1, "n_fft": 1, "hop_length": 1, "n_mels": 1})
     with pytest.raises(fasttag.FasttagError, match="config.json is missing"):
         load_run(tmp_path / "nothing")
+    save_run(tmp_path / "run", model, tags=tagged["tags"], features=tagged["params"])
+    with pytest.raises(fasttag.FasttagError, match="config.json is a file: a fasttag run is the folder that holds"):
+        load_run(tmp_path / "run" / "config.json")
     with pytest.raises(fasttag.ParameterError, match="top=0"):
         tag_file(tagged["tracks"][0].path, tmp_path, top=0)
