@@ -36,7 +36,7 @@ from fasttag.featurizers import MFCC, LogMel, LogMelChroma
 from fasttag.recipes import CODEBOOK_SIZE, build_model, chroma_rows
 from fasttag.store import FeatureStore
 from fasttag.store_features import extract_options, store_for
-from fasttag.training import evaluate, save_run, train
+from fasttag.training import evaluate, load_run, save_run, train
 
 #: The configurations in the order they run, and the study's macro ROC-AUC (its data).
 CONFIGS = ("FCN-5", "CRNN", "MFCC+BoF", "CNN+BoF", "MFCC+LSTM", "CNN+LSTM", "FCN-5+chroma")
@@ -124,7 +124,10 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
     out : str or Path, optional
         Where to write ``study.md`` (the table), ``study.json`` (rows and
         settings) and the runs under ``runs/`` (`fasttag evaluate` and
-        `fasttag tag` take them); nothing is written when None.
+        `fasttag tag` take them); nothing is written when None. A configuration
+        whose run is there, saved by a study of the same data, split, clip, stores,
+        settings and seed, is taken from it instead of trained again: an interrupted
+        study resumes (its features are computed again).
     settings : StudySettings, optional
         Model sizes, epochs and codebook; default `StudySettings.full`.
     seed : int
@@ -167,6 +170,9 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
     for params, store in sources.items():
         if store is not None:
             log(f"{params.kind} features read from {store.root}")
+    about = _as_json({"data": str(Path(data).resolve()), "split_seed": split_seed, "top_tags": top_tags, "tags": tags,
+                      "clip": logmel.as_dict(), "stored": [p.kind for p, s in sources.items() if s is not None],
+                      "settings": asdict(settings), "seed": seed})  # what makes a saved run this study's
 
     def arrays(params):
         store = sources.get(params)
@@ -181,7 +187,16 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
     runs = None if out is None else Path(out) / "runs"
 
     def fit(config, name, X, feature_s, params, *, n_extra=0, **sizes):
-        log(f"[{len(results) + 1}/{len(CONFIGS)}] {config}: training {name} on {X['train'].shape[1:]} inputs")
+        run_dir = None if runs is None else runs / config.lower().replace("+", "-")
+        kept = _kept_run(run_dir, about, device)
+        if kept is not None:
+            results.append(kept[1])
+            log(f"[{len(results)}/{len(CONFIGS)}] {config}: kept from {run_dir} (this study's run): test macro "
+                f"ROC-AUC {kept[1].roc_auc:.3f}, PR-AUC {kept[1].pr_auc:.3f}")  # fmt: skip
+            return kept[0]
+        replacing = "" if run_dir is None or not run_dir.is_dir() else f" (replacing {run_dir}: not this study's run)"
+        log(f"[{len(results) + 1}/{len(CONFIGS)}] {config}: training {name} on {X['train'].shape[1:]} "
+            f"inputs{replacing}")  # fmt: skip
         torch.manual_seed(seed)
         model = build_model(name, X["train"].shape[1], len(tags), n_chroma=chroma_rows(params), **sizes)
         history, train_s = _timed(train, model, X["train"], Y["train"], X["valid"], Y["valid"],
@@ -194,10 +209,10 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
         results.append(result)
         log(f"[{len(results)}/{len(CONFIGS)}] {config}: test macro ROC-AUC {result.roc_auc:.3f}, PR-AUC "
             f"{result.pr_auc:.3f}; train {train_s:.1f} s, features {feature_s:.1f} s")  # fmt: skip
-        if runs is not None:
-            info = {"command": "experiment study", "config": config, "seed": seed,
-                    "test_macro_roc_auc": result.roc_auc, "test_macro_pr_auc": result.pr_auc}  # fmt: skip
-            save_run(runs / config.lower().replace("+", "-"), model, tags=tags, features=params, info=info)
+        if run_dir is not None:
+            info = {"command": "experiment study", "config": config, "seed": seed, "test_macro_roc_auc": result.roc_auc,
+                    "test_macro_pr_auc": result.pr_auc, "study": about, "result": asdict(result)}  # fmt: skip
+            save_run(run_dir, model, tags=tags, features=params, info=info)
         return model
 
     def bof(frames, X):
@@ -224,6 +239,25 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
     if out is not None:
         write_study(out, results, settings=settings, seed=seed, data=data, n_tracks=counts, clip=logmel.as_dict())
     return results
+
+
+def _as_json(value):
+    """``value`` as it reads back from JSON (tuples become lists, numpy numbers numbers)."""
+    return json.loads(json.dumps(value, default=_json_number))
+
+
+def _kept_run(run_dir, about: dict, device) -> tuple[torch.nn.Module, StudyResult] | None:
+    """The tagger and row of a run that a study described by ``about`` saved in ``run_dir``, or None
+    (no run there, another study's, or one cut short while it was saved: trained again)."""
+    if run_dir is None or not run_dir.is_dir():
+        return None
+    try:
+        run = load_run(run_dir, device=device)
+    except FasttagError:
+        return None
+    if run.info.get("study") != about or "result" not in run.info:
+        return None
+    return run.model, StudyResult(**run.info["result"])
 
 
 def _stores_of(stores, descriptions) -> dict:

@@ -2,9 +2,11 @@
 
 import json
 import re
+import shutil
 
 import pytest
 
+from fasttag import experiment, training
 from fasttag.datasets import make_tagged_music
 from fasttag.experiment import CONFIGS, STUDY_ROC_AUC
 from fasttag.training import load_run
@@ -107,3 +109,37 @@ def test_the_study_reads_log_mel_and_mfcc_from_stores(study, tmp_path, run_cli):
     status, _, err = run_cli([*argv[:-4], "--store", tmp_path / "short"])
     assert status == 2 and "holds none of the study's stored features" in err, err
     assert f"logmel: --feature logmel --duration {SECONDS!r} --crop start; mfcc: --feature mfcc" in err, err
+
+
+def test_a_study_run_again_keeps_its_runs_and_trains_what_is_missing_or_cut_short(study, tmp_path, run_cli,
+                                                                                   monkeypatch):
+    """An interrupted study (hours of training at full size) started again from nothing."""
+    data, out_dir, status, first, err = study
+    assert status == 0, err
+    shutil.copytree(out_dir, tmp_path / "out")
+    shutil.rmtree(tmp_path / "out" / "runs" / "mfcc-lstm")  # never saved
+    weights = tmp_path / "out" / "runs" / "crnn" / "model.pt"
+    weights.write_bytes(weights.read_bytes()[:100])  # cut short while it was saved
+    trained = []
+
+    def counting_train(model, *args, **kwargs):
+        trained.append(type(model).__name__)
+        return training.train(model, *args, **kwargs)
+
+    monkeypatch.setattr(experiment, "train", counting_train)
+    argv = ["experiment", "study", "--data", data, "--out", tmp_path / "out", "--size", "quick", "--seconds", SECONDS,
+            "--seed", 3, "--quiet"]  # fmt: skip
+    status, again, err = run_cli(argv)
+    assert status == 0, err
+    assert trained == ["CRNN", "LSTMTagger"]
+    assert "[2/7] CRNN: training crnn" in again and "[5/7] MFCC+LSTM: training lstm" in again
+    assert re.search(r"\[1/7\] FCN-5: kept from .*fcn-5 \(this study's run\)", again), again
+    before, after = (list(ROW.finditer(text)) for text in (first, again))
+    for old, new in zip(before, after, strict=True):  # the same scores; kept rows keep their times too
+        retrained = old["config"] in ("CRNN", "MFCC+LSTM")
+        same = ("config", "roc", "pr", "study", "params") if retrained else ROW.groupindex
+        assert all(old[key] == new[key] for key in same), (old.groupdict(), new.groupdict())
+    trained.clear()
+    status, other, err = run_cli([*argv[:-2], 4, "--quiet"])  # another seed: another study in the same folder
+    assert status == 0, err
+    assert len(trained) == len(CONFIGS) and "(replacing " in other and "kept from" not in other

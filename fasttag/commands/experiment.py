@@ -25,7 +25,8 @@ def add_parser(commands) -> None:
         "its frozen feature map gives the CNN frames; K-codeword bags of frames fitted on training frames), "
         "print a markdown table of test macro ROC-AUC and PR-AUC, parameters, training and feature time, "
         "with the study's ROC-AUC beside ours, and write it to OUT/study.md and OUT/study.json, the runs "
-        "to OUT/runs/.",
+        "to OUT/runs/. Run again with the same options, it keeps the runs saved in OUT/runs/ and trains the "
+        "others: an interrupted study resumes.",
     )
     add = study.add_argument
     add("--data", required=True, type=Path, metavar="DATA", help="dataset file or folder (as for fasttag train)")
