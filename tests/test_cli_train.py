@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import re
 
 import numpy as np
@@ -324,3 +325,53 @@ def test_tag_takes_folders_and_manifests_and_writes_every_probability_to_csv(run
     (tmp_path / "empty_folder").mkdir()
     status, _, err = run_cli(["tag", tmp_path / "empty_folder", "--model", run_dir])
     assert status == 2 and "holds no audio files" in err, err
+
+
+@pytest.fixture(scope="module")
+def run_dir(runs):
+    """The LSTM run of `runs`."""
+    run_dir, status, printed = runs["lstm"]
+    assert status == 0, printed
+    return run_dir
+
+
+def _refuse(constant):
+    raise ValueError(f"{constant} is not JSON")
+
+
+def test_tag_json_writes_null_for_a_probability_that_is_not_finite(run_dir, data, manifest_rows, run_cli,
+                                                                   monkeypatch):
+    fake = [("bass", math.nan), ("drums", math.inf), ("piano", 0.25)]
+    monkeypatch.setattr("fasttag.commands.tag.tag_file", lambda path, trained, top: fake)
+    file = str(data / manifest_rows[0]["path"])
+    status, out, err = run_cli(["tag", file, "--model", run_dir, "--json"])
+    assert status == 0, err
+    listing = json.loads(out, parse_constant=_refuse)[file]  # strict: NaN and Infinity are not JSON
+    assert listing == [{"tag": "bass", "probability": None}, {"tag": "drums", "probability": None},
+                       {"tag": "piano", "probability": 0.25}]  # fmt: skip
+    status, out, err = run_cli(["tag", file, "--model", run_dir])
+    assert status == 0 and out == f"{file}: bass (nan), drums (inf), piano (0.25)\n", err
+
+
+def test_evaluate_refuses_data_without_any_of_the_runs_tags(run_dir, data, manifest_rows, tmp_path, run_cli):
+    run_tags = json.loads((run_dir / "config.json").read_text())["tags"]
+    named = ", ".join(run_tags[:5]) + (", ..." if len(run_tags) > 5 else "")
+    for name, tags in (("disjoint", lambda i: "zydeco" if i % 2 else "acapella;zydeco"), ("untagged", lambda i: "")):
+        with open(tmp_path / f"{name}.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["path", "tags", "split"])
+            writer.writerows([str(data / row["path"]), tags(i), row["split"]] for i, row in enumerate(manifest_rows))
+        status, out, err = run_cli(["evaluate", run_dir, "--data", tmp_path / f"{name}.csv", "--quiet"])
+        assert status == 2 and out == "" and err.count("\n") == 1, (out, err)
+        assert f"none of the run's {len(run_tags)} tags ({named}) occur in" in err, err
+        assert err.rstrip().endswith("its tags are zydeco, acapella" if name == "disjoint" else "have no tags"), err
+    # Some of the run's tags (one here) in the data: scored as before, the others undefined.
+    shared = run_tags[0]
+    with open(tmp_path / "one_shared.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "tags", "split"])
+        writer.writerows([str(data / row["path"]), shared if i % 2 else "zydeco", row["split"]]
+                         for i, row in enumerate(manifest_rows))  # fmt: skip
+    status, out, err = run_cli(["evaluate", run_dir, "--data", tmp_path / "one_shared.csv", "--quiet", "--json"])
+    assert status == 0, err
+    assert json.loads(out)["not_scored"] == ["zydeco"]

@@ -1,4 +1,5 @@
-"""Argument parsing shared by the subcommands: one-line usage errors, checked numbers."""
+"""What the subcommands share: argument parsing (one-line usage errors, checked numbers, help without a
+default for required options) and JSON numbers."""
 
 from __future__ import annotations
 
@@ -23,14 +24,20 @@ class Parser(argparse.ArgumentParser):
 MAX_SECONDS = 86400
 
 
+#: How `number`'s errors name the kinds it parses.
+_KIND_NAMES = {int: "an integer", float: "a number"}
+
+
 def number(kind: type, low: float, *, above: bool = False, high: float | None = None):
-    """An argparse ``type``: ``kind(text)``, finite, at least ``low`` (or above it) and at most ``high``."""
+    """An argparse ``type``: ``kind(text)`` (int or float), finite, at least ``low`` (or above it) and at most
+    ``high``."""
+    what = _KIND_NAMES[kind]
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+            raise argparse.ArgumentTypeError(f"{text!r} must be {what}") from None
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"{text} must be a finite number")
         if value < low or (above and value == low):
@@ -80,4 +87,16 @@ def add_device(parser: argparse.ArgumentParser, role: str) -> None:
                         help=f"where the tagger {role}: cpu, cuda or cuda:N (default: %(default)s)")
 
 
-FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+def json_number(x: float) -> float | None:
+    """``x`` as a JSON number: a float, or None (null) where it is NaN or infinite."""
+    return float(x) if math.isfinite(x) else None
+
+
+class Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that gives each option's default, except for required options (they have none)."""
+
+    def _get_help_string(self, action):
+        return action.help if action.required else super()._get_help_string(action)
+
+
+FORMATTER = Formatter

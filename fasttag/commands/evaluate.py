@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
-from fasttag.commands._args import add_device, number
+from fasttag.commands._args import add_device, json_number, number
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import SPLITS, read_dataset
+from fasttag.errors import FasttagError
 from fasttag.featurizers import features_from_dict
 from fasttag.metrics import TagScores
 from fasttag.training import evaluate, load_run
@@ -22,8 +22,8 @@ def add_parser(commands) -> None:
         description="Compute the run's features of the first seconds of each track of one split and "
         "print ROC-AUC and PR-AUC per tag, their macro averages (over the tags that have both positive "
         "and negative tracks in the split; the others are listed) and micro averages (all track-tag "
-        "pairs). Tags of the data that the run has no output for are listed as not scored. The data is "
-        "split as in `fasttag train` (same split seed by default).",
+        "pairs). Tags of the data that the run has no output for are listed as not scored; data with none "
+        "of the run's tags is an error. The data is split as in `fasttag train` (same split seed by default).",
     )
     parser.add_argument("run", type=Path, metavar="RUN", help="run directory (from fasttag train or demo)")
     parser.add_argument("--data", required=True, type=Path, metavar="DATA", help="dataset file or folder")
@@ -38,21 +38,31 @@ def add_parser(commands) -> None:
     add_device(parser, "runs")
 
 
-def _number(x: float) -> float | None:
-    return None if math.isnan(x) else float(x)
-
-
 def scores_json(scores: TagScores) -> dict:
     """The scores as JSON-ready data: per tag, macro and micro averages, undefined tags (NaN -> null)."""
     return {
         "tags": {
-            tag: {"positives": int(n), "roc_auc": _number(roc), "pr_auc": _number(pr)}
+            tag: {"positives": int(n), "roc_auc": json_number(roc), "pr_auc": json_number(pr)}
             for tag, n, roc, pr in zip(scores.tags, scores.positives, scores.roc_auc, scores.pr_auc)
         },
-        "macro": {"roc_auc": _number(scores.macro_roc_auc), "pr_auc": _number(scores.macro_pr_auc)},
-        "micro": {"roc_auc": _number(scores.micro_roc_auc), "pr_auc": _number(scores.micro_pr_auc)},
+        "macro": {"roc_auc": json_number(scores.macro_roc_auc), "pr_auc": json_number(scores.macro_pr_auc)},
+        "micro": {"roc_auc": json_number(scores.micro_roc_auc), "pr_auc": json_number(scores.micro_pr_auc)},
         "undefined": list(scores.undefined),
     }
+
+
+def _few(tags, n: int = 5) -> str:
+    """The first ``n`` of ``tags``, comma-separated ("..." when there are more)."""
+    return ", ".join(tags[:n]) + (", ..." if len(tags) > n else "")
+
+
+def _check_shared_tags(run_tags: list[str], dataset, data) -> None:
+    """FasttagError where no track of ``dataset`` has a tag of the run: every score would be undefined."""
+    occurring = {tag for track in dataset.tracks for tag in track.tags}
+    if occurring.isdisjoint(run_tags):
+        data_tags = [tag for tag in dataset.vocabulary if tag in occurring]  # most frequent first
+        found = f"its tags are {_few(data_tags)}" if data_tags else "its tracks have no tags"
+        raise FasttagError(f"none of the run's {len(run_tags)} tags ({_few(run_tags)}) occur in {data}: {found}")
 
 
 def run(args) -> None:
@@ -63,6 +73,7 @@ def run(args) -> None:
     split_seed = saved_seed if args.split_seed is None else args.split_seed
     # Every tag of the data (no top-N cut): the run's vocabulary picks the label columns.
     dataset = read_dataset(args.data, top=sys.maxsize, seed=split_seed)
+    _check_shared_tags(trained.tags, dataset, args.data)
     X, Y = split_arrays(dataset, args.split, params, trained.tags, data=args.data, progress=not args.quiet,
                         store=args.store)
     scores = evaluate(trained.model, X, Y, trained.tags)
@@ -70,7 +81,7 @@ def run(args) -> None:
     not_scored = [tag for tag in dataset.vocabulary if tag not in known]  # the run has no output for them
     if args.json:
         report = {"run": str(args.run), "data": str(args.data), "split": args.split, "n_tracks": len(X)}
-        print(json.dumps({**report, **scores_json(scores), "not_scored": not_scored}, indent=2))
+        print(json.dumps({**report, **scores_json(scores), "not_scored": not_scored}, indent=2, allow_nan=False))
         return
     print(f"{args.run} on {args.data}, {args.split} split, {len(X)} tracks:")
     print(scores.table())

@@ -1,5 +1,7 @@
 """``fasttag show FILE --feature logmel|mfcc|chroma|tempogram --out picture.png``: draw a feature.
 
+The extension of ``--out`` names the picture's format (png, jpg, svg, pdf, ...: what matplotlib writes).
+
 ``add_parser(commands)`` adds the sub-command and its arguments, ``run(args)`` draws and
 saves the picture. Bad input raises FasttagError (an AudioLoadError for unreadable audio),
 which the command reports in one line.
@@ -16,6 +18,7 @@ import fasttag
 from fasttag import plot
 from fasttag.commands._args import FORMATTER, number, sample_rate
 from fasttag.errors import FasttagError, MissingDependencyError
+from fasttag.spectrum import frame_count
 
 FEATURES = ("logmel", "mfcc", "chroma", "tempogram")
 HOP_LENGTH = 512
@@ -39,17 +42,20 @@ def add_parser(commands) -> None:
     show = commands.add_parser(
         "show",
         formatter_class=FORMATTER,
-        help="draw a feature of an audio file (log-mel, MFCC, chroma, tempogram) to a PNG",
+        help="draw a feature of an audio file (log-mel, MFCC, chroma, tempogram) to a picture",
         description="Compute one feature of an audio file (22.05 kHz by default, n_fft 2048, hop 512) "
-        "and save a picture of it: time in seconds across, Hz / pitch classes / BPM up, a colour bar.",
+        "and save a picture of it: time in seconds across, Hz / pitch classes / BPM up, a colour bar. "
+        "The extension of --out names the picture's format.",
     )
     show.add_argument("file", type=Path, metavar="FILE", help="audio file (wav, flac, ogg, mp3)")
     show.add_argument("--feature", choices=FEATURES, default="logmel", help="what to draw")
-    show.add_argument("--out", type=Path, required=True, help="picture to write (.png)")
+    show.add_argument("--out", type=Path, required=True,
+                      help="picture to write; its extension names the format: .png, .jpg, .svg, .pdf or another "
+                      "that matplotlib writes (not .pgf)")  # fmt: skip
     show.add_argument("--sr", type=sample_rate(), default=22050, help="sampling rate to resample to (Hz)")
     show.add_argument("--n-mels", type=number(int, 1), default=128, help="mel bands (logmel, mfcc)")
-    show.add_argument("--size", type=_size, default=(1000, 400), metavar="WxH", help="picture size in pixels")
-    show.add_argument("--dpi", type=number(int, 10, high=2400), default=100, help="dots per inch of the PNG")
+    show.add_argument("--size", type=_size, default="1000x400", metavar="WxH", help="picture size in pixels")
+    show.add_argument("--dpi", type=number(int, 10, high=2400), default=100, help="dots per inch of the picture")
 
 
 def feature(y: np.ndarray, sr: int, name: str, *, n_mels: int = 128) -> tuple[np.ndarray, dict]:
@@ -79,7 +85,10 @@ def run(args) -> None:
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
+    picture_format = _picture_format(args.out, Figure().canvas.get_supported_filetypes())
     y, sr = fasttag.load(args.file, sr=args.sr)
+    if args.feature == "tempogram":
+        _check_tempogram_length(y, sr, args.file)
     S, options = feature(y, sr, args.feature, n_mels=args.n_mels)
     width, height = args.size
     # A Figure (not pyplot): no global state, nothing left open.
@@ -88,5 +97,26 @@ def run(args) -> None:
     plot.specshow(S, ax=ax, **options)
     ax.set_title(f"{Path(args.file).name}: {args.feature}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=args.dpi, format="png")
+    fig.savefig(args.out, dpi=args.dpi, format=picture_format)
     print(f"{args.feature} {S.shape} -> {args.out} ({width}x{height} px)")
+
+
+def _check_tempogram_length(y: np.ndarray, sr: int, file) -> None:
+    """FasttagError where ``y`` (of ``file``) has fewer than the 2 frames that a tempogram needs (the onset
+    strength compares each frame with the one before)."""
+    n_frames = frame_count(y.shape[-1], n_fft=N_FFT, hop_length=HOP_LENGTH)
+    if n_frames < 2:
+        raise FasttagError(f"{file} is too short for a tempogram: {y.shape[-1] / sr:.3g} s at {sr} Hz, {n_frames} "
+                           f"frame of hop {HOP_LENGTH}; it needs 2 frames, at least {HOP_LENGTH / sr:.3g} s")
+
+
+def _picture_format(out: Path, filetypes: dict[str, str]) -> str:
+    """The format that the extension of ``out`` names, if matplotlib writes it (``filetypes``); .pgf (LaTeX
+    code, which needs a TeX installation) is refused with the unknown ones."""
+    formats = [name for name in filetypes if name != "pgf"]
+    name = out.suffix[1:].lower()
+    if name not in formats:
+        named = f"extension {out.suffix!r} is not" if out.suffix else "no extension names"
+        raise FasttagError(f"--out {out}: {named} a picture format fasttag show writes; end it in one of "
+                           f"{', '.join('.' + f for f in formats)}")
+    return name

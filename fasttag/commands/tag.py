@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from fasttag.commands._args import FORMATTER, add_device, number
+from fasttag.commands._args import FORMATTER, add_device, json_number, number
 from fasttag.errors import AudioLoadError, FasttagError
 from fasttag.extraction import find_tracks
 from fasttag.store import write_text_atomic
@@ -32,7 +32,7 @@ def add_parser(commands) -> None:
     tag.add_argument("--model", required=True, type=Path, metavar="RUN", help="run directory, e.g. demo_out/run")
     tag.add_argument("--top", type=number(int, 1), default=5, help="tags per file")
     output = tag.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON instead of text")
+    output.add_argument("--json", action="store_true", help="print JSON instead of text (a NaN probability is null)")
     output.add_argument("--csv", type=Path, default=None, metavar="OUT",
                         help="write a CSV of every tag's probability (path, then one column per tag of the run) "
                         "instead of printing")  # fmt: skip
@@ -88,9 +88,10 @@ def run(args) -> None:
 
 
 def _print(results: dict, as_json: bool) -> None:
-    if as_json:
-        listing = {path: [{"tag": t, "probability": p} for t, p in tags] for path, tags in results.items()}
-        print(json.dumps(listing, indent=2))
+    if as_json:  # strict JSON: a probability that is NaN or infinite is null
+        listing = {path: [{"tag": t, "probability": json_number(p)} for t, p in tags]
+                   for path, tags in results.items()}  # fmt: skip
+        print(json.dumps(listing, indent=2, allow_nan=False))
     else:
         for path, tags in results.items():
             print(f"{path}: {format_tags(tags)}")

@@ -1,0 +1,84 @@
+"""What the commands write and say: pictures in the format ``fasttag show --out`` names, a one-line error for a
+clip too short for a tempogram, and help texts. (Strict JSON from ``fasttag tag`` and data without a run's tags
+are in test_cli_train.py, beside its runs.)"""
+
+import pytest
+import soundfile
+
+from fasttag import cli
+
+SR = 22050
+
+
+@pytest.fixture
+def plotting():
+    """Skip where matplotlib (the plot extra) is missing."""
+    pytest.importorskip("matplotlib")
+
+
+@pytest.fixture
+def clip(plotting, music, tmp_path):
+    """Half a second of music at 22050 Hz."""
+    path = tmp_path / "clip.wav"
+    soundfile.write(path, music(SR // 2), SR)
+    return path
+
+
+@pytest.mark.parametrize("extension, magic", [(".jpg", b"\xff\xd8\xff"), (".JPEG", b"\xff\xd8\xff"),
+                                              (".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_show_writes_the_format_the_extension_names(clip, tmp_path, run_cli, extension, magic):
+    out = tmp_path / f"picture{extension}"
+    status, _, err = run_cli(["show", clip, "--out", out, "--size", "200x100"])
+    assert status == 0, err
+    assert out.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name, says", [("picture.bmp", "extension '.bmp' is not"),
+                                        ("picture.pgf", "extension '.pgf' is not"), ("picture", "no extension names")])
+def test_show_refuses_a_picture_format_it_does_not_write(clip, tmp_path, run_cli, name, says):
+    out = tmp_path / name
+    status, _, err = run_cli(["show", clip, "--out", out])
+    assert status == 2 and not out.exists(), err
+    assert err.startswith(f"fasttag: error: --out {out}: {says}") and err.count("\n") == 1, err
+    assert all(f".{fmt}," in err for fmt in ("png", "jpg", "svg", "pdf")), err
+
+
+def test_show_says_a_clip_is_too_short_for_a_tempogram(plotting, tmp_path, music, run_cli):
+    path = tmp_path / "short.wav"
+    for n_samples in (1, 511):  # 1 frame of hop 512
+        soundfile.write(path, music(n_samples), SR)
+        status, _, err = run_cli(["show", path, "--feature", "tempogram", "--out", tmp_path / "t.png"])
+        assert status == 2 and err.count("\n") == 1, err
+        assert f"{path} is too short for a tempogram: {n_samples / SR:.3g} s at 22050 Hz, 1 frame of hop 512; " \
+               "it needs 2 frames, at least 0.0232 s" in err, err  # fmt: skip
+    soundfile.write(path, music(512), SR)  # 2 frames
+    status, printed, err = run_cli(["show", path, "--feature", "tempogram", "--out", tmp_path / "t.png",
+                                    "--size", "200x100"])  # fmt: skip
+    assert status == 0 and "tempogram (384, 2)" in printed, err
+
+
+def _help(capsys, command: str) -> str:
+    """``fasttag COMMAND --help``, on one line."""
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_show_help_gives_the_size_as_wxh(capsys):
+    assert "--size WxH picture size in pixels (default: 1000x400)" in _help(capsys, "show")
+    assert cli._parser().parse_args(["show", "a.wav", "--out", "x.png"]).size == (1000, 400)
+
+
+def test_help_gives_no_default_for_required_options(capsys):
+    assert "--model RUN run directory, e.g. demo_out/run --top" in _help(capsys, "tag")
+    assert "--out OUT picture to write; its extension names the format" in _help(capsys, "show")
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["tag", "a.wav", "--model", "run", "--top", "2.5"], "argument --top: '2.5' must be an integer"),
+    (["show", "a.wav", "--out", "x.png", "--dpi", "1e2"], "argument --dpi: '1e2' must be an integer"),
+    (["train", "--data", "d", "--model", "lstm", "--out", "r", "--lr", "x"], "argument --lr: 'x' must be a number"),
+])  # fmt: skip
+def test_a_number_that_does_not_parse_is_named_in_plain_words(run_cli, argv, says):
+    status, _, err = run_cli(argv)
+    assert status == 2 and err == f"fasttag: error: {says}\n", err
