@@ -48,6 +48,8 @@ def positive_float(value, name: str) -> float:
 
 #: The highest sampling rate accepted for decoding and resampling (Hz): twice the highest PCM rate in use (768 kHz).
 MAX_SAMPLE_RATE = 1_536_000
+#: The longest clip (s) a model takes: a day (a tagger's clip is seconds; an edited run's 1e9 s allocated terabytes).
+MAX_CLIP_SECONDS = 86400
 
 
 def sample_rate(value, name: str = "sr") -> float:

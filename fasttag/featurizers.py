@@ -51,8 +51,10 @@ class _Clips:
     top_db: float | None = 80.0
 
     def __post_init__(self):
-        if isinstance(self.seconds, bool) or not isinstance(self.seconds, numbers.Real) or not self.seconds > 0:
-            raise ParameterError(f"seconds={self.seconds!r} must be a positive number")
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, numbers.Real) or \
+                not 0 < self.seconds <= _validate.MAX_CLIP_SECONDS:  # fmt: skip
+            raise ParameterError(f"seconds={self.seconds!r} must be a positive number, at most "
+                                 f"{_validate.MAX_CLIP_SECONDS} (a day)")
         for name in ("sr", "n_fft", "hop_length", "n_mels"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

@@ -71,6 +71,7 @@ def test_runs_without_kind_are_logmel():
         ({"kind": "logmel", "n_mfcc": 20}, "not logmel parameters.*n_mfcc"),
         ({"kind": "mfcc", "n_mfcc": 200}, "not valid mfcc parameters.*n_mfcc=200"),
         ({"kind": "logmel", "seconds": -1}, "seconds=-1"),
+        ({"kind": "mfcc", "seconds": 1e9}, r"seconds=1000000000.0 must be a positive number, at most 86400 \(a day\)"),
     ],
 )
 def test_bad_feature_dicts(features, match):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from fasttag._validate import MAX_CLIP_SECONDS as MAX_SECONDS  # the longest clip or crop the commands take
 from fasttag._validate import MAX_SAMPLE_RATE
 
 
@@ -18,10 +19,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise UsageError(message)
-
-
-#: The longest clip or crop the commands take, in seconds (a day).
-MAX_SECONDS = 86400
 
 
 #: How `number`'s errors name the kinds it parses.
