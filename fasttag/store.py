@@ -41,6 +41,7 @@ try:
 except ImportError:  # not POSIX: no lock
     fcntl = None
 
+from fasttag._atomic import write_text_atomic
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.extraction import ExtractParams
 
@@ -81,17 +82,6 @@ def save_array(path, array: np.ndarray, *, tmp_dir=None, durable: bool = True) -
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def write_text_atomic(path, text: str) -> None:
-    """Write ``text`` (UTF-8) at ``path`` atomically: a synced temporary file beside it, then rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def read_manifest(path) -> dict[str, dict]:

@@ -72,6 +72,32 @@ def test_generate_command_writes_the_collection(tmp_path, seed, run_cli):
     assert run_cli(["generate", "--out", tmp_path / "x", "--n-tracks", 0])[0] == 2
 
 
+def test_an_interrupted_generation_leaves_whole_clips_and_the_previous_manifest(tmp_path, seed, monkeypatch, capsys):
+    """The manifest was written clip by clip and each clip in place: a Ctrl-C left a manifest
+    of the clips so far (maybe a cut line) and a cut audio file."""
+    from fasttag.datasets import synthetic
+
+    before = make_tagged_music(3, seconds=1.0, seed=seed, out=tmp_path, progress=True)
+    assert "generate: 100%" in capsys.readouterr().err
+    listed = before.read_text()
+    render = synthetic._clip
+
+    def interrupted(rng, seconds, sr, calls=[]):  # noqa: B006 -- counts the clips rendered
+        calls.append(1)
+        if len(calls) > 4:
+            raise KeyboardInterrupt
+        return render(rng, seconds, sr)
+
+    monkeypatch.setattr(synthetic, "_clip", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        make_tagged_music(8, seconds=1.0, seed=seed + 1, out=tmp_path)
+    assert before.read_text() == listed  # not the 4 new clips' manifest
+    clips = sorted((tmp_path / "audio").iterdir())
+    assert [p.name for p in clips] == [f"track_{i:05d}.flac" for i in range(4)]  # no .part left
+    for path in clips:
+        assert sf.info(path).frames == SR
+
+
 @pytest.mark.parametrize("fmt", ["flac", "ogg", "wav"])
 def test_formats(tmp_path, seed, fmt):
     audio, tracks = _audio(make_tagged_music(2, seconds=1.0, sr=8000, seed=seed, out=tmp_path, fmt=fmt))

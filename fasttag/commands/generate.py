@@ -25,10 +25,11 @@ def add_parser(commands) -> None:
     add("--seed", type=number(int, 0), default=0, help="seed: the same seed writes the same files")
     add("--format", choices=sorted(FORMATS), default="flac", help="audio format")
     add("--workers", type=int, default=-1, help="processes rendering clips (-1: all CPUs)")
+    add("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args) -> None:
     start = time.perf_counter()
     manifest = make_tagged_music(args.n_tracks, seconds=args.seconds, sr=args.sr, seed=args.seed, out=args.out,
-                                 fmt=args.format, workers=args.workers)  # fmt: skip
+                                 fmt=args.format, workers=args.workers, progress=not args.quiet)  # fmt: skip
     print(f"{manifest}: {args.n_tracks} clips of {args.seconds:g} s in {time.perf_counter() - start:.1f} s")

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -22,7 +24,9 @@ from typing import NamedTuple
 import numpy as np
 import soundfile as sf
 from scipy import signal
+from tqdm import tqdm
 
+from fasttag._atomic import write_text_atomic
 from fasttag._validate import MAX_SAMPLE_RATE
 from fasttag._workers import resolve_workers
 from fasttag.errors import ParameterError
@@ -420,7 +424,9 @@ def _write_clip(job: tuple[Path, int, int, float, int, str]) -> tuple[str, list[
     out, seed, index, seconds, sr, fmt = job
     audio, tags = _clip(np.random.default_rng([seed, 0, index]), seconds, sr)
     name = f"audio/track_{index:05d}.{fmt}"
-    sf.write(out / name, audio, sr, subtype=FORMATS[fmt])
+    partial = out / f"audio/.track_{index:05d}.{fmt}.part"  # renamed when whole: a kill leaves no cut clip
+    sf.write(partial, audio, sr, format=fmt.upper(), subtype=FORMATS[fmt])
+    os.replace(partial, out / name)
     return name, tags
 
 
@@ -440,6 +446,7 @@ def make_tagged_music(
     out: str | Path,
     fmt: str = "flac",
     workers: int | None = 1,
+    progress: bool = False,
 ) -> Path:
     """Write a reproducible set of synthetic, multi-labelled music clips.
 
@@ -474,11 +481,14 @@ def make_tagged_music(
         and the splits from ``(seed, 1)``.
     out : str or Path
         Directory to write into (created if needed): ``manifest.csv`` and the
-        clips under ``audio/``. Existing files of the same names are replaced.
+        clips under ``audio/``. Existing files of the same names are replaced. Each
+        file is written whole or not at all (renamed into place), the manifest last.
     fmt : {"flac", "ogg", "wav"}
         Audio format: 16-bit FLAC or WAV, or Ogg Vorbis (lossy).
     workers : int or None
         Processes rendering clips (-1: one per CPU); the files do not depend on it.
+    progress : bool
+        A progress bar (clips/s, ETA).
 
     Returns
     -------
@@ -512,19 +522,21 @@ def make_tagged_music(
     (out / "audio").mkdir(parents=True, exist_ok=True)
     splits = _splits(int(n_tracks), np.random.default_rng([seed, 1]))
     jobs = [(out, int(seed), i, float(seconds), int(sr), fmt) for i in range(int(n_tracks))]
+    if workers == 1:
+        clips = map(_write_clip, jobs)
+    else:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        clips = pool.map(_write_clip, jobs, chunksize=4)
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["path", "tags", "split"])
+    try:
+        for (name, tags), split in zip(tqdm(clips, total=len(jobs), desc="generate", unit="clip",
+                                            disable=not progress), splits):  # fmt: skip
+            writer.writerow([name, ";".join(tags), split])
+    finally:
+        if workers > 1:
+            pool.shutdown(cancel_futures=True)
     manifest = out / "manifest.csv"
-    with open(manifest, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["path", "tags", "split"])
-        if workers == 1:
-            clips = map(_write_clip, jobs)
-        else:
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-            clips = pool.map(_write_clip, jobs, chunksize=4)
-        try:
-            for (name, tags), split in zip(clips, splits):
-                writer.writerow([name, ";".join(tags), split])
-        finally:
-            if workers > 1:
-                pool.shutdown(cancel_futures=True)
+    write_text_atomic(manifest, table.getvalue())
     return manifest
