@@ -9,6 +9,8 @@ over any leading dimensions; k-means bag-of-frames and PCA; PyTorch taggers on t
 >>> X = fasttag.logmel(y, sr=sr, n_fft=512, hop_length=256, n_mels=96)
 """
 
+import importlib
+
 from . import cuda, filters, plot  # cuda imports numba, plot matplotlib, only when used
 from ._workers import get_workers, set_workers
 from .audio import load
@@ -30,10 +32,8 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str):
     # fasttag.torch (LogMel as an nn.Module) imports torch on first use: importing fasttag stays light.
-    if name == "torch":
-        from . import torch
-
-        return torch
+    if name == "torch":  # import_module: `from . import torch` would ask this hook again, endlessly
+        return importlib.import_module(".torch", __name__)
     raise AttributeError(f"module 'fasttag' has no attribute {name!r}")
 
 

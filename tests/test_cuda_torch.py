@@ -24,6 +24,16 @@ def test_fasttag_torch_is_an_importable_module():
     assert module.torch is torch and module.nn is torch.nn
 
 
+def test_fasttag_torch_is_imported_on_first_use(tmp_path):
+    """``import fasttag`` leaves torch alone; ``fasttag.torch`` then imports it (it recursed without end)."""
+    import subprocess
+    import sys
+
+    script = "import sys, fasttag; light = 'torch' not in sys.modules; print(light, fasttag.torch.LogMel.__name__)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout == "True LogMel\n", done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.pairwise(
     pad_mode=["constant", "edge", "reflect"],
