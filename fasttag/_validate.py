@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -73,6 +74,14 @@ def top_db(value) -> float | None:
                               or not np.isfinite(value) or value < 0):
         raise ParameterError(f"top_db={value!r} must be a non-negative number or None")
     return None if value is None else float(value)
+
+
+def strings(value, name: str) -> list[str]:
+    """``value``, a sequence of strings (a list, tuple or array; not one string), as a list; else ParameterError."""
+    if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)) or \
+            not all(isinstance(item, str) for item in value):  # fmt: skip
+        raise ParameterError(f"{name} must be a sequence of strings, got {value!r:.60}")
+    return [str(item) for item in value]
 
 
 def choice(value, options: dict, name: str):

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from fasttag import _validate
 from fasttag.bof import _NORMS, BagOfFrames, bag_of_frames
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import FEATURES, features_from_dict
@@ -61,8 +62,8 @@ class BagOfFramesFeatures:
                                  f"{self.frames.n_features}")  # fmt: skip
         if self.normalize not in _NORMS:
             raise ParameterError(f"normalize={self.normalize!r} must be one of {list(_NORMS)}")
-        if self.power is not None and not (isinstance(self.power, (int, float)) and self.power > 0):
-            raise ParameterError(f"power={self.power!r} must be a positive number or None")
+        if self.power is not None:
+            object.__setattr__(self, "power", _validate.positive_float(self.power, "power"))  # as bag_of_frames
         centers.flags.writeable = False
         object.__setattr__(self, "centers", centers)
 
@@ -95,6 +96,9 @@ class BagOfFramesFeatures:
         -------
         features : BagOfFramesFeatures
         """
+        seed = _validate.seed(seed)
+        if power is not None:  # checked before the k-means fit, not after it
+            _validate.positive_float(power, "power")
         bof = BagOfFrames(n_clusters, frames_per_track=frames_per_track, normalize=normalize, power=power,
                           max_iter=max_iter, random_state=seed, progress=progress)  # fmt: skip
         if not (hasattr(X_train, "shape") and getattr(X_train, "dtype", None) == np.float32):

@@ -92,9 +92,9 @@ def feature_map(fcn, S, *, block: int | None = None, pool_time: bool = False, ba
         raise ParameterError(f"fcn must be a fasttag.models.FCN, not {type(fcn).__name__}")
     block = _check_block(fcn, block)
     batch_size = _validate.positive_int(batch_size, "batch_size")
-    S = np.asarray(S, dtype=np.float32)
+    S = _validate.float_array(S, "S").astype(np.float32, copy=False)  # finite: NaN would give NaN features
     n_mels = fcn.hparams["n_mels"]
-    if S.ndim != 3 or S.shape[1] != n_mels or S.shape[0] == 0:
+    if S.ndim != 3 or S.shape[1] != n_mels or S.shape[0] == 0 or S.shape[2] == 0:
         raise ParameterError(f"S must be log-mel spectrograms (n_clips, n_mels={n_mels}, n_frames); "
                              f"got shape {S.shape}")
     was_training = fcn.training

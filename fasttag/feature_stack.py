@@ -51,8 +51,12 @@ class FeatureStack:
     def __getitem__(self, key) -> np.ndarray:
         if isinstance(key, tuple):
             first, rest = (key[0], key[1:]) if key else (slice(None), ())
-            rows = self[first]
-            return rows[rest] if _is_int(first) else rows[(slice(None), *rest)]
+            if _is_int(first) or isinstance(first, slice):
+                rows = self[first]
+                return rows[rest] if _is_int(first) else rows[(slice(None), *rest)]
+            # Tracks by an array: read each once, then index them as numpy would (its index arrays broadcast).
+            needed, position = np.unique(self._rows(first), return_inverse=True)
+            return self[needed][(position, *rest)]
         if _is_int(key):
             return self._read(self.ids[int(np.arange(len(self))[key])])
         rows = self._rows(key)

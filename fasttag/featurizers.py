@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -31,7 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 import fasttag
-from fasttag import _validate
+from fasttag import _validate, filters
 from fasttag.errors import AudioLoadError, FasttagError, ParameterError
 
 
@@ -59,6 +60,12 @@ class _Clips:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ParameterError(f"{name}={value!r} must be a positive integer")
+        # Checked here, not first when features are computed (a run's config is read long before).
+        _validate.non_negative_float(self.fmin, "fmin")
+        if self.fmax is not None:
+            _validate.positive_float(self.fmax, "fmax")
+        filters.mel_range(self.sr, self.fmin, self.fmax)
+        _validate.top_db(self.top_db)
 
     @classmethod
     def from_dict(cls, features: dict, root=None):
@@ -79,8 +86,9 @@ class _Clips:
             raise FasttagError(f"run features {features!r} are not valid {cls.kind} parameters: {exc}") from None
 
     def as_dict(self) -> dict:
-        """JSON-serialisable form with ``"kind"``, for `fasttag.training.save_run`."""
-        return {"kind": self.kind, **dataclasses.asdict(self)}
+        """JSON-serialisable form with ``"kind"``, for `fasttag.training.save_run` (numpy numbers as Python's)."""
+        fields = dataclasses.asdict(self)
+        return {"kind": self.kind, **{k: v.item() if isinstance(v, np.generic) else v for k, v in fields.items()}}
 
     @property
     def n_samples(self) -> int:
@@ -126,7 +134,7 @@ class LogMel(_Clips):
 
         Returns
         -------
-        S_db : np.ndarray [shape=(..., n_mels, n_frames), dtype=float32]
+        S_db : np.ndarray [shape=(..., n_mels, n_frames), dtype=y's: float32 or float64]
             Power in dB.
         """
         return fasttag.logmel(y, **self._logmel_args())
@@ -154,12 +162,15 @@ class MFCC(_Clips):
             1 <= self.n_mfcc <= self.n_mels
         ):
             raise ParameterError(f"n_mfcc={self.n_mfcc!r} must be an integer in [1, n_mels={self.n_mels}]")
-        if self.deltas not in (0, 1, 2) or isinstance(self.deltas, bool):
+        if not _validate.is_integer(self.deltas) or self.deltas not in (0, 1, 2):
             raise ParameterError(f"deltas={self.deltas!r} must be 0, 1 or 2")
         if isinstance(self.delta_width, bool) or not isinstance(self.delta_width, numbers.Integral) or (
             self.delta_width < 3 or self.delta_width % 2 == 0
         ):
             raise ParameterError(f"delta_width={self.delta_width!r} must be an odd integer >= 3")
+        if self.deltas and self.n_frames < self.delta_width:
+            raise ParameterError(f"seconds={self.seconds!r} gives {self.n_frames} frames, fewer than the deltas' "
+                                 f"window delta_width={self.delta_width}: give longer clips or a narrower window")
 
     @property
     def n_features(self) -> int:
@@ -176,7 +187,7 @@ class MFCC(_Clips):
 
         Returns
         -------
-        features : np.ndarray [shape=(..., n_mfcc * (1 + deltas), n_frames), dtype=float32]
+        features : np.ndarray [shape=(..., n_mfcc * (1 + deltas), n_frames), dtype=y's: float32 or float64]
             ``[C; delta(C); delta(C, order=2)]`` along the second-to-last axis.
         """
         C = fasttag.mfcc(y, n_mfcc=self.n_mfcc, **self._logmel_args())
@@ -222,7 +233,7 @@ class LogMelChroma(_Clips):
 
         Returns
         -------
-        features : np.ndarray [shape=(..., n_mels + n_chroma, n_frames), dtype=float32]
+        features : np.ndarray [shape=(..., n_mels + n_chroma, n_frames), dtype=y's: float32 or float64]
             ``[S_db; chroma]`` along the second-to-last axis: power in dB, then chroma in [0, 1].
         """
         S_db = fasttag.logmel(y, **self._logmel_args())
@@ -251,6 +262,8 @@ def features_from_dict(features: dict, root=None):
     FasttagError
         An unknown kind, or parameters that do not fit it.
     """
+    if not isinstance(features, dict):
+        raise FasttagError(f"run features must be a dict (a description's as_dict()), got {features!r:.60}")
     kind = features.get("kind", "logmel")
     if kind not in FEATURES:
         raise FasttagError(f"run features of kind {kind!r} are not one of {sorted(FEATURES)}")
@@ -278,10 +291,19 @@ def load_clips(paths: Sequence, sr: int, n_samples: int) -> np.ndarray:
     fasttag.AudioLoadError
         A file cannot be read or holds no samples.
     """
-    clips = np.zeros((len(paths), n_samples), dtype=np.float32)
+    paths = _paths(paths)
+    clips = np.zeros((len(paths), _validate.positive_int(n_samples, "n_samples")), dtype=np.float32)
+    sr = _validate.positive_int(sr, "sr")
     for i, path in enumerate(paths):
         _load_clip(path, sr, clips[i])
     return clips
+
+
+def _paths(paths) -> Sequence:
+    """``paths`` if it is a sequence of paths; ParameterError for one path given alone (its characters)."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise ParameterError(f"paths must be a sequence of paths, got one: {paths!r} (give [{paths!r}])")
+    return paths
 
 
 def _load_clip(path, sr: int, clip: np.ndarray) -> None:
@@ -343,6 +365,7 @@ def _extract(params, paths, batch_size, progress, *, unreadable: list | None) ->
     """The loop of `extract`; with a list as ``unreadable``, files that fail to load are recorded
     there and left as silent (zero) clips, else their error is raised."""
     batch_size = _validate.positive_int(batch_size, "batch_size")
+    paths = _paths(paths)
     if len(paths) == 0:
         raise ParameterError("paths is empty: no files to extract features from")
     out = None

@@ -47,7 +47,9 @@ def _is_block_iterable(X) -> bool:
 
 
 def _rng(random_state) -> np.random.Generator:
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
+    if _validate.is_integer(random_state):
+        return np.random.default_rng(_validate.seed(random_state, "random_state"))
+    if random_state is None or isinstance(random_state, np.random.SeedSequence):
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state

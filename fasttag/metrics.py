@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from fasttag import _validate
 from fasttag.errors import ParameterError
 
 
@@ -20,8 +21,12 @@ def _check(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
         )
     if not np.isin(y_true, (0, 1)).all():
         raise ParameterError("y_true must hold only 0 and 1")
-    if not np.issubdtype(y_score.dtype, np.number) or not np.isfinite(y_score).all():
-        raise ParameterError("y_score must be finite numbers")
+    if y_score.dtype == bool:  # hard decisions: scored as 0 and 1, as scikit-learn scores them
+        y_score = y_score.astype(np.float64)
+    if not np.issubdtype(y_score.dtype, np.number) or np.iscomplexobj(y_score):
+        raise ParameterError(f"y_score must be real numbers, got dtype {y_score.dtype}")
+    if not np.isfinite(y_score).all():
+        raise ParameterError("y_score must be finite numbers (it holds NaN or infinite values)")
     return y_true, y_score
 
 
@@ -130,7 +135,7 @@ def summarize(y_true, y_score, tags) -> TagScores:
         every tag; NaN if the pooled labels are all equal.
     """
     y_true, y_score = _check(y_true, y_score)
-    tags = list(tags)
+    tags = _validate.strings(tags, "tags")
     if len(tags) != y_true.shape[1]:
         raise ParameterError(f"len(tags)={len(tags)} must equal n_tags={y_true.shape[1]}")
     roc, pr = roc_auc_per_tag(y_true, y_score), pr_auc_per_tag(y_true, y_score)

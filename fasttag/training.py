@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -425,10 +424,7 @@ def _json_value(value):
 
 def _checked_tags(tags, n_tags: int) -> list[str]:
     """``tags`` as a list of ``n_tags`` distinct strings (one per model output), or ParameterError."""
-    if isinstance(tags, str) or not isinstance(tags, (Sequence, np.ndarray)) or \
-            not all(isinstance(tag, str) for tag in tags):  # fmt: skip
-        raise ParameterError(f"tags must be a list of strings, one per model output, got {tags!r:.60}")
-    tags = [str(tag) for tag in tags]
+    tags = _validate.strings(tags, "tags")
     if len(tags) != n_tags:
         raise ParameterError(f"len(tags)={len(tags)} must equal the model's n_tags={n_tags}")
     repeated = sorted({tag for tag in tags if tags.count(tag) > 1})

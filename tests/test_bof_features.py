@@ -119,6 +119,14 @@ def test_description_errors(tmp_path, rng):
         BagOfFramesFeatures(frames, rng.standard_normal((4, 12)))
     with pytest.raises(ParameterError, match="normalize='max'"):
         BagOfFramesFeatures(frames, rng.standard_normal((4, 90)), normalize="max")
+    for power in (True, float("inf"), -0.5):  # as bag_of_frames checks it; numpy floats pass
+        with pytest.raises(ParameterError, match="power=.* must be a positive number"):
+            BagOfFramesFeatures(frames, rng.standard_normal((4, 90)), power=power)
+    assert BagOfFramesFeatures(frames, rng.standard_normal((4, 90)), power=np.float32(0.5)).power == 0.5
+    X = rng.standard_normal((3, 90, 20)).astype(np.float32)
+    for kwargs, message in ((dict(seed=-1), "seed=-1 must be an integer"), (dict(power=True), "power=True")):
+        with pytest.raises(ParameterError, match=message):  # before the k-means fit
+            BagOfFramesFeatures.fit(frames, X, n_clusters=4, **kwargs)
     params = BagOfFramesFeatures(frames, rng.standard_normal((4, 90)))
     with pytest.raises(FasttagError, match="give root=RUN_DIR"):
         features_from_dict(params.as_dict())

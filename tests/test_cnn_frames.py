@@ -117,6 +117,11 @@ def test_cnn_description_errors(rng, tmp_path):
         CNNFrames(fcn, ("a", "b"), LogMel(), block=6)
     with pytest.raises(ParameterError, match="S must be log-mel spectrograms"):
         feature_map(fcn, np.zeros((2, 40, 10), np.float32))
+    S = rng.standard_normal((2, 96, 10)).astype(np.float32)
+    S[1, 5, 3] = np.nan  # NaN features came out
+    for bad, message in ((S, "S contains NaN"), (S[:, :, :0], r"S is empty")):  # 0 frames: a torch error
+        with pytest.raises(ParameterError, match=message):
+            feature_map(fcn, bad)
     with pytest.raises(FasttagError, match="give root=RUN_DIR"):
         features_from_dict(CNNFrames(fcn, ("a", "b"), LogMel()).as_dict())
 

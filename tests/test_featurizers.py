@@ -1,5 +1,8 @@
 """The feature registry: log-mel and MFCC descriptions, their dicts, clip loading and extraction."""
 
+import json
+import re
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -128,3 +131,37 @@ def test_extract_readable_leaves_out_the_unreadable_files_in_order(tmp_path, mus
     np.testing.assert_array_equal(X, extract(params, paths, batch_size=3))
     with pytest.raises(fasttag.AudioLoadError, match="none of the 2 files can be read"):
         extract_readable(params, [tmp_path / "empty.wav", tmp_path / "noise.wav"])
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: LogMel(fmin="a"), "fmin='a' must be a finite number >= 0"),
+    (lambda: LogMel(fmin=5000.0, fmax=100.0), "must satisfy 0 <= fmin < fmax"),
+    (lambda: LogMel(fmax=7000.0), "fmax=7000.0 exceeds the Nyquist frequency"),
+    (lambda: MFCC(top_db=-1), "top_db=-1 must be a non-negative number"),
+    (lambda: MFCC(deltas=1.0), "deltas=1.0 must be 0, 1 or 2"),
+    (lambda: MFCC(seconds=0.1), "seconds=0.1 gives 5 frames, fewer than the deltas' window delta_width=9"),
+    (lambda: features_from_dict({"kind": "logmel", "fmin": 5000.0, "fmax": 100.0}), "must satisfy 0 <= fmin"),
+    (lambda: features_from_dict(None), "run features must be a dict"),
+], ids=["fmin str", "fmin > fmax", "fmax > nyquist", "top_db", "deltas float", "clip < delta window", "dict",
+        "None"])  # fmt: skip
+def test_descriptions_are_checked_when_built_not_when_features_are_computed(build, message):
+    """A run's config is read long before features are computed: these passed until then (or for good)."""
+    with pytest.raises(fasttag.FasttagError, match=re.escape(message)):
+        build()
+
+
+def test_as_dict_is_json_with_numpy_numbers_and_rebuilds_the_description():
+    params = MFCC(sr=np.int64(16000), n_mels=np.int32(40), fmin=np.float32(20.0), seconds=np.float64(2.0))
+    rebuilt = features_from_dict(json.loads(json.dumps(params.as_dict())))
+    assert rebuilt == params and rebuilt.n_frames == params.n_frames
+
+
+def test_load_clips_and_extract_check_their_arguments(tmp_path, music):
+    path = tmp_path / "clip.wav"
+    sf.write(path, music(12000, sr=12000), 12000)
+    for call, message in [(lambda: load_clips([path], 0, 100), "sr=0 must be a positive integer"),
+                          (lambda: load_clips([path], 12000, -5), "n_samples=-5 must be a positive integer"),
+                          (lambda: load_clips(str(path), 12000, 100), "paths must be a sequence of paths, got one"),
+                          (lambda: extract(LogMel(seconds=1.0), path), "paths must be a sequence of paths, got one")]:
+        with pytest.raises(fasttag.ParameterError, match=re.escape(message)):
+            call()

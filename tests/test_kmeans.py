@@ -289,6 +289,7 @@ def test_seedings_pick_distinct_samples(rng):
         (lambda X: KMeans(3, batch_size=0), "batch_size=0"),
         (lambda X: KMeans(3, n_init=0), "n_init=0"),
         (lambda X: KMeans(3, random_state="seed"), "random_state='seed'"),
+        (lambda X: KMeans(3, random_state=-1).fit(X), "random_state=-1 must be an integer in"),
         (lambda X: KMeans(50).fit(X[:10]), "n_clusters=50"),
         (lambda X: KMeans(3).fit(X[:, 0]), "X must have at least 2 dimension"),
         (lambda X: KMeans(3).fit(X[None]), "X must be 2-D"),

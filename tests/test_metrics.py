@@ -70,6 +70,7 @@ def test_nothing_defined_gives_nan_averages():
         (np.zeros(4), np.zeros(4), "must be the same"),
         (np.full((4, 2), 2.0), np.zeros((4, 2)), "only 0 and 1"),
         (np.zeros((4, 2)), np.full((4, 2), np.nan), "finite"),
+        (np.eye(4, 2), np.ones((4, 2), complex), "y_score must be real numbers, got dtype complex128"),
     ],
 )
 def test_bad_input(y, score, match):
@@ -81,3 +82,13 @@ def test_tag_names_must_match_columns(rng):
     y, score = _data(rng)
     with pytest.raises(fasttag.ParameterError, match="len\\(tags\\)=2"):
         summarize(y, score, ["a", "b"])
+    for tags in ("abc", None, list(range(y.shape[1]))):  # a string was split into its letters
+        with pytest.raises(fasttag.ParameterError, match="tags must be a sequence of strings"):
+            summarize(y, score, tags)
+
+
+def test_hard_decisions_are_scored_as_scikit_learn_scores_them(rng):
+    y, score = _data(rng)
+    decided = score > np.median(score)
+    expected = [roc_auc_score(y[:, k], decided[:, k]) for k in range(y.shape[1])]
+    np.testing.assert_allclose(roc_auc_per_tag(y, decided), expected, rtol=1e-12)

@@ -277,7 +277,10 @@ def test_a_lazy_stack_is_indexed_as_numpy_indexes_its_first_axis(data, stores, r
     with store_features(stores["logmel"], data[1][:7], DESCRIPTIONS["logmel"], lazy=True)[0] as stack:
         mask = rng.random(7) < 0.5
         mask[:2] = [True, False]
-        for key in (mask, np.array([-1, 0, 2]), [], (3, slice(0, 5), -1), (slice(1, 6, 2), 4), (mask, 0, 0), -2):
+        keys = (mask, np.array([-1, 0, 2]), [], (3, slice(0, 5), -1), (slice(1, 6, 2), 4), (mask, 0, 0), -2,
+                ([0, 1], [2, 3]), (np.array([2, 0, 2]), slice(None), [1, 4, 5]), (mask, np.arange(mask.sum())),
+                ([4, 4], [[0], [1]]))  # index arrays after the first broadcast with it, as in numpy
+        for key in keys:
             np.testing.assert_array_equal(stack[key], X[key], err_msg=repr(key))
         for key in (1.0, [0.5], np.ones(3, bool), 7, [7], "0"):
             with pytest.raises(IndexError):

@@ -273,8 +273,8 @@ def test_run_info_takes_numpy_scores_and_refuses_other_objects_before_writing(tm
     (lambda tags: tags[:-1], "len\\(tags\\)=.* must equal the model's n_tags"),
     (lambda tags: tags + ["extra"], "len\\(tags\\)=.* must equal the model's n_tags"),
     (lambda tags: [tags[0]] * len(tags), "tags must be distinct: \\['"),
-    (lambda tags: list(range(len(tags))), "tags must be a list of strings"),
-    (lambda tags: "".join(tags), "tags must be a list of strings"),
+    (lambda tags: list(range(len(tags))), "tags must be a sequence of strings"),
+    (lambda tags: "".join(tags), "tags must be a sequence of strings"),
 ], ids=["fewer", "more", "repeated", "numbers", "a string"])  # fmt: skip
 def test_tags_that_do_not_name_the_outputs_are_refused_by_save_and_load(tmp_path, tagged, trained, tags, message):
     """Such a run shifted the labels against the outputs, lost columns of `tag --csv` to
