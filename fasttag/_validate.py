@@ -76,6 +76,15 @@ def top_db(value) -> float | None:
     return None if value is None else float(value)
 
 
+def normal_amin(amin: float, dtype) -> None:
+    """ParameterError for an ``amin`` below ``dtype``'s smallest normal number, as the C++ kernels refuse it
+    (a GPU flushes subnormals to zero, and the float32 logarithm holds for normal numbers only)."""
+    tiny = float(np.finfo(np.dtype(dtype)).tiny)
+    if amin < tiny:
+        raise ParameterError(f"amin={amin:g} is below the smallest normal {np.dtype(dtype)} number {tiny:g}: give "
+                             "float64 input for such a floor")
+
+
 def strings(value, name: str) -> list[str]:
     """``value``, a sequence of strings (a list, tuple or array; not one string), as a list; else ParameterError."""
     if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)) or \

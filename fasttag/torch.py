@@ -101,6 +101,7 @@ class LogMel(nn.Module):
             raise ParameterError(f"y must be a float32/float64 torch tensor, got {got}")
         if y.ndim < 1 or y.numel() == 0:
             raise ParameterError(f"y must be (..., n_samples) with samples, got shape {tuple(y.shape)}")
+        _validate.normal_amin(self.amin, str(y.dtype).removeprefix("torch."))
         lead = y.shape[:-1]
         rows = y.reshape(-1, y.shape[-1])
         if self.center:

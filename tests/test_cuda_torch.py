@@ -72,6 +72,9 @@ def test_logmel_module_holds_buffers_and_checks_input():
         LogMel(pad_mode="wrap")
     with pytest.raises(fasttag.ParameterError, match="fewer than n_fft=512"):
         LogMel(n_fft=512, center=False)(torch.zeros(100))
+    with pytest.raises(fasttag.ParameterError, match="amin=1e-40 is below the smallest normal float32 number"):
+        LogMel(amin=1e-40)(torch.rand(4000))  # as fasttag.logmel refuses it (a GPU flushes it to 0: -inf dB)
+    assert torch.isfinite(LogMel(amin=1e-40)(torch.rand(4000, dtype=torch.float64))).all()
 
 
 def test_logmel_module_in_a_training_step():

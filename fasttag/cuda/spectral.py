@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 import scipy.signal
 
+from .. import _validate
 from ..errors import ParameterError
 from ..spectrum import framing, fused_decibels, spectrogram_n_fft
 from . import _runtime
@@ -158,9 +159,7 @@ def fused_mel_on_device(home, y, *, sr, n_fft, hop_length, win_length, window, c
                         fmin, fmax, htk, norm, decibels):
     """(native, view) of the mel (or, with ``decibels``, log-mel) spectrogram (..., n_mels,
     n_frames) of the audio ``y``, left on the GPU as ``home``'s kind of array."""
-    from .._validate import positive_float
-
-    power = positive_float(power, "power")
+    power = _validate.positive_float(power, "power")
     rows, lead, dtype = _signal(home, y)
     n_fft, frames = _framing(rows, dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                              window=window, center=center, pad_mode=pad_mode)
@@ -178,7 +177,7 @@ def frames_to_bands(home, rows, n_fft, frames, sparse, out3, *, power, decibels)
     dtype = np.dtype(rows.dtype)
     _, mel_k, grid, consts = _launch_frames(home, rows, n_fft, frames, dtype)
     ref_db, amin, top_db = decibels if decibels is not None else (0.0, 1e-10, None)
-    _check_amin(amin, dtype)
+    _validate.normal_amin(amin, dtype)
     peak = home.scratch(np.full(rows.shape[0], -np.inf, dtype))
     cast = dtype.type
     with _runtime.quiet():
@@ -220,14 +219,6 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
         sparse = _mel_rows(home, dtype, sr=sr, n_fft=spectrogram_n_fft(n_fft, tuple(view.shape)[-2]), n_mels=n_mels,
                            fmin=fmin, fmax=fmax, htk=htk, norm=norm)
         return _project(home, sparse, view)
-
-
-def _check_amin(amin: float, dtype: np.dtype) -> None:
-    """amin below the dtype's smallest normal number is refused, as the C++ kernels refuse it."""
-    tiny = float(np.finfo(dtype).tiny)
-    if amin < tiny:
-        raise ParameterError(f"amin={amin:g} is below the smallest normal {dtype} number {tiny:g}: give float64 input "
-                             "for such a floor")
 
 
 def _matrix(home, X, name: str, *, min_ndim: int = 2, centers_dtype=None, negative: str | None = None):
@@ -282,7 +273,6 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
 
 def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0):
     """:func:`fasttag.power_to_db` on the GPU; ``ref`` must be a number (top_db per item, as on the CPU)."""
-    from .. import _validate
     from ..spectrum import _ref_decibels
 
     if callable(ref) or not isinstance(ref, numbers.Real):
@@ -299,7 +289,7 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0)
         out2 = out.reshape(flat.shape)
         peak = home.scratch(np.full(items, -np.inf, dtype))
         cast = dtype.type
-        _check_amin(amin, dtype)
+        _validate.normal_amin(amin, dtype)
         home.launch_1d(k.db_kernel, flat.size, flat, out2, peak, cast(amin),
                        cast(_ref_decibels(ref, None, amin)), top_db is not None, cast(10))
         if top_db is not None:
