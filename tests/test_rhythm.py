@@ -7,10 +7,11 @@ import re
 import librosa
 import numpy as np
 import pytest
+import scipy.signal
 
 import fasttag
 from fasttag import ParameterError, _core
-from fasttag.rhythm import _cosine_window_products, _fast_length
+from fasttag.rhythm import MIN_RUNNING_SUM_WINDOW, _cosine_window_products, _fast_length
 
 SR = 22050
 
@@ -96,6 +97,19 @@ def test_tempogram_equals_direct_autocorrelation(rng, tol):
         x = env[t : t + win] * w
         direct = np.array([np.dot(x[: win - lag], x[lag:]) for lag in range(win)])
         tol.assert_close(got[:, t], direct, tol(np.float64).spec, f"column {t}")
+
+
+@pytest.mark.parametrize("window", ["hann", "blackman"])
+def test_short_cosine_windows_keep_float64_accuracy(rng, window):
+    """Running sums lost up to 1e-10 of the peak below 10 lags (the FFT keeps 1e-16); against the O(n^2) sum."""
+    env = np.abs(rng.standard_normal(3000)) ** 2 * np.exp(np.cumsum(rng.normal(0, 0.05, 3000)))  # a drifting level
+    for win in range(2, 40):
+        got = fasttag.tempogram(onset_envelope=env, win_length=win, window=window, center=False)
+        x = np.lib.stride_tricks.sliding_window_view(env, win) * scipy.signal.get_window(window, win, fftbins=True)
+        direct = np.stack([np.sum(x[:, : win - lag] * x[:, lag:], axis=1) for lag in range(win)])
+        n = direct.shape[1]
+        atol = 1e-14 if win < MIN_RUNNING_SUM_WINDOW else 1e-11  # by the FFT, or by running sums (float64 tol)
+        np.testing.assert_allclose(got[:, :n], direct / direct[0], rtol=0, atol=atol, err_msg=f"{win=}")
 
 
 def test_tempogram_batch_equals_per_clip(music):

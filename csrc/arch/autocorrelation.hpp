@@ -61,7 +61,8 @@ void autocorrelation_kernel(const T* y, std::int64_t rows, const Framing& f, con
 // The running sums go across lags (one lag per lane) in float64, restarting at each block of
 // frames; the cost per output is a few vector operations, against two FFTs per frame. The price:
 // an absolute error of about eps x the block's sum of |p|, not the frame's (frames that hold only
-// zeros are set to exact zeros).
+// zeros are set to exact zeros). A block is 8 windows long (64 to 2,048 frames), so a column's
+// error is about eps x the sum over its window and the 8 around it; a restart costs N frames.
 
 // Coefficients of one vector of lags l0.. for Terms values of m: g_m(l) and g_m(l) e^{-j m theta l}.
 template <int Terms>
@@ -163,7 +164,7 @@ void cosine_autocorrelation_terms(const T* y, std::int64_t rows, std::int64_t n_
                                   int threads) {
     using VD = typename Simd<double>::V;
     constexpr std::int64_t lanes = Simd<double>::lanes;
-    constexpr std::int64_t block = 2048;  // frames per task
+    const std::int64_t block = std::clamp<std::int64_t>(8 * n_lags, 64, 2048);  // frames per task: see above
     const std::int64_t N = n_lags;
     Array<double> root_re, root_im;  // e^{-j theta k}, k < N
     fill_unit_roots(N, N, root_re, root_im);
