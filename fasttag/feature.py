@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -16,11 +17,20 @@ from .spectrum import framing, fused_decibels, spectrogram_n_fft
 __all__ = ["melspectrogram", "logmel", "mfcc", "delta"]
 
 
-def mfcc_arguments(y, S, n_mfcc, lifter) -> int:
+def logmel_keywords(kwargs: dict, caller: str) -> None:
+    """ParameterError naming the keywords that ``caller`` would pass on to `logmel` and that it does not take."""
+    unknown = sorted(set(kwargs) - set(inspect.signature(logmel).parameters) - {"y"})
+    if unknown:
+        raise ParameterError(f"{caller} passes its other keywords to fasttag.logmel, which takes no {unknown} (its "
+                             "spectrogram is the log-mel of the power spectrum; compute another and give it as S)")
+
+
+def mfcc_arguments(y, S, n_mfcc, lifter, kwargs) -> int:
     """The checks `mfcc` makes on the CPU and the GPU: exactly one of ``y`` and ``S``, a positive
-    ``n_mfcc`` (returned as int) and a finite ``lifter`` >= 0."""
+    ``n_mfcc`` (returned as int), a finite ``lifter`` >= 0 and ``kwargs`` that `logmel` takes."""
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
+    logmel_keywords(kwargs, "mfcc")
     n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
     if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not np.isfinite(lifter) or lifter < 0:
         raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
@@ -214,7 +224,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     if device != "cpu":
         return _gpu(device).mfcc(y, sr=sr, S=S, n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                                  mel_norm=mel_norm, **kwargs)
-    n_mfcc = mfcc_arguments(y, S, n_mfcc, lifter)
+    n_mfcc = mfcc_arguments(y, S, n_mfcc, lifter, kwargs)
     if S is None:
         S = logmel(y, sr=sr, norm=mel_norm, workers=workers, **kwargs)
     else:

@@ -11,7 +11,7 @@ import scipy.signal
 from . import _core, _normalize, _validate, filters
 from ._workers import resolve_workers
 from .errors import ParameterError
-from .feature import logmel
+from .feature import logmel, logmel_keywords
 
 __all__ = ["onset_strength", "tempogram", "tempo", "tempo_frequencies"]
 
@@ -99,8 +99,6 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     else:
         S = _validate.float_array(S, "S")
         S = S[None] if S.ndim == 1 else S
-    if lag >= S.shape[-1]:
-        raise ParameterError(f"lag={lag} must be smaller than the number of frames ({S.shape[-1]})")
     if ref is None:
         ref = S if max_size == 1 else scipy.ndimage.maximum_filter1d(S, max_size, axis=-2)
     else:
@@ -130,6 +128,7 @@ def onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length, kwargs) -
         raise ParameterError(f"aggregate={aggregate!r} must be callable or None")
     if S is not None and kwargs:
         raise ParameterError(f"{sorted(kwargs)} only apply to y (audio), not to S")
+    logmel_keywords(kwargs, "onset_strength")
     return (aggregate,) + tuple(_validate.positive_int(value, name) for value, name in
                                 ((lag, "lag"), (max_size, "max_size"), (n_fft, "n_fft"), (hop_length, "hop_length")))
 

@@ -46,8 +46,6 @@ def _onset_on_device(home, y, S, *, sr, hop_length, lag=1, max_size=1, ref=None,
     bands = S.reshape((1,) + shape) if len(shape) == 1 else S
     S3, lead = spectral._rows(bands, 2)
     n_frames = S3.shape[2]
-    if lag >= n_frames:
-        raise ParameterError(f"lag={lag} must be smaller than the number of frames ({n_frames})")
     if ref is None:
         ref3 = S3
     else:
