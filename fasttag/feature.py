@@ -234,7 +234,30 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     return _project(cepstral_basis(n_mfcc, S.shape[-2], dct_type, norm, lifter, S.dtype), S, workers)
 
 
-def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, device: str = "cpu") -> np.ndarray:
+#: scipy's savgol_filter modes: how the window is completed at the ends ("interp": a fit of the first/last window).
+DELTA_MODES = ("interp", "mirror", "constant", "nearest", "wrap")
+
+
+def delta_arguments(width, order, axis, shape: tuple, mode: str) -> tuple[int, int]:
+    """The checks `delta` makes on the CPU and the GPU; (order, axis), the axis as a non-negative index."""
+    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 3 or width % 2 != 1:
+        raise ParameterError(f"width={width!r} must be an odd integer >= 3")
+    order = _validate.positive_int(order, "order")
+    if order >= width:
+        raise ParameterError(f"order={order} must be smaller than width={width} (a degree-{order} fit needs more points)")
+    if not _validate.is_integer(axis) or not -len(shape) <= axis < len(shape):
+        raise ParameterError(f"axis={axis} is out of range for data with {len(shape)} dimensions")
+    if mode not in DELTA_MODES:
+        raise ParameterError(f"mode={mode!r} must be one of {list(DELTA_MODES)}")
+    axis = int(axis) % len(shape)
+    if mode == "interp" and width > shape[axis]:
+        raise ParameterError(f"width={width} cannot exceed data.shape[axis]={shape[axis]} with mode='interp' (it fits "
+                             "the first and last windows); give a narrower width or another mode, e.g. 'nearest'")
+    return order, axis
+
+
+def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "interp",
+          device: str = "cpu") -> np.ndarray:
     """Local derivative of a feature sequence by Savitzky-Golay filtering (librosa's ``delta``).
 
     Parameters
@@ -246,23 +269,18 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, device: str =
         Derivative order (1 delta, 2 delta-delta).
     axis : int
         Axis along which to differentiate (time).
+    mode : {"interp", "mirror", "constant", "nearest", "wrap"}
+        How the ends are completed (scipy's ``savgol_filter``; librosa's default "interp" fits
+        the first and last windows, so it needs ``width <= data.shape[axis]``).
     device : {"cpu", "cuda"}
-        "cuda": a GPU kernel (see :mod:`fasttag.cuda`).
+        "cuda": a GPU kernel (see :mod:`fasttag.cuda`), mode "interp" only.
 
     Returns
     -------
     np.ndarray, same shape as data
     """
     if device != "cpu":
-        return _gpu(device).delta(data, width=width, order=order, axis=axis)
+        return _gpu(device).delta(data, width=width, order=order, axis=axis, mode=mode)
     data = _validate.float_array(data, "data")
-    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 3 or width % 2 != 1:
-        raise ParameterError(f"width={width!r} must be an odd integer >= 3")
-    order = _validate.positive_int(order, "order")
-    if order >= width:
-        raise ParameterError(f"order={order} must be smaller than width={width} (a degree-{order} fit needs more points)")
-    if not -data.ndim <= axis < data.ndim:
-        raise ParameterError(f"axis={axis} is out of range for data with {data.ndim} dimensions")
-    if width > data.shape[axis]:
-        raise ParameterError(f"width={width} cannot exceed data.shape[axis]={data.shape[axis]}")
-    return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode="interp")
+    order, axis = delta_arguments(width, order, axis, data.shape, mode)
+    return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode=mode)

@@ -138,6 +138,8 @@ def test_delta_matches_cpu(rng, tol, width, order, axis):
     got = fasttag.delta(data, width=width, order=order, axis=axis, device="cuda")
     tol.assert_close(got, fasttag.delta(data, width=width, order=order, axis=axis), tol(np.float64).cepstrum,
                      f"delta width={width} order={order} axis={axis}")
+    with pytest.raises(fasttag.ParameterError, match="mode='nearest' runs on the CPU only"):
+        fasttag.delta(data, width=width, mode="nearest", device="cuda")
 
 
 # ----------------------------------------------------------------------------- where arrays live

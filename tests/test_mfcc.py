@@ -150,6 +150,20 @@ def test_delta_of_polynomials_is_exact(tol, width):
     np.testing.assert_allclose(fasttag.delta(parabola, width=width)[inner], (1.5 * t - 2)[inner], rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("mode", ["interp", "mirror", "constant", "nearest", "wrap"])
+@pytest.mark.parametrize("n_frames", [5, 40])
+def test_delta_modes_match_librosa(rng, tol, mode, n_frames):
+    """librosa's mode= (scipy's savgol_filter); all but 'interp' take sequences shorter than the width."""
+    data = rng.standard_normal((6, n_frames)).cumsum(axis=-1)
+    if mode == "interp" and n_frames < 9:
+        with pytest.raises(fasttag.ParameterError, match="another mode, e.g. 'nearest'"):
+            fasttag.delta(data, width=9, mode=mode)
+        return
+    for order in (1, 2):
+        tol.assert_close(fasttag.delta(data, width=9, order=order, mode=mode),
+                         librosa.feature.delta(data, width=9, order=order, mode=mode), tol(np.float64).cepstrum)
+
+
 def test_delta_width_equal_to_length_is_allowed(rng, tol):
     data = rng.standard_normal((4, 9))
     tol.assert_close(fasttag.delta(data, width=9), librosa.feature.delta(data, width=9), tol(np.float64).cepstrum)

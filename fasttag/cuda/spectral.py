@@ -323,25 +323,17 @@ def _savgol_matrix(width: int, order: int, dtype) -> np.ndarray:
         dtype=dtype)
 
 
-def delta(data, *, width: int = 9, order: int = 1, axis: int = -1):
+def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "interp"):
     """:func:`fasttag.delta` on the GPU (Savitzky-Golay, mode "interp", along any axis)."""
+    from ..feature import delta_arguments  # here: fasttag.feature calls into this module
+
     k = _kernels()
     home = _runtime.Home(data)
     with home.context():
         view, dtype = _matrix(home, data, "data", min_ndim=1)
-        if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 3 or width % 2 != 1:
-            raise ParameterError(f"width={width!r} must be an odd integer >= 3")
-        from .._validate import positive_int
-
-        order = positive_int(order, "order")
-        if order >= width:
-            raise ParameterError(f"order={order} must be smaller than width={width} (a degree-{order} fit needs "
-                                 "more points)")
-        if not -view.ndim <= axis < view.ndim:
-            raise ParameterError(f"axis={axis} is out of range for data with {view.ndim} dimensions")
-        axis %= view.ndim
-        if width > view.shape[axis]:
-            raise ParameterError(f"width={width} cannot exceed data.shape[axis]={view.shape[axis]}")
+        order, axis = delta_arguments(width, order, axis, tuple(view.shape), mode)
+        if mode != "interp":
+            raise ParameterError(f"mode={mode!r} runs on the CPU only; device='cuda' computes mode='interp'")
         outer = int(np.prod(view.shape[:axis], dtype=np.int64))
         inner = int(np.prod(view.shape[axis + 1:], dtype=np.int64))
         X3 = view.reshape((outer, view.shape[axis], inner))
