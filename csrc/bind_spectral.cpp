@@ -93,20 +93,24 @@ py::array autocorrelation(const py::array& y_any, const py::array& window_any, s
 }
 
 template <class T>
-py::array cosine_autocorrelation(const py::array& y_any, const py::array& gamma_any, std::int64_t n_frames,
-                                 bool normalize_peak, int workers) {
+py::array cosine_autocorrelation(const py::array& y_any, const py::array& gamma_any, const py::array& window_any,
+                                 std::int64_t n_frames, bool normalize_peak, int workers) {
     const auto y = checked_array<T>(y_any, "y", 2);
     const auto gamma = checked_array<double>(gamma_any, "gamma", 3);
+    const auto window = checked_array<double>(window_any, "window", 1);
     require(gamma.shape(2) == 2, "gamma must have shape (n_lags, n_terms, 2)");
     const std::int64_t rows = y.shape(0), n_samples = y.shape(1), n_lags = gamma.shape(0), n_terms = gamma.shape(1);
+    require(window.shape(0) == n_lags, "window has " + std::to_string(window.shape(0)) + " values, gamma " +
+                                           std::to_string(n_lags) + " lags");
     require_positive(n_frames, "n_frames");  // before the output is allocated; the kernel checks the rest
     py::array_t<T> out({rows, n_lags, n_frames});
     const T* signal = y.data();
     const double* coefficients = gamma.data();
+    const double* values = window.data();
     T* result = out.mutable_data();
     // Safe without the GIL: all arrays are held by this frame; no Python object is used.
     without_gil([&] {
-        kernels<T>().cosine_autocorrelation(signal, rows, n_samples, n_frames, n_lags, coefficients, n_terms,
+        kernels<T>().cosine_autocorrelation(signal, rows, n_samples, n_frames, n_lags, coefficients, n_terms, values,
                                             normalize_peak, result, checked_workers(workers));
     });
     return out;
@@ -222,7 +226,8 @@ constexpr const char* cosine_autocorrelation_doc = R"doc(
 Windowed autocorrelation at hop 1 under a cosine-sum window, without FFTs: y (rows, n_samples),
 gamma (n_lags, n_terms, 2) -> (rows, n_lags, n_frames), out[r, l, t] = sum_i w[i] w[i + l]
 y[r, t + i] y[r, t + i + l] over frames of n_lags samples, where w[i] w[i + l] =
-Re sum_m (gamma[l, m, 0] + j gamma[l, m, 1]) e^(2 pi j m i / n_lags). Sums in float64.
+Re sum_m (gamma[l, m, 0] + j gamma[l, m, 1]) e^(2 pi j m i / n_lags), and window (n_lags,) is w
+itself: columns whose running sums may have lost digits are summed directly. Sums in float64.
 normalize_peak as in autocorrelation.
 )doc";
 
@@ -288,12 +293,13 @@ void register_spectral(py::module_& m) {
           py::arg("n_frames"), py::arg("n_lags"), py::arg("pad_mode") = 0, py::arg("normalize_peak") = false,
           py::arg("workers") = 1);
     m.def("cosine_autocorrelation",
-          [](const py::array& y, const py::array& gamma, std::int64_t n_frames, bool normalize_peak, int workers) {
+          [](const py::array& y, const py::array& gamma, const py::array& window, std::int64_t n_frames,
+             bool normalize_peak, int workers) {
               return dispatch_float(y, "y", [&](auto t) {
-                  return cosine_autocorrelation<decltype(t)>(y, gamma, n_frames, normalize_peak, workers);
+                  return cosine_autocorrelation<decltype(t)>(y, gamma, window, n_frames, normalize_peak, workers);
               });
           },
-          cosine_autocorrelation_doc, py::arg("y"), py::arg("gamma"), py::arg("n_frames"),
+          cosine_autocorrelation_doc, py::arg("y"), py::arg("gamma"), py::arg("window"), py::arg("n_frames"),
           py::arg("normalize_peak") = false, py::arg("workers") = 1);
     m.def("spectral_peaks",
           [](const py::array& y, const py::array& window, std::int64_t hop_length, std::int64_t pad,

@@ -73,10 +73,11 @@ struct KernelTable {
     void (*autocorrelation)(const T* y, std::int64_t rows, const Framing& framing, const T* window,
                             std::int64_t n_lags, bool normalize_peak, T* out, int threads);
     // y (rows, n_samples) -> out (rows, n_lags, n_frames): the same at hop 1 for frames of n_lags
-    // samples under a cosine-sum window, given by gamma (n_lags, n_terms, 2) (see autocorrelation.hpp).
+    // samples under a cosine-sum window, given by gamma (n_lags, n_terms, 2) and by its n_lags
+    // values (see autocorrelation.hpp).
     void (*cosine_autocorrelation)(const T* y, std::int64_t rows, std::int64_t n_samples, std::int64_t n_frames,
                                    std::int64_t n_lags, const double* gamma, std::int64_t n_terms,
-                                   bool normalize_peak, T* out, int threads);
+                                   const double* window, bool normalize_peak, T* out, int threads);
     // y (rows, n_samples), window (n_fft) -> the peaks of each frame of |STFT|^power, frame f0
     // of a block of frames of row r and those after it in slot r * n_frames + f0.
     void (*spectral_peaks)(const T* y, std::int64_t rows, const Framing& framing, const T* window, double power,

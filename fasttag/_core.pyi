@@ -41,10 +41,12 @@ def autocorrelation(
     """y (rows, n_samples), window (n_fft,) -> (rows, n_lags, n_frames): each windowed frame's autocorrelation,
     divided by its largest magnitude if normalize_peak."""
 def cosine_autocorrelation(
-    y: FloatArray, gamma: npt.NDArray[np.float64], n_frames: int, normalize_peak: bool = False, workers: int = 1
+    y: FloatArray, gamma: npt.NDArray[np.float64], window: npt.NDArray[np.float64], n_frames: int,
+    normalize_peak: bool = False, workers: int = 1,
 ) -> FloatArray:
-    """y (rows, n_samples), gamma (n_lags, n_terms, 2) -> (rows, n_lags, n_frames): the hop-1 windowed
-    autocorrelation under a cosine-sum window, w[i] w[i + l] = Re sum_m gamma[l, m] e^(2 pi j m i / n_lags)."""
+    """y (rows, n_samples), gamma (n_lags, n_terms, 2), window (n_lags,) -> (rows, n_lags, n_frames): the hop-1
+    windowed autocorrelation under a cosine-sum window, w[i] w[i + l] = Re sum_m gamma[l, m] e^(2 pi j m i / n_lags)
+    (columns whose running sums may have lost digits summed directly with the window's values)."""
 def spectral_peaks(
     y: FloatArray, window: FloatArray, hop_length: int, pad: int, n_frames: int, pad_mode: int, power: float,
     k0: int, k1: int, threshold: float, sr: float, n_fft: float, workers: int = 1,

@@ -190,8 +190,8 @@ def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, 
     products = _cosine_window_products(window) if win_length >= MIN_RUNNING_SUM_WINDOW else None
     with _validate.core_errors():
         if products is not None:
-            out = _core.cosine_autocorrelation(np.ascontiguousarray(env), products, n_frames,
-                                               normalize_peak=fused_norm, workers=workers)
+            out = _core.cosine_autocorrelation(np.ascontiguousarray(env), products, np.ascontiguousarray(window),
+                                               n_frames, normalize_peak=fused_norm, workers=workers)
         else:
             n = _fast_length(2 * win_length - 1)
             padded_window = np.zeros(n, dtype=env.dtype)
@@ -249,11 +249,11 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
     Hann, Hamming, Blackman and boxcar windows (any window that is a sum of at most three
     cosines periodic in win_length) of 16 lags or more skip the FFTs: running sums across
     lags in float64, a few operations per output. Their absolute error is about 1e-16 times
-    the sum of ``|x[t] x[t + l]|`` over the 8 windows around a column (64 to 2,048 frames),
-    not over the column's own window: on an envelope whose level changes by orders of
-    magnitude, the quiet columns next to a loud part lose digits (any other window, e.g.
-    ``window="triang"``, keeps them). Columns whose window holds only zeros are exact
-    zeros. Other windows, and shorter ones, go through the FFT.
+    the sum of ``x[t]^2`` over the 8 windows before a column (64 to 2,048 frames), not over
+    the column's own window; a column where that could exceed 1e-12 of its own energy (1e-9
+    for float32), such as a quiet one after a loud part of an envelope whose level changes by
+    orders of magnitude, is summed directly instead (O(win_length^2)). Columns whose window
+    holds only zeros are exact zeros. Other windows, and shorter ones, go through the FFT.
 
     Examples
     --------

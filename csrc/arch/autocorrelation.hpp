@@ -156,12 +156,36 @@ void divide_frames_by_peak(T* tile, std::int64_t n_lags, std::int64_t stride, st
     }
 }
 
+// Columns whose running sums may have lost digits are summed directly (O(N^2) each): those where
+// eps x the block's sum of x^2 up to the column's end, times a margin, exceeds `tolerance` x the
+// column's lag 0 (its windowed energy). On an envelope of orders-of-magnitude range, the quiet
+// columns after a loud part of the block; on ordinary envelopes (an onset strength is exactly 0
+// where the log-mel is flat), none.
+template <class T>
+void resum_imprecise_frames(const double* x, std::int64_t frames, std::int64_t N, const double* window,
+                            double* squares, double* windowed, T* tile, std::int64_t stride) {
+    const double tolerance = sizeof(T) == 4 ? 1e-9 : 1e-12;
+    const double margin = 16.0 * std::numeric_limits<double>::epsilon();
+    squares[0] = 0.0;
+    for (std::int64_t u = 0; u < frames + N - 1; ++u) squares[u + 1] = squares[u] + x[u] * x[u];
+    for (std::int64_t s = 0; s < frames; ++s) {
+        if (margin * squares[s + N] <= tolerance * std::abs(static_cast<double>(tile[s]))) continue;
+        if (squares[s + N] == squares[s]) continue;  // a window of zeros: zero_silent_frames makes it exact
+        for (std::int64_t i = 0; i < N; ++i) windowed[i] = window[i] * x[s + i];
+        for (std::int64_t l = 0; l < N; ++l) {
+            double sum = 0.0;
+            for (std::int64_t i = 0; i < N - l; ++i) sum += windowed[i] * windowed[i + l];
+            tile[l * stride + s] = static_cast<T>(sum);
+        }
+    }
+}
+
 // out[r, l, t] = sum_i w[i] w[i+l] y[r, t+i] y[r, t+i+l] for frames of n_lags samples at hop 1;
-// `gamma` (n_lags, Terms, 2) holds g_m(l) as (re, im).
+// `gamma` (n_lags, Terms, 2) holds g_m(l) as (re, im), `window` w itself (for the direct sums).
 template <class T, int Terms>
 void cosine_autocorrelation_terms(const T* y, std::int64_t rows, std::int64_t n_samples, std::int64_t n_frames,
-                                  std::int64_t n_lags, const double* gamma, bool normalize_peak, T* out,
-                                  int threads) {
+                                  std::int64_t n_lags, const double* gamma, const double* window,
+                                  bool normalize_peak, T* out, int threads) {
     using VD = typename Simd<double>::V;
     constexpr std::int64_t lanes = Simd<double>::lanes;
     const std::int64_t block = std::clamp<std::int64_t>(8 * n_lags, 64, 2048);  // frames per task: see above
@@ -175,6 +199,7 @@ void cosine_autocorrelation_terms(const T* y, std::int64_t rows, std::int64_t n_
         Array<VD> f_sums(block + N + 1), g_sums(block + N + 1);
         Array<T> peak(block);
         Array<std::int64_t> nonzero_before(block + N);
+        Array<double> squares(block + N), windowed(N);
         for (std::int64_t task = begin; task < end; ++task) {
             const std::int64_t row = task / blocks_per_row;
             const std::int64_t t0 = (task % blocks_per_row) * block;
@@ -203,6 +228,7 @@ void cosine_autocorrelation_terms(const T* y, std::int64_t rows, std::int64_t n_
                 }
             }
             T* tile = out + row * N * n_frames + t0;
+            resum_imprecise_frames(x.data(), frames, N, window, squares.data(), windowed.data(), tile, n_frames);
             zero_silent_frames(x.data(), frames, N, tile, n_frames, nonzero_before.data());
             if (normalize_peak) divide_frames_by_peak(tile, N, n_frames, frames, peak.data());
         }
@@ -213,7 +239,7 @@ void cosine_autocorrelation_terms(const T* y, std::int64_t rows, std::int64_t n_
 template <class T>
 void cosine_autocorrelation_kernel(const T* y, std::int64_t rows, std::int64_t n_samples, std::int64_t n_frames,
                                    std::int64_t n_lags, const double* gamma, std::int64_t n_terms,
-                                   bool normalize_peak, T* out, int threads) {
+                                   const double* window, bool normalize_peak, T* out, int threads) {
     require_positive(n_lags, "n_lags");
     require_positive(n_frames, "n_frames");
     require(n_samples >= n_frames + n_lags - 1, "n_samples=" + std::to_string(n_samples) +
@@ -221,14 +247,14 @@ void cosine_autocorrelation_kernel(const T* y, std::int64_t rows, std::int64_t n
                                                     std::to_string(n_frames + n_lags - 1));
     switch (n_terms) {
         case 1:
-            return cosine_autocorrelation_terms<T, 1>(y, rows, n_samples, n_frames, n_lags, gamma, normalize_peak,
-                                                      out, threads);
+            return cosine_autocorrelation_terms<T, 1>(y, rows, n_samples, n_frames, n_lags, gamma, window,
+                                                      normalize_peak, out, threads);
         case 3:
-            return cosine_autocorrelation_terms<T, 3>(y, rows, n_samples, n_frames, n_lags, gamma, normalize_peak,
-                                                      out, threads);
+            return cosine_autocorrelation_terms<T, 3>(y, rows, n_samples, n_frames, n_lags, gamma, window,
+                                                      normalize_peak, out, threads);
         case 5:
-            return cosine_autocorrelation_terms<T, 5>(y, rows, n_samples, n_frames, n_lags, gamma, normalize_peak,
-                                                      out, threads);
+            return cosine_autocorrelation_terms<T, 5>(y, rows, n_samples, n_frames, n_lags, gamma, window,
+                                                      normalize_peak, out, threads);
         default: throw std::invalid_argument("n_terms=" + std::to_string(n_terms) + " must be 1, 3 or 5");
     }
 }
