@@ -33,6 +33,13 @@ def int_at_least(value, name: str, least: int) -> int:
     return int(value)
 
 
+def odd_width(value, name: str) -> int:
+    """``value`` as an odd int >= 3 (a Savitzky-Golay window, frames), or ParameterError naming ``name``."""
+    if not is_integer(value) or value < 3 or value % 2 != 1:
+        raise ParameterError(f"{name}={value!r} must be an odd integer >= 3")
+    return int(value)
+
+
 def seed(value, name: str = "seed") -> int:
     """``value`` as an int in [0, 2**63) (torch.manual_seed's range, numpy's too), or ParameterError."""
     if not is_integer(value) or not 0 <= value < 2**63:

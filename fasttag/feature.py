@@ -240,8 +240,7 @@ DELTA_MODES = ("interp", "mirror", "constant", "nearest", "wrap")
 
 def delta_arguments(width, order, axis, shape: tuple, mode: str) -> tuple[int, int]:
     """The checks `delta` makes on the CPU and the GPU; (order, axis), the axis as a non-negative index."""
-    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 3 or width % 2 != 1:
-        raise ParameterError(f"width={width!r} must be an odd integer >= 3")
+    width = _validate.odd_width(width, "width")
     order = _validate.positive_int(order, "order")
     if order >= width:
         raise ParameterError(f"order={order} must be smaller than width={width} (a degree-{order} fit needs more points)")

@@ -164,10 +164,7 @@ class MFCC(_Clips):
             raise ParameterError(f"n_mfcc={self.n_mfcc!r} must be an integer in [1, n_mels={self.n_mels}]")
         if not _validate.is_integer(self.deltas) or self.deltas not in (0, 1, 2):
             raise ParameterError(f"deltas={self.deltas!r} must be 0, 1 or 2")
-        if isinstance(self.delta_width, bool) or not isinstance(self.delta_width, numbers.Integral) or (
-            self.delta_width < 3 or self.delta_width % 2 == 0
-        ):
-            raise ParameterError(f"delta_width={self.delta_width!r} must be an odd integer >= 3")
+        _validate.odd_width(self.delta_width, "delta_width")
         if self.deltas and self.n_frames < self.delta_width:
             raise ParameterError(f"seconds={self.seconds!r} gives {self.n_frames} frames, fewer than the deltas' "
                                  f"window delta_width={self.delta_width}: give longer clips or a narrower window")

@@ -99,8 +99,7 @@ class ExtractParams:
             raise ParameterError(f"n_mfcc={self.n_mfcc!r} must be <= n_mels={self.n_mels}")
         if isinstance(self.deltas, bool) or self.deltas not in (0, 1, 2):
             raise ParameterError(f"deltas={self.deltas!r} must be 0, 1 or 2")
-        if _integer(self.delta_width, "delta_width", 3) % 2 == 0:
-            raise ParameterError(f"delta_width={self.delta_width!r} must be an odd integer >= 3")
+        _validate.odd_width(self.delta_width, "delta_width")
         if self.duration is not None:
             _validate.positive_float(self.duration, "duration")
             if round(self.duration * self.sr) < self.n_fft:
