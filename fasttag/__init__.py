@@ -11,66 +11,43 @@ over any leading dimensions; k-means bag-of-frames and PCA; PyTorch taggers on t
 
 import importlib
 
-from . import cuda, filters, plot  # cuda imports numba, plot matplotlib, only when used
-from ._workers import get_workers, set_workers
-from .audio import load
-from .bof import BagOfFrames, bag_of_frames
-from .chroma import chroma_stft, estimate_tuning, pitch_tuning
-from .decomposition import PCA
-from .errors import (AudioLoadError, FasttagError, MissingDependencyError, NotFittedError, ParameterError,
-                     TruncatedAudioWarning)
-from .extraction import extract
-from .feature import delta, logmel, melspectrogram, mfcc
-from .fft import dft, rfft
-from .kmeans import KMeans
-from .rhythm import onset_strength, tempo, tempo_frequencies, tempogram
-from .spectrum import frame_count, power_to_db, stft
-from .store import FeatureStore
-
 __version__ = "0.1.0"
+
+#: Public name -> the submodule that defines it. Submodules are imported on first use (PEP 562, as
+#: librosa's lazy loader does), so ``import fasttag`` costs numpy and little else, and the log-mel
+#: path never imports scikit-learn, scipy.signal, numba, torch or matplotlib.
+_HOME = {
+    "get_workers": "_workers", "set_workers": "_workers",
+    "load": "audio",
+    "BagOfFrames": "bof", "bag_of_frames": "bof",
+    "chroma_stft": "chroma", "estimate_tuning": "chroma", "pitch_tuning": "chroma",
+    "PCA": "decomposition",
+    "AudioLoadError": "errors", "FasttagError": "errors", "MissingDependencyError": "errors",
+    "NotFittedError": "errors", "ParameterError": "errors", "TruncatedAudioWarning": "errors",
+    "extract": "extraction",
+    "delta": "feature", "logmel": "feature", "melspectrogram": "feature", "mfcc": "feature",
+    "dft": "fft", "rfft": "fft",
+    "KMeans": "kmeans",
+    "onset_strength": "rhythm", "tempo": "rhythm", "tempo_frequencies": "rhythm", "tempogram": "rhythm",
+    "frame_count": "spectrum", "power_to_db": "spectrum", "stft": "spectrum",
+    "FeatureStore": "store",
+}
+#: Subpackages and modules offered as attributes: ``fasttag.torch`` (LogMel as an nn.Module), ...
+_SUBMODULES = ("cuda", "filters", "plot", "torch")
 
 
 def __getattr__(name: str):
-    # fasttag.torch (LogMel as an nn.Module) imports torch on first use: importing fasttag stays light.
-    if name == "torch":  # import_module: `from . import torch` would ask this hook again, endlessly
-        return importlib.import_module(".torch", __name__)
-    raise AttributeError(f"module 'fasttag' has no attribute {name!r}")
+    if name in _SUBMODULES:  # import_module: `from . import torch` would ask this hook again, endlessly
+        return importlib.import_module(f".{name}", __name__)
+    if name not in _HOME:
+        raise AttributeError(f"module 'fasttag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this hook
+    return value
 
 
-__all__ = [
-    "AudioLoadError",
-    "BagOfFrames",
-    "FasttagError",
-    "FeatureStore",
-    "KMeans",
-    "MissingDependencyError",
-    "NotFittedError",
-    "PCA",
-    "ParameterError",
-    "TruncatedAudioWarning",
-    "bag_of_frames",
-    "chroma_stft",
-    "cuda",
-    "delta",
-    "dft",
-    "estimate_tuning",
-    "extract",
-    "filters",
-    "frame_count",
-    "get_workers",
-    "load",
-    "logmel",
-    "melspectrogram",
-    "mfcc",
-    "onset_strength",
-    "pitch_tuning",
-    "plot",
-    "power_to_db",
-    "rfft",
-    "set_workers",
-    "stft",
-    "tempo",
-    "tempo_frequencies",
-    "tempogram",
-    "torch",
-]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+__all__ = sorted([*_HOME, *_SUBMODULES])

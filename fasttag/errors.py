@@ -1,7 +1,5 @@
 """The exception hierarchy: one root, parameter errors are also ``ValueError``."""
 
-from sklearn.exceptions import NotFittedError as SklearnNotFittedError
-
 
 class FasttagError(Exception):
     """Root of every exception that fasttag raises on purpose."""
@@ -23,6 +21,15 @@ class TruncatedAudioWarning(UserWarning):
     """An audio file is shorter than its header says (a partial download or copy); what it holds is used."""
 
 
-class NotFittedError(FasttagError, SklearnNotFittedError):
-    """A model's ``predict``/``transform`` was called before ``fit``: scikit-learn's error (a
-    ``ValueError`` and an ``AttributeError``), so ``except sklearn.exceptions.NotFittedError`` takes it."""
+def __getattr__(name: str):
+    # NotFittedError subclasses scikit-learn's, whose import takes most of a second: it is made on first use
+    # (only fasttag's estimators raise it, and they import scikit-learn anyway).
+    if name != "NotFittedError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    doc = ("A model's ``predict``/``transform`` was called before ``fit``: scikit-learn's error (a ``ValueError`` "
+           "and an ``AttributeError``), so ``except sklearn.exceptions.NotFittedError`` takes it.")
+    error = type(name, (FasttagError, SklearnNotFittedError), {"__doc__": doc, "__module__": __name__})
+    globals()[name] = error  # one class for good: later lookups (and pickle's) find it here
+    return error

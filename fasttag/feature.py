@@ -6,7 +6,6 @@ import inspect
 import numbers
 
 import numpy as np
-import scipy.signal
 
 from . import _core, _validate, filters
 from ._memo import shared_filterbank
@@ -282,4 +281,6 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "
         return _gpu(device).delta(data, width=width, order=order, axis=axis, mode=mode)
     data = _validate.float_array(data, "data")
     order, axis = delta_arguments(width, order, axis, data.shape, mode)
+    import scipy.signal  # scipy.signal takes half a second to import: on first use only
+
     return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode=mode)

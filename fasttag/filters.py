@@ -6,8 +6,6 @@ import numbers
 import warnings
 
 import numpy as np
-import scipy.fft
-import scipy.signal
 
 from . import _normalize, _validate
 from ._memo import shared_filterbank
@@ -181,7 +179,22 @@ def _scipy_window(spec, win_length: int) -> np.ndarray:
 
 @shared_filterbank
 def _named_window(spec, win_length: int) -> np.ndarray:
+    if isinstance(spec, str) and spec == "hann":  # everyone's default, without importing scipy.signal
+        return _periodic_hann(win_length)
+    import scipy.signal  # scipy.signal takes half a second to import: on first use only
+
     return scipy.signal.get_window(spec, win_length, fftbins=True)
+
+
+def _periodic_hann(win_length: int) -> np.ndarray:
+    """scipy.signal.get_window("hann", win_length) to the last bit: (win_length,) float64.
+
+    scipy's sum 0.5 cos(0 t) + 0.5 cos(t) over t = linspace(-pi, pi, win_length + 1) without the last
+    point; a window of one sample is [1.0].
+    """
+    if win_length == 1:
+        return np.ones(1)
+    return 0.5 + 0.5 * np.cos(np.linspace(-np.pi, np.pi, win_length + 1)[:-1])
 
 
 def dct(n_out: int, n_in: int, *, dct_type: int = 2, norm: str | None = "ortho", dtype=np.float32) -> np.ndarray:
@@ -197,6 +210,8 @@ def dct(n_out: int, n_in: int, *, dct_type: int = 2, norm: str | None = "ortho",
         raise ParameterError(f"norm={norm!r} must be 'ortho' or None")
     if dct_type == 1 and n_in < 2:
         raise ParameterError(f"dct_type=1 needs at least 2 inputs, got {n_in}")
+    import scipy.fft  # a third of a second to import: on first use only
+
     basis = scipy.fft.dct(np.eye(n_in), type=dct_type, norm=norm, axis=0)
     return np.ascontiguousarray(basis[:n_out], dtype=dtype)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import scipy.ndimage
-import scipy.signal
 
 from . import _core, _normalize, _validate, filters
 from ._workers import resolve_workers
@@ -99,8 +97,12 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     else:
         S = _validate.float_array(S, "S")
         S = S[None] if S.ndim == 1 else S
-    if ref is None:
-        ref = S if max_size == 1 else scipy.ndimage.maximum_filter1d(S, max_size, axis=-2)
+    if ref is None and max_size == 1:
+        ref = S
+    elif ref is None:
+        import scipy.ndimage  # on first use only, as scipy.signal below
+
+        ref = scipy.ndimage.maximum_filter1d(S, max_size, axis=-2)
     else:
         ref = _validate.float_array(ref, "ref")
         if ref.shape != S.shape:
@@ -112,6 +114,8 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     padded = np.zeros(env.shape[:-1] + (env.shape[-1] + pad_width,), dtype=np.result_type(env.dtype, S.dtype))
     padded[..., pad_width:] = env
     if detrend:
+        import scipy.signal  # scipy.signal takes half a second to import: on first use only
+
         padded = scipy.signal.lfilter([1.0, -1.0], [1.0, -0.99], padded, axis=-1).astype(padded.dtype)
     return padded[..., : S.shape[-1]] if center else padded
 

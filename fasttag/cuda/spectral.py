@@ -12,7 +12,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import scipy.signal
 
 from .. import _validate
 from ..errors import ParameterError
@@ -318,6 +317,8 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
 
 def _savgol_matrix(width: int, order: int, dtype) -> np.ndarray:
     """(width, width): row i applied to x[0:width] is savgol_filter(x, mode="interp")[i]."""
+    import scipy.signal  # scipy.signal takes half a second to import: on first use only
+
     return np.ascontiguousarray(
         scipy.signal.savgol_filter(np.eye(width), width, polyorder=order, deriv=order, axis=0, mode="interp"),
         dtype=dtype)
