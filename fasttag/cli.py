@@ -14,24 +14,44 @@ Each command lives in its own module of `fasttag.commands`.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 
-from fasttag.commands import demo, evaluate, experiment, extract, generate, show, tag, train
 from fasttag.commands._args import Parser, UsageError
 from fasttag.errors import FasttagError
 
-#: Subcommand name -> its module (``add_parser`` and ``run``), in help order.
-COMMANDS = {"demo": demo, "generate": generate, "train": train, "evaluate": evaluate, "tag": tag, "extract": extract,
-            "experiment": experiment, "show": show}
+#: Subcommand -> its one-line help, in help order. Each lives in ``fasttag.commands.<name>`` (``add_parser``
+#: and ``run``), imported only when it is the command given: help and the light commands skip torch.
+COMMANDS = {
+    "demo": "generate tagged music, train an FCN on log-mel features, evaluate and tag",
+    "generate": "write a collection of synthetic tagged music clips",
+    "train": "train a tagger on a labelled collection and save it as a run",
+    "evaluate": "score a trained run on a split of a labelled collection",
+    "tag": "tag audio files with a trained run",
+    "extract": "extract features of a collection into a feature store (parallel, resumable)",
+    "experiment": "run a comparison of taggers (the founding study)",
+    "show": "draw a feature of an audio file (log-mel, MFCC, chroma, tempogram) to a picture",
+}
 
 
-def _parser() -> Parser:
+def command(name: str):
+    """The module of subcommand ``name``: its ``add_parser(commands, summary)`` and ``run(args)``."""
+    return importlib.import_module(f"fasttag.commands.{name}")
+
+
+def parse_args(argv: list[str]):
+    """``argv`` (without the program name) parsed; only the named subcommand's module is imported for its
+    options, the others are listed by name and help. Raises UsageError on bad arguments."""
+    given = next((arg for arg in argv if not arg.startswith("-")), None)
     parser = Parser(prog="fasttag", description="Fast music auto-tagging.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in COMMANDS.values():
-        module.add_parser(commands)
-    return parser
+    for name, summary in COMMANDS.items():
+        if name == given:
+            command(name).add_parser(commands, summary)
+        else:
+            commands.add_parser(name, help=summary)
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("default")  # a command shows its warnings, whatever the process's filters
         warnings.showwarning = _print_warning
         try:
-            args = _parser().parse_args(argv)
-            COMMANDS[args.command].run(args)
+            args = parse_args(sys.argv[1:] if argv is None else argv)
+            command(args.command).run(args)
         except (UsageError, FasttagError, OSError) as exc:
             print(f"fasttag: error: {_one_line(exc)}", file=sys.stderr)
             return 2

@@ -62,7 +62,7 @@ def _help(capsys, command: str) -> str:
 
 def test_show_help_gives_the_size_as_wxh(capsys):
     assert "--size WxH picture size in pixels (default: 1000x400)" in _help(capsys, "show")
-    assert cli._parser().parse_args(["show", "a.wav", "--out", "x.png"]).size == (1000, 400)
+    assert cli.parse_args(["show", "a.wav", "--out", "x.png"]).size == (1000, 400)
 
 
 def test_help_gives_no_default_for_required_options(capsys):

@@ -49,7 +49,7 @@ def _draw(tmp_path):
 def _show(tmp_path):
     from fasttag import cli
 
-    cli.COMMANDS["show"].run(cli._parser().parse_args(["show", "track.wav", "--out", str(tmp_path / "a.png")]))
+    cli.command("show").run(cli.parse_args(["show", "track.wav", "--out", str(tmp_path / "a.png")]))
 
 
 def _extract_on_dask(tmp_path):

@@ -63,3 +63,19 @@ def test_the_hann_window_is_scipys_to_the_bit(win_length):
     padded = fasttag.filters.get_window("hann", win_length, n_fft=win_length + 6, dtype=np.float32)
     assert padded.dtype == np.float32 and not padded[:3].any() and not padded[-3:].any()
     np.testing.assert_array_equal(padded[3:-3], scipy.signal.get_window("hann", win_length).astype(np.float32))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["extract", "--help"], ["show", "--help"], ["generate", "--help"]])
+def test_the_command_imports_only_the_subcommand_it_runs(argv, tmp_path):
+    """``fasttag --help`` took seconds to import torch for every subcommand's options."""
+    code = (
+        "import sys\nfrom fasttag.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "loaded = sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('fasttag.commands.'))\n"
+        "print(loaded, 'torch' in sys.modules, 'sklearn' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "usage: fasttag" in result.stdout
+    ran = [] if argv == ["--help"] else [argv[0]]
+    assert result.stdout.strip().splitlines()[-1] == f"{sorted(['_args', *ran])} False False"

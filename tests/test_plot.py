@@ -244,7 +244,7 @@ def test_show_writes_a_png_of_the_asked_size(audio_file, tmp_path, capsys, featu
 
 
 def test_show_arguments(capsys):
-    args = cli._parser().parse_args(["show", "a.wav", "--out", "x.png"])
+    args = cli.parse_args(["show", "a.wav", "--out", "x.png"])
     assert (args.feature, args.size, args.sr, args.dpi) == ("logmel", (1000, 400), 22050, 100)
     for bad, fragment in ((["--feature", "cqt"], "cqt"), (["--size", "100"], "'100'"),
                           (["--size", "10x10"], "64..8192"), (["--dpi", "0"], "0 must be >= 1")):

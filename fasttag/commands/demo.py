@@ -23,11 +23,11 @@ DEMO_CHANNELS = (8, 16, 64, 128)
 DEMO_LR = 3e-3
 
 
-def add_parser(commands) -> None:
+def add_parser(commands, summary: str) -> None:
     demo = commands.add_parser(
         "demo",
         formatter_class=FORMATTER,
-        help="generate tagged music, train an FCN on log-mel features, evaluate and tag",
+        help=summary,
         description="Generate a synthetic tagged-music set, extract log-mel features (12 kHz, "
         "n_fft 512, hop 256, 96 mels), train a small FCN-4, print per-tag ROC-AUC / PR-AUC on "
         "the test split, tag one test file and save the run under OUT/run.",

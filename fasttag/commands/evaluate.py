@@ -15,10 +15,10 @@ from fasttag.metrics import TagScores
 from fasttag.training import evaluate, load_run
 
 
-def add_parser(commands) -> None:
+def add_parser(commands, summary: str) -> None:
     parser = commands.add_parser(
         "evaluate",
-        help="score a trained run on a split of a labelled collection",
+        help=summary,
         description="Compute the run's features of the first seconds of each track of one split and "
         "print ROC-AUC and PR-AUC per tag, their macro averages (over the tags that have both positive "
         "and negative tracks in the split; the others are listed) and micro averages (all track-tag "

@@ -11,10 +11,10 @@ from fasttag.models.lstm import POOLINGS
 SIZES = {"full": StudySettings.full, "small": StudySettings.small, "quick": StudySettings.quick}
 
 
-def add_parser(commands) -> None:
+def add_parser(commands, summary: str) -> None:
     parser = commands.add_parser(
         "experiment",
-        help="run a comparison of taggers (the founding study)",
+        help=summary,
         description="Experiments that train several taggers on one split and tabulate their scores.",
     )
     experiments = parser.add_subparsers(dest="experiment", required=True, parser_class=Parser)

@@ -35,12 +35,12 @@ def _top_db(text: str):
     return NO_FLOOR if text.lower() == NO_FLOOR else number(float, 0)(text)
 
 
-def add_parser(commands) -> None:
+def add_parser(commands, summary: str) -> None:
     """Add the ``extract`` sub-command to ``commands`` (from ``parser.add_subparsers``)."""
     p = commands.add_parser(
         "extract",
         formatter_class=FORMATTER,
-        help="extract features of a collection into a feature store (parallel, resumable)",
+        help=summary,
         description="Decode, resample and compute features of every track of a folder (recursively: "
         "wav, flac, ogg, opus, mp3, au, aiff), a manifest CSV (a 'path' column, optional 'track_id') or "
         "MagnaTagATune's annotations_final.csv (or its folder; ids are its mp3_path) in worker "

@@ -10,9 +10,9 @@ from fasttag.datasets import make_tagged_music
 from fasttag.datasets.synthetic import FORMATS, MIN_SECONDS, MIN_SR
 
 
-def add_parser(commands) -> None:
+def add_parser(commands, summary: str) -> None:
     parser = commands.add_parser(
-        "generate", formatter_class=FORMATTER, help="write a collection of synthetic tagged music clips",
+        "generate", formatter_class=FORMATTER, help=summary,
         description="Write N reproducible music-like clips with exact tags (instruments, drums, tempo, "
         "mode, loudness, texture, room) and OUT/manifest.csv (path,tags,split), which `fasttag train`, "
         "`extract` and `experiment study` read as they would read a user's collection.",

@@ -36,12 +36,12 @@ def _size(text: str) -> tuple[int, int]:
     return size
 
 
-def add_parser(commands) -> None:
+def add_parser(commands, summary: str) -> None:
     """Add the ``show`` sub-command to ``commands`` (from ``parser.add_subparsers``)."""
     show = commands.add_parser(
         "show",
         formatter_class=FORMATTER,
-        help="draw a feature of an audio file (log-mel, MFCC, chroma, tempogram) to a picture",
+        help=summary,
         description="Compute one feature of an audio file (22.05 kHz by default, n_fft 2048, hop 512) "
         "and save a picture of it: time in seconds across, Hz / pitch classes / BPM up, a colour bar. "
         "The extension of --out names the picture's format.",

@@ -19,11 +19,11 @@ from fasttag.tagging import tag_file
 from fasttag.training import load_run
 
 
-def add_parser(commands) -> None:
+def add_parser(commands, summary: str) -> None:
     tag = commands.add_parser(
         "tag",
         formatter_class=FORMATTER,
-        help="tag audio files with a trained run",
+        help=summary,
         description="Print the most probable tags of each audio file: files, folders (searched recursively) "
         "or manifest CSVs (as for fasttag extract). Files that cannot be read are named on stderr and "
         "skipped; then the status is 2. --csv writes every tag's probability, one row per file.",

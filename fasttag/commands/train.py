@@ -24,10 +24,10 @@ from fasttag.transfer import init_from
 __all__ = ["MODEL_FEATURES", "add_parser", "build_model", "run"]  # build_model lives in fasttag.recipes
 
 
-def add_parser(commands) -> None:
+def add_parser(commands, summary: str) -> None:
     parser = commands.add_parser(
         "train",
-        help="train a tagger on a labelled collection and save it as a run",
+        help=summary,
         description="Read a labelled collection (a path,tags[,split] CSV manifest, a MagnaTagATune "
         "folder, or GTZAN-style genre folders), compute features of the first SECONDS of each track "
         "with fasttag, train a tagger with Adam and early stopping on the validation split's macro "
