@@ -40,6 +40,13 @@ def odd_width(value, name: str) -> int:
     return int(value)
 
 
+def delta_count(value, name: str = "deltas") -> int:
+    """``value`` as 0, 1 or 2 (how many derivatives go under the features), or ParameterError naming ``name``."""
+    if not is_integer(value) or value not in (0, 1, 2):
+        raise ParameterError(f"{name}={value!r} must be 0, 1 or 2")
+    return int(value)
+
+
 def seed(value, name: str = "seed") -> int:
     """``value`` as an int in [0, 2**63) (torch.manual_seed's range, numpy's too), or ParameterError."""
     if not is_integer(value) or not 0 <= value < 2**63:

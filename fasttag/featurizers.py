@@ -162,8 +162,7 @@ class MFCC(_Clips):
             1 <= self.n_mfcc <= self.n_mels
         ):
             raise ParameterError(f"n_mfcc={self.n_mfcc!r} must be an integer in [1, n_mels={self.n_mels}]")
-        if not _validate.is_integer(self.deltas) or self.deltas not in (0, 1, 2):
-            raise ParameterError(f"deltas={self.deltas!r} must be 0, 1 or 2")
+        _validate.delta_count(self.deltas)
         _validate.odd_width(self.delta_width, "delta_width")
         if self.deltas and self.n_frames < self.delta_width:
             raise ParameterError(f"seconds={self.seconds!r} gives {self.n_frames} frames, fewer than the deltas' "

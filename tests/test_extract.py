@@ -346,7 +346,8 @@ def test_progress_bar_shows_rate_and_realtime(collection, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(n_fft=0), "n_fft=0 must be an integer >= 1"),
+        (dict(n_fft=0), "n_fft=0 must be a positive integer"),
+        (dict(n_mels=2.0), "n_mels=2.0 must be a positive integer"),
         (dict(feature="cqt"), "feature='cqt' is not one of"),
         (dict(crop="end", duration=5.0), "crop='end' is not one of"),
         (dict(duration=0.01), "duration=0.01 s is shorter than one frame"),
@@ -354,6 +355,7 @@ def test_progress_bar_shows_rate_and_realtime(collection, tmp_path, capsys):
         (dict(fmax=9000.0), r"fmax=9000.0 must be in \(fmin=0.0, sr/2=6000.0\]"),
         (dict(feature="mfcc", n_mfcc=40, n_mels=32), "n_mfcc=40 must be <= n_mels=32"),
         (dict(deltas=3), "deltas=3 must be 0, 1 or 2"),
+        (dict(deltas=1.0), "deltas=1.0 must be 0, 1 or 2"),
         (dict(top_db=-1.0), "top_db=-1.0 must be a non-negative number"),
     ],
 )

@@ -27,12 +27,6 @@ FRAME_BLOCK = 8192  # STFT frames per feature block (175 s at 12 kHz, hop 256)
 _KILL_WORKER_ENV = "_FASTTAG_EXTRACT_KILL_WORKER_ON"
 
 
-def _integer(value, name: str, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < low:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {low}")
-    return int(value)
-
-
 @dataclass(frozen=True)
 class ExtractParams:
     """What `extract` computes for each track; saved in the store and checked on resume.
@@ -87,7 +81,7 @@ class ExtractParams:
         if self.feature not in FEATURE_KINDS:
             raise ParameterError(f"feature={self.feature!r} is not one of {list(FEATURE_KINDS)}")
         for name in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc", "n_chroma"):
-            _integer(getattr(self, name), name, 1)
+            _validate.int_at_least(getattr(self, name), name, 1)
         if isinstance(self.fmin, bool) or not isinstance(self.fmin, numbers.Real) or not 0 <= self.fmin < self.sr / 2:
             raise ParameterError(f"fmin={self.fmin!r} must be a number in [0, sr/2={self.sr / 2})")
         if self.fmax is not None:
@@ -97,8 +91,7 @@ class ExtractParams:
         _validate.top_db(self.top_db)
         if self.feature == "mfcc" and self.n_mfcc > self.n_mels:
             raise ParameterError(f"n_mfcc={self.n_mfcc!r} must be <= n_mels={self.n_mels}")
-        if isinstance(self.deltas, bool) or self.deltas not in (0, 1, 2):
-            raise ParameterError(f"deltas={self.deltas!r} must be 0, 1 or 2")
+        _validate.delta_count(self.deltas)
         _validate.odd_width(self.delta_width, "delta_width")
         if self.duration is not None:
             _validate.positive_float(self.duration, "duration")
