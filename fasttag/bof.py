@@ -59,6 +59,8 @@ def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | Non
     soft : bool
         Spread each frame over its ``top_k`` nearest codewords, with weights inversely
         proportional to the distance, instead of one count for the nearest.
+    top_k : int > 0
+        Codewords each frame is spread over when ``soft`` (capped at n_clusters); unused otherwise.
     workers : int or None
         Threads for the C++ kernels.
     device : {"cpu", "cuda"}

@@ -38,6 +38,8 @@ def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int 
     resolution = _resolution(resolution)
     bins_per_octave = _validate.positive_int(bins_per_octave, "bins_per_octave")
     frequencies = np.atleast_1d(frequencies)
+    if frequencies.size:  # none at all is librosa's warning below
+        frequencies = _validate.float_array(frequencies, "frequencies")
     frequencies = frequencies[frequencies > 0]
     if not np.any(frequencies):
         warnings.warn("Trying to estimate tuning from empty frequency set.", UserWarning, stacklevel=2)
@@ -138,7 +140,7 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
 
     Examples
     --------
-    >>> fasttag.estimate_tuning(y, sr=22050)   # e.g. 0.12: about +12 cents
+    >>> tuning = fasttag.estimate_tuning(y, sr=22050)   # e.g. 0.12: about +12 cents
     """
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (spectrogram)")

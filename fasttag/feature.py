@@ -157,9 +157,9 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
     ----------
     y : np.ndarray [shape=(..., n_samples)], float32 or float64
         Audio; each leading index is one clip.
-    ref : float > 0
-        Power at 0 dB (a number: a callable needs the whole spectrogram first; use
-        :func:`power_to_db` on :func:`melspectrogram` for that).
+    ref : float
+        Power at 0 dB: ``|ref|``, floored at ``amin`` (librosa's rule). A number: a callable
+        needs the whole spectrogram first; use :func:`power_to_db` on :func:`melspectrogram` for that.
     amin, top_db
         As in :func:`power_to_db`; ``top_db`` applies per clip.
     device : {"cpu", "cuda"}
@@ -194,6 +194,8 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     ----------
     y : np.ndarray [shape=(..., n_samples)] or None
         Audio; its log-mel comes from :func:`logmel` with ``**kwargs``.
+    sr : float > 0
+        Sampling rate of ``y`` (Hz).
     S : np.ndarray [shape=(..., n_mels, n_frames)] or None
         A log-power (dB) mel spectrogram instead of ``y``.
     n_mfcc : int > 0
@@ -206,6 +208,8 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
         Cepstral liftering ``1 + lifter/2 sin(pi (k+1) / lifter)``; 0 disables it.
     mel_norm : {"slaney", None} or number
         The mel filterbank's normalisation (``norm`` of :func:`fasttag.filters.mel`).
+    workers : int or None
+        Threads for the log-mel and the DCT (scipy.fft's convention; see :func:`fasttag.set_workers`).
     device : {"cpu", "cuda"}
         "cuda": the fused GPU log-mel, then the DCT on the GPU (see :mod:`fasttag.cuda`).
     **kwargs
@@ -213,7 +217,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
 
     Returns
     -------
-    np.ndarray [shape=(..., n_mfcc, n_frames)]
+    np.ndarray [shape=(..., n_mfcc, n_frames)], the dtype of ``y`` (or ``S``): float32 or float64
 
     Examples
     --------
@@ -275,7 +279,7 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "
 
     Returns
     -------
-    np.ndarray, same shape as data
+    np.ndarray, same shape as data, float32 or float64 as data (integers give float64)
     """
     if device != "cpu":
         return _gpu(device).delta(data, width=width, order=order, axis=axis, mode=mode)

@@ -61,9 +61,6 @@ class _Clips:
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ParameterError(f"{name}={value!r} must be a positive integer")
         # Checked here, not first when features are computed (a run's config is read long before).
-        _validate.non_negative_float(self.fmin, "fmin")
-        if self.fmax is not None:
-            _validate.positive_float(self.fmax, "fmax")
         filters.mel_range(self.sr, self.fmin, self.fmax)
         _validate.top_db(self.top_db)
 

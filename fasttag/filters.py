@@ -94,7 +94,8 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
 
 def mel_range(sr: float, fmin, fmax) -> float:
     """The top of the mel bands (Hz): ``fmax``, or sr/2 for None; ParameterError unless 0 <= fmin < fmax <= sr/2."""
-    fmax = sr / 2 if fmax is None else float(fmax)
+    fmin = _validate.non_negative_float(fmin, "fmin")
+    fmax = sr / 2 if fmax is None else _validate.positive_float(fmax, "fmax")
     if not 0 <= fmin < fmax:
         raise ParameterError(f"fmin={fmin} and fmax={fmax} must satisfy 0 <= fmin < fmax")
     if fmax > sr / 2:

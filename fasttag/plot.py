@@ -65,6 +65,10 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
         per octave, an int > 0); "tempo": autocorrelation lags, ticks in BPM; None: row numbers.
         Hz and BPM ticks are round values placed where they fall between rows; the options of
         the other axes are not used, nor checked.
+    fmin, fmax, htk : float >= 0, float or None, bool
+        The mel bands of ``y_axis="mel"`` (Hz; fmax None: sr / 2).
+    bins_per_octave : int > 0
+        Rows per octave of ``y_axis="chroma"``.
     ax : matplotlib.axes.Axes or None
         Where to draw; default the current axes.
     cmap : str or None
@@ -86,7 +90,7 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
     --------
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
-    >>> fasttag.plot.specshow(fasttag.logmel(y, sr=sr), sr=sr, hop_length=512, y_axis="mel", ax=ax)
+    >>> mesh = fasttag.plot.specshow(fasttag.logmel(y, sr=sr), sr=sr, hop_length=512, y_axis="mel", ax=ax)
     >>> fig.savefig("logmel.png")
     """
     S = _drawable(S)

@@ -138,8 +138,25 @@ def onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length, kwargs) -
 
 
 def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) -> np.ndarray:
-    """Tempo (BPM) of each lag of an autocorrelation tempogram: ``60 sr / (hop_length lag)``, lag 0 = inf."""
+    """Tempo (BPM) of each lag of an autocorrelation tempogram: ``60 sr / (hop_length lag)``, lag 0 = inf.
+
+    Parameters
+    ----------
+    n_bins : int > 0
+        Lags 0 ... n_bins - 1 (a tempogram's rows, its ``win_length``).
+    hop_length : int > 0
+        Samples between onset frames.
+    sr : float > 0
+        Sampling rate of the audio (Hz).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bins,), dtype=float64]
+        BPM of each lag, decreasing; ``inf`` for lag 0.
+    """
     n_bins = _validate.positive_int(n_bins, "n_bins")
+    hop_length = _validate.positive_int(hop_length, "hop_length")
+    sr = _validate.positive_float(sr, "sr")
     bpm = np.zeros(n_bins, dtype=np.float64)
     bpm[0] = np.inf
     bpm[1:] = 60.0 * sr / (hop_length * np.arange(1.0, n_bins))
@@ -365,8 +382,7 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
 
     Examples
     --------
-    >>> fasttag.tempo(y, sr=22050)
-    array([121.3])
+    >>> bpm = fasttag.tempo(y, sr=22050)   # e.g. array([121.3])
     """
     start_bpm = _validate.positive_float(start_bpm, "start_bpm")
     std_bpm = _validate.positive_float(std_bpm, "std_bpm")

@@ -141,7 +141,7 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
     Examples
     --------
     >>> D = fasttag.stft(y, n_fft=512, hop_length=256)
-    >>> np.abs(D) ** 2   # power spectrogram
+    >>> power = np.abs(D) ** 2   # power spectrogram
     """
     if device != "cpu":
         return _gpu(device).stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
@@ -196,12 +196,14 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     S : np.ndarray [shape=(..., n_bins, n_frames)], real, non-negative
         Power (e.g. ``|stft|**2`` or a mel spectrogram).
     ref : float, array or callable
-        Reference power (0 dB); an array broadcasts against S (librosa's rule); a callable
-        (e.g. ``np.max``) is applied to S and must return a number.
+        Reference power (0 dB), taken as ``|ref|`` floored at ``amin`` (librosa's rule); an array
+        broadcasts against S; a callable (e.g. ``np.max``) is applied to S and must return a number.
     amin : float > 0
         Floor on S and ref before the logarithm.
     top_db : float >= 0 or None
         Dynamic range kept below the peak; None keeps everything.
+    workers : int or None
+        Threads over items and rows (scipy.fft's convention; see :func:`fasttag.set_workers`).
     device : {"cpu", "cuda"}
         "cuda": a GPU kernel (:mod:`fasttag.cuda`; ``ref`` must then be a number).
 

@@ -32,7 +32,8 @@ class LogMel(nn.Module):
     ----------
     sr, n_fft, hop_length, win_length, window, center, pad_mode, n_mels, fmin, fmax, htk, norm,
     ref, amin, top_db
-        As in :func:`fasttag.logmel` (``ref`` a number; ``hop_length=None``: win_length // 4); any n_fft.
+        As in :func:`fasttag.logmel` (``ref`` a number; ``hop_length=None``: win_length // 4); any n_fft;
+        ``pad_mode`` "constant", "edge" or "reflect" only.
 
     Shape
     -----

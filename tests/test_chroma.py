@@ -307,3 +307,7 @@ def test_bad_filterbank_and_tuning_parameters():
         fasttag.pitch_tuning([440.0], bins_per_octave=0)
     with pytest.warns(UserWarning, match="empty frequency set"):
         assert fasttag.pitch_tuning([0.0, -3.0]) == 0.0
+    with pytest.raises(ParameterError, match="frequencies must be a real numeric array, got dtype <U1"):
+        fasttag.pitch_tuning(["a"])
+    with pytest.raises(ParameterError, match="frequencies contains NaN or infinite values"):
+        fasttag.pitch_tuning([440.0, np.inf])

@@ -129,6 +129,17 @@ def test_tempo_frequencies_match_librosa():
                                       librosa.tempo_frequencies(n, hop_length=hop, sr=sr))
 
 
+@pytest.mark.parametrize(("kwargs", "match"), [
+    (dict(hop_length=0), "hop_length=0 must be a positive integer"),  # was [inf inf ...] and a RuntimeWarning
+    (dict(hop_length=256.5), "hop_length=256.5 must be a positive integer"),
+    (dict(sr="a"), "sr='a' must be a positive number"),  # was a TypeError from numpy
+    (dict(sr=-22050), "sr=-22050 must be a positive number"),
+])
+def test_tempo_frequencies_checks_its_arguments(kwargs, match):
+    with pytest.raises(fasttag.ParameterError, match=re.escape(match)):
+        fasttag.tempo_frequencies(4, **kwargs)
+
+
 # ----------------------------------------------------------------------------- tempo
 
 

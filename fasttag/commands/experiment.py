@@ -34,16 +34,16 @@ def add_parser(commands, summary: str) -> None:
     add("--size", choices=list(SIZES), default="full",
         help="full: the study's models (FCN-5 128..2048 channels, CRNN 64/128, LSTM 2 x 128); small: narrow "
         "ones for a CPU (FCN-5 16..128, CRNN 16/32, LSTM 2 x 64); quick: tiny models, 2 epochs, K=8, a smoke "
-        "test in seconds (explicit options still win)")
+        "test in seconds (explicit options still win; default: %(default)s)")
     add("--epochs", type=number(int, 1), default=None, help="maximum training epochs (default: 30; quick: 2)")
     add("--codebook-size", type=number(int, 1), default=None, help="codebook size K (default: 1024; quick: 8)")
     add("--lstm-pooling", choices=POOLINGS, default=None,
         help="the LSTMs' clip summary: the last state (the study's, default) or the mean over frames")
     add("--seconds", type=seconds(), default=None,
         help="clip length read from each track, s (default: 29.12, 1366 frames)")
-    add("--seed", type=number(int, 0), default=0, help="seed of models, training and codebooks")
-    add("--split-seed", type=number(int, 0), default=0, help="seed of the split where the data has none")
-    add("--top-tags", type=number(int, 1), default=None, help="keep the N most frequent tags")
+    add("--seed", type=number(int, 0), default=0, help="seed of models, training and codebooks (default: %(default)s)")
+    add("--split-seed", type=number(int, 0), default=0, help="seed of the split where the data has none (default: %(default)s)")
+    add("--top-tags", type=number(int, 1), default=None, help="keep the N most frequent tags (default: 50 for MagnaTagATune, all otherwise)")
     add("--store", action="append", type=Path, default=[], metavar="STORE",
         help="read the log-mel or the MFCC from this feature store instead of decoding the audio (as fasttag "
         "train --store; give it twice for both)")

@@ -15,6 +15,7 @@ import csv
 import functools
 import io
 import multiprocessing
+import numbers
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +28,7 @@ from scipy import signal
 from tqdm import tqdm
 
 from fasttag._atomic import write_text_atomic
-from fasttag._validate import MAX_SAMPLE_RATE
+from fasttag._validate import MAX_CLIP_SECONDS, MAX_SAMPLE_RATE
 from fasttag._workers import resolve_workers
 from fasttag.errors import ParameterError
 
@@ -471,7 +472,7 @@ def make_tagged_music(
     ----------
     n_tracks : int > 0
         Number of clips.
-    seconds : float >= MIN_SECONDS (0.5)
+    seconds : float in [MIN_SECONDS, MAX_CLIP_SECONDS] = [0.5, 86400]
         Length of every clip, in seconds. The default, 29.12 s at 12 kHz, gives
         Choi et al.'s 1366 frames at ``hop_length=256``.
     sr : int, MIN_SR (8000) <= sr <= 1536000
@@ -508,8 +509,9 @@ def make_tagged_music(
     """
     if isinstance(n_tracks, bool) or not isinstance(n_tracks, (int, np.integer)) or n_tracks < 1:
         raise ParameterError(f"n_tracks={n_tracks!r} must be a positive integer")
-    if not np.isfinite(seconds) or seconds < MIN_SECONDS:
-        raise ParameterError(f"seconds={seconds!r} must be a number of at least {MIN_SECONDS} (s)")
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not (
+            MIN_SECONDS <= seconds <= MAX_CLIP_SECONDS):
+        raise ParameterError(f"seconds={seconds!r} must be a number from {MIN_SECONDS} to {MAX_CLIP_SECONDS} (s)")
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not MIN_SR <= sr <= MAX_SAMPLE_RATE:
         raise ParameterError(f"sr={sr!r} must be an integer from {MIN_SR} to {MAX_SAMPLE_RATE} (Hz): the "
                              "instruments' filters need that band")

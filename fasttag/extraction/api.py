@@ -66,8 +66,9 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
     ids : sequence of str, optional
         Track ids for a sequence of paths (default: paths relative to their common folder).
     workers : int or None
-        Worker processes (local) or, with ``scheduler=True``, local Dask workers. None: 1,
-        in this process; negative counts back from the CPU count (-1 = all).
+        Worker processes (local) or, with ``scheduler=True``, local Dask workers. None:
+        :func:`fasttag.get_workers` (1, in this process, unless a ``fasttag.set_workers`` block
+        says more); negative counts back from the CPU count (-1 = all).
     scheduler : str, True or None
         A Dask scheduler address (``"tcp://host:8786"``) to run on a cluster; True starts a
         local Dask cluster of ``workers`` processes; None uses local processes. The store
