@@ -49,6 +49,12 @@ def resolve_workers(workers: int | None) -> int:
 def set_workers(workers: int):
     """Context manager for the default ``workers`` of fasttag calls in this thread.
 
+    Parameters
+    ----------
+    workers : int, not 0
+        Threads for calls that leave ``workers=None``; negative counts back from the CPU count
+        (-1 = all), as in scipy.fft. The previous default comes back when the block ends.
+
     Examples
     --------
     >>> with fasttag.set_workers(-1):

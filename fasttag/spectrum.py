@@ -45,7 +45,19 @@ class Framing:
 
 def frame_count(n_samples: int, *, n_fft: int, hop_length: int, center: bool = True) -> int:
     """Number of STFT frames of a signal of ``n_samples`` (librosa's rule); a signal shorter
-    than ``n_fft`` without ``center`` has none."""
+    than ``n_fft`` without ``center`` has none.
+
+    Parameters
+    ----------
+    n_samples, n_fft, hop_length : int > 0
+        Signal length, FFT size and hop, in samples.
+    center : bool
+        Whether the signal is padded by ``n_fft // 2`` on both sides (as :func:`stft` does).
+
+    Returns
+    -------
+    int >= 0, the frames of :func:`stft` (and of every feature computed from it).
+    """
     n_samples = _validate.positive_int(n_samples, "n_samples")
     n_fft = _validate.positive_int(n_fft, "n_fft")
     hop_length = _validate.positive_int(hop_length, "hop_length")
