@@ -269,3 +269,19 @@ def test_csvs_with_a_byte_order_mark_are_read(tmp_path):
     assert dataset_kind(tmp_path) == "mtat"
     (track,), vocabulary = read_mtat(tmp_path, top=None)
     assert vocabulary == ["guitar"] and track.tags == ["guitar"] and track.split == "test"
+
+
+def test_csvs_in_other_encodings_or_with_huge_fields_are_manifest_errors(tmp_path):
+    """A manifest saved as Latin-1 (Excel's "CSV" on Windows) ended `fasttag train/evaluate/tag` in a
+    UnicodeDecodeError traceback, and a field over the csv module's limit in a _csv.Error."""
+    (tmp_path / "a.flac").write_bytes(b"")
+    (tmp_path / "latin1.csv").write_bytes("path,tags\na.flac,rock\na.flac,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ManifestError, match=r"latin1.csv, line 3: not UTF-8 text \(byte 0xe9\); save the file as UTF-8"):
+        read_dataset(tmp_path / "latin1.csv")
+    (tmp_path / "huge.csv").write_text("path,tags\na.flac," + "x" * 200_000 + "\n")
+    with pytest.raises(ManifestError, match="huge.csv, line 2: field larger than field limit"):
+        read_manifest(tmp_path / "huge.csv")
+    (tmp_path / "f").mkdir()
+    (tmp_path / "annotations_final.csv").write_bytes("clip_id\tguitar\tmp3_path\n1\t1\tf/b\xe9.mp3\n".encode("cp1252"))
+    with pytest.raises(ManifestError, match="annotations_final.csv, line 2: not UTF-8 text"):
+        read_mtat(tmp_path, top=None)

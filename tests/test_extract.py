@@ -27,6 +27,7 @@ from fasttag import cli as fasttag_cli
 from fasttag import extraction
 from fasttag.commands import extract as extract_command
 from fasttag.commands._args import UsageError
+from fasttag.datasets import ManifestError
 from fasttag.errors import AudioLoadError, FasttagError, ParameterError
 from fasttag.extraction import ExtractParams, extract, features
 from fasttag.store import MANIFEST, FeatureStore, StoreError
@@ -424,6 +425,15 @@ def test_a_csv_with_a_byte_order_mark_is_read(tmp_path, rng):
     x = _tone(tmp_path / "x.wav", rng)
     (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbfpath,tags\nx.wav,rock\n")  # Excel's "CSV UTF-8"
     assert extraction.find_tracks(tmp_path / "bom.csv") == [("x.wav", x)]
+
+
+def test_a_csv_in_another_encoding_is_one_error_line(tmp_path, rng, run_cli):
+    _tone(tmp_path / "x.wav", rng)
+    (tmp_path / "latin1.csv").write_bytes("path,tags\nx.wav,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ManifestError, match="latin1.csv, line 2: not UTF-8 text"):
+        extraction.find_tracks(tmp_path / "latin1.csv")
+    status, out, err = run_cli(["extract", tmp_path / "latin1.csv", "--out", tmp_path / "store", "--workers", "1"])
+    assert status == 2 and err.count("\n") == 1 and "line 2: not UTF-8 text" in err, err
 
 
 def test_csv_paths_that_go_up_get_ids_below_the_common_folder(tmp_path, rng):

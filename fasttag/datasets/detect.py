@@ -25,7 +25,8 @@ def dataset_kind(path: str | Path) -> str:
     if path.is_file():
         if path.suffix.lower() != ".csv":
             raise ManifestError(f"{path} is not a dataset: a file must be a .csv manifest or {ANNOTATIONS}")
-        with open(path, newline="", encoding="utf-8-sig") as f:  # utf-8-sig: a BOM (Excel) too
+        # The header tells the layouts apart; the reader checks the encoding of the whole file.
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
             first = f.readline()
         return "mtat" if "\t" in first and "mp3_path" in first else "manifest"
     if path.is_dir():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from fasttag.datasets.csv_rows import read_rows
 from fasttag.datasets.records import SPLITS, Dataset, ManifestError, Track
 
 
@@ -49,23 +49,21 @@ def read_manifest(csv_path: str | Path) -> Dataset:
     >>> labels = multi_hot(tracks, vocabulary)  # doctest: +SKIP
     """
     csv_path = Path(csv_path).resolve()
-    with open(csv_path, newline="", encoding="utf-8-sig") as f:  # utf-8-sig: a BOM (Excel) too
-        rows = list(csv.reader(f))
+    rows = read_rows(csv_path)
 
     def fail(line: int, message: str) -> ManifestError:
         return ManifestError(f"{csv_path}, line {line}: {message}")
 
     if not rows:
         raise fail(1, "empty file; expected a header 'path,tags,split'")
-    header = [name.strip() for name in rows[0]]
+    header_line, first = rows[0]
+    header = [name.strip() for name in first]
     missing = [name for name in ("path", "tags") if name not in header]
     if missing or len(set(header)) != len(header):
-        raise fail(1, f"header {rows[0]} must name the columns 'path' and 'tags' (and 'split') once")
+        raise fail(header_line, f"header {first} must name the columns 'path' and 'tags' (and 'split') once")
     col = {name: header.index(name) for name in ("path", "tags", "split") if name in header}
     tracks, seen = [], {}  # resolved path -> (line, path as written)
-    for line, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
+    for line, row in rows[1:]:
         if len(row) != len(header):
             raise fail(line, f"{len(row)} fields, expected {len(header)} ({','.join(header)})")
         track_id = row[col["path"]].strip()

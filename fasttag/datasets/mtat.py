@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from fasttag import _validate
+from fasttag.datasets.csv_rows import read_rows
 from fasttag.datasets.records import Dataset, ManifestError, Track
 
 #: The annotation file's name in a MagnaTagATune folder.
@@ -102,20 +102,18 @@ def _read_annotations(path: str | Path) -> tuple[Path, list[str], list[tuple[int
     csv_path = Path(path).resolve()
     if csv_path.is_dir():
         csv_path = csv_path / ANNOTATIONS
-    with open(csv_path, newline="", encoding="utf-8-sig") as f:  # utf-8-sig: a BOM (Excel) too
-        rows = list(csv.reader(f, delimiter="\t"))
+    rows = read_rows(csv_path, delimiter="\t")
     if not rows:
         raise _error(csv_path, 1, "empty file; expected a tab-separated header 'clip_id<TAB>tag...<TAB>mp3_path'")
-    header = [name.strip() for name in rows[0]]
+    header_line, first = rows[0]
+    header = [name.strip() for name in first]
     if "mp3_path" not in header or len(set(header)) != len(header):
-        raise _error(csv_path, 1, "the tab-separated header must name 'mp3_path' once and each tag column once")
+        raise _error(csv_path, header_line, "the tab-separated header must name 'mp3_path' once and each tag column once")
     path_col = header.index("mp3_path")
     tag_cols = [j for j, name in enumerate(header) if name not in ("clip_id", "mp3_path")]
     vocabulary = [header[j] for j in tag_cols]
     records, seen = [], set()
-    for line, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
+    for line, row in rows[1:]:
         if len(row) != len(header):
             raise _error(csv_path, line, f"{len(row)} fields, expected {len(header)} (tab-separated)")
         track_id = row[path_col].strip()

@@ -3,13 +3,13 @@ or a list of files."""
 
 from __future__ import annotations
 
-import csv
 import os
 import warnings
 from pathlib import Path
 
 from fasttag.audio import AUDIO_EXTENSIONS
 from fasttag.datasets import dataset_kind, mtat_clip_paths
+from fasttag.datasets.csv_rows import read_rows
 from fasttag.datasets.mtat import ANNOTATIONS
 from fasttag.errors import ParameterError
 
@@ -90,21 +90,21 @@ def _mtat_pairs(path: Path) -> list[tuple[str, str]]:
 
 
 def _read_csv(path: Path) -> list[tuple[str, str]]:
-    with open(path, newline="", encoding="utf-8-sig") as f:  # utf-8-sig: a BOM (Excel) too
-        reader = csv.DictReader(f)
-        fields = reader.fieldnames or []
-        if "path" not in fields:
-            raise ParameterError(f"input={str(path)!r}: a manifest CSV needs a 'path' column, found {fields}")
-        id_field = next((name for name in ("track_id", "id") if name in fields), None)
-        rows = []
-        for row in reader:
-            if not row["path"]:
-                raise ParameterError(f"input={str(path)!r}, line {reader.line_num}: empty path")
-            rows.append(row)
+    lines = read_rows(path)
+    fields = lines[0][1] if lines else []
+    if "path" not in fields:
+        raise ParameterError(f"input={str(path)!r}: a manifest CSV needs a 'path' column, found {fields}")
+    id_field = next((name for name in ("track_id", "id") if name in fields), None)
+    rows = []
+    for line, values in lines[1:]:
+        row = dict(zip(fields, values))  # as csv.DictReader: a short row lacks the last fields
+        if not row.get("path"):
+            raise ParameterError(f"input={str(path)!r}, line {line}: empty path")
+        rows.append(row)
     if not rows:
         raise ParameterError(f"input={str(path)!r} lists no tracks")
     files = [path.parent / row["path"] for row in rows]  # an absolute path stays as it is
-    return _name_paths(files, [row[id_field] for row in rows] if id_field else None, base=path.parent)
+    return _name_paths(files, [row.get(id_field, "") for row in rows] if id_field else None, base=path.parent)
 
 
 def _is_safe_id(track_id: str) -> bool:
