@@ -88,6 +88,8 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     y = mean_channels(data) if mono else np.ascontiguousarray(data.T)
     if sr is not None and sr != native_sr:
         y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(dtype, copy=False)
+        if y.shape[-1] == 0:
+            raise AudioLoadError(f"the {data.shape[0]} samples of {path!r} ({native_sr} Hz) leave none at sr={sr:g} Hz")
         native_sr = sr
     return np.ascontiguousarray(y), int(native_sr) if float(native_sr).is_integer() else native_sr
 

@@ -171,6 +171,15 @@ def test_resampling_preserves_a_tone(tmp_path):
     assert abs(peak_hz - 1000) < 2
 
 
+@pytest.mark.parametrize("sr", [100, 1e-3])
+def test_a_file_that_resamples_to_no_samples_is_an_error(tmp_path, rng, sr):
+    """10 samples at 12 kHz are none at 100 Hz: load returned an empty array, the next call failed."""
+    path = tmp_path / "short.wav"
+    sf.write(path, 0.1 * rng.standard_normal(10), 12000, subtype="FLOAT")
+    with pytest.raises(AudioLoadError, match=f"the 10 samples of .*short.wav' \\(12000 Hz\\) leave none at sr={sr:g} Hz"):
+        fasttag.load(path, sr=sr)
+
+
 def test_same_rate_is_not_resampled(tmp_path, stereo):
     path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "FLOAT")
     np.testing.assert_array_equal(fasttag.load(path, sr=SR)[0], fasttag.load(path)[0])
