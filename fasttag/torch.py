@@ -8,7 +8,6 @@ and held as buffers, so ``.to(device)`` moves them with the model and ``state_di
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import torch
@@ -17,7 +16,7 @@ from torch import nn
 
 from . import _validate, filters
 from .errors import ParameterError
-from .spectrum import _PAD_MODES, hop_or_default
+from .spectrum import _PAD_MODES, fused_decibels, hop_or_default
 
 __all__ = ["LogMel"]
 
@@ -67,11 +66,8 @@ class LogMel(nn.Module):
         self.center = bool(center)
         _validate.choice(pad_mode, _PAD_MODES, "pad_mode")
         self.pad_mode = pad_mode
-        if callable(ref) or not isinstance(ref, numbers.Real):
-            raise ParameterError(f"ref={ref!r} must be a number")
-        self.amin = _validate.positive_float(amin, "amin")
-        self.ref_db = float(10.0 * np.log10(max(self.amin, abs(float(ref)))))
-        self.top_db = _validate.top_db(top_db)
+        ref_db, self.amin, self.top_db = fused_decibels(ref, amin, top_db)  # checked as fasttag.logmel does
+        self.ref_db = float(ref_db)
         win = filters.get_window(window, win_length, n_fft=n_fft, dtype=np.float64)
         basis = filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm)
         self.register_buffer("window", torch.from_numpy(win))
