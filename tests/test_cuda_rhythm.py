@@ -91,6 +91,9 @@ def test_rhythm_gpu_errors(rng):
     got = fasttag.onset_strength(S=S, lag=30, device="cuda")  # no frame has a predecessor 30 back: zeros,
     np.testing.assert_array_equal(got, fasttag.onset_strength(S=S, lag=30))  # as librosa (it was an error)
     assert got.shape == (30,) and not got.any()
+    got = fasttag.onset_strength(S=S, lag=33, center=False, device="cuda")  # was (30,): the CPU's and librosa's
+    np.testing.assert_array_equal(got, fasttag.onset_strength(S=S, lag=33, center=False))  # lag columns
+    assert got.shape == (33,) and not got.any()
     with pytest.raises(fasttag.ParameterError, match="ref has shape"):
         fasttag.onset_strength(S=S, ref=S[:, :5], device="cuda")
     with pytest.raises(fasttag.ParameterError, match=r"\['n_mels'\] only apply to y"):

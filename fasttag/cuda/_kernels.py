@@ -402,15 +402,16 @@ def delta_kernel(X, M, out):
 
 @cuda.jit
 def onset_flux_kernel(S, ref, max_filtered, lag, max_size, pad_width, out):
-    """out[c, t] (rows, n_frames) = the mean over bands f of max(0, S[c, f, u + lag] - R[c, f, u]),
-    u = t - pad_width, and 0 where u < 0 or u + lag >= n_frames. R is ``ref``, or with
-    max_filtered S's maximum over max_size bands (scipy's maximum_filter1d, mode "reflect").
-    Differences in S's dtype, their sum in float64."""
+    """out[c, t] (rows, n_out) = the mean over bands f of max(0, S[c, f, u + lag] - R[c, f, u]),
+    u = t - pad_width, and 0 where u < 0 or u + lag >= n_frames (S is (rows, n_bands, n_frames)).
+    R is ``ref``, or with max_filtered S's maximum over max_size bands (scipy's maximum_filter1d,
+    mode "reflect"). Differences in S's dtype, their sum in float64."""
     rows, n_bands, n_frames = S.shape
+    n_out = out.shape[1]
     period = 2 * n_bands
-    for i in range(cuda.grid(1), rows * n_frames, cuda.gridsize(1)):
-        t = i % n_frames
-        c = i // n_frames
+    for i in range(cuda.grid(1), rows * n_out, cuda.gridsize(1)):
+        t = i % n_out
+        c = i // n_out
         u = t - pad_width
         s = 0.0
         if u >= 0 and u + lag < n_frames:

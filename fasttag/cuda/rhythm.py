@@ -53,10 +53,12 @@ def _onset_on_device(home, y, S, *, sr, hop_length, lag=1, max_size=1, ref=None,
         if tuple(ref_view.shape) != tuple(bands.shape):
             raise ParameterError(f"ref has shape {tuple(ref_view.shape)}, expected S's shape {tuple(bands.shape)}")
         ref3 = spectral._rows(ref_view, 2)[0]
-    # S - ref in their common dtype, as on the CPU (float32 S with a float64 ref gives float64)
-    native, out = home.empty(lead + (n_frames,), np.result_type(S3.dtype, ref3.dtype))
-    rows = out.reshape((S3.shape[0], n_frames))
     pad_width = lag + (n_fft // (2 * hop_length) if center else 0)
+    # the CPU's length: centred, the frames; else the lag's zeros and the flux, lag columns when lag > n_frames
+    n_out = n_frames if center else max(n_frames, lag)
+    # S - ref in their common dtype, as on the CPU (float32 S with a float64 ref gives float64)
+    native, out = home.empty(lead + (n_out,), np.result_type(S3.dtype, ref3.dtype))
+    rows = out.reshape((S3.shape[0], n_out))
     k = spectral._kernels()
     max_filtered = ref is None and max_size > 1
     home.launch_1d(k.onset_flux_kernel, rows.size, S3, ref3, max_filtered, lag, max_size, pad_width, rows)
