@@ -25,11 +25,17 @@ def positive_int(value, name: str) -> int:
     return int_at_least(value, name, 1)
 
 
+#: The largest size or count the compiled core takes (its sizes are 64-bit integers).
+MAX_INT = 2**63 - 1
+
+
 def int_at_least(value, name: str, least: int) -> int:
-    """``value`` as an int >= ``least``, or ParameterError naming ``name``."""
+    """``value`` as an int in [``least``, MAX_INT], or ParameterError naming ``name``."""
     if not is_integer(value) or value < least:
         wanted = "a positive integer" if least == 1 else f"an integer >= {least}"
         raise ParameterError(f"{name}={value!r} must be {wanted}")
+    if value > MAX_INT:
+        raise ParameterError(f"{name}={value!r} is above 2**63 - 1, the largest integer the core takes")
     return int(value)
 
 
@@ -54,9 +60,29 @@ def seed(value, name: str = "seed") -> int:
     return int(value)
 
 
+def is_finite_real(value) -> bool:
+    """Whether ``value`` is a real number, not a bool, finite as a float (an int past float's range is not);
+    a 0-d numpy array holding one counts, as numpy's scalars do."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int of 309 digits or more
+        return False
+
+
+def finite_float(value, name: str) -> float:
+    """``value`` as a finite float, or ParameterError naming ``name``."""
+    if not is_finite_real(value):
+        raise ParameterError(f"{name}={value!r} must be a finite number")
+    return float(value)
+
+
 def positive_float(value, name: str) -> float:
     """``value`` as a finite float > 0, or ParameterError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+    if not is_finite_real(value) or value <= 0:
         raise ParameterError(f"{name}={value!r} must be a positive number")
     return float(value)
 
@@ -77,15 +103,14 @@ def sample_rate(value, name: str = "sr") -> float:
 
 def non_negative_float(value, name: str) -> float:
     """``value`` as a finite float >= 0, or ParameterError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+    if not is_finite_real(value) or value < 0:
         raise ParameterError(f"{name}={value!r} must be a finite number >= 0")
     return float(value)
 
 
 def top_db(value) -> float | None:
     """``top_db`` as a finite float >= 0, or None (no floor); else ParameterError."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                              or not np.isfinite(value) or value < 0):
+    if value is not None and (not is_finite_real(value) or value < 0):
         raise ParameterError(f"top_db={value!r} must be a non-negative number or None")
     return None if value is None else float(value)
 

@@ -11,6 +11,9 @@ from .errors import ParameterError
 
 _state = threading.local()
 
+#: The most threads a call may ask for (the core's thread count is a C int).
+_MAX_THREADS = 2**31 - 1
+
 
 def _cpu_count() -> int:
     try:
@@ -35,6 +38,8 @@ def resolve_workers(workers: int | None) -> int:
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
         raise ParameterError(f"workers={workers!r} must be an integer or None")
     workers = int(workers)
+    if workers > _MAX_THREADS:
+        raise ParameterError(f"workers={workers} is more threads than the core starts (at most {_MAX_THREADS})")
     if workers == 0:
         raise ParameterError("workers=0 must be nonzero (None for the default, -1 for all CPUs)")
     if workers < 0:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import numbers
 import warnings
 
 import numpy as np
@@ -147,7 +146,8 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
     sr = _validate.positive_float(sr, "sr")
     resolution = _resolution(resolution)
     bins_per_octave = _validate.positive_int(bins_per_octave, "bins_per_octave")
-    fmin, fmax, threshold = (_real(v, name) for v, name in ((fmin, "fmin"), (fmax, "fmax"), (threshold, "threshold")))
+    fmin, fmax, threshold = (_validate.finite_float(v, name)
+                             for v, name in ((fmin, "fmin"), (fmax, "fmax"), (threshold, "threshold")))
     search = dict(sr=sr, fmin=fmin, fmax=fmax, threshold=threshold, resolution=resolution,
                   bins_per_octave=bins_per_octave, workers=workers)
     if S is None:
@@ -180,13 +180,7 @@ def chroma_arguments(y, S, sr, norm, tuning, n_chroma) -> tuple[float, float | N
     sr = _validate.positive_float(sr, "sr")
     _normalize.check_norm(norm)
     n_chroma = _validate.positive_int(n_chroma, "n_chroma")
-    return sr, None if tuning is None else _real(tuning, "tuning"), n_chroma
-
-
-def _real(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ParameterError(f"{name}={value!r} must be a finite number")
-    return float(value)
+    return sr, None if tuning is None else _validate.finite_float(tuning, "tuning"), n_chroma
 
 
 # estimate_tuning's defaults, which librosa's chroma_stft(tuning=None) uses.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import numbers
 
 import numpy as np
 
@@ -31,7 +30,7 @@ def mfcc_arguments(y, S, n_mfcc, lifter, kwargs) -> int:
         raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
     logmel_keywords(kwargs, "mfcc")
     n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
-    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not np.isfinite(lifter) or lifter < 0:
+    if not _validate.is_finite_real(lifter) or lifter < 0:
         raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
     return n_mfcc
 

@@ -271,8 +271,8 @@ def chroma(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: float = 0.0, ct
     n_chroma = _validate.positive_int(n_chroma, "n_chroma")
     if n_fft < 2:
         raise ParameterError(f"n_fft={n_fft} must be at least 2 for a chroma filterbank")
-    tuning = _finite(tuning, "tuning")
-    ctroct = _finite(ctroct, "ctroct")
+    tuning = _validate.finite_float(tuning, "tuning")
+    ctroct = _validate.finite_float(ctroct, "ctroct")
     if octwidth is not None:
         octwidth = _validate.positive_float(octwidth, "octwidth")
     _normalize.check_norm(norm)
@@ -297,7 +297,3 @@ def chroma(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: float = 0.0, ct
     return np.ascontiguousarray(wts[:, : 1 + n_fft // 2], dtype=dtype)
 
 
-def _finite(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ParameterError(f"{name}={value!r} must be a finite number")
-    return float(value)

@@ -401,6 +401,7 @@ BAD_WORKERS = {
     "float": (1.5, "workers=1.5 must be an integer or None"),
     "bool": (True, "workers=True must be an integer or None"),
     "too_negative": (-100000, "workers=-100000 asks for fewer than one of"),
+    "too_many": (2**31, "workers=2147483648 is more threads than the core starts"),  # was pybind11's TypeError
 }
 
 
@@ -425,6 +426,34 @@ def test_bad_set_workers(case):
 def test_good_workers_are_accepted(workers):
     for call in WORKER_CALLS.values():
         call(workers)
+
+
+HUGE = 10**400  # an int past float's range: numpy's isfinite raised a TypeError for it
+
+BIG_INTEGERS = {
+    "hop_length=2**63": (lambda: fasttag.stft(_y(), n_fft=256, hop_length=2**63),
+                         "hop_length=9223372036854775808 is above 2**63 - 1"),  # was pybind11's TypeError
+    "n_fft=2**64": (lambda: fasttag.logmel(_y(), n_fft=2**64), "n_fft=18446744073709551616 is above 2**63 - 1"),
+    "sr=10**400": (lambda: fasttag.logmel(_y(), sr=HUGE, **MEL), "sr=1000000000"),
+    "top_db=10**400": (lambda: fasttag.logmel(_y(), top_db=HUGE, **MEL), "must be a non-negative number or None"),
+    "amin=10**400": (lambda: fasttag.power_to_db(_S(), amin=HUGE), "must be a positive number"),
+    "threshold=10**400": (lambda: fasttag.estimate_tuning(_y(), threshold=HUGE), "must be a finite number"),
+    "ctroct=10**400": (lambda: fasttag.filters.chroma(sr=SR, n_fft=256, ctroct=HUGE), "must be a finite number"),
+    "lifter=10**400": (lambda: fasttag.mfcc(_y(), lifter=HUGE, **MEL), "lifter=1000000000"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BIG_INTEGERS))
+def test_integers_too_big_for_the_core_or_for_a_float_are_parameter_errors(case):
+    call, message = BIG_INTEGERS[case]
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        call()
+
+
+def test_integers_within_floats_range_are_numbers(rng):
+    y = rng.standard_normal(4000)
+    np.testing.assert_array_equal(fasttag.logmel(y, top_db=2**70, **MEL), fasttag.logmel(y, top_db=None, **MEL))
+    np.testing.assert_array_equal(fasttag.logmel(y, sr=SR, fmax=2**13, **MEL), fasttag.logmel(y, fmax=8192.0, **MEL))
 
 
 # ----------------------------------------------------------------------------- C++ boundary

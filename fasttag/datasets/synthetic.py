@@ -15,7 +15,6 @@ import csv
 import functools
 import io
 import multiprocessing
-import numbers
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +27,7 @@ from scipy import signal
 from tqdm import tqdm
 
 from fasttag._atomic import write_text_atomic
-from fasttag._validate import MAX_CLIP_SECONDS, MAX_SAMPLE_RATE
+from fasttag._validate import MAX_CLIP_SECONDS, MAX_SAMPLE_RATE, is_finite_real
 from fasttag._workers import resolve_workers
 from fasttag.errors import ParameterError
 
@@ -509,7 +508,7 @@ def make_tagged_music(
     """
     if isinstance(n_tracks, bool) or not isinstance(n_tracks, (int, np.integer)) or n_tracks < 1:
         raise ParameterError(f"n_tracks={n_tracks!r} must be a positive integer")
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not (
+    if not is_finite_real(seconds) or not (
             MIN_SECONDS <= seconds <= MAX_CLIP_SECONDS):
         raise ParameterError(f"seconds={seconds!r} must be a number from {MIN_SECONDS} to {MAX_CLIP_SECONDS} (s)")
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not MIN_SR <= sr <= MAX_SAMPLE_RATE:
