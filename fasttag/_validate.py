@@ -39,6 +39,15 @@ def int_at_least(value, name: str, least: int) -> int:
     return int(value)
 
 
+def window_sizes(n_fft, win_length) -> tuple[int, int]:
+    """(n_fft, win_length) as ints, win_length None meaning n_fft; ParameterError unless 1 <= win_length <= n_fft."""
+    n_fft = positive_int(n_fft, "n_fft")
+    win_length = n_fft if win_length is None else positive_int(win_length, "win_length")
+    if win_length > n_fft:
+        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+    return n_fft, win_length
+
+
 def odd_width(value, name: str) -> int:
     """``value`` as an odd int >= 3 (a Savitzky-Golay window, frames), or ParameterError naming ``name``."""
     if not is_integer(value) or value < 3 or value % 2 != 1:

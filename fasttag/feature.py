@@ -23,12 +23,15 @@ def logmel_keywords(kwargs: dict, caller: str) -> None:
                              "spectrogram is the log-mel of the power spectrum; compute another and give it as S)")
 
 
-def mfcc_arguments(y, S, n_mfcc, lifter, kwargs) -> int:
-    """The checks `mfcc` makes on the CPU and the GPU: exactly one of ``y`` and ``S``, a positive
-    ``n_mfcc`` (returned as int), a finite ``lifter`` >= 0 and ``kwargs`` that `logmel` takes."""
+def mfcc_arguments(y, S, n_mfcc, dct_type, norm, lifter, mel_norm, kwargs) -> int:
+    """The checks `mfcc` makes on the CPU and the GPU, before any kept DCT basis is looked up: exactly one
+    of ``y`` and ``S``, a positive ``n_mfcc`` (returned as int), the DCT's type and norm, a finite
+    ``lifter`` >= 0, a mel ``norm`` and ``kwargs`` that `logmel` takes."""
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (log-mel spectrogram)")
     logmel_keywords(kwargs, "mfcc")
+    filters.dct_kind(dct_type, norm)
+    filters.mel_norm(mel_norm, "mel_norm")
     n_mfcc = _validate.positive_int(n_mfcc, "n_mfcc")
     if not _validate.is_finite_real(lifter) or lifter < 0:
         raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
@@ -226,7 +229,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     if device != "cpu":
         return _gpu(device).mfcc(y, sr=sr, S=S, n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                                  mel_norm=mel_norm, **kwargs)
-    n_mfcc = mfcc_arguments(y, S, n_mfcc, lifter, kwargs)
+    n_mfcc = mfcc_arguments(y, S, n_mfcc, dct_type, norm, lifter, mel_norm, kwargs)
     if S is None:
         S = logmel(y, sr=sr, norm=mel_norm, workers=workers, **kwargs)
     else:

@@ -103,16 +103,20 @@ def mel_range(sr: float, fmin, fmax) -> float:
     return fmax
 
 
+def mel_norm(norm, name: str = "norm"):
+    """A mel filterbank's ``norm``: "slaney", None or a number (the order of a norm); else ParameterError."""
+    if isinstance(norm, str) and norm != "slaney":
+        raise ParameterError(f"{name}={norm!r} must be 'slaney', None or a number (the order of a norm)")
+    return norm if isinstance(norm, str) else _normalize.check_norm(norm, name)
+
+
 def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.ndarray, bool]:
     """The checked arguments' mel basis (as :func:`mel`) and whether some of its bands are empty."""
     sr = _validate.positive_float(sr, "sr")
     n_fft = _validate.positive_int(n_fft, "n_fft")
     n_mels = _validate.positive_int(n_mels, "n_mels")
     fmax = mel_range(sr, fmin, fmax)
-    if isinstance(norm, str) and norm != "slaney":
-        raise ParameterError(f"norm={norm!r} must be 'slaney', None or a number (the order of a norm)")
-    if not isinstance(norm, str):
-        norm = _normalize.check_norm(norm)
+    norm = mel_norm(norm)
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ParameterError(f"dtype={dtype!r} must be float32 or float64")
 
@@ -149,6 +153,7 @@ def get_window(window, win_length: int, *, n_fft: int, dtype=np.float64) -> np.n
     such as ``("kaiser", 8.0)``; a number, Kaiser's beta), a callable of the length, or an
     array of ``win_length`` values.
     """
+    n_fft, win_length = _validate.window_sizes(n_fft, win_length)
     if isinstance(window, (str, tuple, numbers.Real)) and not isinstance(window, bool):
         values = _scipy_window(_WINDOW_ALIASES.get(window, window) if isinstance(window, str) else window, win_length)
     elif callable(window):
@@ -198,6 +203,14 @@ def _periodic_hann(win_length: int) -> np.ndarray:
     return 0.5 + 0.5 * np.cos(np.linspace(-np.pi, np.pi, win_length + 1)[:-1])
 
 
+def dct_kind(dct_type, norm) -> None:
+    """ParameterError unless ``dct_type`` is the int 1, 2 or 3 and ``norm`` "ortho" or None (scipy's DCTs)."""
+    if not _validate.is_integer(dct_type) or dct_type not in (1, 2, 3):
+        raise ParameterError(f"dct_type={dct_type!r} must be 1, 2 or 3")
+    if norm not in ("ortho", None):
+        raise ParameterError(f"norm={norm!r} must be 'ortho' or None")
+
+
 def dct(n_out: int, n_in: int, *, dct_type: int = 2, norm: str | None = "ortho", dtype=np.float32) -> np.ndarray:
     """The first ``n_out`` rows of the ``n_in``-point DCT matrix (scipy's definition).
 
@@ -205,10 +218,7 @@ def dct(n_out: int, n_in: int, *, dct_type: int = 2, norm: str | None = "ortho",
     -------
     np.ndarray [shape=(n_out, n_in)] such that ``basis @ x`` is ``scipy.fft.dct(x, dct_type, norm=norm)[:n_out]``.
     """
-    if dct_type not in (1, 2, 3):
-        raise ParameterError(f"dct_type={dct_type!r} must be 1, 2 or 3")
-    if norm not in ("ortho", None):
-        raise ParameterError(f"norm={norm!r} must be 'ortho' or None")
+    dct_kind(dct_type, norm)
     if dct_type == 1 and n_in < 2:
         raise ParameterError(f"dct_type=1 needs at least 2 inputs, got {n_in}")
     import scipy.fft  # a third of a second to import: on first use only

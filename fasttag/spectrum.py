@@ -89,10 +89,7 @@ def hop_or_default(hop_length, win_length: int) -> int:
 
 def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, center, pad_mode) -> Framing:
     """Validate the STFT parameters for a signal of ``n_samples`` and build its framing."""
-    n_fft = _validate.positive_int(n_fft, "n_fft")
-    win_length = n_fft if win_length is None else _validate.positive_int(win_length, "win_length")
-    if win_length > n_fft:
-        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+    n_fft, win_length = _validate.window_sizes(n_fft, win_length)
     hop_length = hop_or_default(hop_length, win_length)
     _validate.choice(pad_mode, {**_PAD_MODES, **dict.fromkeys(_NUMPY_PAD_MODES)}, "pad_mode")
     numpy_pad = (pad_mode, n_fft // 2) if center and pad_mode in _NUMPY_PAD_MODES else None

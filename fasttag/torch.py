@@ -57,10 +57,7 @@ class LogMel(nn.Module):
                  norm: str | float | None = "slaney", ref: float = 1.0, amin: float = 1e-10,
                  top_db: float | None = 80.0):
         super().__init__()
-        n_fft = _validate.positive_int(n_fft, "n_fft")
-        win_length = n_fft if win_length is None else _validate.positive_int(win_length, "win_length")
-        if win_length > n_fft:
-            raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+        n_fft, win_length = _validate.window_sizes(n_fft, win_length)
         self.n_fft = n_fft
         self.hop_length = hop_or_default(hop_length, win_length)
         self.center = bool(center)

@@ -314,6 +314,10 @@ BAD_MFCC = {
     "dct_type=0": (dict(dct_type=0), "dct_type=0 must be 1, 2 or 3"),
     "dct_type=4": (dict(dct_type=4), "dct_type=4 must be 1, 2 or 3"),
     "dct_type=str": (dict(dct_type="2"), "dct_type='2' must be 1, 2 or 3"),
+    "dct_type=2.0": (dict(dct_type=2.0), "dct_type=2.0 must be 1, 2 or 3"),  # was scipy's TypeError
+    "dct_type=True": (dict(dct_type=True), "dct_type=True must be 1, 2 or 3"),  # was taken as type 1
+    "mel_norm=-1": (dict(mel_norm=-1), "mel_norm=-1 must be None, np.inf"),  # was named norm
+    "mel_norm=l1": (dict(mel_norm="l1"), "mel_norm='l1' must be 'slaney', None or a number"),
     "norm=slaney": (dict(norm="slaney"), "norm='slaney' must be 'ortho' or None"),
     "lifter=-1": (dict(lifter=-1), "lifter=-1 must be a non-negative number"),
     "lifter=-0.5": (dict(lifter=-0.5), "lifter=-0.5 must be a non-negative number"),
@@ -638,3 +642,13 @@ def test_cpu_functions_name_a_gpu_array():
         with pytest.raises(fasttag.ParameterError, match="is a GPU array, but this runs on the CPU: give "
                                                          "device='cuda'"):
             call()
+
+
+def test_get_window_checks_its_sizes():
+    """win_length > n_fft was numpy's broadcast error; win_length=0 blamed window=."""
+    with pytest.raises(ParameterError, match=re.escape("win_length=64 must be <= n_fft=32")):
+        fasttag.filters.get_window("hann", 64, n_fft=32)
+    with pytest.raises(ParameterError, match=re.escape("win_length=0 must be a positive integer")):
+        fasttag.filters.get_window("hann", 0, n_fft=32)
+    with pytest.raises(ParameterError, match=re.escape("n_fft=3.5 must be a positive integer")):
+        fasttag.filters.get_window("hann", 3, n_fft=3.5)

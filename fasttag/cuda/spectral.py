@@ -301,7 +301,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     """:func:`fasttag.mfcc` on the GPU: the fused log-mel kernel, then the DCT rows as a projection."""
     from ..feature import cepstral_basis, mfcc_arguments  # here: fasttag.feature calls into this module
 
-    n_mfcc = mfcc_arguments(y, S, n_mfcc, lifter, kwargs)
+    n_mfcc = mfcc_arguments(y, S, n_mfcc, dct_type, norm, lifter, mel_norm, kwargs)
     if S is None:
         S = logmel(y, sr=sr, norm=mel_norm, **kwargs)
     home = _runtime.Home(S)
