@@ -195,6 +195,10 @@ def test_old_runs_without_feature_kind_still_tag(runs, data, manifest_rows, tmp_
          "--seconds: 1e300 must be <= 86400"),
         (["train", "--data", "{data}", "--model", "fcn4", "--out", "{tmp}/r", "--lr", "nan"],
          "--lr: nan must be a finite number"),
+        (["train", "--data", "{data}", "--model", "fcn4", "--out", "{tmp}/r", "--seed", "99999999999999999999999"],
+         "--seed: 99999999999999999999999 must be <= 9223372036854775807"),  # was torch's overflow traceback
+        (["experiment", "study", "--data", "{data}", "--out", "{tmp}/s", "--split-seed", str(2**63)],
+         "--split-seed: 9223372036854775808 must be <= 9223372036854775807"),
         (["extract", "{data}", "--out", "{tmp}/s", "--sr", "400000000"], "--sr: 400000000 must be <= 1536000"),
         (["generate", "--out", "{tmp}/g", "--sr", "1000"], "--sr: 1000 must be >= 8000"),
         (["generate", "--out", "{tmp}/g", "--seconds", "1e-6"], "--seconds: 1e-6 must be >= 0.5"),

@@ -7,7 +7,7 @@ import argparse
 import math
 
 from fasttag._validate import MAX_CLIP_SECONDS as MAX_SECONDS  # the longest clip or crop the commands take
-from fasttag._validate import MAX_SAMPLE_RATE
+from fasttag._validate import MAX_INT, MAX_SAMPLE_RATE
 
 
 class UsageError(Exception):
@@ -49,6 +49,11 @@ def number(kind: type, low: float, *, above: bool = False, high: float | None = 
 def seconds():
     """An argparse ``type`` for a clip length in seconds: above 0, at most MAX_SECONDS."""
     return number(float, 0, above=True, high=MAX_SECONDS)
+
+
+def seed():
+    """An argparse ``type`` for a seed: an integer in [0, 2**63 - 1] (torch's and numpy's range)."""
+    return number(int, 0, high=MAX_INT)
 
 
 def sample_rate(low: int = 1):

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 import fasttag
-from fasttag.commands._args import FORMATTER, number, seconds
+from fasttag.commands._args import FORMATTER, number, seconds, seed
 from fasttag.commands.tag import format_tags
 from fasttag.datasets import make_tagged_music, multi_hot, read_manifest
 from fasttag.featurizers import LogMel
@@ -36,7 +36,7 @@ def add_parser(commands, summary: str) -> None:
     demo.add_argument("--n-tracks", type=number(int, 10), default=300, help="clips to generate")
     demo.add_argument("--seconds", type=seconds(), default=10.0, help="clip length, s")
     demo.add_argument("--epochs", type=number(int, 1), default=30, help="maximum training epochs")
-    demo.add_argument("--seed", type=number(int, 0), default=0, help="seed of data, model and training")
+    demo.add_argument("--seed", type=seed(), default=0, help="seed of data, model and training")
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from fasttag.commands._args import add_device, json_number, number
+from fasttag.commands._args import add_device, json_number, number, seed
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import SPLITS, read_dataset
 from fasttag.errors import FasttagError
@@ -31,7 +31,7 @@ def add_parser(commands, summary: str) -> None:
                         help="read the features from this feature store instead of decoding the audio "
                         "(as in fasttag train --store)")
     parser.add_argument("--split", choices=SPLITS, default="test", help="which tracks to score (default: %(default)s)")
-    parser.add_argument("--split-seed", type=number(int, 0), default=None,
+    parser.add_argument("--split-seed", type=seed(), default=None,
                         help="seed of the split where the data has none (default: the run's)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fasttag.commands._args import Parser, add_device, number, seconds
+from fasttag.commands._args import Parser, add_device, number, seconds, seed
 from fasttag.experiment import CONFIGS, StudySettings, run_study, study_table
 from fasttag.models.lstm import POOLINGS
 
@@ -41,9 +41,10 @@ def add_parser(commands, summary: str) -> None:
         help="the LSTMs' clip summary: the last state (the study's, default) or the mean over frames")
     add("--seconds", type=seconds(), default=None,
         help="clip length read from each track, s (default: 29.12, 1366 frames)")
-    add("--seed", type=number(int, 0), default=0, help="seed of models, training and codebooks (default: %(default)s)")
-    add("--split-seed", type=number(int, 0), default=0, help="seed of the split where the data has none (default: %(default)s)")
-    add("--top-tags", type=number(int, 1), default=None, help="keep the N most frequent tags (default: 50 for MagnaTagATune, all otherwise)")
+    add("--seed", type=seed(), default=0, help="seed of models, training and codebooks (default: %(default)s)")
+    add("--split-seed", type=seed(), default=0, help="seed of the split where the data has none (default: %(default)s)")
+    add("--top-tags", type=number(int, 1), default=None,
+        help="keep the N most frequent tags (default: 50 for MagnaTagATune, all otherwise)")
     add("--store", action="append", type=Path, default=[], metavar="STORE",
         help="read the log-mel or the MFCC from this feature store instead of decoding the audio (as fasttag "
         "train --store; give it twice for both)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fasttag.commands._args import FORMATTER, MAX_SECONDS, number, sample_rate
+from fasttag.commands._args import FORMATTER, MAX_SECONDS, number, sample_rate, seed
 from fasttag.datasets import make_tagged_music
 from fasttag.datasets.synthetic import FORMATS, MIN_SECONDS, MIN_SR
 
@@ -22,7 +22,7 @@ def add_parser(commands, summary: str) -> None:
     add("--n-tracks", type=number(int, 1), default=200, help="number of clips")
     add("--seconds", type=number(float, MIN_SECONDS, high=MAX_SECONDS), default=29.12, help="clip length, s")
     add("--sr", type=sample_rate(MIN_SR), default=12000, help="sampling rate, Hz")
-    add("--seed", type=number(int, 0), default=0, help="seed: the same seed writes the same files")
+    add("--seed", type=seed(), default=0, help="seed: the same seed writes the same files")
     add("--format", choices=sorted(FORMATS), default="flac", help="audio format")
     add("--workers", type=int, default=-1, help="processes rendering clips (-1: all CPUs)")
     add("--quiet", action="store_true", help="no progress bar")

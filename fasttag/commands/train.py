@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from fasttag.bof_features import BagOfFramesFeatures
-from fasttag.commands._args import add_device, int_list, number, seconds
+from fasttag.commands._args import add_device, int_list, number, seconds, seed
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import dataset_kind, read_dataset
 from fasttag.errors import FasttagError, ParameterError
@@ -73,8 +73,8 @@ def add_parser(commands, summary: str) -> None:
         help="epochs without improvement before stopping (default: %(default)s)")
     add("--lr-patience", type=number(int, 1), default=None, metavar="N",
         help="divide the learning rate by 5 after N epochs without a better validation ROC-AUC (default: never)")
-    add("--seed", type=number(int, 0), default=0, help="seed of the model and training (default: %(default)s)")
-    add("--split-seed", type=number(int, 0), default=0,
+    add("--seed", type=seed(), default=0, help="seed of the model and training (default: %(default)s)")
+    add("--split-seed", type=seed(), default=0,
         help="seed of the split where the data has none (GTZAN, manifests without a split column; "
         "default: %(default)s)")
     add("--top-tags", type=number(int, 1), default=None,
