@@ -291,6 +291,10 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
     if onset_envelope is None:
         onset_envelope = onset_strength(y, sr=sr, hop_length=hop_length, workers=workers)
     env = _validate.float_array(onset_envelope, "onset_envelope")
+    peak = float(np.max(np.abs(env)))
+    if peak > np.sqrt(np.finfo(np.float64).max / win_length):  # the float64 sums of x[i] x[i + l] would overflow
+        raise ParameterError(f"onset_envelope holds values up to {peak:.3g}: their products over win_length="
+                             f"{win_length} frames overflow float64; scale it down")
     window = filters.get_window(window, win_length, n_fft=win_length, dtype=np.float64)
     n = env.shape[-1]
     rows = _validate.as_rows(env, 1)
@@ -395,8 +399,9 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
     if tg is None:
         ac_size = _validate.positive_float(ac_size, "ac_size")
         win_length = int(ac_size * sr) // hop_length  # librosa's time_to_frames
-        if win_length < 1:
-            raise ParameterError(f"ac_size={ac_size} s is shorter than one hop ({hop_length / sr:.3g} s)")
+        if win_length < 2:  # lag 0 alone is an infinite tempo
+            raise ParameterError(f"ac_size={ac_size} s is shorter than two hops ({2 * hop_length / sr:.3g} s): "
+                                 "the tempogram would have no lag but 0")
         tg = tempogram(y, sr=sr, onset_envelope=onset_envelope, hop_length=hop_length, win_length=win_length,
                        workers=workers)
     else:
@@ -404,12 +409,17 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
             raise ParameterError("give only one of y, onset_envelope or tg")
         tg = _validate.float_array(tg, "tg", min_ndim=2)
         win_length = tg.shape[-2]
+        if win_length < 2:
+            raise ParameterError(f"tg has shape {tg.shape}: a tempogram needs lags 0 and 1 at least (axis -2)")
     if aggregate is not None:
         tg = aggregate(tg, axis=-1, keepdims=True)
     bpms = tempo_frequencies(win_length, hop_length=hop_length, sr=sr)
     with np.errstate(divide="ignore", invalid="ignore"):
         logprior = -0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / std_bpm) ** 2
     if max_tempo is not None:
+        if not bpms[-1] < max_tempo:
+            raise ParameterError(f"max_tempo={max_tempo} excludes every tempo of the tempogram (the slowest is "
+                                 f"{bpms[-1]:.4g} BPM)")
         logprior[: int(np.argmax(bpms < max_tempo))] = -np.inf
     best = np.argmax(np.log1p(1e6 * tg) + logprior[:, None], axis=-2)
     if octave_check:

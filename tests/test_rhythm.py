@@ -214,9 +214,15 @@ BAD = {
     "tg norm": (fasttag.tempogram, dict(onset_envelope=np.ones(50), norm="max"), "norm='max' must be"),
     "tg window": (fasttag.tempogram, dict(onset_envelope=np.ones(50), win_length=8, window=np.ones(7)),
                   "window=array gives shape (7,)"),
+    "tg overflow": (fasttag.tempogram, dict(onset_envelope=np.full(100, 1e160), win_length=64),  # was all NaN
+                    "onset_envelope holds values up to 1e+160: their products over win_length=64 frames overflow"),
     "tempo start": (fasttag.tempo, dict(onset_envelope=np.ones(500), start_bpm=0), "start_bpm=0 must be"),
     "tempo tg and y": (fasttag.tempo, dict(y=np.ones(8000, np.float32), tg=np.ones((10, 10))), "only one of"),
-    "tempo ac_size": (fasttag.tempo, dict(onset_envelope=np.ones(500), ac_size=0.001), "shorter than one hop"),
+    "tempo ac_size": (fasttag.tempo, dict(onset_envelope=np.ones(500), ac_size=0.001), "shorter than two hops"),
+    "tempo one lag": (fasttag.tempo, dict(onset_envelope=np.ones(500), sr=100), "no lag but 0"),  # was [inf]
+    "tempo tg one lag": (fasttag.tempo, dict(tg=np.ones((1, 30))), "tg has shape (1, 30)"),
+    "tempo max_tempo": (fasttag.tempo, dict(onset_envelope=np.ones(500), max_tempo=1.0),  # was ignored
+                        "max_tempo=1.0 excludes every tempo of the tempogram (the slowest is 7.533 BPM)"),
 }
 
 
