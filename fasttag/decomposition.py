@@ -215,11 +215,18 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, EstimatorParams):
         return f"PCA(n_components={self.n_components!r}{whiten})"
 
 
+#: Data whose largest magnitude lies in this range has x.T x within float64's normal numbers.
+_SAFE_SCALES = (1e-100, 1e100)
+
+
 def _principal_axes(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Squared singular values (decreasing) and principal axes (rows) of centred float64 data
     [shape=(n_samples, n_features)]: ``min(n_samples, n_features)`` of each. Each axis's
     largest-magnitude entry is positive (scikit-learn's sign rule)."""
     n_samples, n_features = centred.shape
+    scale = float(np.max(np.abs(centred), initial=0.0))
+    if not _SAFE_SCALES[0] < scale < _SAFE_SCALES[1]:  # x.T x would overflow (or underflow): factor the scale out
+        centred = centred / (scale or 1.0)
     if n_samples >= n_features:
         eigenvalues, eigenvectors = np.linalg.eigh(centred.T @ centred)
         order = np.argsort(eigenvalues)[::-1]
@@ -227,5 +234,11 @@ def _principal_axes(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     else:
         _, singular_values, axes = np.linalg.svd(centred, full_matrices=False)
         squares = singular_values**2
+    if not _SAFE_SCALES[0] < scale < _SAFE_SCALES[1] and scale > 0:
+        with np.errstate(over="ignore"):
+            squares = squares * scale * scale
+        if not np.isfinite(squares).all():
+            raise ParameterError(f"X holds values up to {scale:.3g}: its variance is past float64's range; "
+                                 "scale X down")
     signs = np.sign(axes[np.arange(axes.shape[0]), np.argmax(np.abs(axes), axis=1)])
     return squares, axes * np.where(signs == 0, 1, signs)[:, None]

@@ -214,3 +214,15 @@ def test_feature_names_out_as_scikit_learn(rng):
     assert list(fasttag.PCA(3).fit(X).get_feature_names_out()) == ["pca0", "pca1", "pca2"]
     assert list(fasttag.PCA(0.9).fit(X).get_feature_names_out()) == list(
         SklearnPCA(0.9, svd_solver="full").fit(X).get_feature_names_out())
+
+
+@pytest.mark.parametrize("scale", [1e140, 1e-140])
+def test_data_near_float64s_limits_gives_the_axes_of_the_scaled_data(rng, scale):
+    """x.T x overflowed past |x| ~ 1e154 (NaN variances, swapped axes) and underflows below ~1e-154."""
+    X = rng.standard_normal((200, 6)) * rng.uniform(0.5, 3.0, 6)
+    big, unit = fasttag.PCA().fit(X * scale), fasttag.PCA().fit(X)
+    np.testing.assert_allclose(big.components_, unit.components_, atol=1e-12)
+    np.testing.assert_allclose(big.explained_variance_ / scale**2, unit.explained_variance_, rtol=1e-12)
+    np.testing.assert_allclose(big.explained_variance_ratio_, unit.explained_variance_ratio_, rtol=1e-12)
+    with pytest.raises(ParameterError, match="X holds values up to .*: its variance is past float64's range"):
+        fasttag.PCA().fit(X * 1e160)
