@@ -276,7 +276,7 @@ def test_csvs_in_other_encodings_or_with_huge_fields_are_manifest_errors(tmp_pat
     UnicodeDecodeError traceback, and a field over the csv module's limit in a _csv.Error."""
     (tmp_path / "a.flac").write_bytes(b"")
     (tmp_path / "latin1.csv").write_bytes("path,tags\na.flac,rock\na.flac,caf\xe9\n".encode("latin-1"))
-    with pytest.raises(ManifestError, match=r"latin1.csv, line 3: not UTF-8 text \(byte 0xe9\); save the file as UTF-8"):
+    with pytest.raises(ManifestError, match=r"latin1.csv, line 3: not UTF-8 text \(byte 0xe9\); save the file as"):
         read_dataset(tmp_path / "latin1.csv")
     (tmp_path / "huge.csv").write_text("path,tags\na.flac," + "x" * 200_000 + "\n")
     with pytest.raises(ManifestError, match="huge.csv, line 2: field larger than field limit"):

@@ -176,7 +176,8 @@ def test_a_file_that_resamples_to_no_samples_is_an_error(tmp_path, rng, sr):
     """10 samples at 12 kHz are none at 100 Hz: load returned an empty array, the next call failed."""
     path = tmp_path / "short.wav"
     sf.write(path, 0.1 * rng.standard_normal(10), 12000, subtype="FLOAT")
-    with pytest.raises(AudioLoadError, match=f"the 10 samples of .*short.wav' \\(12000 Hz\\) leave none at sr={sr:g} Hz"):
+    match = f"the 10 samples of .*short.wav' \\(12000 Hz\\) leave none at sr={sr:g} Hz"
+    with pytest.raises(AudioLoadError, match=match):
         fasttag.load(path, sr=sr)
 
 

@@ -108,7 +108,8 @@ def _read_annotations(path: str | Path) -> tuple[Path, list[str], list[tuple[int
     header_line, first = rows[0]
     header = [name.strip() for name in first]
     if "mp3_path" not in header or len(set(header)) != len(header):
-        raise _error(csv_path, header_line, "the tab-separated header must name 'mp3_path' once and each tag column once")
+        raise _error(csv_path, header_line,
+                     "the tab-separated header must name 'mp3_path' once and each tag column once")
     path_col = header.index("mp3_path")
     tag_cols = [j for j, name in enumerate(header) if name not in ("clip_id", "mp3_path")]
     vocabulary = [header[j] for j in tag_cols]
