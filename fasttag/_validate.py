@@ -39,6 +39,14 @@ def int_at_least(value, name: str, least: int) -> int:
     return int(value)
 
 
+def flag(value, name: str) -> bool:
+    """``value`` as a bool: True or False (numpy's too, or the ints 1 and 0), else ParameterError naming ``name``
+    (a string such as "False" would be true, an array ambiguous)."""
+    if isinstance(value, (bool, np.bool_)) or (is_integer(value) and value in (0, 1)):
+        return bool(value)
+    raise ParameterError(f"{name}={value!r} must be True or False")
+
+
 def window_sizes(n_fft, win_length) -> tuple[int, int]:
     """(n_fft, win_length) as ints, win_length None meaning n_fft; ParameterError unless 1 <= win_length <= n_fft."""
     n_fft = positive_int(n_fft, "n_fft")

@@ -68,6 +68,7 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         _validate.positive_float(duration, "duration")
     if sr is not None:
         sr = _validate.sample_rate(sr)
+    mono = _validate.flag(mono, "mono")
     path = check_file(path)
     try:
         with soundfile.SoundFile(os.fsencode(path)) as f:  # bytes: any name the file system holds

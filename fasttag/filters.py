@@ -116,6 +116,7 @@ def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.
     n_fft = _validate.positive_int(n_fft, "n_fft")
     n_mels = _validate.positive_int(n_mels, "n_mels")
     fmax = mel_range(sr, fmin, fmax)
+    htk = _validate.flag(htk, "htk")
     norm = mel_norm(norm)
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ParameterError(f"dtype={dtype!r} must be float32 or float64")

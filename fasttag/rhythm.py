@@ -91,7 +91,7 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
         return cuda.onset_strength(y, sr=sr, S=S, lag=lag, max_size=max_size, ref=ref, detrend=detrend,
                                    center=center, aggregate=aggregate, n_fft=n_fft, hop_length=hop_length, **kwargs)
     aggregate, lag, max_size, n_fft, hop_length = onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length,
-                                                                  kwargs)
+                                                                  center, detrend, kwargs)
     if S is None:
         S = logmel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, workers=workers, **kwargs)
     else:
@@ -120,11 +120,13 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     return padded[..., : S.shape[-1]] if center else padded
 
 
-def onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length, kwargs) -> tuple:
+def onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length, center, detrend, kwargs) -> tuple:
     """The checks onset_strength makes on the CPU and the GPU: exactly one of ``y`` and ``S``, log-mel
-    ``kwargs`` only with ``y``. Returns (aggregate (np.mean for None), lag, max_size, n_fft, hop_length)."""
+    ``kwargs`` only with ``y``, the flags. Returns (aggregate (np.mean for None), lag, max_size, n_fft, hop_length)."""
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
+    _validate.flag(center, "center")
+    _validate.flag(detrend, "detrend")
     if aggregate is False:
         raise ParameterError("aggregate=False is not supported: onset_strength reduces over frequency")
     aggregate = np.mean if aggregate is None else aggregate
@@ -287,7 +289,7 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
         cuda.check_device(device)
         return cuda.tempogram(y, sr=sr, onset_envelope=onset_envelope, hop_length=hop_length, win_length=win_length,
                               center=center, window=window, norm=norm)
-    win_length, hop_length, norm = tempogram_arguments(y, onset_envelope, win_length, hop_length, norm)
+    win_length, hop_length, norm = tempogram_arguments(y, onset_envelope, win_length, hop_length, center, norm)
     if onset_envelope is None:
         onset_envelope = onset_strength(y, sr=sr, hop_length=hop_length, workers=workers)
     env = _validate.float_array(onset_envelope, "onset_envelope")
@@ -308,8 +310,9 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
     return out.reshape(env.shape[:-1] + out.shape[1:])
 
 
-def tempogram_arguments(y, onset_envelope, win_length, hop_length, norm) -> tuple[int, int, float | None]:
+def tempogram_arguments(y, onset_envelope, win_length, hop_length, center, norm) -> tuple[int, int, float | None]:
     """The checks tempogram makes on the CPU and the GPU; returns (win_length, hop_length, norm)."""
+    _validate.flag(center, "center")
     win_length = _validate.positive_int(win_length, "win_length")
     hop_length = _validate.positive_int(hop_length, "hop_length")
     norm = _normalize.check_norm(norm)

@@ -61,7 +61,7 @@ def frame_count(n_samples: int, *, n_fft: int, hop_length: int, center: bool = T
     n_samples = _validate.positive_int(n_samples, "n_samples")
     n_fft = _validate.positive_int(n_fft, "n_fft")
     hop_length = _validate.positive_int(hop_length, "hop_length")
-    padded = n_samples + 2 * (n_fft // 2) if center else n_samples
+    padded = n_samples + 2 * (n_fft // 2) if _validate.flag(center, "center") else n_samples
     return max(0, 1 + (padded - n_fft) // hop_length)
 
 
@@ -90,6 +90,7 @@ def hop_or_default(hop_length, win_length: int) -> int:
 def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, center, pad_mode) -> Framing:
     """Validate the STFT parameters for a signal of ``n_samples`` and build its framing."""
     n_fft, win_length = _validate.window_sizes(n_fft, win_length)
+    center = _validate.flag(center, "center")
     hop_length = hop_or_default(hop_length, win_length)
     _validate.choice(pad_mode, {**_PAD_MODES, **dict.fromkeys(_NUMPY_PAD_MODES)}, "pad_mode")
     numpy_pad = (pad_mode, n_fft // 2) if center and pad_mode in _NUMPY_PAD_MODES else None

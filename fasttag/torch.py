@@ -60,7 +60,7 @@ class LogMel(nn.Module):
         n_fft, win_length = _validate.window_sizes(n_fft, win_length)
         self.n_fft = n_fft
         self.hop_length = hop_or_default(hop_length, win_length)
-        self.center = bool(center)
+        self.center = _validate.flag(center, "center")
         _validate.choice(pad_mode, _PAD_MODES, "pad_mode")
         self.pad_mode = pad_mode
         ref_db, self.amin, self.top_db = fused_decibels(ref, amin, top_db)  # checked as fasttag.logmel does

@@ -652,3 +652,30 @@ def test_get_window_checks_its_sizes():
         fasttag.filters.get_window("hann", 0, n_fft=32)
     with pytest.raises(ParameterError, match=re.escape("n_fft=3.5 must be a positive integer")):
         fasttag.filters.get_window("hann", 3, n_fft=3.5)
+
+
+FLAG_CALLS = {
+    "stft center": lambda v: fasttag.stft(_y(), center=v, **SMALL),
+    "logmel center": lambda v: fasttag.logmel(_y(), center=v, **MEL),
+    "frame_count center": lambda v: fasttag.frame_count(2000, n_fft=256, hop_length=64, center=v),
+    "mel htk": lambda v: fasttag.filters.mel(sr=SR, n_fft=256, n_mels=20, htk=v),
+    "melspectrogram htk": lambda v: fasttag.melspectrogram(_y(), htk=v, **MEL),
+    "onset center": lambda v: fasttag.onset_strength(S=_S(), center=v),
+    "onset detrend": lambda v: fasttag.onset_strength(S=_S(), detrend=v),
+    "tempogram center": lambda v: fasttag.tempogram(onset_envelope=_S()[0], win_length=8, center=v),
+}
+
+
+@pytest.mark.parametrize("call", sorted(FLAG_CALLS))
+@pytest.mark.parametrize("value", ["False", "no", np.array([True, False]), None, 2, 0.0])
+def test_flags_must_be_true_or_false(call, value):
+    """A string was true (center="False" centred, htk="no" took HTK's scale), an array numpy's ambiguity error."""
+    name = call.split()[1]
+    with pytest.raises(ParameterError, match=re.escape(f"{name}={value!r} must be True or False")):
+        FLAG_CALLS[call](value)
+
+
+@pytest.mark.parametrize("call", sorted(FLAG_CALLS))
+def test_flags_take_numpy_bools_and_zero_or_one(call):
+    for value in (np.True_, np.False_, 1, 0):
+        FLAG_CALLS[call](value)

@@ -181,6 +181,13 @@ def test_a_file_that_resamples_to_no_samples_is_an_error(tmp_path, rng, sr):
         fasttag.load(path, sr=sr)
 
 
+def test_mono_must_be_true_or_false(tmp_path, stereo):
+    path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "FLOAT")
+    with pytest.raises(ParameterError, match="mono='no' must be True or False"):  # was true: a downmix
+        fasttag.load(path, mono="no")
+    assert fasttag.load(path, mono=0)[0].shape == (2, stereo.shape[1])
+
+
 def test_same_rate_is_not_resampled(tmp_path, stereo):
     path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "FLOAT")
     np.testing.assert_array_equal(fasttag.load(path, sr=SR)[0], fasttag.load(path)[0])

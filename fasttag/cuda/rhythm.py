@@ -34,7 +34,7 @@ def _onset_on_device(home, y, S, *, sr, hop_length, lag=1, max_size=1, ref=None,
     from ..rhythm import onset_arguments
 
     aggregate, lag, max_size, n_fft, hop_length = onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length,
-                                                                  mel_parameters)
+                                                                  center, detrend, mel_parameters)
     if aggregate is not np.mean:
         raise ParameterError(f"aggregate={aggregate!r} cannot run on device='cuda', where the flux is averaged "
                              "over bands (aggregate=None); use device='cpu' for another reduction")
@@ -84,7 +84,7 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
     """:func:`fasttag.tempogram` on the GPU: (..., win_length, n_columns), each column normalised by ``norm``."""
     from ..rhythm import tempogram_arguments, uncentred_columns
 
-    win_length, hop_length, norm = tempogram_arguments(y, onset_envelope, win_length, hop_length, norm)
+    win_length, hop_length, norm = tempogram_arguments(y, onset_envelope, win_length, hop_length, center, norm)
     home = _runtime.Home(y if onset_envelope is None else onset_envelope)
     k = spectral._kernels()
     with home.context():
