@@ -154,9 +154,17 @@ def truncation(f: soundfile.SoundFile, wanted_end: int, decoded_end: int) -> str
     return None
 
 
+#: What libsndfile says of a regular file in which its MP3 decoder finds no frame (misleading: it exists).
+_NOT_A_FILE = "File does not exist or is not a regular file"
+
+
 def decode_error(path, error: Exception) -> AudioLoadError:
     """The error for a file soundfile cannot decode: libsndfile's reason, without its copy of the path."""
-    return AudioLoadError(f"cannot decode {path!r}: {getattr(error, 'error_string', None) or error}")
+    reason = getattr(error, "error_string", None) or str(error)
+    if reason.startswith(_NOT_A_FILE) and os.path.isfile(path):
+        with open(path, "rb") as f:
+            reason = f"no audio frames found (the file starts with {f.read(16)!r}: not an audio file?)"
+    return AudioLoadError(f"cannot decode {path!r}: {reason}")
 
 
 def mean_channels(data: np.ndarray) -> np.ndarray:

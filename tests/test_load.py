@@ -280,6 +280,11 @@ def test_text_file_named_mp3(tmp_path):
     path.write_text("This is a text file, not audio.\n" * 50)
     with pytest.raises(AudioLoadError, match=re.escape(str(path))):
         fasttag.load(path)
+    # libsndfile says "File does not exist or is not a regular file (possibly a pipe?)" of it
+    path.write_text("<html><body>404 Not Found</body></html>\n")  # a download's error page
+    with pytest.raises(AudioLoadError, match=re.escape("no audio frames found (the file starts with b'<html><body>404 "
+                                                       "': not an audio file?)")):
+        fasttag.load(path)
 
 
 def test_header_without_samples(tmp_path, stereo):
