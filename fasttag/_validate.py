@@ -39,6 +39,18 @@ def int_at_least(value, name: str, least: int) -> int:
     return int(value)
 
 
+def dtype_in(value, options: tuple, name: str = "dtype") -> np.dtype:
+    """``value`` as a numpy dtype among ``options`` (None is numpy's float64), or ParameterError naming ``name``."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:  # "data type 'x' not understood"
+        raise ParameterError(f"{name}={value!r} is not a dtype; use one of "
+                             f"{', '.join(np.dtype(o).name for o in options)}") from None
+    if dtype not in options:
+        raise ParameterError(f"{name}={dtype.name} must be {' or '.join(np.dtype(o).name for o in options)}")
+    return dtype
+
+
 def flag(value, name: str) -> bool:
     """``value`` as a bool: True or False (numpy's too, or the ints 1 and 0), else ParameterError naming ``name``
     (a string such as "False" would be true, an array ambiguous)."""

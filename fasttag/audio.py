@@ -61,8 +61,7 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     --------
     >>> y, sr = fasttag.load("track.mp3", sr=12000)
     """
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise ParameterError(f"dtype={dtype!r} must be float32 or float64")
+    dtype = _validate.dtype_in(dtype, (np.float32, np.float64))
     offset = _validate.non_negative_float(offset, "offset")
     if duration is not None:
         _validate.positive_float(duration, "duration")

@@ -118,8 +118,7 @@ def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.
     fmax = mel_range(sr, fmin, fmax)
     htk = _validate.flag(htk, "htk")
     norm = mel_norm(norm)
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise ParameterError(f"dtype={dtype!r} must be float32 or float64")
+    dtype = _validate.dtype_in(dtype, (np.float32, np.float64))
 
     mel_f = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)
     ramps = np.subtract.outer(mel_f, fft_frequencies(sr=sr, n_fft=n_fft))
@@ -287,8 +286,7 @@ def chroma(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: float = 0.0, ct
     if octwidth is not None:
         octwidth = _validate.positive_float(octwidth, "octwidth")
     _normalize.check_norm(norm)
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise ParameterError(f"dtype={dtype!r} must be float32 or float64")
+    dtype = _validate.dtype_in(dtype, (np.float32, np.float64))
 
     frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
     frqbins = n_chroma * hz_to_octs(frequencies, tuning=tuning, bins_per_octave=n_chroma)

@@ -158,9 +158,7 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
                                  center=center, pad_mode=pad_mode, dtype=dtype)
     y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
     if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype not in (np.complex64, np.complex128):
-            raise ParameterError(f"dtype={dtype} must be complex64 or complex128")
+        dtype = _validate.dtype_in(dtype, (np.complex64, np.complex128))
         y = y.astype(np.float32 if dtype == np.complex64 else np.float64, copy=False)
     frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                      window=window, center=center, pad_mode=pad_mode)

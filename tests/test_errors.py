@@ -227,8 +227,12 @@ def test_bad_mel_parameters_in_features(func, case):
 
 
 def test_bad_mel_filter_dtype():
-    with pytest.raises(ParameterError, match="dtype"):
+    with pytest.raises(ParameterError, match="dtype=int32 must be float32 or float64"):
         fasttag.filters.mel(sr=SR, n_fft=256, n_mels=20, dtype=np.int32)
+    with pytest.raises(ParameterError, match="dtype='x' is not a dtype; use one of float32, float64"):  # was a TypeError
+        fasttag.filters.mel(sr=SR, n_fft=256, n_mels=20, dtype="x")
+    with pytest.raises(ParameterError, match="dtype='x' is not a dtype; use one of complex64, complex128"):
+        fasttag.stft(_y(), dtype="x", **SMALL)
 
 
 @pytest.mark.parametrize("power", [0, -2.0, float("nan"), float("inf"), "2"])
