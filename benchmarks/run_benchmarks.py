@@ -31,6 +31,7 @@ import report_cuda
 import report_extract
 import report_kmeans
 import report_rhythm
+import report_startup
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -461,6 +462,7 @@ def render(data: dict, failed: dict[str, str], meta: dict, previous: str = "") -
         report_rhythm.section(benches, table, fmt_time, fmt_ratio, fmt_xrt), "",
         report_kmeans.section(groups, table, fmt_time, fmt_ratio), "",
         report_extract.section(groups, table, fmt_time), "",
+        report_startup.section(groups, table, fmt_time, fmt_ratio), "",
         gpu_block(groups, previous), "",
         machine_section(info, meta), "",
         fft_detail(groups),
