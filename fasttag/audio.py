@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 
 import numpy as np
 import soundfile
 import soxr
 
-from . import _core, _validate
-from .errors import AudioLoadError, ParameterError, TruncatedAudioWarning
+from . import _core, _validate, _warnings
+from .errors import AudioLoadError, TruncatedAudioWarning
 
 __all__ = ["load"]
 
@@ -84,7 +83,7 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         why = "" if cut is None else f"; it looks truncated: {cut}"
         raise AudioLoadError(f"no audio samples in {path!r} (offset={offset}, duration={duration}){why}")
     if cut is not None:
-        warnings.warn(f"{path!r} looks truncated: {cut}; decoded what it holds", TruncatedAudioWarning, stacklevel=2)
+        _warnings.warn(f"{path!r} looks truncated: {cut}; decoded what it holds", TruncatedAudioWarning)
     y = mean_channels(data) if mono else np.ascontiguousarray(data.T)
     if sr is not None and sr != native_sr:
         y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(dtype, copy=False)

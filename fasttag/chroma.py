@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import inspect
-import warnings
 
 import numpy as np
 
-from . import _core, _normalize, _validate, filters
+from . import _core, _normalize, _validate, _warnings, filters
 from ._memo import shared_filterbank
 from ._workers import resolve_workers
 from .errors import ParameterError
@@ -41,7 +40,7 @@ def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int 
         frequencies = _validate.float_array(frequencies, "frequencies")
     frequencies = frequencies[frequencies > 0]
     if not np.any(frequencies):
-        warnings.warn("Trying to estimate tuning from empty frequency set.", UserWarning, stacklevel=2)
+        _warnings.warn("Trying to estimate tuning from empty frequency set.")
         return 0.0
     residual = np.mod(bins_per_octave * filters.hz_to_octs(frequencies), 1.0)
     residual[residual >= 0.5] -= 1.0  # 0.95 bins is more likely -0.05 from the next bin up

@@ -60,7 +60,7 @@ def _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> np.ndarray:
     """The mel basis in ``dtype`` (read-only: calls with the same arguments share it)."""
     basis, empty = _shared_mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, np.dtype(dtype))
     if empty:
-        filters.warn_empty_mel_filters(n_mels, n_fft, sr, stacklevel=2)
+        filters.warn_empty_mel_filters(n_mels, n_fft, sr)
     return basis
 
 

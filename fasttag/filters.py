@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 
-from . import _normalize, _validate
+from . import _normalize, _validate, _warnings
 from ._memo import shared_filterbank
 from .errors import ParameterError
 
@@ -88,7 +87,7 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
     weights, empty = mel_weights(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
                                  dtype=dtype)
     if empty:
-        warn_empty_mel_filters(n_mels, n_fft, sr, stacklevel=2)
+        warn_empty_mel_filters(n_mels, n_fft, sr)
     return weights
 
 
@@ -135,14 +134,10 @@ def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.
     return weights, bool(empty)
 
 
-def warn_empty_mel_filters(n_mels, n_fft, sr, *, stacklevel: int) -> None:
-    """librosa's warning that some mel bands of this basis are always zero (stacklevel as
-    ``warnings.warn`` would take it in the caller)."""
-    warnings.warn(
-        f"Empty mel filters: n_mels={n_mels} is too many for n_fft={n_fft} at sr={sr}; "
-        "some bands will always be zero. Reduce n_mels or raise n_fft.",
-        stacklevel=stacklevel + 1,
-    )
+def warn_empty_mel_filters(n_mels, n_fft, sr) -> None:
+    """librosa's warning that some mel bands of this basis are always zero."""
+    _warnings.warn(f"Empty mel filters: n_mels={n_mels} is too many for n_fft={n_fft} at sr={sr}; "
+                   "some bands will always be zero. Reduce n_mels or raise n_fft.")
 
 
 def get_window(window, win_length: int, *, n_fft: int, dtype=np.float64) -> np.ndarray:

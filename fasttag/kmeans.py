@@ -4,7 +4,6 @@ kernels (tiled distances with a running argmin; the n x k distance matrix is nev
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -12,7 +11,7 @@ from sklearn.base import ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
-from . import _kmeans, _validate
+from . import _kmeans, _validate, _warnings
 from ._params import EstimatorParams
 from ._workers import resolve_workers
 from .cuda._runtime import check_device, on_device
@@ -162,8 +161,8 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         self._set_fitted(_kmeans.MiniBatchState(best.centers, sizes), best.labels, best.inertia, best.n_iter)
         found = np.count_nonzero(sizes)
         if found < self.n_clusters:  # Lloyd reseeds empty clusters: only duplicate points leave some
-            warnings.warn(f"KMeans found {found} distinct clusters, fewer than n_clusters={self.n_clusters}: X has "
-                          "fewer distinct points", ConvergenceWarning, stacklevel=2)
+            _warnings.warn(f"KMeans found {found} distinct clusters, fewer than n_clusters={self.n_clusters}: X "
+                           "has fewer distinct points", ConvergenceWarning)
         return self
 
     def partial_fit(self, X, y=None) -> KMeans:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import _core, _validate
+from . import _core, _validate, _warnings
 from ._workers import resolve_workers
 from .errors import ParameterError
 from .filters import get_window
@@ -97,9 +96,7 @@ def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, cen
     code = _PAD_MODES.get(pad_mode, 0)
     if center:
         if n_fft > n_samples:
-            warnings.warn(
-                f"n_fft={n_fft} is too large for input signal of length={n_samples}", UserWarning, stacklevel=3
-            )
+            _warnings.warn(f"n_fft={n_fft} is too large for input signal of length={n_samples}")
     elif n_samples < n_fft:
         raise ParameterError(
             f"the signal has {n_samples} samples, fewer than n_fft={n_fft}: use center=True or a smaller n_fft"

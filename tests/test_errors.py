@@ -683,3 +683,15 @@ def test_flags_must_be_true_or_false(call, value):
 def test_flags_take_numpy_bools_and_zero_or_one(call):
     for value in (np.True_, np.False_, 1, 0):
         FLAG_CALLS[call](value)
+
+
+def test_warnings_name_the_callers_line(rng):
+    """The n_fft warning named a line inside fasttag (spectrum.py or feature.py, by the depth of the call)."""
+    y = rng.standard_normal(1000)
+    calls = [lambda: fasttag.stft(y), lambda: fasttag.logmel(y), lambda: fasttag.mfcc(y),
+             lambda: fasttag.melspectrogram(y=y, n_fft=256, n_mels=200),
+             lambda: fasttag.filters.mel(sr=SR, n_fft=256, n_mels=200), lambda: fasttag.pitch_tuning([0.0])]
+    for call in calls:
+        with pytest.warns(UserWarning) as record:
+            call()
+        assert {warning.filename for warning in record} == {__file__}

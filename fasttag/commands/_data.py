@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
+from fasttag import _warnings
 from fasttag.datasets import Dataset, multi_hot
 from fasttag.errors import FasttagError
 from fasttag.featurizers import extract_readable
@@ -55,6 +55,6 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
         X, unreadable = store_features(store, tracks, params, lazy=True)  # read a batch at a time
     if unreadable:
         errors = "; ".join(error for _, error in unreadable[:3]) + ("; ..." if len(unreadable) > 3 else "")
-        warnings.warn(f"skipped {len(unreadable)} of the {len(tracks)} tracks of the {split!r} split that cannot be "
-                      f"read: {errors}", UserWarning, stacklevel=2)  # fmt: skip
+        _warnings.warn(f"skipped {len(unreadable)} of the {len(tracks)} tracks of the {split!r} split that cannot "
+                       f"be read: {errors}")
     return X, np.delete(np.asarray(Y), [i for i, _ in unreadable], axis=0)

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from fasttag.commands._args import add_device, json_number, number, seed
+from fasttag.commands._args import add_device, json_number, seed
 from fasttag.commands._data import split_arrays
 from fasttag.datasets import SPLITS, read_dataset
 from fasttag.errors import FasttagError

@@ -20,6 +20,8 @@ import warnings
 
 import numpy as np
 
+from .. import _warnings
+
 KEPT = 64  # entries kept, least recently used dropped first; each holds a few kB of the GPU's memory
 
 _entries: collections.OrderedDict = collections.OrderedDict()  # (context id, typed key) -> Entry
@@ -65,7 +67,7 @@ def _retire_closed_context(context, simulated: bool) -> None:
 
 def _use(entry: Entry) -> tuple:
     for message, category in entry.warnings:
-        warnings.warn(message, category, stacklevel=2)
+        _warnings.warn(message, category)
     return entry.arrays
 
 

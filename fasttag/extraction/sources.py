@@ -4,9 +4,9 @@ or a list of files."""
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
+from fasttag import _warnings
 from fasttag.audio import AUDIO_EXTENSIONS
 from fasttag.datasets import dataset_kind, mtat_clip_paths
 from fasttag.datasets.csv_rows import read_rows
@@ -116,8 +116,8 @@ def _skip_unsafe(pairs) -> list[tuple[str, str]]:
     """The pairs with a safe id; a warning names the files left out (a folder scan: skip, not stop)."""
     unsafe = [path for track_id, path in pairs if not _is_safe_id(track_id)]
     if unsafe:
-        warnings.warn(f"skipped {len(unsafe)} audio file(s) whose name cannot be a track id (a backslash): "
-                      f"{unsafe}", UserWarning, stacklevel=3)  # fmt: skip
+        _warnings.warn(f"skipped {len(unsafe)} audio file(s) whose name cannot be a track id (a backslash): "
+                       f"{unsafe}")
     return [(track_id, path) for track_id, path in pairs if _is_safe_id(track_id)]
 
 
