@@ -32,18 +32,22 @@ _HOME = {
     "frame_count": "spectrum", "power_to_db": "spectrum", "stft": "spectrum",
     "FeatureStore": "store",
 }
-#: Subpackages and modules offered as attributes: ``fasttag.torch`` (LogMel as an nn.Module), ...
+#: The submodules listed in ``__all__``: ``fasttag.torch`` (LogMel as an nn.Module), ... Every other
+#: submodule (``fasttag.datasets``, ``fasttag.models``, ...) is an attribute too, imported on first use.
 _SUBMODULES = ("cuda", "filters", "plot", "torch")
 
 
 def __getattr__(name: str):
-    if name in _SUBMODULES:  # import_module: `from . import torch` would ask this hook again, endlessly
+    if name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this hook
+        return value
+    try:  # import_module: `from . import torch` would ask this hook again, endlessly
         return importlib.import_module(f".{name}", __name__)
-    if name not in _HOME:
-        raise AttributeError(f"module 'fasttag' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
-    globals()[name] = value  # later lookups skip this hook
-    return value
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":  # a submodule's own missing dependency
+            raise
+    raise AttributeError(f"module 'fasttag' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

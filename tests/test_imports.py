@@ -44,6 +44,17 @@ def test_every_public_name_resolves_and_is_listed():
         fasttag.logmell  # noqa: B018
 
 
+def test_every_submodule_is_an_attribute_of_a_fresh_import(tmp_path):
+    """Submodules were attributes because __init__ imported them all; benchmarks/conftest.py used fasttag._core."""
+    code = ("import fasttag\n"
+            "print(isinstance(fasttag._core.isa(), str), callable(fasttag.audio.mean_channels),\n"
+            "      callable(fasttag.datasets.make_tagged_music), fasttag.models.FCN.__name__)\n"
+            "try:\n    fasttag.no_such_module\nexcept AttributeError as error:\n    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == ["True True True FCN", "module 'fasttag' has no attribute 'no_such_module'"]
+
+
 def test_not_fitted_error_is_one_class_and_scikit_learns():
     from fasttag.errors import NotFittedError
 
