@@ -8,10 +8,12 @@ abort shows as that child's timeout or exit status instead of taking pytest with
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +170,33 @@ def test_a_worker_abandoned_as_it_starts_ends_without_a_traceback(tmp_path):
     worker_part, rest = done.stderr.split("worker exit 1\n")
     assert "Traceback" not in worker_part and "FileNotFoundError" not in worker_part, worker_part
     assert rest.startswith("Traceback") and rest.rstrip().endswith("ValueError: any other error"), rest
+
+
+EXTRACT_BESIDE_A_SHADOW_TREE = """
+import numpy as np, soundfile
+from fasttag import extract
+
+if __name__ == "__main__":  # the workers import this script again
+    soundfile.write("a.wav", 0.1 * np.random.default_rng(0).standard_normal(8000), 8000)
+    soundfile.write("b.wav", 0.1 * np.random.default_rng(1).standard_normal(8000), 8000)
+    summary = extract(["a.wav", "b.wav"], "store", workers=2, sr=8000, n_fft=256, hop_length=128, n_mels=16)
+    print(summary.done, summary.failed)
+"""
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here")
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="PYTHONSAFEPATH is Python 3.11's")
+def test_extraction_workers_ignore_a_fasttag_tree_in_the_working_directory(tmp_path):
+    """Python 3.11's fork server puts the working directory first on its sys.path: run from a source
+    checkout (CI runs the tests there), it imported that tree, without the compiled core, and every
+    worker died as it started. (An editable install's import hook wins over the path anyway, so this
+    fails without the fix only where fasttag is installed as a wheel, as in CI.)"""
+    source = Path(fasttag.__file__).parent  # a checkout: the package's Python files without the compiled core
+    shutil.copytree(source, tmp_path / "work" / "fasttag",
+                    ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
+    script = tmp_path / "script" / "run.py"  # the script's folder, not the working directory, leads sys.path
+    script.parent.mkdir()
+    script.write_text(EXTRACT_BESIDE_A_SHADOW_TREE)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path / "work")
+    assert done.returncode == 0 and done.stdout.split() == ["2", "0"], done.stderr[-3000:]

@@ -86,28 +86,40 @@ def _pool_context():
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["fasttag.extraction._fork_server", "fasttag.extraction", "fasttag.store"])
-        _start_forkserver_deaf_to_ctrl_c()
+        _start_forkserver()
         return context
     return multiprocessing.get_context("spawn")
 
 
-def _start_forkserver_deaf_to_ctrl_c() -> None:
-    """Start the fork server (once per process) with SIGINT ignored from its first instruction.
+def _start_forkserver() -> None:
+    """Start the fork server (once per process) with SIGINT ignored from its first instruction, and
+    without the working directory on its sys.path.
 
     A terminal's Ctrl-C reaches the whole process group; the server ignores it only once it
     has imported fasttag (a second), and before that it died printing a KeyboardInterrupt
     traceback under the main process's "interrupted". (Only the main thread may set handlers:
     elsewhere the server starts as multiprocessing starts it.)
+
+    Python 3.11's fork server does not take the parent's sys.path but ``-c``'s, which starts with
+    the working directory: run from a source checkout of fasttag (as the tests are), it imported
+    that tree, without the compiled core, instead of the installed package, and its workers died
+    as they started. PYTHONSAFEPATH (Python 3.11+) leaves the working directory out.
     """
     from multiprocessing import forkserver
 
     if threading.current_thread() is not threading.main_thread():
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited through exec, unlike a handler
+    safe_path = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
     try:
         forkserver.ensure_running()
     finally:
         signal.signal(signal.SIGINT, previous)
+        if safe_path is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = safe_path
 
 
 def _run_pool(tasks, workers: int, on_result) -> None:
