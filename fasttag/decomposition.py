@@ -225,8 +225,9 @@ def _principal_axes(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     largest-magnitude entry is positive (scikit-learn's sign rule)."""
     n_samples, n_features = centred.shape
     scale = float(np.max(np.abs(centred), initial=0.0))
-    if not _SAFE_SCALES[0] < scale < _SAFE_SCALES[1]:  # x.T x would overflow (or underflow): factor the scale out
-        centred = centred / (scale or 1.0)
+    rescale = scale > 0 and not _SAFE_SCALES[0] < scale < _SAFE_SCALES[1]  # x.T x would over- or underflow
+    if rescale:
+        centred = centred / scale
     if n_samples >= n_features:
         eigenvalues, eigenvectors = np.linalg.eigh(centred.T @ centred)
         order = np.argsort(eigenvalues)[::-1]
@@ -234,7 +235,7 @@ def _principal_axes(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     else:
         _, singular_values, axes = np.linalg.svd(centred, full_matrices=False)
         squares = singular_values**2
-    if not _SAFE_SCALES[0] < scale < _SAFE_SCALES[1] and scale > 0:
+    if rescale:  # the scale factored back in
         with np.errstate(over="ignore"):
             squares = squares * scale * scale
         if not np.isfinite(squares).all():

@@ -57,9 +57,7 @@ class _Clips:
             raise ParameterError(f"seconds={self.seconds!r} must be a positive number, at most "
                                  f"{_validate.MAX_CLIP_SECONDS} (a day)")
         for name in ("sr", "n_fft", "hop_length", "n_mels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ParameterError(f"{name}={value!r} must be a positive integer")
+            _validate.positive_int(getattr(self, name), name)
         # Checked here, not first when features are computed (a run's config is read long before).
         filters.mel_range(self.sr, self.fmin, self.fmax)
         _validate.top_db(self.top_db)
@@ -206,10 +204,8 @@ class LogMelChroma(_Clips):
 
     def __post_init__(self):
         super().__post_init__()
-        for name, least in (("n_chroma", 2), ("chroma_n_fft", 2)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-                raise ParameterError(f"{name}={value!r} must be an integer >= {least}")
+        for name in ("n_chroma", "chroma_n_fft"):
+            _validate.int_at_least(getattr(self, name), name, 2)
 
     @property
     def n_features(self) -> int:

@@ -299,5 +299,3 @@ def chroma(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: float = 0.0, ct
     if base_c:
         wts = np.roll(wts, -3 * (n_chroma // 12), axis=0)
     return np.ascontiguousarray(wts[:, : 1 + n_fft // 2], dtype=dtype)
-
-

@@ -8,7 +8,6 @@ and held as buffers, so ``.to(device)`` moves them with the model and ``state_di
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 import torch.nn.functional as F
