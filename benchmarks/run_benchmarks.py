@@ -360,15 +360,17 @@ LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-
   - the per-clip top_db pass: about 2.5 %.
 - Outside the kernel, the kernel's page faults on the freshly allocated output (33 MB for 64 clips) cost about
   9 % of the wall time of a call.
-- Against FFTW: FFTW runs fully unrolled codelets within one frame. Our transforms pay for the transpose into
-  and out of frame-per-lane layout, a plan built per call (twiddles by cos/sin), Python validation and
-  allocating the output. These fixed costs dominate at N = 64...512; at N = 2048 and 4096 ours is within
-  0.8-0.96x of FFTW (2026-12-01, on Zen 3 and on Zen 4 machines), faster only for N with factors of 5 and
-  for primes.
+- Against FFTW: FFTW runs fully unrolled codelets within one frame; ours runs radix-4/2 passes across 8 frames
+  per register and pays for the transposes into and out of that layout. Plans are cached per size; the Python
+  side of a call (validation, allocating the output) costs 2-4 us, under 10 % of a 256-frame batch at N = 256
+  and 512. A micro-run of 2026-12-02 (256 frames, best of 7 x 200 calls) had the two level at
+  N = 256 and 512 (0.97x) and ours 1.12x faster at N = 1024 and 2048; full runs move these ratios by about
+  15 % either way from one run to the next.
 - A radix-8 pass was tried and was slower: it spills registers with 16 live complex vectors on AVX2.
-- Against torch: its single-thread figure is measured here, clip by clip, at 5,000-5,500x realtime (the issue
-  quoted 2,900x). So the 6.8x target needs about 35,000x realtime, that is a fused kernel about 1.7x faster
-  than now.
+- Against torch: its single-thread figure, measured here clip by clip, was 5,000-5,500x realtime on 2026-11-30
+  and 8,600-11,000x in the runs of 2026-12-01 and 2026-12-02 (the issue quoted 2,900x). At 11,000x the 6.8x
+  target needs about 75,000x realtime: twice the FFTW compute floor of the same run (35,544x on 2026-12-02),
+  so no kernel whose FFT is only as fast as FFTW's can meet it.
 
 ## What limits k-means, chroma and the tempogram (2026-12-01)
 
