@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import numbers
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 import fasttag
-from fasttag import _validate
+from fasttag import _validate, filters
 from fasttag.errors import ParameterError
 
 FEATURE_KINDS = ("logmel", "mfcc", "chroma")
@@ -82,12 +81,7 @@ class ExtractParams:
             raise ParameterError(f"feature={self.feature!r} is not one of {list(FEATURE_KINDS)}")
         for name in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc", "n_chroma"):
             _validate.int_at_least(getattr(self, name), name, 1)
-        if isinstance(self.fmin, bool) or not isinstance(self.fmin, numbers.Real) or not 0 <= self.fmin < self.sr / 2:
-            raise ParameterError(f"fmin={self.fmin!r} must be a number in [0, sr/2={self.sr / 2})")
-        if self.fmax is not None:
-            _validate.positive_float(self.fmax, "fmax")
-            if not self.fmin < self.fmax <= self.sr / 2:
-                raise ParameterError(f"fmax={self.fmax!r} must be in (fmin={self.fmin}, sr/2={self.sr / 2}]")
+        filters.mel_range(self.sr, self.fmin, self.fmax)
         _validate.top_db(self.top_db)
         if self.feature == "mfcc" and self.n_mfcc > self.n_mels:
             raise ParameterError(f"n_mfcc={self.n_mfcc!r} must be <= n_mels={self.n_mels}")
