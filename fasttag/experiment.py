@@ -283,9 +283,9 @@ def write_study(out, results: list[StudyResult], **about) -> tuple[Path, Path]:
     md = out / "study.md"
     md.write_text(f"# Study: {len(results)} taggers on one split\n\n{study_table(results)}\n\n{notes}\n")
     about = {k: (asdict(v) if hasattr(v, "__dataclass_fields__") else v) for k, v in about.items()}
-    payload = {"results": [asdict(r) for r in results], **json.loads(json.dumps(about, default=str))}
+    payload = _as_json({"results": [asdict(r) for r in results], **about})
     js = out / "study.json"
-    js.write_text(json.dumps(payload, indent=2, default=_json_number) + "\n")
+    js.write_text(json.dumps(payload, indent=2) + "\n")
     return md, js
 
 

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 
 from fasttag import experiment, training
@@ -143,3 +144,14 @@ def test_a_study_run_again_keeps_its_runs_and_trains_what_is_missing_or_cut_shor
     status, other, err = run_cli([*argv[:-2], 4, "--quiet"])  # another seed: another study in the same folder
     assert status == 0, err
     assert len(trained) == len(CONFIGS) and "(replacing " in other and "kept from" not in other
+
+
+def test_write_study_keeps_numpy_numbers_as_numbers(tmp_path, rng):
+    auc = rng.uniform(0.5, 1.0, size=2).astype(np.float32)
+    row = experiment.StudyResult("FCN-5", "FCN", auc[0], auc[1], np.int64(1234), 1.5, 2.5)
+    settings = experiment.StudySettings()
+    _, js = experiment.write_study(tmp_path, [row], settings=settings, seed=np.int64(7), data=tmp_path / "data")
+    report = json.loads(js.read_text())
+    assert report["results"][0]["roc_auc"] == pytest.approx(float(auc[0]))
+    assert report["results"][0]["n_params"] == 1234 and report["seed"] == 7
+    assert report["data"] == str(tmp_path / "data") and report["settings"]["epochs"] == settings.epochs
