@@ -6,6 +6,7 @@ and mini-batch updates. Inputs here are already validated: C-contiguous float32/
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -14,15 +15,16 @@ from . import _core, _validate
 from .errors import ParameterError
 
 
-def nearest(X: np.ndarray, centers: np.ndarray, workers: int) -> tuple[np.ndarray, np.ndarray]:
-    """Labels (n,) int64 of each row's nearest center, and the squared distances (n,)."""
-    with _validate.core_errors():
+def nearest(X: np.ndarray, centers: np.ndarray, workers: int, names=None) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (n,) int64 of each row's nearest center, and the squared distances (n,). ``names``: the
+    caller's names of the kernels' ``x`` and ``centroids``, for the errors (see `_validate.core_errors`)."""
+    with _validate.core_errors(names):
         return _core.kmeans_assign(X, centers, workers)
 
 
-def squared_distances(X: np.ndarray, centers: np.ndarray, workers: int) -> np.ndarray:
-    """Squared distances (n, n_clusters) of every row to every center."""
-    with _validate.core_errors():
+def squared_distances(X: np.ndarray, centers: np.ndarray, workers: int, names=None) -> np.ndarray:
+    """Squared distances (n, n_clusters) of every row to every center (``names``: as `nearest`)."""
+    with _validate.core_errors(names):
         return _core.kmeans_distances(X, centers, workers)
 
 
@@ -38,14 +40,17 @@ def tolerance(X: np.ndarray, tol: float) -> float:
 
 
 def check_distance_range(X: np.ndarray, name: str = "X") -> None:
-    """ParameterError when a row's squared norm passes the largest float / 4 of X's dtype.
+    """ParameterError naming ``name`` when X holds NaN or inf, or a row's squared norm passes the largest
+    float / 4 of X's dtype.
 
     Beyond it distances overflow to inf and every row goes to centroid 0. The C++ kernels
     refuse such rows too, but seeding meets them first as centroids, a name the caller
-    never gave.
+    never gave. Two passes over X, and no copy of it.
     """
     limit = float(np.finfo(X.dtype).max) / 4
-    peak = float(np.abs(X).max(initial=0.0))
+    peak = max(float(X.max(initial=0.0)), -float(X.min(initial=0.0)))  # NaN propagates
+    if not math.isfinite(peak):
+        raise ParameterError(f"{name} contains NaN or infinite values")
     if peak * peak * X.shape[1] > limit and float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max()) > limit:
         raise distance_range_error(name, X.dtype, f"up to {peak:.3g}; ")
 

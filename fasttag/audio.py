@@ -10,7 +10,7 @@ import soundfile
 import soxr
 
 from . import _core, _validate, _warnings
-from .errors import AudioLoadError, TruncatedAudioWarning
+from .errors import AudioLoadError, ParameterError, TruncatedAudioWarning
 
 __all__ = ["load"]
 
@@ -50,6 +50,8 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     AudioLoadError
         The file is missing, empty, corrupt (a floating-point file with NaN or infinite
         samples too), or in a format soundfile cannot decode.
+    ParameterError
+        A bad parameter: e.g. ``path`` that is not a file name (None, a number, an open file).
 
     Warns
     -----
@@ -94,8 +96,13 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
 
 
 def check_file(path) -> str:
-    """``path`` as a str, or AudioLoadError if it is not a non-empty file (missing, a folder, 0 bytes)."""
-    path = os.fspath(path)
+    """``path`` as a str (or bytes), or AudioLoadError if it is not a non-empty file (missing, a folder, 0 bytes);
+    ParameterError if it is not a file name at all."""
+    try:
+        path = os.fspath(path)
+    except TypeError:  # None, a number, an open file...
+        raise ParameterError(f"path={path!r:.60} must be a file name (str, bytes or os.PathLike), "
+                             f"got {type(path).__name__}") from None
     if os.path.isdir(path):
         raise AudioLoadError(f"{path!r} is a folder, not an audio file")
     if not os.path.isfile(path):

@@ -16,6 +16,18 @@ from .kmeans import KMeans
 _NORMS = ("l1", "l2", None)
 
 
+def power_exponent(value) -> float | None:
+    """The power normalisation ``value`` as a float in (0, 1], or None; else ParameterError. It compresses
+    the counts; a larger power made them overflow (1366 frames ** 99 is inf in float64: NaN histograms)."""
+    if value is None:
+        return None
+    power = _validate.positive_float(value, "power")
+    if power > 1:
+        raise ParameterError(f"power={value!r} must be in (0, 1]: power normalisation compresses the counts "
+                             "(e.g. 0.5); a larger power can overflow them")
+    return power
+
+
 def _codebook(kmeans) -> np.ndarray:
     """Centers (n_clusters, n_features) of a fitted KMeans, or a given array of centers."""
     if isinstance(kmeans, KMeans):
@@ -50,11 +62,12 @@ def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | Non
     X : array (..., n_features, n_frames)
         Frame features of one or many tracks (e.g. MFCC + deltas), float32 or float64.
     kmeans : fitted `KMeans` or array (n_clusters, n_features)
-        The codebook.
+        The codebook. The frames are assigned in the wider of its and X's dtypes (as
+        `KMeans.predict`: nothing is downcast).
     normalize : "l1", "l2" or None
         Scale each histogram to unit sum ("l1": the frequency of each codeword), unit
         Euclidean norm, or leave counts.
-    power : float or None
+    power : float in (0, 1] or None
         Power normalisation: each bin raised to ``power`` (e.g. 0.5) before ``normalize``.
     soft : bool
         Spread each frame over its ``top_k`` nearest codewords, with weights inversely
@@ -82,24 +95,25 @@ def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | Non
     if X.shape[-2] != centers.shape[1]:
         raise ParameterError(f"X has {X.shape[-2]} features (axis -2) but the codebook has {centers.shape[1]}")
     _validate.choice(normalize, dict.fromkeys(_NORMS), "normalize")
-    if power is not None:
-        power = _validate.positive_float(power, "power")
+    power = power_exponent(power)
     top_k = _validate.positive_int(top_k, "top_k")
     workers = resolve_workers(workers)
     tracks = _validate.as_rows(X, 2)
     n_tracks, n_frames = tracks.shape[0], tracks.shape[2]
-    frames = np.ascontiguousarray(tracks.transpose(0, 2, 1).reshape(-1, tracks.shape[1]))
-    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    dtype = np.result_type(X.dtype, centers.dtype)  # the wider, as KMeans.predict: nothing is downcast
+    frames = np.ascontiguousarray(tracks.transpose(0, 2, 1).reshape(-1, tracks.shape[1]), dtype=dtype)
+    centers = np.ascontiguousarray(centers, dtype=dtype)
     n_clusters = centers.shape[0]
+    names = {"x": "X", "centroids": "kmeans"}  # the kernels' checks, naming what the caller gave
     owner = np.repeat(np.arange(n_tracks) * n_clusters, n_frames)
     if soft:
         hist = np.zeros(n_tracks * n_clusters)
         for start in range(0, frames.shape[0], 8192):  # bounded memory: 8192 x n_clusters distances
             part = slice(start, start + 8192)
-            nearest, weights = _soft_weights(_kmeans.squared_distances(frames[part], centers, workers), top_k)
+            nearest, weights = _soft_weights(_kmeans.squared_distances(frames[part], centers, workers, names), top_k)
             np.add.at(hist, (owner[part, None] + nearest).ravel(), weights.ravel())
     else:
-        labels, _ = _kmeans.nearest(frames, centers, workers)
+        labels, _ = _kmeans.nearest(frames, centers, workers, names)
         hist = np.bincount(owner + labels, minlength=n_tracks * n_clusters).astype(np.float64)
     hist = hist.reshape(n_tracks, n_clusters)
     if power is not None:
@@ -137,8 +151,7 @@ class BagOfFrames(TransformerMixin, EstimatorParams):
         if frames_per_track is not None:
             _validate.positive_int(frames_per_track, "frames_per_track")
         _validate.choice(normalize, dict.fromkeys(_NORMS), "normalize")
-        if power is not None:
-            _validate.positive_float(power, "power")
+        power_exponent(power)
         _validate.positive_int(top_k, "top_k")
         self.n_clusters, self.frames_per_track, self.normalize = n_clusters, frames_per_track, normalize
         self.power, self.soft, self.top_k = power, soft, top_k

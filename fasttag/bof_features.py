@@ -18,7 +18,7 @@ from typing import ClassVar
 import numpy as np
 
 from fasttag import _validate
-from fasttag.bof import _NORMS, BagOfFrames, bag_of_frames
+from fasttag.bof import _NORMS, BagOfFrames, bag_of_frames, power_exponent
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import FEATURES, features_from_dict
 
@@ -42,7 +42,7 @@ class BagOfFramesFeatures:
         The codebook (float32).
     normalize : {"l1", "l2", None}
         Histogram scaling, as in `fasttag.bag_of_frames` ("l1": codeword frequencies).
-    power : float > 0 or None
+    power : float in (0, 1] or None
         Power normalisation before ``normalize``, as in `fasttag.bag_of_frames`.
     """
 
@@ -62,8 +62,7 @@ class BagOfFramesFeatures:
                                  f"{self.frames.n_features}")  # fmt: skip
         if self.normalize not in _NORMS:
             raise ParameterError(f"normalize={self.normalize!r} must be one of {list(_NORMS)}")
-        if self.power is not None:
-            object.__setattr__(self, "power", _validate.positive_float(self.power, "power"))  # as bag_of_frames
+        object.__setattr__(self, "power", power_exponent(self.power))  # as bag_of_frames
         centers.flags.writeable = False
         object.__setattr__(self, "centers", centers)
 
@@ -97,8 +96,7 @@ class BagOfFramesFeatures:
         features : BagOfFramesFeatures
         """
         seed = _validate.seed(seed)
-        if power is not None:  # checked before the k-means fit, not after it
-            _validate.positive_float(power, "power")
+        power_exponent(power)  # checked before the k-means fit, not after it
         bof = BagOfFrames(n_clusters, frames_per_track=frames_per_track, normalize=normalize, power=power,
                           max_iter=max_iter, random_state=seed, progress=progress)  # fmt: skip
         if not (hasattr(X_train, "shape") and getattr(X_train, "dtype", None) == np.float32):

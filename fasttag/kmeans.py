@@ -18,6 +18,7 @@ from .cuda._runtime import check_device, on_device
 from .errors import NotFittedError, ParameterError
 
 _INITS = ("k-means++", "random")
+_CORE_NAMES = {"x": "X", "centroids": "cluster_centers_"}  # the kernels' names -> the caller's, in errors
 
 
 def _cuda():
@@ -26,10 +27,10 @@ def _cuda():
     return kmeans
 
 
-def _points(X, name: str = "X", *, check_finite: bool = False) -> np.ndarray:
+def _points(X, name: str = "X") -> np.ndarray:
     """``X`` as a C-contiguous float32/float64 ``(n_samples, n_features)`` array. NaN/Inf are
-    refused here with ``check_finite``, else by the C++ kernels that read X."""
-    X = _validate.float_array(X, name, min_ndim=2, check_finite=check_finite)
+    refused by `_kmeans.check_distance_range`, which the callers run on what reaches the kernels."""
+    X = _validate.float_array(X, name, min_ndim=2, check_finite=False)
     if X.ndim != 2:
         raise ParameterError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
     return np.ascontiguousarray(X)
@@ -144,7 +145,8 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         if self.device != "cpu" and self.batch_size is None and on_device(X):
             points = _cuda().host_points(X)  # one copy, for the seeding and the tolerance
         else:
-            X = points = _points(X, check_finite=True)  # before the variances of the tolerance
+            X = points = _points(X)
+        _kmeans.check_distance_range(points)  # all of X, before the variances of the tolerance and the seeding
         self._check_enough(points.shape[0])
         if self.batch_size is not None:
             return self._fit_minibatch(X, rng, workers)
@@ -170,6 +172,7 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         its centers (each the running mean of the samples assigned to it so far); otherwise this
         call seeds the centers from X (k-means++), so it needs at least n_clusters samples."""
         X = _points(X)
+        _kmeans.check_distance_range(X)
         workers = resolve_workers(self.workers)
         state = getattr(self, "_minibatch", None)
         if state is None:
@@ -199,13 +202,13 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         """The nearest center (n_samples,) int64 of every row of X (n_samples, n_features)."""
         if self.device != "cpu" and hasattr(self, "cluster_centers_"):
             return _cuda().nearest(X, self.cluster_centers_)[0]
-        labels, _ = _kmeans.nearest(*self._with_centers(X), resolve_workers(self.workers))
+        labels, _ = _kmeans.nearest(*self._with_centers(X), resolve_workers(self.workers), _CORE_NAMES)
         return labels
 
     def transform(self, X) -> np.ndarray:
         """Euclidean distances (n_samples, n_clusters) of every row of X to every center, in the
         wider of X's and the centers' dtypes."""
-        squared = _kmeans.squared_distances(*self._with_centers(X), resolve_workers(self.workers))
+        squared = _kmeans.squared_distances(*self._with_centers(X), resolve_workers(self.workers), _CORE_NAMES)
         return np.sqrt(squared, out=squared)
 
     def fit_transform(self, X, y=None) -> np.ndarray:
@@ -213,7 +216,7 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
 
     def score(self, X, y=None) -> float:
         """Minus the inertia of X: the sum of squared distances to the nearest centers."""
-        _, distances = _kmeans.nearest(*self._with_centers(X), resolve_workers(self.workers))
+        _, distances = _kmeans.nearest(*self._with_centers(X), resolve_workers(self.workers), _CORE_NAMES)
         return -float(distances.sum(dtype=np.float64))
 
     # -- internals ---------------------------------------------------------------------------
@@ -242,13 +245,14 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         if not isinstance(self.init, str):
             if self.init.shape[1] != X.shape[1]:
                 raise ParameterError(f"init has {self.init.shape[1]} features but X has {X.shape[1]}")
-            return np.array(self.init, dtype=X.dtype)
+            centers = np.array(self.init, dtype=X.dtype)
+            _kmeans.check_distance_range(centers, "init")
+            return centers
         size = self.init_size
         if size is None and self.batch_size is not None:
             size = max(3 * self.batch_size, 3 * self.n_clusters)
         if size is not None and size < X.shape[0]:
             X = X[np.sort(rng.choice(X.shape[0], size=max(size, self.n_clusters), replace=False))]
-        _kmeans.check_distance_range(X)
         if self.init == "random":
             return _kmeans.random_init(X, self.n_clusters, rng)
         return _kmeans.kmeans_plusplus(X, self.n_clusters, rng, workers)
@@ -282,6 +286,7 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         with tqdm(desc="k-means", unit="sample", disable=not self.progress) as bar:
             for i, block in enumerate(blocks):
                 block = _points(block, f"block {i}")
+                _kmeans.check_distance_range(block, f"block {i}")
                 if first is None:
                     first = block
                 elif block.shape[1] != first.shape[1] or block.dtype != first.dtype:

@@ -59,7 +59,8 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
         Shift by ``n_fft // (2 hop_length)`` frames to undo the centred framing, and crop to
         n_frames.
     aggregate : callable or None
-        Reduction over frequency, called as ``aggregate(x, axis=-2)``; default np.mean.
+        Reduction over frequency, called as ``aggregate(x, axis=-2)``; default np.mean. It must
+        return finite real values that broadcast to np.mean's shape (else ParameterError).
     n_fft, hop_length : int > 0
         STFT size and hop (samples).
     workers : int or None
@@ -109,7 +110,7 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
             raise ParameterError(f"ref has shape {ref.shape}, expected S's shape {S.shape}")
     flux = S[..., lag:] - ref[..., :-lag]
     np.maximum(flux, 0, out=flux)
-    env = np.asarray(aggregate(flux, axis=-2))
+    env = aggregated(aggregate, flux, flux.shape[:-2] + flux.shape[-1:], axis=-2)
     pad_width = lag + (n_fft // (2 * hop_length) if center else 0)
     padded = np.zeros(env.shape[:-1] + (env.shape[-1] + pad_width,), dtype=np.result_type(env.dtype, S.dtype))
     padded[..., pad_width:] = env
@@ -143,6 +144,26 @@ def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) 
     """Tempo (BPM) of each lag of an autocorrelation tempogram: ``60 sr / (hop_length lag)``, lag 0 = inf.
 
     Parameters
+def aggregated(aggregate, x: np.ndarray, shape: tuple, **kwargs) -> np.ndarray:
+    """``aggregate(x, **kwargs)`` broadcast to ``shape`` (np.mean's result; librosa assigns the result into an
+    array of that shape); ParameterError naming ``aggregate`` unless it takes that call and gives a finite real
+    array (or number) that broadcasts so."""
+    if 0 in shape:  # a clip of fewer frames than the lag: nothing to aggregate
+        return np.zeros(shape, x.dtype)
+    call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+    try:
+        out = aggregate(x, **kwargs)
+    except TypeError as error:  # e.g. len, which takes no axis
+        raise ParameterError(f"aggregate={aggregate!r} cannot be called as aggregate(x, {call}): {error}") from error
+    name = f"the result of aggregate={aggregate!r}"
+    out = _validate.float_array(out, name, min_ndim=0)
+    try:
+        return np.broadcast_to(out, shape)
+    except ValueError:
+        raise ParameterError(f"{name} has shape {out.shape}, which does not broadcast to {shape}, "
+                             f"the shape of np.mean(x, {call})") from None
+
+
     ----------
     n_bins : int > 0
         Lags 0 ... n_bins - 1 (a tempogram's rows, its ``win_length``).
@@ -374,8 +395,8 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
     max_tempo : float > 0 or None
         Tempi at or above this are excluded.
     aggregate : callable or None
-        Reduction over time (``aggregate(tg, axis=-1, keepdims=True)``); None gives a tempo
-        per frame.
+        Reduction over time (``aggregate(tg, axis=-1, keepdims=True)``), returning finite real
+        values that broadcast to np.mean's shape (else ParameterError); None gives a tempo per frame.
     refine : bool
         Interpolate between lags (see above).
     octave_check : bool
@@ -415,7 +436,7 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
         if win_length < 2:
             raise ParameterError(f"tg has shape {tg.shape}: a tempogram needs lags 0 and 1 at least (axis -2)")
     if aggregate is not None:
-        tg = aggregate(tg, axis=-1, keepdims=True)
+        tg = aggregated(aggregate, tg, tg.shape[:-1] + (1,), axis=-1, keepdims=True)
     bpms = tempo_frequencies(win_length, hop_length=hop_length, sr=sr)
     with np.errstate(divide="ignore", invalid="ignore"):
         logprior = -0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / std_bpm) ** 2

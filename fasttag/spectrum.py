@@ -174,7 +174,11 @@ def _gpu(device):
 
 def _ref_decibels(ref, magnitude: np.ndarray, amin: float):
     """10 log10(max(amin, |ref|)), ref a number, an array or a callable of the magnitude giving a number."""
-    ref_value = ref(magnitude) if callable(ref) else np.abs(ref)
+    ref_value = np.asarray(ref(magnitude) if callable(ref) else ref)
+    if ref_value.dtype.kind not in "biufc":  # a string, None, an object, an int past float's range
+        raise ParameterError(f"ref={ref!r:.60} must be a number, an array or a callable returning a number")
+    if not callable(ref):
+        ref_value = np.abs(ref_value)
     if callable(ref) and np.ndim(ref_value) > 0:
         raise ParameterError(f"ref={ref!r} returned an array of shape {np.shape(ref_value)}: a callable ref must "
                              "return a number (give an array as ref to broadcast it against S)")
@@ -204,7 +208,8 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
         Reference power (0 dB), taken as ``|ref|`` floored at ``amin`` (librosa's rule); an array
         broadcasts against S; a callable (e.g. ``np.max``) is applied to S and must return a number.
     amin : float > 0
-        Floor on S and ref before the logarithm.
+        Floor on S and ref before the logarithm: a normal number of S's dtype (for float32,
+        between about 1.2e-38 and 3.4e38; give float64 input for a floor outside that).
     top_db : float >= 0 or None
         Dynamic range kept below the peak; None keeps everything.
     workers : int or None
@@ -231,6 +236,7 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     if np.any(S < 0):
         raise ParameterError(_validate.NEGATIVE_POWER)
     workers = resolve_workers(workers)
+    _validate.normal_amin(amin, S.dtype)  # before a callable ref's value is floored at it in S's dtype
     with _validate.core_errors():
         return _decibels_by_item(S, items, ref, amin, top_db, workers)
 

@@ -3,6 +3,8 @@ normalisations, soft assignment, batching, `BagOfFrames`, and bad input."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -129,6 +131,62 @@ def test_bad_input(rng, call, error, fragment):
     C = _codebook(rng, 5, 6)
     with pytest.raises(error, match=fragment):
         call(X, C)
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_bad_frames_and_codewords_are_named_as_the_caller_gave_them(rng, soft):
+    # The C++ kernels' messages named x and centroids, which no caller gave.
+    X = _tracks(rng, 2, 6, 20)
+    C = _codebook(rng, 5, 6)
+    kmeans = KMeans(5, random_state=0).fit(X.transpose(0, 2, 1).reshape(-1, 6))
+    where = tuple(rng.integers(n) for n in X.shape)
+    for value, message in [(np.inf, "contains NaN or infinite values"), (1e19, "has values too large for float32")]:
+        bad = X.copy()
+        bad[where] = value
+        with pytest.raises(ParameterError, match=f"^X {message}"):
+            bag_of_frames(bad, C, soft=soft)
+        codebook = C.copy()
+        codebook[where[1] % 5, where[1]] = value
+        kmeans.cluster_centers_ = codebook
+        for given in (codebook, kmeans):
+            with pytest.raises(ParameterError, match=f"^kmeans {message}"):
+                bag_of_frames(X, given, soft=soft)
+
+
+def test_a_float64_codebook_is_not_downcast_for_float32_frames(rng):
+    # As KMeans.predict, frames go to their nearest codeword in the wider dtype: codewords 0 and 1 are one
+    # point in float32, so all frames went to codeword 0 when the codebook was cast to X's float32.
+    codebook = np.concatenate([[[1 + 4e-8, 0, 0], [1, 0, 0]], 5 + rng.standard_normal((3, 3))])
+    X = (rng.standard_normal((2, 3, 40)) * 1e-3).astype(np.float32)
+    kmeans = KMeans(5, random_state=0).fit(rng.standard_normal((20, 3)))
+    kmeans.cluster_centers_ = codebook
+    expected = np.bincount(kmeans.predict(X.transpose(0, 2, 1).reshape(-1, 3)), minlength=5).reshape(1, 5)
+    np.testing.assert_array_equal(expected, [[0, 80, 0, 0, 0]])
+    for given in (codebook, kmeans):
+        H = bag_of_frames(X, given, normalize=None)
+        assert H.dtype == np.float32  # X's dtype
+        np.testing.assert_array_equal(H, [[0, 40, 0, 0, 0]] * 2)
+        np.testing.assert_array_equal(H, bag_of_frames(X.astype(np.float64), given, normalize=None))
+        soft = bag_of_frames(X, given, soft=True, top_k=2)
+        assert soft.dtype == np.float32
+        np.testing.assert_allclose(soft, bag_of_frames(X.astype(np.float64), given, soft=True, top_k=2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("power", [1.5, 13.0, 1e300])
+def test_a_power_above_1_is_refused(rng, power):
+    # bag_of_frames(power=1e300) was NaN (the counts ** power overflowed), power=13 inf in float32 without normalize.
+    X = _tracks(rng, 2, 6, 300)
+    C = _codebook(rng, 5, 6)
+    match = re.escape(f"power={power!r} must be in (0, 1]")
+    for normalize in ("l1", "l2", None):
+        with pytest.raises(ParameterError, match=match):
+            bag_of_frames(X, C, normalize=normalize, power=power)
+    with pytest.raises(ParameterError, match=match):
+        BagOfFrames(3, power=power)
+    counts = bag_of_frames(X, C, normalize=None).astype(np.float64)
+    for power in (1, 1e-300):  # the edges of (0, 1]
+        np.testing.assert_allclose(bag_of_frames(X, C, power=power), counts ** power / np.sum(counts ** power, axis=1,
+                                                                                              keepdims=True), rtol=1e-6)
 
 
 def test_scikit_learn_clones_and_grid_searches_a_bag_of_frames_pipeline(rng):

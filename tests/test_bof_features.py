@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -123,8 +124,11 @@ def test_description_errors(tmp_path, rng):
         with pytest.raises(ParameterError, match="power=.* must be a positive number"):
             BagOfFramesFeatures(frames, rng.standard_normal((4, 90)), power=power)
     assert BagOfFramesFeatures(frames, rng.standard_normal((4, 90)), power=np.float32(0.5)).power == 0.5
+    with pytest.raises(ParameterError, match=re.escape("power=1e+300 must be in (0, 1]")):  # NaN histograms before
+        BagOfFramesFeatures(frames, rng.standard_normal((4, 90)), power=1e300)
     X = rng.standard_normal((3, 90, 20)).astype(np.float32)
-    for kwargs, message in ((dict(seed=-1), "seed=-1 must be an integer"), (dict(power=True), "power=True")):
+    for kwargs, message in ((dict(seed=-1), "seed=-1 must be an integer"), (dict(power=True), "power=True"),
+                            (dict(power=2.0), re.escape("power=2.0 must be in (0, 1]"))):
         with pytest.raises(ParameterError, match=message):  # before the k-means fit
             BagOfFramesFeatures.fit(frames, X, n_clusters=4, **kwargs)
     params = BagOfFramesFeatures(frames, rng.standard_normal((4, 90)))

@@ -222,8 +222,9 @@ def test_centers_on_the_gpu_are_checked_like_numpy_ones(rng):
 
 def test_mixed_dtypes_compute_in_the_wider_one(rng, tol):
     """As on the CPU: float32 X with float64 centers finds the nearest centers in float64 (the
-    centers were cast down to float32 before); bag_of_frames computes in X's dtype on both. A GPU
-    array is never cast, so a narrower one there is refused."""
+    centers were cast down to float32 before); bag_of_frames assigns in the wider one too, on both,
+    and returns X's dtype. A GPU array is never cast, so a narrower one there is refused (the frames
+    bag_of_frames gathers are a copy, made in the wider dtype)."""
     from numba import cuda
 
     centers = rng.standard_normal((SIZE["k"], SIZE["d"]))
@@ -238,6 +239,13 @@ def test_mixed_dtypes_compute_in_the_wider_one(rng, tol):
     got = fasttag.bag_of_frames(tracks, centers, device="cuda")
     assert got.dtype == np.float32
     tol.assert_close(got, fasttag.bag_of_frames(tracks, centers), tol(np.float32).spec, "bag of frames")
+    on_gpu = fasttag.bag_of_frames(cuda.to_device(tracks), cuda.to_device(centers), device="cuda")  # was refused
+    assert on_gpu.dtype == np.float32
+    np.testing.assert_array_equal(on_gpu.copy_to_host(), got)
+    tie = np.zeros((3, SIZE["d"]))
+    tie[0, 0], tie[1, 0], tie[2] = 1 + 4e-8, 1.0, 5.0  # codewords 0 and 1: one point in float32, not in float64
+    near_zero = (rng.standard_normal((1, SIZE["d"], 6)) * 1e-3).astype(np.float32)
+    np.testing.assert_array_equal(fasttag.bag_of_frames(near_zero, tie, normalize=None, device="cuda"), [[0, 6, 0]])
     with pytest.raises(fasttag.ParameterError, match="X is float32 on the GPU but the centers are float64: nothing is "
                                                      "downcast"):
         fc.nearest(cuda.to_device(X32), centers)

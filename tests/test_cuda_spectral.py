@@ -336,9 +336,13 @@ def test_gpu_refuses_what_the_cpu_refuses(rng, on_gpu):
             fasttag.power_to_db(place(in_db) if device == "cuda" else in_db, device=device)
         with pytest.raises(fasttag.ParameterError, match=r"amin=1e-40 is below the smallest normal float32 number"):
             fasttag.power_to_db(place(S) if device == "cuda" else S, amin=1e-40, device=device)
+        with pytest.raises(fasttag.ParameterError, match=r"amin=1e\+39 is above the largest float32 number"):  # was inf
+            fasttag.power_to_db(place(S) if device == "cuda" else S, amin=1e39, device=device)
     y = rng.standard_normal(SIZE["n_samples"]).astype(np.float32)
     with pytest.raises(fasttag.ParameterError, match=r"amin=1e-40 is below the smallest normal float32 number"):
         fasttag.logmel(place(y), sr=SIZE["sr"], n_fft=SIZE["n_fft"], n_mels=SIZE["n_mels"], amin=1e-40, device="cuda")
+    with pytest.raises(fasttag.ParameterError, match=r"amin=1e\+39 is above the largest float32 number"):
+        fasttag.logmel(place(y), sr=SIZE["sr"], n_fft=SIZE["n_fft"], n_mels=SIZE["n_mels"], amin=1e39, device="cuda")
     got = fasttag.power_to_db(place(S), amin=1e-30, device="cuda")  # a normal float32 floor is kept as it is
     expected = fasttag.power_to_db(S, amin=1e-30)
     np.testing.assert_allclose(got.copy_to_host() if on_gpu else got, expected, rtol=1e-5, atol=1e-4)

@@ -75,6 +75,8 @@ def test_logmel_module_holds_buffers_and_checks_input():
     with pytest.raises(fasttag.ParameterError, match="amin=1e-40 is below the smallest normal float32 number"):
         LogMel(amin=1e-40)(torch.rand(4000))  # as fasttag.logmel refuses it (a GPU flushes it to 0: -inf dB)
     assert torch.isfinite(LogMel(amin=1e-40)(torch.rand(4000, dtype=torch.float64))).all()
+    with pytest.raises(fasttag.ParameterError, match="amin=1e\\+39 is above the largest float32 number"):
+        LogMel(amin=1e39)(torch.rand(4000))  # was inf everywhere
     for ref in (float("nan"), float("inf")):  # NaN was taken as amin (+100 dB), inf gave -inf everywhere
         with pytest.raises(fasttag.ParameterError, match=f"ref={ref} must be finite"):
             LogMel(ref=ref)

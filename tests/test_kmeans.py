@@ -354,9 +354,32 @@ def test_float32_features_too_large_for_their_distances_are_refused(rng, batch_s
     with pytest.raises(ParameterError, match=r"X has values too large for float32 distances .* or use float64"):
         KMeans(3, random_state=0, batch_size=batch_size).fit(near * np.float32(1.01))
     for call in (model.predict, model.transform, model.score):
-        with pytest.raises(ParameterError, match=r"x has values too large for float32 distances"):
+        with pytest.raises(ParameterError, match=r"^X has values too large for float32 distances"):  # was x
             call(near * np.float32(1.01))
     assert np.isfinite(KMeans(3, random_state=0).fit(near.astype(np.float64) * 1e10).inertia_)  # float64 holds them
+
+
+@pytest.mark.parametrize(("value", "message"), [(np.nan, "contains NaN or infinite values"),
+                                                (1e19, "has values too large for float32 distances")])
+def test_bad_points_and_centers_are_named_as_the_caller_gave_them(rng, value, message):
+    # The C++ kernels' messages named x and centroids, which no caller gave.
+    X = _blobs(rng, 40, 3, 4)
+    bad = X.copy()
+    bad[rng.integers(len(X)), rng.integers(4)] = value
+    model = KMeans(3, random_state=0).fit(X)
+    calls = [model.predict, model.transform, model.score, KMeans(3, random_state=0).fit(X).partial_fit,
+             KMeans(3, random_state=0).partial_fit, KMeans(3, random_state=0).fit,
+             KMeans(3, random_state=0, batch_size=16).fit]
+    for call in calls:
+        with pytest.raises(ParameterError, match=f"^X {message}"):
+            call(bad)
+    with pytest.raises(ParameterError, match=f"^block 1 {message}"):
+        KMeans(3, random_state=0, batch_size=16).fit(iter([X, bad]))
+    with pytest.raises(ParameterError, match=f"^init {message}"):
+        KMeans(3, init=bad[np.abs(bad).max(axis=1).argmax() - np.arange(3)]).fit(X)
+    model.cluster_centers_ = bad[np.abs(bad).max(axis=1).argmax() - np.arange(3)]  # set by hand
+    with pytest.raises(ParameterError, match=f"^cluster_centers_ {message}"):
+        model.predict(X)
 
 
 def test_arrays_and_models_that_went_through_pickle_are_taken(rng):

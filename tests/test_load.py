@@ -315,6 +315,16 @@ def test_bad_parameters(tmp_path, stereo, kwargs, message):
         fasttag.load(path, **kwargs)
 
 
+def test_a_path_that_is_not_a_file_name_is_named(tmp_path, stereo):
+    # None was a TypeError from os.fspath that named no parameter.
+    path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "PCM_16")
+    with open(path, "rb") as opened:
+        for bad, shown in [(None, "None"), (3, "3"), (opened, "<_io.BufferedReader"), ([path], "[PosixPath(")]:
+            for read in (fasttag.load, fasttag.extraction.features):
+                with pytest.raises(ParameterError, match=re.escape(f"path={shown}") + ".* must be a file name"):
+                    read(bad)
+
+
 def test_a_file_name_that_is_not_utf8_decodes(tmp_path, stereo):
     # Linux file names are bytes: b"caf\xe9.wav" (Latin-1) is a legal name that has no UTF-8 spelling.
     path = write(bytes(tmp_path) + b"/caf\xe9.wav", stereo, SR, "WAV", "PCM_16")

@@ -319,6 +319,14 @@ def test_power_to_db_broadcasts_an_array_ref_like_librosa(rng, tol, top_db):
             fasttag.power_to_db(S, ref=bad, top_db=top_db)
 
 
+@pytest.mark.parametrize("ref", ["1.0", None, object(), 10**400, lambda S: "max"], ids=repr)
+def test_power_to_db_refuses_a_ref_that_is_not_a_number_array_or_callable(rng, ref):
+    S = rng.uniform(0.0, 2.0, (3, 12, 9))
+    for item in (S[0], S):  # one item, and a batch (a callable ref is applied per item there)
+        with pytest.raises(fasttag.ParameterError, match=r"^ref=.* must be a number, an array or a callable"):
+            fasttag.power_to_db(item, ref=ref)
+
+
 def test_overflowed_float32_power_is_inf_in_decibels_not_a_finite_number(music):
     # Finite float32 audio whose |X|^2 exceeds float32's range: those bins are inf in the mel
     # spectrogram and must stay inf in dB (a bit-level log2 would read inf as 385.3 dB).
@@ -341,6 +349,22 @@ def test_an_amin_below_the_smallest_normal_float32_is_refused(music, tol):
     S = np.full((2, 2), 1e-45)
     tol.assert_close(fasttag.power_to_db(S, amin=1e-42, top_db=None), librosa.power_to_db(S, amin=1e-42, top_db=None),
                      tol(np.float64).db)
+
+
+@pytest.mark.parametrize("top_db", [80.0, None])
+def test_an_amin_above_the_largest_float32_is_refused(music, rng, tol, top_db):
+    # An amin finite as a Python float but inf in float32 made every decibel inf.
+    y = music(8000, sr=8000)
+    S = rng.uniform(0.0, 2.0, (2, 16, 12)).astype(np.float32)
+    match = "amin=1e\\+39 is above the largest float32 number"
+    with pytest.raises(fasttag.ParameterError, match=match):
+        fasttag.logmel(y, sr=8000, amin=1e39, top_db=top_db)
+    for ref in (1.0, np.max, rng.uniform(0.5, 2.0, (16, 1))):
+        with pytest.raises(fasttag.ParameterError, match=match):
+            fasttag.power_to_db(S, ref=ref, amin=1e39, top_db=top_db)
+    S64 = S[0].astype(np.float64)  # float64 takes such a floor, as librosa does
+    tol.assert_close(fasttag.power_to_db(S64, amin=1e39, top_db=top_db),
+                     librosa.power_to_db(S64, amin=1e39, top_db=top_db), tol(np.float64).db)
 
 
 def test_big_endian_input_gives_the_native_result(music):

@@ -199,6 +199,33 @@ def test_tempo_from_tempogram_and_envelope_agree(music):
     np.testing.assert_array_equal(a, fasttag.tempo(tg=tg, sr=SR))
 
 
+def _sum_ignoring_keepdims(x, axis, keepdims=False):
+    return np.sum(x, axis=axis)
+
+
+@pytest.mark.parametrize("aggregate, match", [
+    (len, r"aggregate=<built-in function len> cannot be called as aggregate\(x, axis=-[12]"),
+    (lambda x, **kwargs: "mean", r"the result of aggregate=<function .*> must be a real numeric array"),
+    (lambda x, **kwargs: np.full(x.shape[:-1] + (1,), np.nan), r"the result of aggregate=.* contains NaN"),
+    (lambda x, **kwargs: x, r"the result of aggregate=.* has shape \(\d+, \d+\), which does not broadcast"),
+], ids=["len", "string", "nan", "identity"])
+def test_a_bad_aggregate_is_named(music, aggregate, match):
+    y = music(4 * SR)
+    with pytest.raises(ParameterError, match=match):
+        fasttag.tempo(y, sr=SR, aggregate=aggregate)
+    with pytest.raises(ParameterError, match=match):
+        fasttag.onset_strength(y, sr=SR, aggregate=aggregate)
+
+
+def test_an_aggregate_is_taken_where_librosa_takes_it(music, tol):
+    y = music(4 * SR, dtype=np.float64)
+    with pytest.raises(ParameterError, match=r"has shape \(\d+,\), which does not broadcast to \(\d+, 1\)"):
+        fasttag.tempo(y, sr=SR, aggregate=_sum_ignoring_keepdims)  # librosa's fails too (IndexError)
+    for aggregate in (_sum_ignoring_keepdims, lambda x, axis: 0.5):  # librosa broadcasts a number
+        tol.assert_close(fasttag.onset_strength(y, sr=SR, aggregate=aggregate),
+                         librosa.onset.onset_strength(y=y, sr=SR, aggregate=aggregate), tol(np.float64).spec)
+
+
 BAD = {
     "onset both": (fasttag.onset_strength, dict(y=np.ones(8000, np.float32), S=np.ones((10, 10))), "exactly one"),
     "onset lag": (fasttag.onset_strength, dict(y=np.ones(8000, np.float32), lag=0), "lag=0 must be a positive"),

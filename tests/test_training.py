@@ -308,6 +308,22 @@ def test_damaged_weights_are_named(tmp_path, tagged, trained):
         load_run(tmp_path / "run")
 
 
+def test_channels_too_wide_in_a_hand_edited_run_are_named(tmp_path, rng):
+    """A run's channels edited to 1000000 asked torch for 36 TB of weights (a RuntimeError from load_run)."""
+    widths = [int(w) for w in rng.integers(2, 9, 4)]
+    model = FCN(3, n_mels=32, n_layers=4, channels=widths)
+    save_run(tmp_path / "run", model, tags=["a", "b", "c"], features={"sr": 8000, "n_fft": 256, "hop_length": 128,
+                                                                      "n_mels": 32, "seconds": 1.0})  # fmt: skip
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    config["model"]["hparams"]["channels"] = [1000000] * 4
+    (tmp_path / "run" / "config.json").write_text(json.dumps(config))  # edited by hand
+    message = r" holds an unreadable fasttag run: ParameterError\('channels=\[1000000, .* must be at most 4096"
+    with pytest.raises(fasttag.FasttagError, match=re.escape(str(tmp_path / "run")) + message):
+        load_run(tmp_path / "run")
+    with pytest.raises(fasttag.ParameterError, match=r"channels=\[.*4097.*\] must be at most 4096 per block"):
+        FCN(3, n_layers=4, channels=widths[:3] + [4097])
+
+
 def test_mlp_round_trip(tmp_path, rng):
     torch.manual_seed(int(rng.integers(1000)))
     X = rng.normal(3, 2, (40, 12)).astype(np.float32)

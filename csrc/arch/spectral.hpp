@@ -227,14 +227,21 @@ inline void raise_power(typename Simd<T>::V* p, std::int64_t n, T power) {
     }
 }
 
-// Throws unless amin is at least T's smallest normal number: the float32 logarithm below holds
-// for normal numbers only, so a smaller amin is refused rather than clamped.
+// Throws unless amin is a normal number of T: the float32 logarithm below holds for normal numbers
+// only, so a smaller amin is refused rather than clamped, and a larger one than T's largest is inf in T.
 template <class T>
 void check_amin(const Decibels& db) {
+    const char* type = sizeof(T) == 4 ? "float32" : "float64";
     if (!(db.amin >= static_cast<double>(std::numeric_limits<T>::min()))) {
         std::ostringstream message;
-        message << "amin=" << db.amin << " is below the smallest normal " << (sizeof(T) == 4 ? "float32" : "float64")
-                << " number " << std::numeric_limits<T>::min() << ": give float64 input for such a floor";
+        message << "amin=" << db.amin << " is below the smallest normal " << type << " number "
+                << std::numeric_limits<T>::min() << ": give float64 input for such a floor";
+        throw std::invalid_argument(message.str());
+    }
+    if (!(db.amin <= static_cast<double>(std::numeric_limits<T>::max()))) {
+        std::ostringstream message;
+        message << "amin=" << db.amin << " is above the largest " << type << " number "
+                << std::numeric_limits<T>::max() << ": give float64 input for such a floor";
         throw std::invalid_argument(message.str());
     }
 }

@@ -164,26 +164,27 @@ def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | No
     does on the CPU; ``soft=True`` is CPU-only (ParameterError here).
     """
     from .. import _validate
+    from ..bof import power_exponent
     from .spectral import _matrix, _rows
 
     if soft:
         raise ParameterError("soft=True is not available on device='cuda'")
     _validate.choice(normalize, {"l1": 1, "l2": 2, None: 0}, "normalize")
-    if power is not None:
-        power = _validate.positive_float(power, "power")
+    power = power_exponent(power)
     k = _kernels()
     home = _runtime.Home(X)
     with home.context():
-        centers, _ = _checked_centers(home, centers, "kmeans")
-        view, dtype = _matrix(home, X, "X")  # X's dtype, as on the CPU
+        centers, centers_dtype = _checked_centers(home, centers, "kmeans")
+        view, dtype = _matrix(home, X, "X")  # the histograms come back in X's dtype, as on the CPU
+        wide = np.result_type(dtype, centers_dtype)  # the frames are assigned in the wider dtype, as on the CPU
         tracks, lead = _rows(view, 2)
         n_tracks, n_features, n_frames = tracks.shape
-        centers_dev = _centers_on_device(home, centers, dtype, n_features,
+        centers_dev = _centers_on_device(home, centers, wide, n_features,
                                          "X has {} features (axis -2) but the codebook has {}")
         n_clusters = centers_dev.shape[0]
         # the assignment kernel reads rows: the frames are gathered once, on the GPU, as
-        # (n_tracks * n_frames, n_features)
-        frames_native, frames = home.empty((n_tracks * n_frames, n_features), dtype)
+        # (n_tracks * n_frames, n_features), cast up to the wider dtype on the way
+        frames_native, frames = home.empty((n_tracks * n_frames, n_features), wide)
         home.launch_1d(k.transpose_kernel, frames.size, tracks, frames)
         (labels, labels_dev), _ = _assign(home, frames, centers_dev, _row_norms(home, frames, "X"))
         counts = home.scratch(np.zeros(n_tracks * n_clusters, np.float64))

@@ -10,11 +10,18 @@ from fasttag import _validate
 from fasttag.errors import ParameterError
 
 
+#: The most output channels of a conv block: twice the widest of Choi's FCN (2048). A hand-edited run's
+#: channels of 1000000 asked torch for 36 TB of weights (a RuntimeError, or the machine's memory).
+MAX_CHANNELS = 4096
+
+
 def channels(values, count: int, name: str = "channels") -> list[int]:
-    """``count`` positive ints (output channels per block)."""
+    """``count`` ints in [1, MAX_CHANNELS] (output channels per block)."""
     values = list(values)
     if len(values) != count or not all(_validate.is_integer(c) and c > 0 for c in values):
         raise ParameterError(f"{name}={values!r} must be {count} positive integers")
+    if max(values) > MAX_CHANNELS:
+        raise ParameterError(f"{name}={values!r} must be at most {MAX_CHANNELS} per block")
     return [int(c) for c in values]
 
 

@@ -58,7 +58,7 @@ class CRNN(nn.Module):
         Number of tags (outputs).
     n_mels : int > 0
         Mel bins of the input (96 in Choi's setting).
-    channels : sequence of 4 positive ints, optional
+    channels : sequence of 4 ints in [1, 4096], optional
         Output channels of the conv blocks; default Choi's ``(64, 128, 128, 128)``.
     hidden : int > 0
         Units per GRU layer (32 in the paper).

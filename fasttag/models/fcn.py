@@ -82,7 +82,7 @@ class FCN(nn.Module):
         Mel bins of the input (96 in Choi's setting).
     n_layers : {4, 5}
         Depth: FCN-4 or FCN-5, with the pool sizes above.
-    channels : sequence of ``n_layers`` positive ints, optional
+    channels : sequence of ``n_layers`` ints in [1, 4096], optional
         Output channels of each block; default Choi's (above, 17 M parameters
         for FCN-4). Narrower stacks such as ``(16, 32, 64, 128)`` train in
         seconds on a CPU.
