@@ -4,9 +4,13 @@ Audio features (STFT by our own C++ FFT, mel, log-mel, MFCC, deltas, chroma, ons
 strength, tempogram) with librosa's parameters and results, multi-threaded and batched
 over any leading dimensions; k-means bag-of-frames and PCA; PyTorch taggers on top.
 
+>>> import soundfile as sf
 >>> import fasttag
+>>> sf.write("track.flac", fasttag.datasets.example_audio(seconds=3.0, sr=22050), 22050)  # generated music
 >>> y, sr = fasttag.load("track.flac", sr=12000)
 >>> X = fasttag.logmel(y, sr=sr, n_fft=512, hop_length=256, n_mels=96)
+>>> X.shape, X.dtype
+((96, 141), dtype('float32'))
 """
 
 import importlib

@@ -62,8 +62,13 @@ def set_workers(workers: int):
 
     Examples
     --------
+    >>> import fasttag
+    >>> sr = 22050
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=sr)
     >>> with fasttag.set_workers(-1):
     ...     S = fasttag.logmel(y, sr=sr)   # all CPUs
+    >>> fasttag.get_workers()   # the default again after the block
+    1
     """
     previous = get_workers()
     _state.workers = resolve_workers(workers)

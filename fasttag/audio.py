@@ -60,7 +60,15 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
 
     Examples
     --------
-    >>> y, sr = fasttag.load("track.mp3", sr=12000)
+    >>> import soundfile as sf
+    >>> import fasttag
+    >>> sf.write("track.flac", fasttag.datasets.example_audio(seconds=3.0, sr=22050), 22050)
+    >>> y, sr = fasttag.load("track.flac", sr=12000)   # mp3, ogg and wav alike
+    >>> y.shape, y.dtype, sr
+    ((36000,), dtype('float32'), 12000)
+    >>> y, sr = fasttag.load("track.flac", offset=1.0, duration=0.5)   # at the file's rate
+    >>> y.shape, sr
+    ((11025,), 22050)
     """
     dtype = _validate.dtype_in(dtype, (np.float32, np.float64))
     offset = _validate.non_negative_float(offset, "offset")

@@ -138,7 +138,13 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
 
     Examples
     --------
-    >>> tuning = fasttag.estimate_tuning(y, sr=22050)   # e.g. 0.12: about +12 cents
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=22050)
+    >>> round(float(fasttag.estimate_tuning(y, sr=22050)), 1)   # the generated music is tuned to A440
+    0.0
+    >>> sharp = 22050 * 2 ** (0.25 / 12)   # the same samples played a quarter semitone (25 cents) higher
+    >>> round(float(fasttag.estimate_tuning(y, sr=sharp)), 1)
+    0.3
     """
     if (y is None) == (S is None):
         raise ParameterError("give exactly one of y (audio) or S (spectrogram)")
@@ -267,7 +273,12 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=22050)
     >>> C = fasttag.chroma_stft(y, sr=22050)            # (12, n_frames), max 1 per frame
+    >>> C.shape, bool(np.allclose(C.max(axis=0), 1.0))
+    ((12, 130), True)
     >>> C = fasttag.chroma_stft(y, sr=22050, tuning=None)   # as librosa's default
     """
     if device != "cpu":

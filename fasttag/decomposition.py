@@ -55,9 +55,13 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, EstimatorParams):
 
     Examples
     --------
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=22050)
     >>> X = fasttag.logmel(y, sr=22050, n_mels=64)      # (64, n_frames)
     >>> pca = fasttag.PCA(20).fit(X.T)                   # frames are the samples
     >>> Z = pca.transform(X.T)                           # (n_frames, 20)
+    >>> X.shape, Z.shape
+    ((64, 130), (130, 20))
     """
 
     def __init__(self, n_components: int | float | None = None, *, whiten: bool = False):

@@ -120,7 +120,11 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
 
     Examples
     --------
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=12000)
     >>> M = fasttag.melspectrogram(y, sr=12000, n_fft=512, hop_length=256, n_mels=96)
+    >>> M.shape, M.dtype
+    ((96, 141), dtype('float32'))
     """
     if device != "cpu":
         return _gpu(device).melspectrogram(y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
@@ -175,7 +179,11 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
 
     Examples
     --------
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=29.12, sr=12000)
     >>> X = fasttag.logmel(y, sr=12000, n_fft=512, hop_length=256, n_mels=96)  # Choi's input
+    >>> X.shape
+    (96, 1366)
     """
     if device != "cpu":
         return _gpu(device).logmel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
@@ -223,8 +231,13 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=22050)
     >>> C = fasttag.mfcc(y, sr=22050, n_mfcc=20)
     >>> features = np.concatenate([C, fasttag.delta(C), fasttag.delta(C, order=2)], axis=-2)
+    >>> C.shape, features.shape
+    ((20, 130), (60, 130))
     """
     if device != "cpu":
         return _gpu(device).mfcc(y, sr=sr, S=S, n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,

@@ -41,6 +41,8 @@ def rfft(x, n: int | None = None, *, workers: int | None = None) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import fasttag
     >>> X = fasttag.rfft(np.random.default_rng(0).standard_normal((64, 512)).astype(np.float32))
     >>> X.shape, X.dtype
     ((64, 257), dtype('complex64'))

@@ -81,6 +81,7 @@ def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: fl
 
     Examples
     --------
+    >>> import fasttag
     >>> fasttag.filters.mel(sr=12000, n_fft=512, n_mels=96).shape
     (96, 257)
     """
@@ -268,6 +269,7 @@ def chroma(*, sr: float, n_fft: int, n_chroma: int = 12, tuning: float = 0.0, ct
 
     Examples
     --------
+    >>> import fasttag
     >>> fasttag.filters.chroma(sr=22050, n_fft=2048).shape
     (12, 1025)
     """

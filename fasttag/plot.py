@@ -89,9 +89,13 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
     Examples
     --------
     >>> import matplotlib.pyplot as plt
+    >>> import fasttag
+    >>> sr = 22050
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=sr)
     >>> fig, ax = plt.subplots()
     >>> mesh = fasttag.plot.specshow(fasttag.logmel(y, sr=sr), sr=sr, hop_length=512, y_axis="mel", ax=ax)
     >>> fig.savefig("logmel.png")
+    >>> plt.close(fig)
     """
     S = _drawable(S)
     sr = _validate.positive_float(sr, "sr")

@@ -83,7 +83,11 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
 
     Examples
     --------
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=22050)
     >>> env = fasttag.onset_strength(y, sr=22050)          # (n_frames,), ~43 frames per second
+    >>> env.shape, env.dtype
+    ((130,), dtype('float32'))
     """
     if device != "cpu":
         from . import cuda
@@ -140,10 +144,6 @@ def onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length, center, d
                                 ((lag, "lag"), (max_size, "max_size"), (n_fft, "n_fft"), (hop_length, "hop_length")))
 
 
-def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) -> np.ndarray:
-    """Tempo (BPM) of each lag of an autocorrelation tempogram: ``60 sr / (hop_length lag)``, lag 0 = inf.
-
-    Parameters
 def aggregated(aggregate, x: np.ndarray, shape: tuple, **kwargs) -> np.ndarray:
     """``aggregate(x, **kwargs)`` broadcast to ``shape`` (np.mean's result; librosa assigns the result into an
     array of that shape); ParameterError naming ``aggregate`` unless it takes that call and gives a finite real
@@ -164,6 +164,10 @@ def aggregated(aggregate, x: np.ndarray, shape: tuple, **kwargs) -> np.ndarray:
                              f"the shape of np.mean(x, {call})") from None
 
 
+def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) -> np.ndarray:
+    """Tempo (BPM) of each lag of an autocorrelation tempogram: ``60 sr / (hop_length lag)``, lag 0 = inf.
+
+    Parameters
     ----------
     n_bins : int > 0
         Lags 0 ... n_bins - 1 (a tempogram's rows, its ``win_length``).
@@ -301,8 +305,14 @@ def tempogram(y=None, *, sr: float = 22050, onset_envelope=None, hop_length: int
 
     Examples
     --------
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=22050)
     >>> tg = fasttag.tempogram(y, sr=22050)                     # (384, n_frames)
     >>> bpm = fasttag.tempo_frequencies(tg.shape[-2], sr=22050)   # BPM of each row
+    >>> tg.shape, bpm.shape
+    ((384, 130), (384,))
+    >>> float(bpm[1])   # row k: a lag of k frames, 60 * sr / (hop_length * k) BPM
+    2583.984375
     """
     if device != "cpu":
         from . import cuda
@@ -410,7 +420,11 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
 
     Examples
     --------
-    >>> bpm = fasttag.tempo(y, sr=22050)   # e.g. array([121.3])
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=22050, seed=2)   # drums at 95.8 BPM
+    >>> bpm = fasttag.tempo(y, sr=22050)
+    >>> bpm.round()
+    array([96.])
     """
     start_bpm = _validate.positive_float(start_bpm, "start_bpm")
     std_bpm = _validate.positive_float(std_bpm, "std_bpm")

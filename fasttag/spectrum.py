@@ -147,7 +147,12 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
 
     Examples
     --------
+    >>> import numpy as np
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=3.0, sr=22050)
     >>> D = fasttag.stft(y, n_fft=512, hop_length=256)
+    >>> D.shape, D.dtype
+    ((257, 259), dtype('complex64'))
     >>> power = np.abs(D) ** 2   # power spectrogram
     """
     if device != "cpu":
@@ -231,12 +236,12 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
         return _gpu(device).power_to_db(S, ref=ref, amin=amin, top_db=top_db)
     S = _validate.float_array(S, "S")
     amin = _validate.positive_float(amin, "amin")
+    _validate.normal_amin(amin, S.dtype)  # before a callable ref's value is floored at it in S's dtype
     top_db = _validate.top_db(top_db)
     items = S.reshape(1, -1) if S.ndim <= 2 else _validate.as_rows(S, 2).reshape(-1, S.shape[-2] * S.shape[-1])
     if np.any(S < 0):
         raise ParameterError(_validate.NEGATIVE_POWER)
     workers = resolve_workers(workers)
-    _validate.normal_amin(amin, S.dtype)  # before a callable ref's value is floored at it in S's dtype
     with _validate.core_errors():
         return _decibels_by_item(S, items, ref, amin, top_db, workers)
 

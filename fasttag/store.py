@@ -139,10 +139,20 @@ class FeatureStore(Sequence):
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> import soundfile as sf
+    >>> import torch
+    >>> import fasttag
+    >>> Path("music/rock").mkdir(parents=True)
+    >>> for seed, name in enumerate(("a", "b")):   # two tracks of generated music
+    ...     sf.write(f"music/rock/{name}.flac", fasttag.datasets.example_audio(seconds=30.0, seed=seed), 22050)
+    >>> summary = fasttag.extract("music/", "features/", duration=29.12)
     >>> store = fasttag.FeatureStore("features/")
     >>> len(store), store.ids[0], store[0].shape
-    (1000, 'rock/a.mp3', (96, 1366))
+    (2, 'rock/a.flac', (96, 1366))
     >>> loader = torch.utils.data.DataLoader(store.torch_dataset(), batch_size=16)
+    >>> next(iter(loader)).shape
+    torch.Size([2, 96, 1366])
     """
 
     def __init__(self, path, *, mmap: bool = False):

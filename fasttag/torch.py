@@ -43,8 +43,20 @@ class LogMel(nn.Module):
 
     Examples
     --------
-    >>> to_logmel = LogMel(sr=12000, n_fft=512, hop_length=256, n_mels=96).cuda()  # Choi's input
-    >>> X = to_logmel(batch.cuda())          # (batch, 96, 1366) for 29.1 s clips
+    >>> import numpy as np
+    >>> import torch
+    >>> import fasttag
+    >>> from fasttag.torch import LogMel
+    >>> clips = np.stack([fasttag.datasets.example_audio(seconds=3.0, sr=12000, seed=s) for s in (0, 1)])
+    >>> batch = torch.from_numpy(clips)                                      # (2, 36000)
+    >>> to_logmel = LogMel(sr=12000, n_fft=512, hop_length=256, n_mels=96)  # Choi's input
+    >>> X = to_logmel(batch)                 # (batch, 96, 1366) for 29.1 s clips
+    >>> X.shape
+    torch.Size([2, 96, 141])
+    >>> expected = fasttag.logmel(clips, sr=12000, n_fft=512, hop_length=256, n_mels=96)
+    >>> bool(np.allclose(X.numpy(), expected, atol=0.01))   # dB
+    True
+    >>> X = to_logmel.cuda()(batch.cuda())   # on the GPU  # doctest: +SKIP
     """
 
     window: torch.Tensor

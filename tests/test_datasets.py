@@ -191,6 +191,8 @@ def test_lofi_clips_lack_treble(generated):
         ({"seconds": 1e9}, "seconds=1000000000.0"),
         ({"sr": 100}, "sr=100"),
         ({"seed": -3}, "seed=-3"),
+        ({"seed": 2**63}, r"seed=9223372036854775808 must be an integer in \[0, 2\*\*63\)"),
+        ({"seed": 1.0}, "seed=1.0"),
         ({"fmt": "mp3"}, "fmt='mp3'"),
         ({"workers": 0}, "workers=0"),
     ],

@@ -18,10 +18,18 @@ callable ``ref`` is not accepted; ``onset_strength`` takes the mean over bands o
 flag back from the GPU (a synchronisation) to refuse NaN/Inf, as the CPU path does.
 Windows, twiddles and filterbanks are kept on the GPU between calls (see ``_constants``).
 
+On a machine with a CUDA GPU:
+
+>>> import torch
 >>> import fasttag.cuda
->>> fasttag.cuda.is_available()
->>> X = fasttag.logmel(y_gpu, sr=12000, n_fft=512, hop_length=256, n_mels=96, device="cuda")
->>> X = fasttag.cuda.logmel(y_gpu, sr=12000, n_fft=512, hop_length=256, n_mels=96)  # the same
+>>> fasttag.cuda.is_available()  # doctest: +SKIP
+True
+>>> y = fasttag.datasets.example_audio(seconds=3.0, sr=12000)
+>>> y_gpu = torch.from_numpy(y).cuda()  # doctest: +SKIP
+>>> X = fasttag.logmel(y_gpu, sr=12000, n_fft=512, hop_length=256, n_mels=96, device="cuda")  # doctest: +SKIP
+>>> X = fasttag.cuda.logmel(y_gpu, sr=12000, n_fft=512, hop_length=256, n_mels=96)  # the same  # doctest: +SKIP
+>>> X.shape, X.device  # a tensor on the same GPU  # doctest: +SKIP
+(torch.Size([96, 141]), device(type='cuda', index=0))
 """
 
 from __future__ import annotations

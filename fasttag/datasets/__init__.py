@@ -1,7 +1,7 @@
 """Labelled music collections: synthetic tagged music and readers of real layouts.
 
 - `make_tagged_music` writes a reproducible synthetic collection and its manifest
-  (`fasttag.datasets.synthetic`);
+  (`fasttag.datasets.synthetic`); `example_audio` returns one of its clips as an array;
 - `read_manifest` reads a plain ``path,tags[,split]`` CSV (`fasttag.datasets.manifest`);
 - `read_mtat` reads MagnaTagATune's ``annotations_final.csv`` (`fasttag.datasets.mtat`);
 - `read_gtzan` reads GTZAN-style genre folders (`fasttag.datasets.gtzan`);
@@ -28,6 +28,7 @@ from fasttag.datasets.synthetic import (
     SLOW_BPM,
     SPARSE_RATE,
     TAGS,
+    example_audio,
     make_tagged_music,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
     "ManifestError",
     "Track",
     "dataset_kind",
+    "example_audio",
     "genre_folders",
     "make_tagged_music",
     "mtat_clip_paths",

@@ -77,6 +77,16 @@ def read_dataset(path: str | Path, *, top: int | None = None, seed: int = 0) -> 
 
     Examples
     --------
+    >>> from fasttag.datasets import make_tagged_music, read_dataset
+    >>> csv_path = make_tagged_music(10, seconds=1.0, out="clips")
+    >>> tracks, vocabulary = read_dataset("clips")   # a folder holding manifest.csv
+    >>> len(tracks), sorted({track.split for track in tracks})
+    (10, ['test', 'train', 'valid'])
+    >>> len(read_dataset("clips").subset("train").tracks)
+    6
+
+    MagnaTagATune's folder, and GTZAN's genre folders with another drawn split:
+
     >>> tracks, vocabulary = read_dataset("magnatagatune")  # doctest: +SKIP
     >>> train = read_dataset("gtzan/genres", seed=1).subset("train")  # doctest: +SKIP
     """

@@ -73,7 +73,20 @@ def read_gtzan(root: str | Path, *, seed: int = 0) -> Dataset:
 
     Examples
     --------
-    >>> tracks, genres = read_gtzan("gtzan/genres")  # doctest: +SKIP
+    >>> from pathlib import Path
+    >>> import soundfile as sf
+    >>> from fasttag.datasets import example_audio, read_gtzan
+    >>> for genre in ("blues", "jazz"):   # a tree as GTZAN's: genres/<genre>/<file>
+    ...     Path("genres", genre).mkdir(parents=True)
+    ...     for i in range(10):
+    ...         sf.write(f"genres/{genre}/{genre}.{i:05d}.wav", example_audio(seconds=1.0, seed=i), 22050)
+    >>> tracks, genres = read_gtzan("genres")
+    >>> len(tracks), genres
+    (20, ['blues', 'jazz'])
+    >>> tracks[0].track_id, tracks[0].tags
+    ('blues/blues.00000.wav', ['blues'])
+    >>> [track.split for track in tracks].count("train")   # 80 / 10 / 10 % of each genre
+    16
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed={seed!r} must be a non-negative integer")

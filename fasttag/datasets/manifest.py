@@ -45,8 +45,14 @@ def read_manifest(csv_path: str | Path) -> Dataset:
 
     Examples
     --------
-    >>> tracks, vocabulary = read_manifest("clips/manifest.csv")  # doctest: +SKIP
-    >>> labels = multi_hot(tracks, vocabulary)  # doctest: +SKIP
+    >>> from fasttag.datasets import make_tagged_music, multi_hot, read_manifest
+    >>> csv_path = make_tagged_music(4, seconds=1.0, out="clips")   # writes clips/manifest.csv
+    >>> tracks, vocabulary = read_manifest("clips/manifest.csv")
+    >>> tracks[0].track_id, tracks[0].path.is_absolute()
+    ('audio/track_00000.flac', True)
+    >>> labels = multi_hot(tracks, vocabulary)   # (n_tracks, n_tags) of 0 and 1
+    >>> labels.shape == (4, len(vocabulary))
+    True
     """
     csv_path = Path(csv_path).resolve()
     rows = read_rows(csv_path)

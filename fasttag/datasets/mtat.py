@@ -63,6 +63,9 @@ def read_mtat(path: str | Path, *, top: int | None = 50, audio_dir: str | Path |
 
     Examples
     --------
+    With MagnaTagATune's annotations and clips in ``magnatagatune/``:
+
+    >>> from fasttag.datasets import read_mtat
     >>> tracks, top50 = read_mtat("magnatagatune")  # doctest: +SKIP
     >>> train = read_mtat("magnatagatune").subset("train")  # doctest: +SKIP
     """

@@ -1,8 +1,9 @@
-"""Synthetic tagged music: `make_tagged_music`.
+"""Synthetic tagged music: `make_tagged_music` and `example_audio`.
 
 `make_tagged_music` writes a reproducible set of music-like clips with exact
 multi-label tags (instruments, drums, tempo, mode, loudness, texture, room)
 plus a manifest CSV, which `fasttag.datasets.read_manifest` reads.
+`example_audio` returns one such clip as an array, for examples and quick trials.
 
 Every clip is drawn from its own random stream, seeded by ``(seed, 0, index)``:
 the same seed gives bit-identical audio, and clip ``i`` does not depend on how
@@ -27,7 +28,8 @@ from scipy import signal
 from tqdm import tqdm
 
 from fasttag._atomic import write_text_atomic
-from fasttag._validate import MAX_CLIP_SECONDS, MAX_SAMPLE_RATE, is_finite_real
+from fasttag._validate import (MAX_CLIP_SECONDS, MAX_SAMPLE_RATE, is_finite_real, is_integer, positive_int,
+                               seed as checked_seed)
 from fasttag._workers import resolve_workers
 from fasttag.errors import ParameterError
 
@@ -437,6 +439,16 @@ def _splits(n: int, rng: np.random.Generator) -> list[str]:
     return [labels[i] for i in rng.permutation(n)]
 
 
+def _clip_settings(seconds, sr, seed) -> tuple[float, int, int]:
+    """The generator's ``(seconds, sr, seed)``, checked; else ParameterError naming the parameter."""
+    if not is_finite_real(seconds) or not MIN_SECONDS <= seconds <= MAX_CLIP_SECONDS:
+        raise ParameterError(f"seconds={seconds!r} must be a number from {MIN_SECONDS} to {MAX_CLIP_SECONDS} (s)")
+    if not is_integer(sr) or not MIN_SR <= sr <= MAX_SAMPLE_RATE:
+        raise ParameterError(f"sr={sr!r} must be an integer from {MIN_SR} to {MAX_SAMPLE_RATE} (Hz): the "
+                             "instruments' filters need that band")
+    return float(seconds), int(sr), checked_seed(seed)
+
+
 def make_tagged_music(
     n_tracks: int,
     *,
@@ -476,8 +488,8 @@ def make_tagged_music(
         Choi et al.'s 1366 frames at ``hop_length=256``.
     sr : int, MIN_SR (8000) <= sr <= 1536000
         Sampling rate, in Hz.
-    seed : int
-        Non-negative seed; clip ``i`` comes from the random stream ``(seed, 0, i)``
+    seed : int in [0, 2**63)
+        Clip ``i`` comes from the random stream ``(seed, 0, i)``
         and the splits from ``(seed, 1)``.
     out : str or Path
         Directory to write into (created if needed): ``manifest.csv`` and the
@@ -503,26 +515,25 @@ def make_tagged_music(
 
     Examples
     --------
-    >>> csv_path = make_tagged_music(20, seconds=5.0, out="clips")  # doctest: +SKIP
-    >>> tracks, vocabulary = read_manifest(csv_path)  # doctest: +SKIP
+    >>> from fasttag.datasets import TAGS, make_tagged_music, read_manifest
+    >>> csv_path = make_tagged_music(10, seconds=2.0, out="clips")
+    >>> csv_path.as_posix()
+    'clips/manifest.csv'
+    >>> tracks, vocabulary = read_manifest(csv_path)
+    >>> len(tracks), tracks[0].track_id, set(vocabulary) <= set(TAGS)
+    (10, 'audio/track_00000.flac', True)
+    >>> [track.split for track in tracks].count("train")   # 70 / 15 / 15 %
+    6
     """
-    if isinstance(n_tracks, bool) or not isinstance(n_tracks, (int, np.integer)) or n_tracks < 1:
-        raise ParameterError(f"n_tracks={n_tracks!r} must be a positive integer")
-    if not is_finite_real(seconds) or not (
-            MIN_SECONDS <= seconds <= MAX_CLIP_SECONDS):
-        raise ParameterError(f"seconds={seconds!r} must be a number from {MIN_SECONDS} to {MAX_CLIP_SECONDS} (s)")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or not MIN_SR <= sr <= MAX_SAMPLE_RATE:
-        raise ParameterError(f"sr={sr!r} must be an integer from {MIN_SR} to {MAX_SAMPLE_RATE} (Hz): the "
-                             "instruments' filters need that band")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"seed={seed!r} must be a non-negative integer")
+    n_tracks = positive_int(n_tracks, "n_tracks")
+    seconds, sr, seed = _clip_settings(seconds, sr, seed)
     if fmt not in FORMATS:
         raise ParameterError(f"fmt={fmt!r} must be one of {sorted(FORMATS)}")
-    workers = min(resolve_workers(workers), int(n_tracks))
+    workers = min(resolve_workers(workers), n_tracks)
     out = Path(out)
     (out / "audio").mkdir(parents=True, exist_ok=True)
-    splits = _splits(int(n_tracks), np.random.default_rng([seed, 1]))
-    jobs = [(out, int(seed), i, float(seconds), int(sr), fmt) for i in range(int(n_tracks))]
+    splits = _splits(n_tracks, np.random.default_rng([seed, 1]))
+    jobs = [(out, seed, i, seconds, sr, fmt) for i in range(n_tracks)]
     if workers == 1:
         clips = map(_write_clip, jobs)
     else:
@@ -541,3 +552,41 @@ def make_tagged_music(
     manifest = out / "manifest.csv"
     write_text_atomic(manifest, table.getvalue())
     return manifest
+
+
+def example_audio(seconds: float = 5.0, sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """A short piece of generated music, for examples and quick trials (nothing is downloaded).
+
+    The clip `make_tagged_music` writes first with the same ``seconds``, ``sr`` and ``seed``,
+    before its 16-bit encoding: one to four instruments playing a chord progression, drums
+    for some seeds, a room and background noise.
+
+    Parameters
+    ----------
+    seconds : float in [MIN_SECONDS, MAX_CLIP_SECONDS] = [0.5, 86400]
+        Length, in seconds.
+    sr : int, MIN_SR (8000) <= sr <= 1536000
+        Sampling rate, in Hz.
+    seed : int in [0, 2**63)
+        The random stream: the same seed gives the same samples, another seed another piece.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(round(seconds * sr),), dtype=float32]
+        Mono samples, peak at most 0.98 (full scale is 1).
+
+    See Also
+    --------
+    make_tagged_music
+
+    Examples
+    --------
+    >>> import fasttag
+    >>> y = fasttag.datasets.example_audio(seconds=2.0, sr=22050)
+    >>> y.shape, y.dtype
+    ((44100,), dtype('float32'))
+    >>> bool(0 < abs(y).max() <= 0.98)
+    True
+    """
+    seconds, sr, seed = _clip_settings(seconds, sr, seed)
+    return _clip(np.random.default_rng([seed, 0, 0]), seconds, sr)[0]

@@ -100,13 +100,25 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
 
     Examples
     --------
-    >>> summary = fasttag.extract("music/", "features/", duration=29.12, workers=-1)
-    >>> X = fasttag.FeatureStore("features/")["rock/track1.mp3"]      # (96, 1366)
+    >>> from pathlib import Path
+    >>> import soundfile as sf
+    >>> import fasttag
+    >>> Path("music/rock").mkdir(parents=True)
+    >>> for seed in (1, 2):
+    ...     sf.write(f"music/rock/track{seed}.flac", fasttag.datasets.example_audio(seconds=30.0, seed=seed), 22050)
+    >>> summary = fasttag.extract("music/", "features/", duration=29.12)   # workers=-1: a process per CPU
+    >>> summary.done, summary.failed
+    (2, 0)
+    >>> X = fasttag.FeatureStore("features/")["rock/track1.flac"]
+    >>> X.shape
+    (96, 1366)
 
     A store of the first 29.12 s (``crop="start"``) feeds training without decoding again
-    (`fasttag.store_features.store_features`, ``fasttag train --store``):
+    (`fasttag.store_features.store_features`, ``fasttag train --store``); with
+    MagnaTagATune in ``magnatagatune/``:
 
-    >>> fasttag.extract("magnatagatune/", "mtat_logmel/", duration=29.12, crop="start", workers=-1)
+    >>> summary = fasttag.extract("magnatagatune/", "mtat_logmel/", duration=29.12, crop="start",
+    ...                           workers=-1)  # doctest: +SKIP
     """
     from fasttag.store import FeatureStore  # the store module imports this one
 

@@ -181,7 +181,12 @@ def features(path, params: ExtractParams | None = None, **kwargs) -> np.ndarray:
 
     Examples
     --------
-    >>> X = fasttag.extraction.features("track.mp3", duration=29.12)   # (96, 1366) log-mel
+    >>> import soundfile as sf
+    >>> import fasttag
+    >>> sf.write("track.flac", fasttag.datasets.example_audio(seconds=30.0, sr=22050), 22050)
+    >>> X = fasttag.extraction.features("track.flac", duration=29.12)   # (96, 1366) log-mel
+    >>> X.shape, X.dtype
+    ((96, 1366), dtype('float32'))
     """
     params = _params(params, kwargs)
     return _extract_file(path, params)[0]

@@ -71,8 +71,10 @@ class CRNN(nn.Module):
 
     Examples
     --------
+    >>> import torch
+    >>> from fasttag.models import CRNN
     >>> model = CRNN(50)
-    >>> model(torch.zeros(2, 96, 1366)).shape
+    >>> model(torch.zeros(2, 96, 256)).shape   # (batch, mels, frames): any number of frames, 1366 above
     torch.Size([2, 50])
     """
 

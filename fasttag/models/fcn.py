@@ -97,6 +97,8 @@ class FCN(nn.Module):
 
     Examples
     --------
+    >>> import torch
+    >>> from fasttag.models import FCN
     >>> model = FCN(50, n_layers=4, channels=(16, 32, 64, 128))
     >>> model(torch.zeros(2, 96, 1366)).shape
     torch.Size([2, 50])

@@ -29,6 +29,8 @@ class KeyProfileHead(nn.Module):
 
     Examples
     --------
+    >>> import torch
+    >>> from fasttag.models import KeyProfileHead
     >>> head = KeyProfileHead(12, 16)
     >>> head(torch.rand(2, 12, 1366)).shape
     torch.Size([2, 16])

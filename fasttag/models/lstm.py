@@ -61,6 +61,8 @@ class LSTMTagger(nn.Module):
 
     Examples
     --------
+    >>> import torch
+    >>> from fasttag.models import LSTMTagger
     >>> model = LSTMTagger(90, 50, hidden=64)
     >>> model(torch.zeros(2, 90, 1366)).shape
     torch.Size([2, 50])

@@ -31,6 +31,8 @@ class MLP(nn.Module):
 
     Examples
     --------
+    >>> import torch
+    >>> from fasttag.models import MLP
     >>> model = MLP(40, 22, hidden=128)
     >>> model(torch.zeros(8, 40)).shape
     torch.Size([8, 22])
