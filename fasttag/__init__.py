@@ -25,6 +25,7 @@ _HOME = {
     "load": "audio",
     "BagOfFrames": "bof", "bag_of_frames": "bof",
     "chroma_stft": "chroma", "estimate_tuning": "chroma", "pitch_tuning": "chroma",
+    "amplitude_to_db": "decibels", "db_to_amplitude": "decibels", "db_to_power": "decibels",
     "PCA": "decomposition",
     "AudioLoadError": "errors", "FasttagError": "errors", "MissingDependencyError": "errors",
     "NotFittedError": "errors", "ParameterError": "errors", "TruncatedAudioWarning": "errors",
