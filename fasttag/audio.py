@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 
@@ -26,8 +27,9 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        A wav, flac, ogg (Vorbis/Opus) or mp3 file.
+    path : str, os.PathLike or binary file object
+        A wav, flac, ogg (Vorbis/Opus) or mp3 file, by name or open for reading in binary mode
+        (e.g. ``io.BytesIO`` of a member of a tar archive): anything with read, seek and tell.
     sr : float in (0, 1536000] or None
         Target sampling rate (Hz), resampled with soxr's high-quality filter; None keeps
         the file's rate. (librosa's default is 22050; ours keeps the file as it is.)
@@ -77,9 +79,9 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     if sr is not None:
         sr = _validate.sample_rate(sr)
     mono = _validate.flag(mono, "mono")
-    path = check_file(path)
+    source, path = _source(path)
     try:
-        with soundfile.SoundFile(os.fsencode(path)) as f:  # bytes: any name the file system holds
+        with soundfile.SoundFile(source) as f:
             native_sr = f.samplerate
             start = f.seek(min(int(round(offset * native_sr)), f.frames))
             frames = -1 if duration is None else int(round(duration * native_sr))
@@ -101,6 +103,17 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
             raise AudioLoadError(f"the {data.shape[0]} samples of {path!r} ({native_sr} Hz) leave none at sr={sr:g} Hz")
         native_sr = sr
     return np.ascontiguousarray(y), int(native_sr) if float(native_sr).is_integer() else native_sr
+
+
+def _source(path) -> tuple:
+    """(what soundfile opens, the name errors give) of load's ``path``: a checked file name as bytes (any name
+    the file system holds), or a binary file object and its ``name`` (else its type)."""
+    if all(hasattr(path, method) for method in ("read", "seek", "tell")):
+        if isinstance(path, io.TextIOBase):
+            raise ParameterError(f"path={path!r:.60} is a file open in text mode: open it with 'rb'")
+        return path, str(getattr(path, "name", f"<{type(path).__name__}>"))
+    path = check_file(path)
+    return os.fsencode(path), path
 
 
 def check_file(path) -> str:

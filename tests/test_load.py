@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 
@@ -319,10 +320,37 @@ def test_a_path_that_is_not_a_file_name_is_named(tmp_path, stereo):
     # None was a TypeError from os.fspath that named no parameter.
     path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "PCM_16")
     with open(path, "rb") as opened:
-        for bad, shown in [(None, "None"), (3, "3"), (opened, "<_io.BufferedReader"), ([path], "[PosixPath(")]:
+        for bad, shown in [(None, "None"), (3, "3"), ([path], "[PosixPath(")]:
             for read in (fasttag.load, fasttag.extraction.features):
                 with pytest.raises(ParameterError, match=re.escape(f"path={shown}") + ".* must be a file name"):
                     read(bad)
+        with pytest.raises(ParameterError, match=re.escape("path=<_io.BufferedReader") + ".* must be a file name"):
+            fasttag.extraction.features(opened)  # load reads open files (test_binary_file_objects_decode_...)
+    with open(path) as text, pytest.raises(ParameterError, match="is a file open in text mode: open it with 'rb'"):
+        fasttag.load(text)
+
+
+@pytest.mark.parametrize(("fmt", "subtype", "ext"), [(f, s, e) for f, s, e, _ in LOSSLESS[1:4:2]] + LOSSY)
+def test_binary_file_objects_decode_as_the_file_does(tmp_path, stereo, fmt, subtype, ext):
+    path = write(tmp_path / f"clip.{ext}", stereo, SR, fmt, subtype)
+    expected, sr = fasttag.load(path, mono=False, offset=0.25, duration=0.5)
+    with open(path, "rb") as opened:
+        from_file, from_file_sr = fasttag.load(opened, mono=False, offset=0.25, duration=0.5)
+    from_bytes, from_bytes_sr = fasttag.load(io.BytesIO(path.read_bytes()), mono=False, offset=0.25, duration=0.5)
+    assert sr == from_file_sr == from_bytes_sr == SR
+    np.testing.assert_array_equal(from_file, expected)
+    np.testing.assert_array_equal(from_bytes, expected)
+    resampled, _ = fasttag.load(io.BytesIO(path.read_bytes()), sr=16000)
+    np.testing.assert_array_equal(resampled, fasttag.load(path, sr=16000)[0])
+
+
+def test_a_file_object_that_is_not_audio_is_named_in_the_error(tmp_path, rng):
+    with pytest.raises(AudioLoadError, match=re.escape("cannot decode '<BytesIO>'")):
+        fasttag.load(io.BytesIO(rng.bytes(8000)))
+    path = tmp_path / "corrupt.flac"
+    path.write_bytes(rng.bytes(8000))
+    with open(path, "rb") as opened, pytest.raises(AudioLoadError, match=re.escape(f"cannot decode {str(path)!r}")):
+        fasttag.load(opened)
 
 
 def test_a_file_name_that_is_not_utf8_decodes(tmp_path, stereo):
