@@ -201,7 +201,7 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
     def predict(self, X) -> np.ndarray:
         """The nearest center (n_samples,) int64 of every row of X (n_samples, n_features)."""
         if self.device != "cpu" and hasattr(self, "cluster_centers_"):
-            return _cuda().nearest(X, self.cluster_centers_)[0]
+            return _cuda().nearest(X, self.cluster_centers_, "cluster_centers_")[0]
         labels, _ = _kmeans.nearest(*self._with_centers(X), resolve_workers(self.workers), _CORE_NAMES)
         return labels
 

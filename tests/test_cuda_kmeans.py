@@ -196,6 +196,13 @@ def test_points_too_large_for_their_distances_are_refused(rng, on_gpu):
             call()
     with pytest.raises(fasttag.ParameterError, match="centers has values too large for float32 distances"):
         fc.nearest(place(near), place(centers * np.float32(1.01)))
+    # the codebook named as on the CPU: kmeans in bag_of_frames, cluster_centers_ in KMeans.predict
+    fitted = fasttag.KMeans(3, random_state=0, device="cuda").fit(near)
+    fitted.cluster_centers_ = centers * np.float32(1.01)
+    with pytest.raises(fasttag.ParameterError, match="^cluster_centers_ has values too large for float32"):
+        fitted.predict(place(near))
+    with pytest.raises(fasttag.ParameterError, match="^kmeans has values too large for float32 distances"):
+        fasttag.bag_of_frames(place(np.ascontiguousarray(near.T[None])), centers * np.float32(1.01), device="cuda")
 
 
 def test_centers_on_the_gpu_are_checked_like_numpy_ones(rng):

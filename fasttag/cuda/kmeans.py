@@ -48,14 +48,15 @@ def _row_norms(home, points, name: str):
     return norms
 
 
-def _assign(home, view, centers_dev, x_norms):
+def _assign(home, view, centers_dev, x_norms, centers_name: str = "centers"):
     """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs, given the
-    points' squared norms (``_row_norms(home, view, name)``; Lloyd's iterations compute them once)."""
+    points' squared norms (``_row_norms(home, view, name)``; Lloyd's iterations compute them once).
+    ``centers_name`` is the caller's name of the centers, for the errors."""
     k = _kernels()
     n = view.shape[0]
     labels = home.empty((n,), np.int64)
     distances = home.empty((n,), view.dtype)
-    c_norms = _row_norms(home, centers_dev, "centers")
+    c_norms = _row_norms(home, centers_dev, centers_name)
     kernel, threads, rows_per_block = k.assign_kernel(np.dtype(view.dtype).name)
     with _runtime.quiet():
         kernel[(-(-n // rows_per_block),), threads, home.stream](view, centers_dev, x_norms, c_norms, labels[1],
@@ -92,20 +93,21 @@ def _centers_on_device(home, centers, dtype, n_features: int, mismatch: str):
     return centers
 
 
-def nearest(X, centers):
+def nearest(X, centers, name: str = "centers"):
     """Labels (n,) int64 of each row's nearest center, and the squared distances (n,), on the GPU.
 
     X : (n_samples, n_features) float32/float64, numpy or a GPU array; centers :
     (n_clusters, n_features), numpy (copied to the GPU) or on the GPU. Results are the kind of X.
     Both compute in the wider dtype, as on the CPU, except that GPU arrays are never cast: a
-    GPU array narrower than the other is a ParameterError.
+    GPU array narrower than the other is a ParameterError. ``name``: the caller's name of the
+    centers, for the errors.
     """
     home = _runtime.Home(X)
     with home.context():
-        centers, centers_dtype = _checked_centers(home, centers, "centers")
+        centers, centers_dtype = _checked_centers(home, centers, name)
         view, dtype = _points(home, X, centers_dtype=centers_dtype)
         centers_dev = _centers_on_device(home, centers, dtype, view.shape[1], "X has {} features but the centers have {}")
-        labels, distances = _assign(home, view, centers_dev, _row_norms(home, view, "X"))
+        labels, distances = _assign(home, view, centers_dev, _row_norms(home, view, "X"), name)
         return home.give_back(labels[0]), home.give_back(distances[0])
 
 
@@ -186,7 +188,7 @@ def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | No
         # (n_tracks * n_frames, n_features), cast up to the wider dtype on the way
         frames_native, frames = home.empty((n_tracks * n_frames, n_features), wide)
         home.launch_1d(k.transpose_kernel, frames.size, tracks, frames)
-        (labels, labels_dev), _ = _assign(home, frames, centers_dev, _row_norms(home, frames, "X"))
+        (labels, labels_dev), _ = _assign(home, frames, centers_dev, _row_norms(home, frames, "X"), "kmeans")
         counts = home.scratch(np.zeros(n_tracks * n_clusters, np.float64))
         native, out = home.empty(lead + (n_clusters,), dtype)
         norm_code = {"l1": 1, "l2": 2, None: 0}[normalize]
