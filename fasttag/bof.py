@@ -200,7 +200,12 @@ class BagOfFrames(TransformerMixin, EstimatorParams):
                        workers=self.workers)
         if isinstance(tracks, np.ndarray) and tracks.ndim == 3:
             return bag_of_frames(tracks, kmeans, **options)
-        rows = [bag_of_frames(track, kmeans, **options) for track in tracks]
+        rows = []
+        for i, track in enumerate(tracks):
+            try:
+                rows.append(bag_of_frames(track, kmeans, **options))
+            except ParameterError as error:  # its messages call the track X
+                raise ParameterError(f"tracks[{i}]: {error}") from None
         if not rows:
             raise ParameterError("tracks is empty")
         return np.stack(rows)

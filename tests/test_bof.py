@@ -104,6 +104,9 @@ def test_bag_of_frames_model_fits_and_transforms_tracks_of_any_length(rng):
     np.testing.assert_array_equal(again.transform(tracks), H)
     stacked = np.stack([t[:, :30] for t in tracks])
     np.testing.assert_array_equal(bof.transform(stacked), bof.transform(list(stacked)))
+    bad = [*tracks[:5], tracks[5][:4], *tracks[6:]]  # their messages called any bad track X
+    with pytest.raises(ParameterError, match=r"^tracks\[5\]: X has 4 features \(axis -2\) but the codebook has 9"):
+        bof.transform(bad)
 
 
 @pytest.mark.parametrize(
