@@ -405,6 +405,10 @@ def test_inputs_csv_and_lists(collection, tmp_path):
         extraction.find_tracks(tmp_path / "nowhere")
     with pytest.raises(ParameterError, match="holds no audio files"):
         extraction.find_tracks(tmp_path)
+    with pytest.raises(ParameterError, match=r"paths\[1\]=None is not a file path"):  # was os.fspath's TypeError
+        extraction.find_tracks([good[chosen[0]], None])
+    with pytest.raises(ParameterError, match="input=None must be a folder, a CSV file or a sequence of audio file"):
+        extraction.find_tracks(None)
 
 
 def _tone(path, rng, **kwargs) -> str:

@@ -60,9 +60,16 @@ def find_tracks(source, ids=None) -> list[tuple[str, str]]:
         else:
             raise ParameterError(f"input={str(root)!r} does not exist")
     else:
-        paths = list(source)
+        try:
+            paths = list(source)
+        except TypeError:
+            raise ParameterError(f"input={source!r:.60} must be a folder, a CSV file or a sequence of audio file "
+                                 "paths") from None
         if not paths:
             raise ParameterError("paths is empty: no files to extract features from")
+        for i, path in enumerate(paths):
+            if not isinstance(path, (str, os.PathLike)):
+                raise ParameterError(f"paths[{i}]={path!r:.60} is not a file path (str or os.PathLike)")
         pairs = _name_paths(paths, ids)
     seen: dict[str, str] = {}
     for track_id, path in pairs:
