@@ -465,7 +465,7 @@ def load_run(run_dir, *, device="cpu") -> Run:
         model = MODELS[config["model"]["name"]](**config["model"]["hparams"])
         tags = _checked_tags(config["tags"], model.hparams["n_tags"])
         features, info = dict(config["features"]), dict(config["info"])
-    except (ValueError, KeyError, TypeError) as exc:  # ParameterError too
+    except (ValueError, KeyError, TypeError, RuntimeError, MemoryError) as exc:  # ParameterError; sizes torch refuses
         raise FasttagError(f"{run_dir} holds an unreadable fasttag run: {exc!r}") from exc
     try:
         model.load_state_dict(torch.load(run_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True))

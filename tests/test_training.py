@@ -409,3 +409,15 @@ def test_bad_input(tmp_path, tagged, trained):
         load_run(tmp_path / "run" / "config.json")
     with pytest.raises(fasttag.ParameterError, match="top=0"):
         tag_file(tagged["tracks"][0].path, tmp_path, top=0)
+
+
+def test_a_hand_edited_size_torch_cannot_allocate_is_an_unreadable_run(tmp_path, rng):
+    """An MLP edited to 10**12 inputs and hidden units: torch's RuntimeError (or MemoryError) escaped load_run."""
+    model = MLP(int(rng.integers(4, 9)), 3, hidden=8)
+    save_run(tmp_path / "run", model, tags=["a", "b", "c"], features={"sr": 1, "n_fft": 1, "hop_length": 1,
+                                                                      "n_mels": 1, "seconds": 1})  # fmt: skip
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    config["model"]["hparams"].update(n_features=10**12, hidden=10**12)  # terabytes: refused at once
+    (tmp_path / "run" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(fasttag.FasttagError, match=re.escape(str(tmp_path / "run")) + " holds an unreadable fasttag run"):
+        load_run(tmp_path / "run")
