@@ -22,7 +22,7 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".au", ".a
 
 
 def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.0,
-         duration: float | None = None, dtype=np.float32) -> tuple[np.ndarray, int]:
+         duration: float | None = None, dtype=np.float32, res_type: str = "soxr_hq") -> tuple[np.ndarray, int]:
     """Decode an audio file to floating point, optionally downmixed and resampled (like ``librosa.load``).
 
     Parameters
@@ -31,15 +31,19 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         A wav, flac, ogg (Vorbis/Opus) or mp3 file, by name or open for reading in binary mode
         (e.g. ``io.BytesIO`` of a member of a tar archive): anything with read, seek and tell.
     sr : float in (0, 1536000] or None
-        Target sampling rate (Hz), resampled with soxr's high-quality filter; None keeps
-        the file's rate. (librosa's default is 22050; ours keeps the file as it is.)
+        Target sampling rate (Hz), resampled with soxr; None keeps the file's rate. (librosa's
+        default is 22050; ours keeps the file as it is.) As librosa, the result has
+        ``ceil(n * sr / native_sr)`` samples (soxr's, zero-padded by one where it gives fewer).
     mono : bool
         Average the channels.
     offset : float >= 0
-        Start reading this many seconds in.
+        Start reading this many seconds in: at sample ``int(offset * native_sr)``, as librosa.
     duration : float > 0 or None
-        Read at most this many seconds.
+        Read at most this many seconds: ``int(duration * native_sr)`` samples, as librosa.
     dtype : np.float32 or np.float64
+    res_type : {"soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq"}
+        soxr's quality, librosa's names; librosa's other resamplers (kaiser_*, fft, polyphase, ...)
+        are not available (ParameterError).
 
     Returns
     -------
@@ -79,12 +83,13 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
     if sr is not None:
         sr = _validate.sample_rate(sr)
     mono = _validate.flag(mono, "mono")
+    quality = _validate.choice(res_type, _SOXR_QUALITIES, "res_type")
     source, path = _source(path)
     try:
         with soundfile.SoundFile(source) as f:
             native_sr = f.samplerate
-            start = f.seek(min(int(round(offset * native_sr)), f.frames))
-            frames = -1 if duration is None else int(round(duration * native_sr))
+            start = f.seek(min(int(offset * native_sr), f.frames))
+            frames = -1 if duration is None else int(duration * native_sr)
             data = f.read(frames=frames, dtype=np.dtype(dtype).name, always_2d=True)
             check_samples(path, f, data, start)
             wanted_end = f.frames if frames < 0 else min(f.frames, start + frames)
@@ -98,11 +103,23 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         _warnings.warn(f"{path!r} looks truncated: {cut}; decoded what it holds", TruncatedAudioWarning)
     y = mean_channels(data) if mono else np.ascontiguousarray(data.T)
     if sr is not None and sr != native_sr:
-        y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(dtype, copy=False)
-        if y.shape[-1] == 0:
-            raise AudioLoadError(f"the {data.shape[0]} samples of {path!r} ({native_sr} Hz) leave none at sr={sr:g} Hz")
+        y = resample(y, native_sr, sr, quality)
         native_sr = sr
     return np.ascontiguousarray(y), int(native_sr) if float(native_sr).is_integer() else native_sr
+
+
+#: librosa's res_type names of soxr's qualities.
+_SOXR_QUALITIES = {"soxr_vhq": "VHQ", "soxr_hq": "HQ", "soxr_mq": "MQ", "soxr_lq": "LQ", "soxr_qq": "QQ"}
+
+
+def resample(y: np.ndarray, native_sr: float, sr: float, quality: str = "HQ") -> np.ndarray:
+    """``y`` (n,) or (channels, n) resampled by soxr from ``native_sr`` to ``sr`` (Hz), in y's dtype, with
+    librosa's length ``ceil(n * sr / native_sr)`` (soxr's result zero-padded or cut to it)."""
+    out = soxr.resample(y.T, native_sr, sr, quality=quality).T.astype(y.dtype, copy=False)
+    n = int(np.ceil(y.shape[-1] * (float(sr) / native_sr)))
+    if out.shape[-1] >= n:
+        return out[..., :n]
+    return np.concatenate([out, np.zeros(out.shape[:-1] + (n - out.shape[-1],), out.dtype)], axis=-1)
 
 
 def _source(path) -> tuple:

@@ -65,7 +65,7 @@ def amplitude_to_db(S, *, ref=1.0, amin: float = 1e-5, top_db: float | None = 80
     if np.iscomplexobj(S):
         raise ParameterError(f"S must be real magnitudes, got complex dtype {np.asarray(S).dtype}: give np.abs(S) "
                              "(amplitude_to_db would drop the phase)")
-    S = _validate.float_array(S, "S")
+    S = _validate.float_array(S, "S", min_ndim=0)
     amin = _validate.positive_float(amin, "amin")
     info = np.finfo(S.dtype)
     if amin * amin < float(info.tiny):
@@ -85,16 +85,16 @@ def amplitude_to_db(S, *, ref=1.0, amin: float = 1e-5, top_db: float | None = 80
 
 def _from_db(S_db, ref, factor: float, name: str) -> np.ndarray:
     """``ref * 10 ** (S_db / factor)`` in S_db's dtype (float32 stays float32)."""
-    S_db = _validate.float_array(S_db, "S_db")
+    S_db = _validate.float_array(S_db, "S_db", min_ndim=0)
     ref = _validate.positive_float(ref, "ref")
-    out = np.multiply(S_db, S_db.dtype.type(np.log(10.0) / factor))
+    out = np.multiply(S_db, S_db.dtype.type(np.log(10.0) / factor), out=np.empty_like(S_db))
     with np.errstate(over="ignore"):  # refused below, naming S_db
         np.exp(out, out=out)
         out *= ref
     if not np.all(np.isfinite(out)):
         raise ParameterError(f"S_db holds values up to {float(S_db.max()):g} dB, whose {name} overflows {S_db.dtype} "
                              f"with ref={ref:g}")
-    return out
+    return out[()]  # a numpy scalar for a number, as librosa
 
 
 def db_to_power(S_db, *, ref: float = 1.0) -> np.ndarray:

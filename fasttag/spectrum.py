@@ -234,7 +234,7 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     """
     if device != "cpu":
         return _gpu(device).power_to_db(S, ref=ref, amin=amin, top_db=top_db)
-    S = _validate.float_array(S, "S")
+    S = _validate.float_array(S, "S", min_ndim=0)  # a number too, as librosa
     amin = _validate.positive_float(amin, "amin")
     _validate.normal_amin(amin, S.dtype)  # before a callable ref's value is floored at it in S's dtype
     top_db = _validate.top_db(top_db)
@@ -243,7 +243,7 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
         raise ParameterError(_validate.NEGATIVE_POWER)
     workers = resolve_workers(workers)
     with _validate.core_errors():
-        return _decibels_by_item(S, items, ref, amin, top_db, workers)
+        return _decibels_by_item(S, items, ref, amin, top_db, workers)[()]  # a numpy scalar for a number
 
 
 def _decibels_by_item(S, items, ref, amin, top_db, workers) -> np.ndarray:

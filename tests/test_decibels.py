@@ -92,3 +92,16 @@ def test_from_db_names_bad_parameters(rng, convert):
         convert(np.array([0.0, np.nan]))
     with pytest.raises(ParameterError, match="S_db holds values up to 1000 dB, whose .* overflows float32"):
         convert(np.array([0.0, 1000.0], np.float32))
+
+
+def test_a_number_gives_a_number_as_librosa(rng):
+    """A scalar S was refused ("S must have at least 1 dimension(s)"); librosa returns a numpy scalar."""
+    power, level = float(rng.uniform(1e-3, 10.0)), float(rng.uniform(-60.0, 20.0))
+    for ours, theirs, x in ((fasttag.power_to_db, librosa.power_to_db, power),
+                            (fasttag.amplitude_to_db, librosa.amplitude_to_db, power),
+                            (fasttag.db_to_power, librosa.db_to_power, level),
+                            (fasttag.db_to_amplitude, librosa.db_to_amplitude, level)):  # fmt: skip
+        got = ours(x)
+        assert isinstance(got, np.float64) and np.ndim(got) == 0, ours.__name__
+        assert got == pytest.approx(theirs(x), rel=1e-12), ours.__name__
+    assert isinstance(fasttag.power_to_db(np.float32(power)), np.float32)

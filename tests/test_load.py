@@ -6,6 +6,7 @@ import io
 import os
 import re
 
+import librosa
 import numpy as np
 import pytest
 import soundfile as sf
@@ -151,15 +152,15 @@ def test_resampling_matches_soxr(tmp_path, music, target):
     y, sr = fasttag.load(path, sr=target)
     assert sr == int(target) and isinstance(sr, int)
     assert y.dtype == np.float32
-    assert abs(y.shape[0] - n * target / SR) <= 1, f"{y.shape[0]} samples for {n * target / SR:.2f}"
+    assert y.shape == (int(np.ceil(n * target / SR)),)  # librosa's length: soxr's, zero-padded
     expected = soxr.resample(clip.mean(axis=0, dtype=np.float32), SR, target, quality="HQ")
-    assert y.shape == expected.shape
-    np.testing.assert_allclose(y, expected, rtol=0, atol=1e-6)
+    assert y.shape[0] - expected.shape[0] in (0, 1) and not y[expected.shape[0]:].any()
+    np.testing.assert_allclose(y[:expected.shape[0]], expected, rtol=0, atol=1e-6)
     both, _ = fasttag.load(path, sr=target, mono=False)
     assert both.shape == (2, y.shape[0])
     for channel in range(2):
         expected = soxr.resample(clip[channel], SR, target, quality="HQ")
-        np.testing.assert_allclose(both[channel], expected, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(both[channel, :expected.shape[0]], expected, rtol=0, atol=1e-6)
 
 
 def test_resampling_preserves_a_tone(tmp_path):
@@ -173,13 +174,13 @@ def test_resampling_preserves_a_tone(tmp_path):
 
 
 @pytest.mark.parametrize("sr", [100, 1e-3])
-def test_a_file_that_resamples_to_no_samples_is_an_error(tmp_path, rng, sr):
-    """10 samples at 12 kHz are none at 100 Hz: load returned an empty array, the next call failed."""
+def test_a_file_that_resamples_to_less_than_a_sample_gives_one_as_librosa(tmp_path, rng, sr):
+    """10 samples at 12 kHz are none at 100 Hz by soxr: load returned an empty array, the next call failed.
+    librosa pads the result to ceil(10 * sr / 12000) = 1 sample."""
     path = tmp_path / "short.wav"
     sf.write(path, 0.1 * rng.standard_normal(10), 12000, subtype="FLOAT")
-    match = f"the 10 samples of .*short.wav' \\(12000 Hz\\) leave none at sr={sr:g} Hz"
-    with pytest.raises(AudioLoadError, match=match):
-        fasttag.load(path, sr=sr)
+    y, _ = fasttag.load(path, sr=sr)
+    assert y.shape == (1,) and y.dtype == np.float32
 
 
 def test_mono_must_be_true_or_false(tmp_path, stereo):
@@ -204,8 +205,8 @@ def test_offset_and_duration(tmp_path, stereo, fmt, subtype, ext, offset, durati
     path = write(tmp_path / f"clip.{ext}", stereo, SR, fmt, subtype)
     full, _ = fasttag.load(path, mono=False)
     part, sr = fasttag.load(path, mono=False, offset=offset, duration=duration)
-    start = int(round(offset * SR))
-    stop = full.shape[1] if duration is None else min(full.shape[1], start + int(round(duration * SR)))
+    start = int(offset * SR)  # librosa's rule: truncated to a sample
+    stop = full.shape[1] if duration is None else min(full.shape[1], start + int(duration * SR))
     np.testing.assert_array_equal(part, full[:, start:stop])
     mono_part, _ = fasttag.load(path, offset=offset, duration=duration)
     np.testing.assert_allclose(mono_part, full[:, start:stop].mean(axis=0), rtol=0, atol=1e-7)
@@ -214,10 +215,11 @@ def test_offset_and_duration(tmp_path, stereo, fmt, subtype, ext, offset, durati
 def test_offset_and_duration_then_resampling(tmp_path, stereo):
     path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "FLOAT")
     y, sr = fasttag.load(path, sr=22050, offset=0.2, duration=0.7)
-    piece = stereo[:, int(round(0.2 * SR)): int(round(0.2 * SR)) + int(round(0.7 * SR))]
+    piece = stereo[:, int(0.2 * SR): int(0.2 * SR) + int(0.7 * SR)]
     expected = soxr.resample(piece.mean(axis=0, dtype=np.float32), SR, 22050, quality="HQ")
-    assert sr == 22050
-    np.testing.assert_allclose(y, expected, rtol=0, atol=1e-6)
+    assert sr == 22050 and y.shape == (int(np.ceil(piece.shape[1] * 22050 / SR)),)
+    np.testing.assert_allclose(y[:expected.shape[0]], expected, rtol=0, atol=1e-6)
+    assert not y[expected.shape[0]:].any()  # librosa's length: soxr's zero-padded
 
 
 def test_offset_past_the_end(tmp_path, stereo):
@@ -370,3 +372,28 @@ def test_a_fractional_target_rate_is_reported_as_asked(tmp_path, stereo):
     expected = soxr.resample(stereo.mean(axis=0), SR, 12000.5, quality="HQ")
     np.testing.assert_allclose(y, expected, atol=1e-6)
     assert fasttag.load(path, sr=12000.0)[1] == 12000 and isinstance(fasttag.load(path, sr=12000.0)[1], int)
+
+
+@pytest.mark.filterwarnings("ignore:'(aifc|audioop|sunau)' is deprecated:DeprecationWarning")  # librosa.load: audioread
+@pytest.mark.parametrize("fmt, subtype, ext", [("WAV", "FLOAT", "wav"), ("FLAC", "PCM_24", "flac")])
+def test_offsets_durations_and_resampled_lengths_are_librosas(tmp_path, rng, fmt, subtype, ext):
+    """Fractional sample positions (librosa truncates them) and resampled lengths (librosa's ceil)."""
+    native = int(rng.choice([8000, 11025, 16000, 44100]))
+    path = tmp_path / f"clip.{ext}"
+    sf.write(path, rng.uniform(-0.5, 0.5, size=(int(native * 0.7) + int(rng.integers(50)), 2)), native,
+             format=fmt, subtype=subtype)
+    for _ in range(6):
+        offset = float(rng.uniform(0, 0.3)) + 0.37 / native
+        duration = float(rng.uniform(1e-3, 0.5)) + 0.61 / native
+        sr = [None, 22050, 16000, 12000.5][int(rng.integers(4))]
+        for res_type in ("soxr_hq", "soxr_lq"):
+            ours, our_sr = fasttag.load(path, sr=sr, offset=offset, duration=duration, res_type=res_type)
+            theirs, their_sr = librosa.load(path, sr=sr, offset=offset, duration=duration, res_type=res_type)
+            assert our_sr == their_sr and ours.shape == theirs.shape, (offset, duration, sr)
+            np.testing.assert_allclose(ours, theirs, rtol=0, atol=2e-6 if sr is None else 1e-4)
+
+
+def test_resamplers_other_than_soxr_are_refused_by_name(tmp_path, stereo):
+    path = write(tmp_path / "clip.wav", stereo, SR, "WAV", "PCM_16")
+    with pytest.raises(ParameterError, match=r"res_type='kaiser_fast' is not one of \['soxr_hq', 'soxr_lq'"):
+        fasttag.load(path, sr=22050, res_type="kaiser_fast")

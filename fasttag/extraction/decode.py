@@ -129,7 +129,7 @@ def _extract_file(path, params: ExtractParams, *, block: int = DECODE_BLOCK,
             if params.duration is None:
                 start, n_read = 0, None
             else:
-                n_read = int(round(params.duration * f.samplerate))  # as fasttag.load(duration=...)
+                n_read = int(params.duration * f.samplerate)  # as fasttag.load(duration=...) and librosa
                 start = max(0, (f.frames - n_read) // 2) if params.crop == "center" and f.frames > n_read else 0
             for chunk in _chunks(path, f, start, n_read, params.sr, block):
                 if params.n_samples is not None:
