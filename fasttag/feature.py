@@ -10,7 +10,7 @@ from . import _core, _validate, filters
 from ._memo import shared_filterbank
 from ._workers import resolve_workers
 from .errors import ParameterError
-from .spectrum import framing, fused_decibels, spectrogram_n_fft
+from .spectrum import framing, fused_decibels, power_to_db, spectrogram_n_fft
 
 __all__ = ["melspectrogram", "logmel", "mfcc", "delta"]
 
@@ -20,7 +20,27 @@ def logmel_keywords(kwargs: dict, caller: str) -> None:
     unknown = sorted(set(kwargs) - set(inspect.signature(logmel).parameters) - {"y"})
     if unknown:
         raise ParameterError(f"{caller} passes its other keywords to fasttag.logmel, which takes no {unknown} (its "
-                             "spectrogram is the log-mel of the power spectrum; compute another and give it as S)")
+                             "spectrogram is a log-mel spectrogram; compute another and give it as S)")
+
+
+def mel_power(kwargs: dict, device: str) -> float:
+    """The ``power`` that `mfcc` and `onset_strength` pass on to the mel spectrogram, taken out of their ``kwargs``
+    (2 when absent): a positive number, and 2 on the GPU (whose kernels fuse the log-mel of the power spectrum)."""
+    power = _validate.positive_float(kwargs.pop("power", 2.0), "power")
+    if power != 2 and device != "cpu":
+        raise ParameterError(f"power={power:g} needs device='cpu': on the GPU the log-mel is of the power spectrum "
+                             "(power=2)")
+    return power
+
+
+def mel_decibels(y, power: float, **kwargs) -> np.ndarray:
+    """The log-mel (dB) that `mfcc` and `onset_strength` take of audio, librosa's ``power_to_db(melspectrogram(y,
+    power=power, ...))`` for `logmel`'s ``kwargs``: `logmel` (one fused pass) for power=2, else `melspectrogram`, then
+    `power_to_db` with the dB keywords (ref, amin, top_db) among them."""
+    if power == 2:
+        return logmel(y, **kwargs)
+    decibels = {key: kwargs.pop(key) for key in ("ref", "amin", "top_db") if key in kwargs}
+    return power_to_db(melspectrogram(y, power=power, **kwargs), workers=kwargs.get("workers"), **decibels)
 
 
 def mfcc_arguments(y, S, n_mfcc, dct_type, norm, lifter, mel_norm, kwargs) -> int:
@@ -203,7 +223,8 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     Parameters
     ----------
     y : np.ndarray [shape=(..., n_samples)] or None
-        Audio; its log-mel comes from :func:`logmel` with ``**kwargs``.
+        Audio; its log-mel comes from :func:`logmel` with ``**kwargs`` (from :func:`melspectrogram`
+        and :func:`power_to_db` for a ``power`` other than 2).
     sr : float > 0
         Sampling rate of ``y`` (Hz).
     S : np.ndarray [shape=(..., n_mels, n_frames)] or None
@@ -223,7 +244,9 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     device : {"cpu", "cuda"}
         "cuda": the fused GPU log-mel, then the DCT on the GPU (see :mod:`fasttag.cuda`).
     **kwargs
-        Passed to :func:`logmel` (n_fft, hop_length, n_mels, fmin, fmax, htk, top_db, ...).
+        Passed to :func:`logmel` (n_fft, hop_length, n_mels, fmin, fmax, htk, top_db, ...), and
+        ``power`` (> 0, default 2: the exponent of the magnitude under the mel filters, as
+        :func:`melspectrogram`'s; other than 2 on device="cpu" only).
 
     Returns
     -------
@@ -239,12 +262,13 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     >>> C.shape, features.shape
     ((20, 130), (60, 130))
     """
+    power = mel_power(kwargs, device)
     if device != "cpu":
         return _gpu(device).mfcc(y, sr=sr, S=S, n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                                  mel_norm=mel_norm, **kwargs)
     n_mfcc = mfcc_arguments(y, S, n_mfcc, dct_type, norm, lifter, mel_norm, kwargs)
     if S is None:
-        S = logmel(y, sr=sr, norm=mel_norm, workers=workers, **kwargs)
+        S = mel_decibels(y, power, sr=sr, norm=mel_norm, workers=workers, **kwargs)
     else:
         S = _validate.float_array(S, "S", min_ndim=2)
     if n_mfcc > S.shape[-2]:
@@ -273,7 +297,7 @@ def delta_arguments(width, order, axis, shape: tuple, mode: str) -> tuple[int, i
     return order, axis
 
 
-def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "interp",
+def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "interp", cval: float = 0.0,
           device: str = "cpu") -> np.ndarray:
     """Local derivative of a feature sequence by Savitzky-Golay filtering (librosa's ``delta``).
 
@@ -289,6 +313,9 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "
     mode : {"interp", "mirror", "constant", "nearest", "wrap"}
         How the ends are completed (scipy's ``savgol_filter``; librosa's default "interp" fits
         the first and last windows, so it needs ``width <= data.shape[axis]``).
+    cval : float
+        The value beyond the ends with mode "constant" (scipy's ``savgol_filter``; librosa passes
+        it on); other modes ignore it.
     device : {"cpu", "cuda"}
         "cuda": a GPU kernel (see :mod:`fasttag.cuda`), mode "interp" only.
 
@@ -300,6 +327,7 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "
         return _gpu(device).delta(data, width=width, order=order, axis=axis, mode=mode)
     data = _validate.float_array(data, "data")
     order, axis = delta_arguments(width, order, axis, data.shape, mode)
+    cval = _validate.finite_float(cval, "cval")
     import scipy.signal  # scipy.signal takes half a second to import: on first use only
 
-    return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode=mode)
+    return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode=mode, cval=cval)

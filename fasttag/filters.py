@@ -24,21 +24,22 @@ _LOGSTEP = np.log(6.4) / 27.0
 
 
 def hz_to_mel(frequencies, *, htk: bool = False):
-    """Hz -> mels (Slaney's scale by default, HTK's with ``htk=True``), as librosa."""
+    """Hz -> mels (Slaney's scale by default, HTK's with ``htk=True``), as librosa: a number gives a
+    np.float64, an array an array."""
     f = np.asanyarray(frequencies, dtype=np.float64)
     if htk:
         return 2595.0 * np.log10(1.0 + f / 700.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_part = _MIN_LOG_MEL + np.log(f / _MIN_LOG_HZ) / _LOGSTEP
-    return np.where(f >= _MIN_LOG_HZ, log_part, f / _F_SP)
+    return np.where(f >= _MIN_LOG_HZ, log_part, f / _F_SP)[()]  # [()]: a 0-d result as a scalar
 
 
 def mel_to_hz(mels, *, htk: bool = False):
-    """Mels -> Hz, the inverse of :func:`hz_to_mel`."""
+    """Mels -> Hz, the inverse of :func:`hz_to_mel` (a number gives a np.float64, an array an array)."""
     m = np.asanyarray(mels, dtype=np.float64)
     if htk:
         return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-    return np.where(m >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (m - _MIN_LOG_MEL)), _F_SP * m)
+    return np.where(m >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (m - _MIN_LOG_MEL)), _F_SP * m)[()]
 
 
 def mel_frequencies(n_mels: int = 128, *, fmin: float = 0.0, fmax: float = 11025.0, htk: bool = False):
@@ -141,17 +142,48 @@ def warn_empty_mel_filters(n_mels, n_fft, sr) -> None:
                    "some bands will always be zero. Reduce n_mels or raise n_fft.")
 
 
-def get_window(window, win_length: int, *, n_fft: int, dtype=np.float64) -> np.ndarray:
-    """A periodic analysis window of ``win_length`` samples, zero-padded to ``n_fft`` (centred).
+def get_window(window, win_length: int, *, fftbins: bool = True, n_fft: int | None = None,
+               dtype=np.float64) -> np.ndarray:
+    """A window of ``win_length`` samples (librosa's ``filters.get_window(window, Nx, fftbins=True)``),
+    optionally zero-padded to ``n_fft`` (centred).
 
-    ``window`` is, as in librosa, a window spec of ``scipy.signal.get_window`` (a name such
-    as "hann", "hamming", "blackman", "bartlett"; "ones"/"rectangular" for "boxcar"; a tuple
-    such as ``("kaiser", 8.0)``; a number, Kaiser's beta), a callable of the length, or an
-    array of ``win_length`` values.
+    Parameters
+    ----------
+    window : str, tuple, number, callable or array
+        As in librosa, a window spec of ``scipy.signal.get_window`` (a name such as "hann",
+        "hamming", "blackman", "bartlett"; "ones"/"rectangular" for "boxcar"; a tuple such as
+        ``("kaiser", 8.0)``; a number, Kaiser's beta), a callable of the length, or an array of
+        ``win_length`` values.
+    win_length : int > 0
+        The window's length (librosa's ``Nx``).
+    fftbins : bool
+        A spec's window is periodic (True, default: for the FFT) or symmetric (False: for filter
+        design), as scipy's; a callable's or an array's values are taken as they are.
+    n_fft : int >= win_length or None
+        Length of the result, the window centred in zeros; None (default) is ``win_length``.
+    dtype : numpy float dtype
+        Of the result (default float64).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_fft,)], a new array of the caller's own
+
+    Examples
+    --------
+    >>> import fasttag
+    >>> fasttag.filters.get_window("hann", 4)                  # periodic, librosa's default
+    array([0. , 0.5, 1. , 0.5])
+    >>> fasttag.filters.get_window("hann", 4, fftbins=False)   # symmetric
+    array([0.  , 0.75, 0.75, 0.  ])
+    >>> fasttag.filters.get_window("hann", 4, n_fft=6)         # centred in n_fft samples, as stft frames it
+    array([0. , 0. , 0.5, 1. , 0.5, 0. ])
     """
-    n_fft, win_length = _validate.window_sizes(n_fft, win_length)
+    win_length = _validate.positive_int(win_length, "win_length")
+    n_fft, win_length = _validate.window_sizes(win_length if n_fft is None else n_fft, win_length)
+    fftbins = _validate.flag(fftbins, "fftbins")
     if isinstance(window, (str, tuple, numbers.Real)) and not isinstance(window, bool):
-        values = _scipy_window(_WINDOW_ALIASES.get(window, window) if isinstance(window, str) else window, win_length)
+        values = _scipy_window(_WINDOW_ALIASES.get(window, window) if isinstance(window, str) else window, win_length,
+                               fftbins)
     elif callable(window):
         values = np.asarray(window(win_length))
     else:
@@ -171,21 +203,22 @@ def _short(window) -> str:
     return "array" if isinstance(window, np.ndarray) else repr(window)
 
 
-def _scipy_window(spec, win_length: int) -> np.ndarray:
-    """scipy's periodic window ``spec`` of ``win_length`` samples, made once per spec (read-only: shared)."""
+def _scipy_window(spec, win_length: int, fftbins: bool) -> np.ndarray:
+    """scipy's window ``spec`` of ``win_length`` samples, periodic or symmetric by ``fftbins``, made once per spec
+    (read-only: shared)."""
     try:
-        return _named_window(spec, win_length)
+        return _named_window(spec, win_length, fftbins)
     except (ValueError, TypeError) as error:
         raise ParameterError(f"window={spec!r} is not a window scipy.signal.get_window knows: {error}") from None
 
 
 @shared_filterbank
-def _named_window(spec, win_length: int) -> np.ndarray:
-    if isinstance(spec, str) and spec == "hann":  # everyone's default, without importing scipy.signal
+def _named_window(spec, win_length: int, fftbins: bool) -> np.ndarray:
+    if isinstance(spec, str) and spec == "hann" and fftbins:  # everyone's default, without importing scipy.signal
         return _periodic_hann(win_length)
     import scipy.signal  # scipy.signal takes half a second to import: on first use only
 
-    return scipy.signal.get_window(spec, win_length, fftbins=True)
+    return scipy.signal.get_window(spec, win_length, fftbins=fftbins)
 
 
 def _periodic_hann(win_length: int) -> np.ndarray:
@@ -210,11 +243,30 @@ def dct_kind(dct_type, norm) -> None:
 def dct(n_out: int, n_in: int, *, dct_type: int = 2, norm: str | None = "ortho", dtype=np.float32) -> np.ndarray:
     """The first ``n_out`` rows of the ``n_in``-point DCT matrix (scipy's definition).
 
+    Parameters
+    ----------
+    n_out : int, 1 <= n_out <= n_in
+        Rows kept (coefficients); an ``n_in``-point DCT has ``n_in`` of them, so more is an error
+        (as ``n_mfcc`` above the mel bands is for :func:`fasttag.mfcc`).
+    n_in : int > 0
+        Length of the transformed vectors (at least 2 for ``dct_type=1``).
+    dct_type : {1, 2, 3}
+        DCT type (scipy's definitions).
+    norm : {"ortho", None}
+        DCT normalisation.
+    dtype : np.float32 or np.float64
+        Output dtype.
+
     Returns
     -------
     np.ndarray [shape=(n_out, n_in)] such that ``basis @ x`` is ``scipy.fft.dct(x, dct_type, norm=norm)[:n_out]``.
     """
+    n_out = _validate.positive_int(n_out, "n_out")
+    n_in = _validate.positive_int(n_in, "n_in")
+    if n_out > n_in:
+        raise ParameterError(f"n_out={n_out} exceeds n_in={n_in}: a DCT of {n_in} points has {n_in} coefficients")
     dct_kind(dct_type, norm)
+    dtype = _validate.dtype_in(dtype, (np.float32, np.float64))
     if dct_type == 1 and n_in < 2:
         raise ParameterError(f"dct_type=1 needs at least 2 inputs, got {n_in}")
     import scipy.fft  # a third of a second to import: on first use only

@@ -9,7 +9,7 @@ import numpy as np
 from . import _core, _normalize, _validate, filters
 from ._workers import resolve_workers
 from .errors import ParameterError
-from .feature import logmel, logmel_keywords
+from .feature import logmel_keywords, mel_decibels, mel_power
 
 __all__ = ["onset_strength", "tempogram", "tempo", "tempo_frequencies"]
 
@@ -31,7 +31,7 @@ def _fast_length(n: int) -> int:
 
 
 def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size: int = 1, ref=None,
-                   detrend: bool = False, center: bool = True, aggregate=None, n_fft: int = 2048,
+                   detrend: bool = False, center: bool = True, feature=None, aggregate=None, n_fft: int = 2048,
                    hop_length: int = 512, workers: int | None = None, device: str = "cpu", **kwargs) -> np.ndarray:
     """Spectral-flux onset strength on the log-mel spectrogram (librosa's ``onset.onset_strength``).
 
@@ -42,7 +42,8 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     Parameters
     ----------
     y : np.ndarray [shape=(..., n_samples)] or None
-        Audio; its log-mel comes from the fused :func:`fasttag.logmel` (ref=1, top_db=80).
+        Audio; its log-mel comes from the fused :func:`fasttag.logmel` (ref=1, top_db=80), or from
+        :func:`fasttag.melspectrogram` and :func:`fasttag.power_to_db` for a ``power`` other than 2.
     sr : float > 0
         Sampling rate (Hz).
     S : np.ndarray [shape=(..., n_bands, n_frames)] or None
@@ -58,6 +59,9 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     center : bool
         Shift by ``n_fft // (2 hop_length)`` frames to undo the centred framing, and crop to
         n_frames.
+    feature : None
+        The spectrogram of ``y``: None (librosa's default), the mel spectrogram; no other is
+        taken (compute it, and give its dB as ``S``).
     aggregate : callable or None
         Reduction over frequency, called as ``aggregate(x, axis=-2)``; default np.mean. It must
         return finite real values that broadcast to np.mean's shape (else ParameterError).
@@ -70,7 +74,9 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
         :mod:`fasttag.cuda`); ``aggregate`` must then be None (the mean).
     **kwargs
         Further :func:`fasttag.logmel` parameters (n_mels, fmin, fmax, htk, norm, window,
-        win_length, pad_mode).
+        win_length, pad_mode), and ``power`` (> 0, default 2: the exponent of the magnitude
+        under the mel filters, as :func:`fasttag.melspectrogram`'s; other than 2 on
+        device="cpu" only).
 
     Returns
     -------
@@ -89,6 +95,10 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     >>> env.shape, env.dtype
     ((130,), dtype('float32'))
     """
+    if feature is not None:
+        raise ParameterError(f"feature={feature!r} is not supported: onset_strength takes the mel spectrogram "
+                             "(feature=None); compute another spectrogram and give its dB as S")
+    power = mel_power(kwargs, device) if S is None else 2.0  # with S, a power left in kwargs is refused as unused
     if device != "cpu":
         from . import cuda
 
@@ -98,7 +108,7 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     aggregate, lag, max_size, n_fft, hop_length = onset_arguments(y, S, aggregate, lag, max_size, n_fft, hop_length,
                                                                   center, detrend, kwargs)
     if S is None:
-        S = logmel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, workers=workers, **kwargs)
+        S = mel_decibels(y, power, sr=sr, n_fft=n_fft, hop_length=hop_length, workers=workers, **kwargs)
     else:
         S = _validate.float_array(S, "S")
         S = S[None] if S.ndim == 1 else S
@@ -362,13 +372,13 @@ def uncentred_columns(n: int, win_length: int) -> int:
 
 def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length: int = 512,
           start_bpm: float = 120, std_bpm: float = 1.0, ac_size: float = 8.0, max_tempo: float | None = 320.0,
-          aggregate=np.mean, refine: bool = True, octave_check: bool = False,
+          aggregate=np.mean, prior=None, refine: bool = True, octave_check: bool = False,
           workers: int | None = None) -> np.ndarray:
     """Tempo (beats per minute) from the autocorrelation tempogram (librosa's ``feature.tempo``, refined).
 
     The tempogram (window ``ac_size`` seconds), averaged over time by ``aggregate``, is
-    weighted by a log-normal prior around ``start_bpm`` (``std_bpm`` octaves); the best lag
-    gives the tempo. Two steps go beyond librosa (``refine=False``, with the default
+    weighted by a log-normal prior around ``start_bpm`` (``std_bpm`` octaves), or by ``prior``;
+    the best lag gives the tempo. Two steps go beyond librosa (``refine=False``, with the default
     ``octave_check=False``, gives librosa's result):
 
     - ``octave_check``: after the prior has chosen a lag L, if the tempogram has a peak
@@ -397,9 +407,9 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
     hop_length : int > 0
         Samples between onset frames.
     start_bpm : float > 0
-        Centre of the prior (BPM).
+        Centre of the prior (BPM) when ``prior`` is None.
     std_bpm : float > 0
-        Width of the prior (octaves).
+        Width of the prior (octaves) when ``prior`` is None.
     ac_size : float > 0
         Autocorrelation window (seconds).
     max_tempo : float > 0 or None
@@ -407,6 +417,10 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
     aggregate : callable or None
         Reduction over time (``aggregate(tg, axis=-1, keepdims=True)``), returning finite real
         values that broadcast to np.mean's shape (else ParameterError); None gives a tempo per frame.
+    prior : scipy.stats distribution or None
+        The prior over tempo: None is the log-normal one above; else an object whose
+        ``logpdf`` (e.g. of a frozen ``scipy.stats.uniform(30, 300)``) gives the log-weight of
+        each BPM of the tempogram's lags (an array of them, ``inf`` for lag 0), as librosa's.
     refine : bool
         Interpolate between lags (see above).
     octave_check : bool
@@ -434,6 +448,9 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
         max_tempo = _validate.positive_float(max_tempo, "max_tempo")
     if aggregate is not None and not callable(aggregate):
         raise ParameterError(f"aggregate={aggregate!r} must be callable or None")
+    if prior is not None and not callable(getattr(prior, "logpdf", None)):
+        raise ParameterError(f"prior={prior!r} must be None or a distribution with a logpdf method, such as "
+                             "scipy.stats.uniform(30, 300)")
     if tg is None:
         ac_size = _validate.positive_float(ac_size, "ac_size")
         win_length = int(ac_size * sr) // hop_length  # librosa's time_to_frames
@@ -452,19 +469,33 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
     if aggregate is not None:
         tg = aggregated(aggregate, tg, tg.shape[:-1] + (1,), axis=-1, keepdims=True)
     bpms = tempo_frequencies(win_length, hop_length=hop_length, sr=sr)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logprior = -0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / std_bpm) ** 2
+    logprior = _log_prior(prior, bpms, start_bpm, std_bpm)
     if max_tempo is not None:
         if not bpms[-1] < max_tempo:
             raise ParameterError(f"max_tempo={max_tempo} excludes every tempo of the tempogram (the slowest is "
                                  f"{bpms[-1]:.4g} BPM)")
         logprior[: int(np.argmax(bpms < max_tempo))] = -np.inf
+    if np.isnan(logprior).any():  # argmax would pick it (a NaN at lag 0's inf BPM is masked by max_tempo)
+        raise ParameterError(f"prior={prior!r}: its logpdf is NaN at {bpms[np.isnan(logprior)][:3]} BPM")
     best = np.argmax(np.log1p(1e6 * tg) + logprior[:, None], axis=-2)
     if octave_check:
         best = _double_tempo_check(tg, best, np.isfinite(logprior))
     if not refine:
         return np.take(bpms, best)
     return _refined_bpm(tg, best, sr=sr, hop_length=hop_length)
+
+
+def _log_prior(prior, bpms: np.ndarray, start_bpm: float, std_bpm: float) -> np.ndarray:
+    """The log-weight of each tempo in ``bpms`` (a new float64 array), as librosa's: the log-normal prior for
+    prior=None, else ``prior.logpdf(bpms)``, which must give a real number for each (else ParameterError)."""
+    if prior is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / std_bpm) ** 2
+    logprior = _validate.float_array(prior.logpdf(bpms), f"prior={prior!r}: its logpdf", check_finite=False)
+    if logprior.shape != bpms.shape:
+        raise ParameterError(f"prior={prior!r}: its logpdf has shape {logprior.shape}, expected one value per tempo, "
+                             f"{bpms.shape}")
+    return logprior.astype(np.float64)
 
 
 DOUBLE_TEMPO_RATIO = 0.9  # a pulse at twice the tempo this strong (relative) wins over the prior

@@ -296,7 +296,6 @@ def test_bad_decibel_parameters(func, case):
     (_S() * 1j, "S must be real, got dtype complex128"),
     (np.full((3, 3), np.inf), "S contains NaN or infinite values"),
     (np.zeros((0, 3)), "S is empty"),
-    (np.array(2.0), "S must have at least 1 dimension(s), got shape ()"),
 ])
 def test_bad_power_spectrogram(S, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
@@ -348,6 +347,22 @@ def test_dct_type_1_needs_two_mel_bands():
         fasttag.mfcc(S=np.ones((1, 20)), n_mfcc=1, dct_type=1)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n_out=30, n_in=20), "n_out=30 exceeds n_in=20: a DCT of 20 points has 20 coefficients"),  # was (20, 20)
+    (dict(n_out=-1, n_in=5), "n_out=-1 must be a positive integer"),  # was the (4, 5) basis of [:-1]
+    (dict(n_out=0, n_in=5), "n_out=0 must be a positive integer"),
+    (dict(n_out=2.5, n_in=4), "n_out=2.5 must be a positive integer"),  # was a TypeError
+    (dict(n_out=3, n_in=0), "n_in=0 must be a positive integer"),  # was scipy's ValueError
+    (dict(n_out=3, n_in=4.0), "n_in=4.0 must be a positive integer"),
+    (dict(n_out=True, n_in=4), "n_out=True must be a positive integer"),
+    (dict(n_out=3, n_in=4, dtype=np.int64), "dtype=int64 must be float32 or float64"),  # was an integer basis
+])
+def test_dct_checks_its_sizes(kwargs, message):
+    """The sizes of filters.dct are checked as mfcc's n_mfcc is: n_out above n_in is refused, not cut to n_in."""
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        fasttag.filters.dct(**kwargs)
+
+
 BAD_DELTA = {
     "width=4": (dict(width=4), "width=4 must be an odd integer >= 3"),
     "width=2": (dict(width=2), "width=2 must be an odd integer >= 3"),
@@ -362,6 +377,8 @@ BAD_DELTA = {
     "order=1.5": (dict(order=1.5), "order=1.5 must be a positive integer"),
     "axis=2": (dict(axis=2), "axis=2 is out of range for data with 2 dimensions"),
     "axis=-3": (dict(axis=-3), "axis=-3 is out of range for data with 2 dimensions"),
+    "cval=nan": (dict(mode="constant", cval=np.nan), "cval=nan must be a finite number"),
+    "cval=str": (dict(mode="constant", cval="1"), "cval='1' must be a finite number"),
 }
 
 
@@ -667,6 +684,7 @@ FLAG_CALLS = {
     "onset center": lambda v: fasttag.onset_strength(S=_S(), center=v),
     "onset detrend": lambda v: fasttag.onset_strength(S=_S(), detrend=v),
     "tempogram center": lambda v: fasttag.tempogram(onset_envelope=_S()[0], win_length=8, center=v),
+    "get_window fftbins": lambda v: fasttag.filters.get_window("hann", 8, fftbins=v),
 }
 
 

@@ -170,6 +170,23 @@ def test_mel_scale_conversions_match_librosa(htk):
                                librosa.mel_frequencies(40, fmin=30, fmax=8000, htk=htk), rtol=1e-13)
 
 
+def test_mel_scale_conversions_of_a_number_give_a_numpy_scalar_as_librosa(rng):
+    """A number gave a 0-d ndarray on Slaney's scale (librosa: a np.float64); arrays keep their shape."""
+    hz = float(rng.uniform(0, 2000)) * 10 ** rng.integers(0, 2)  # below and above 1 kHz, Slaney's break
+    mels = float(rng.uniform(0, 60))
+    for htk in (False, True):
+        for number in (hz, int(hz), np.float64(hz), np.array(hz)):
+            got, expected = fasttag.filters.hz_to_mel(number, htk=htk), librosa.hz_to_mel(number, htk=htk)
+            assert type(got) is type(expected) is np.float64, (htk, type(got))
+            np.testing.assert_allclose(got, expected, rtol=1e-14)
+        for number in (mels, np.array(mels)):
+            got, expected = fasttag.filters.mel_to_hz(number, htk=htk), librosa.mel_to_hz(number, htk=htk)
+            assert type(got) is type(expected) is np.float64, (htk, type(got))
+            np.testing.assert_allclose(got, expected, rtol=1e-13)
+        assert fasttag.filters.hz_to_mel([hz], htk=htk).shape == (1,)
+        assert fasttag.filters.mel_to_hz(np.full((2, 3), mels), htk=htk).shape == (2, 3)
+
+
 def test_slaney_norm_gives_unit_area_triangles():
     # Known property: with norm="slaney" each triangle's integral over Hz is 1 (approximately,
     # sampled on the FFT grid: sum(w) * bin_width ~= 1 for bands wider than a few bins).

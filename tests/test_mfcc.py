@@ -101,6 +101,22 @@ def test_mfcc_decibel_options_reach_the_logmel(music, tol):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("power", [1.0, 1.5, 2.0])
+def test_mfcc_power_reaches_the_melspectrogram_as_in_librosa(music, tol, dtype, power):
+    """librosa passes power= on to melspectrogram (then power_to_db); it was refused (logmel takes no power)."""
+    y = music(25000, dtype=dtype)
+    kwargs = dict(n_mfcc=20, n_fft=1024, hop_length=256, n_mels=64, power=power)
+    expected = librosa.feature.mfcc(y=y, sr=22050, **kwargs)
+    got = fasttag.mfcc(y, sr=22050, **kwargs)
+    assert got.dtype == dtype
+    tol.assert_close(got, expected, tol(dtype).cepstrum, f"power={power}")
+    # with the dB keywords that fasttag's mfcc passes on too
+    M = librosa.feature.melspectrogram(y=y, sr=22050, n_fft=1024, hop_length=256, n_mels=64, power=power)
+    expected = librosa.feature.mfcc(S=librosa.power_to_db(M, ref=1e-3, top_db=40.0), n_mfcc=20)
+    tol.assert_close(fasttag.mfcc(y, sr=22050, ref=1e-3, top_db=40.0, **kwargs), expected, tol(dtype).cepstrum)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_mfcc_batch_matches_librosa_per_clip(music, tol, dtype):
     y = music(15000, dtype=dtype, shape=(3,))
     got = fasttag.mfcc(y, sr=22050, n_mfcc=20, n_fft=512, hop_length=128)
@@ -162,6 +178,20 @@ def test_delta_modes_match_librosa(rng, tol, mode, n_frames):
     for order in (1, 2):
         tol.assert_close(fasttag.delta(data, width=9, order=order, mode=mode),
                          librosa.feature.delta(data, width=9, order=order, mode=mode), tol(np.float64).cepstrum)
+
+
+@pytest.mark.parametrize("n_frames", [5, 40])
+def test_delta_constant_mode_takes_cval_as_librosa(rng, tol, n_frames):
+    """librosa passes cval= on to savgol_filter (the value beyond the ends for mode="constant"); a TypeError here."""
+    data = rng.standard_normal((6, n_frames)).cumsum(axis=-1)
+    cval = float(rng.uniform(-5, 5))
+    for order in (1, 2):
+        got = fasttag.delta(data, width=9, order=order, mode="constant", cval=cval)
+        tol.assert_close(got, librosa.feature.delta(data, width=9, order=order, mode="constant", cval=cval),
+                         tol(np.float64).cepstrum, f"order={order}")
+        assert not np.allclose(got, fasttag.delta(data, width=9, order=order, mode="constant"))
+    np.testing.assert_array_equal(fasttag.delta(data, width=3, mode="nearest", cval=cval),
+                                  fasttag.delta(data, width=3, mode="nearest"))  # other modes ignore it
 
 
 def test_delta_width_equal_to_length_is_allowed(rng, tol):

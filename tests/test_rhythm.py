@@ -8,6 +8,7 @@ import librosa
 import numpy as np
 import pytest
 import scipy.signal
+import scipy.stats
 
 import fasttag
 from fasttag import ParameterError, _core
@@ -190,6 +191,32 @@ def test_tempo_without_refinement_equals_librosa(music):
         np.testing.assert_array_equal(got, expected, err_msg=str(kwargs))
 
 
+@pytest.mark.parametrize("prior", [scipy.stats.uniform(30, 300), scipy.stats.norm(100, 20),
+                                   scipy.stats.lognorm(0.4, scale=150)], ids=["uniform", "norm", "lognorm"])
+def test_tempo_with_a_prior_equals_librosa(music, prior):
+    """librosa's prior= (a scipy.stats distribution's logpdf over the tempogram's BPMs); a TypeError here."""
+    y = music(12 * SR, shape=(2,))
+    for kwargs in ({}, dict(aggregate=None), dict(max_tempo=None, hop_length=256)):
+        expected = np.stack([librosa.feature.tempo(y=c, sr=SR, prior=prior, **kwargs) for c in y])
+        got = fasttag.tempo(y, sr=SR, prior=prior, refine=False, **kwargs)
+        np.testing.assert_array_equal(got, expected, err_msg=str(kwargs))
+    np.testing.assert_array_equal(fasttag.tempo(y, sr=SR, prior=None, refine=False), fasttag.tempo(y, sr=SR,
+                                                                                                    refine=False))
+
+
+class _Prior:
+    """A stand-in distribution whose logpdf gives ``value`` for every tempo."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def logpdf(self, bpms):
+        return self.value(bpms)
+
+    def __repr__(self):
+        return "_Prior()"
+
+
 def test_tempo_from_tempogram_and_envelope_agree(music):
     y = music(10 * SR)
     env = fasttag.onset_strength(y, sr=SR)
@@ -250,6 +277,15 @@ BAD = {
     "tempo tg one lag": (fasttag.tempo, dict(tg=np.ones((1, 30))), "tg has shape (1, 30)"),
     "tempo max_tempo": (fasttag.tempo, dict(onset_envelope=np.ones(500), max_tempo=1.0),  # was ignored
                         "max_tempo=1.0 excludes every tempo of the tempogram (the slowest is 7.533 BPM)"),
+    "tempo prior": (fasttag.tempo, dict(onset_envelope=np.ones(500), prior="uniform"),
+                    "prior='uniform' must be None or a distribution with a logpdf method"),
+    "tempo prior shape": (fasttag.tempo, dict(onset_envelope=np.ones(500), prior=_Prior(lambda b: b[1:])),
+                          "prior=_Prior(): its logpdf has shape (343,), expected one value per tempo, (344,)"),
+    "tempo prior str": (fasttag.tempo, dict(onset_envelope=np.ones(500), prior=_Prior(lambda b: "x")),
+                        "prior=_Prior(): its logpdf must be a real numeric array"),
+    "tempo prior nan": (fasttag.tempo,
+                        dict(onset_envelope=np.ones(500), prior=_Prior(lambda b: np.where(b < 100, np.nan, 0.0))),
+                        "prior=_Prior(): its logpdf is NaN at [99.38"),
 }
 
 
@@ -409,14 +445,41 @@ def test_clips_of_fewer_frames_than_the_lag_are_zeros_as_in_librosa(music, n_sam
 
 
 def test_keywords_that_logmel_does_not_take_are_named(music):
-    """librosa passes feature= and power= to its melspectrogram; here they were a TypeError naming logmel()."""
+    """A keyword neither logmel nor melspectrogram takes was a TypeError naming logmel()."""
     y = music(22050)
-    for call, name in ((lambda: fasttag.onset_strength(y, feature=None), "onset_strength"),
-                       (lambda: fasttag.onset_strength(y, power=1.0), "onset_strength"),
-                       (lambda: fasttag.mfcc(y, power=1.0), "mfcc")):
+    for call, name in ((lambda: fasttag.onset_strength(y, n_mel=64), "onset_strength"),
+                       (lambda: fasttag.mfcc(y, n_mel=64), "mfcc")):
         with pytest.raises(ParameterError, match=rf"{name} passes its other keywords to fasttag.logmel, which takes "
-                                                 r"no \['(feature|power)'\]"):
+                                                 r"no \['n_mel'\]"):
             call()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("power", [1.0, 1.5])
+def test_onset_strength_feature_none_and_power_match_librosa(music, tol, dtype, power):
+    """feature=None is librosa's default (the mel spectrogram) and power= goes on to its melspectrogram; both were
+    refused (logmel takes no feature or power)."""
+    y = music(4 * SR, dtype=dtype)
+    kwargs = dict(hop_length=256, n_mels=64, lag=2)
+    tol.assert_close(fasttag.onset_strength(y, sr=SR, feature=None, **kwargs),
+                     librosa.onset.onset_strength(y=y, sr=SR, feature=None, **kwargs), tol(dtype).spec, "feature=None")
+    got = fasttag.onset_strength(y, sr=SR, power=power, **kwargs)
+    assert got.dtype == dtype
+    tol.assert_close(got, librosa.onset.onset_strength(y=y, sr=SR, power=power, **kwargs), tol(dtype).spec,
+                     f"power={power}")
+
+
+def test_feature_and_power_that_cannot_be_honoured_are_refused(music):
+    y = music(SR)
+    with pytest.raises(ParameterError, match=r"feature=<function .*> is not supported: onset_strength takes the mel"):
+        fasttag.onset_strength(y, feature=librosa.feature.melspectrogram)
+    with pytest.raises(ParameterError, match=re.escape("['power'] only apply to y (audio), not to S")):
+        fasttag.onset_strength(S=np.ones((10, 10)), power=1.0)
+    for call in (fasttag.mfcc, fasttag.onset_strength):  # refused before any GPU is looked for
+        with pytest.raises(ParameterError, match=re.escape("power=1 needs device='cpu'")):
+            call(y, power=1.0, device="cuda")
+        with pytest.raises(ParameterError, match=re.escape("power=0 must be a positive number")):
+            call(y, power=0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -205,6 +205,22 @@ def test_window_is_librosas(window, win_length, n_fft):
                                atol=1e-15)
 
 
+@pytest.mark.parametrize("fftbins", [True, False])
+@pytest.mark.parametrize("window", ["hann", "hamming", "blackman", ("kaiser", 8.0), 6.5, ("tukey", 0.3)])
+def test_get_window_takes_librosas_call(rng, window, fftbins):
+    """librosa.filters.get_window(window, Nx, fftbins=...): n_fft was a required keyword, fftbins not taken."""
+    n = int(rng.integers(1, 2000))
+    expected = librosa.filters.get_window(window, n, fftbins=fftbins)
+    np.testing.assert_array_equal(fasttag.filters.get_window(window, n, fftbins=fftbins), expected)
+    if fftbins:
+        np.testing.assert_array_equal(fasttag.filters.get_window(window, n), expected)
+    padded = fasttag.filters.get_window(window, n, fftbins=fftbins, n_fft=n + 10)
+    np.testing.assert_array_equal(padded, librosa.util.pad_center(expected, size=n + 10))
+    values = rng.standard_normal(n)  # an array is taken as it is, fftbins or not, as librosa does
+    np.testing.assert_array_equal(fasttag.filters.get_window(values, n, fftbins=fftbins),
+                                  librosa.filters.get_window(values, n, fftbins=fftbins))
+
+
 @pytest.mark.parametrize("window", [("kaiser", 8.0), "bartlett", "blackmanharris", ("tukey", 0.3), 8.0,
                                     scipy.signal.windows.hann])
 def test_scipy_window_specs_and_callables_match_librosa(music, tol, window):
