@@ -229,9 +229,31 @@ def audio(y, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
     Integer PCM is refused rather than guessed at (scale it yourself, e.g.
     ``y.astype(np.float32) / 32768``); float16 is promoted to float32.
     ``check_finite=False`` leaves the NaN/Inf scan to a C++ kernel that does it anyway.
+    Channels last (soundfile's ``(n_samples, n_channels)``) is refused: see :func:`samples_last`.
     """
-    if type(y) is np.ndarray and y.dtype in _NATIVE_FLOATS:  # the usual case, checked fast
-        return _checked_values(y, name, 1, check_finite)
+    if not (type(y) is np.ndarray and y.dtype in _NATIVE_FLOATS):  # the usual case skips the conversion
+        y = _float_audio(y, name)
+    y = _checked_values(y, name, 1, check_finite)
+    samples_last(y.shape, name)
+    return y
+
+
+#: A last axis this short after one this long holds channels, not samples (no batch of signals that short is audio).
+_FEW_SAMPLES, _LONG_AXIS = 8, 1000
+
+
+def samples_last(shape: tuple, name: str = "y") -> None:
+    """ParameterError for audio of ``shape`` with a few samples per signal along the last axis after a long axis:
+    channels last, as soundfile reads a multichannel file, which a transform would take as n_samples
+    signals of n_channels samples each."""
+    if len(shape) >= 2 and shape[-1] <= _FEW_SAMPLES and shape[-2] >= _LONG_AXIS:
+        fix = f"{name}.T" if len(shape) == 2 else f"np.swapaxes({name}, -1, -2)"
+        raise ParameterError(f"{name} has shape {tuple(shape)}: {shape[-1]} samples per signal along the last axis; "
+                             f"stereo audio from soundfile is (n_samples, n_channels): pass {fix}")
+
+
+def _float_audio(y, name: str) -> np.ndarray:
+    """``y`` as a float32 or float64 numpy array in native byte order, or ParameterError (see :func:`audio`)."""
     if not isinstance(y, np.ndarray):
         _refuse_foreign_array(y, name)
         raise ParameterError(f"{name} must be a numpy.ndarray, got {type(y).__name__}")
@@ -247,7 +269,7 @@ def audio(y, name: str = "y", *, check_finite: bool = True) -> np.ndarray:
         y = y.astype(np.float32)
     elif y.dtype not in (np.float32, np.float64):
         raise ParameterError(f"{name} must be float32 or float64, got dtype {y.dtype}")
-    return _checked_values(y, name, 1, check_finite)
+    return y
 
 
 def _checked_values(x: np.ndarray, name: str, min_ndim: int, check_finite: bool) -> np.ndarray:

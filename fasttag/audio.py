@@ -98,9 +98,9 @@ def load(path, *, sr: float | None = None, mono: bool = True, offset: float = 0.
         raise decode_error(path, error) from error
     if data.shape[0] == 0:
         why = "" if cut is None else f"; it looks truncated: {cut}"
-        raise AudioLoadError(f"no audio samples in {path!r} (offset={offset}, duration={duration}){why}")
+        raise AudioLoadError(f"no audio samples in {shown(path)} (offset={offset}, duration={duration}){why}")
     if cut is not None:
-        _warnings.warn(f"{path!r} looks truncated: {cut}; decoded what it holds", TruncatedAudioWarning)
+        _warnings.warn(f"{shown(path)} looks truncated: {cut}; decoded what it holds", TruncatedAudioWarning)
     y = mean_channels(data) if mono else np.ascontiguousarray(data.T)
     if sr is not None and sr != native_sr:
         y = resample(y, native_sr, sr, quality)
@@ -133,20 +133,37 @@ def _source(path) -> tuple:
     return os.fsencode(path), path
 
 
+#: The longest file name (bytes) a path can be on Linux (PATH_MAX); longer bytes are data.
+_MAX_NAME_BYTES = 4096
+#: The most characters of a path that a message shows (bytes of audio given as a path showed 700,000).
+_SHOWN_CHARACTERS = 400
+
+
+def shown(path) -> str:
+    """``repr(path)`` for a message: its middle elided past _SHOWN_CHARACTERS, keeping the file name at its end."""
+    text = repr(path)
+    if len(text) <= _SHOWN_CHARACTERS:
+        return text
+    half = _SHOWN_CHARACTERS // 2
+    return f"{text[:half]}...{text[-half:]}"
+
+
 def check_file(path) -> str:
     """``path`` as a str (or bytes), or AudioLoadError if it is not a non-empty file (missing, a folder, 0 bytes);
-    ParameterError if it is not a file name at all."""
+    ParameterError if it is not a file name at all (audio data among others: bytes with a NUL or past PATH_MAX)."""
+    if isinstance(path, (bytes, bytearray)) and (len(path) > _MAX_NAME_BYTES or b"\0" in path):
+        raise ParameterError(f"path is {len(path)} bytes of data, not a file name: wrap audio bytes in io.BytesIO")
     try:
         path = os.fspath(path)
     except TypeError:  # None, a number, an open file...
         raise ParameterError(f"path={path!r:.60} must be a file name (str, bytes or os.PathLike), "
                              f"got {type(path).__name__}") from None
     if os.path.isdir(path):
-        raise AudioLoadError(f"{path!r} is a folder, not an audio file")
+        raise AudioLoadError(f"{shown(path)} is a folder, not an audio file")
     if not os.path.isfile(path):
-        raise AudioLoadError(f"no such audio file: {path!r}")
+        raise AudioLoadError(f"no such audio file: {shown(path)}")
     if os.path.getsize(path) == 0:
-        raise AudioLoadError(f"audio file is empty (0 bytes): {path!r}")
+        raise AudioLoadError(f"audio file is empty (0 bytes): {shown(path)}")
     return path
 
 
@@ -159,8 +176,8 @@ def check_samples(path: str, f: soundfile.SoundFile, data: np.ndarray, start: in
     if f.subtype not in _FLOAT_SUBTYPES or np.isfinite(data).all():
         return
     first = int(np.argmin(np.isfinite(data).all(axis=1)))
-    raise AudioLoadError(f"{path!r} holds NaN or infinite samples (the first at {(start + first) / f.samplerate:.3f} "
-                         "s): a corrupt floating-point file")
+    raise AudioLoadError(f"{shown(path)} holds NaN or infinite samples (the first at "
+                         f"{(start + first) / f.samplerate:.3f} s): a corrupt floating-point file")
 
 
 #: Decoding may end this many seconds before the header's frame count in a whole file: an
@@ -207,7 +224,7 @@ def decode_error(path, error: Exception) -> AudioLoadError:
     if reason.startswith(_NOT_A_FILE) and os.path.isfile(path):
         with open(path, "rb") as f:
             reason = f"no audio frames found (the file starts with {f.read(16)!r}: not an audio file?)"
-    return AudioLoadError(f"cannot decode {path!r}: {reason}")
+    return AudioLoadError(f"cannot decode {shown(path)}: {reason}")
 
 
 def mean_channels(data: np.ndarray) -> np.ndarray:

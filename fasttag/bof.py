@@ -124,6 +124,14 @@ def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | Non
     return hist.astype(X.dtype).reshape(X.shape[:-2] + (n_clusters,))
 
 
+def _refuse_one_track(tracks) -> None:
+    """ParameterError for one 2-D track given as ``tracks`` (iterating it would take its rows for 1-D tracks)."""
+    if getattr(tracks, "ndim", None) == 2:
+        raise ParameterError(f"tracks has shape {tuple(tracks.shape)}, one track: tracks is a list of "
+                             "(n_features, n_frames) arrays or an array (n_tracks, n_features, n_frames); "
+                             "wrap one track as [track]")
+
+
 class BagOfFrames(TransformerMixin, EstimatorParams):
     """Learns a k-means codebook from frames of many tracks, then turns each track's frame
     features (n_features, n_frames) into a histogram (n_clusters,) with `bag_of_frames`.
@@ -170,6 +178,7 @@ class BagOfFrames(TransformerMixin, EstimatorParams):
 
     def _sample(self, tracks) -> np.ndarray:
         """Frames (n, n_features) drawn from every track of ``tracks``."""
+        _refuse_one_track(tracks)
         rng = np.random.default_rng(self.random_state)
         picked = []
         for i, track in enumerate(tracks):
@@ -196,6 +205,7 @@ class BagOfFrames(TransformerMixin, EstimatorParams):
     def transform(self, tracks) -> np.ndarray:
         """Histograms (n_tracks, n_clusters) of ``tracks`` (as in `fit`; tracks may differ in length)."""
         kmeans = self._fitted_kmeans()
+        _refuse_one_track(tracks)
         options = dict(normalize=self.normalize, power=self.power, soft=bool(self.soft), top_k=self.top_k,
                        workers=self.workers)
         if isinstance(tracks, np.ndarray) and tracks.ndim == 3:

@@ -310,8 +310,9 @@ def extract(params, paths: Sequence, *, batch_size: int = 32, progress: bool = F
 
     Parameters
     ----------
-    params : a `FEATURES` description
-        E.g. ``LogMel()`` or ``MFCC()``.
+    params : a `FEATURES` description, or its ``as_dict()``
+        E.g. ``LogMel()``, ``MFCC()`` or a run's ``Run.features`` (learned kinds, ``"cnn"`` and
+        ``"bof"``, need their run: give ``features_from_dict(run.features, root=run.path)``).
     paths : sequence of str or Path
         Audio files.
     batch_size : int > 0
@@ -357,6 +358,8 @@ def _extract(params, paths, batch_size, progress, *, unreadable: list | None) ->
     paths = _paths(paths)
     if len(paths) == 0:
         raise ParameterError("paths is empty: no files to extract features from")
+    if isinstance(params, dict):  # a run's features (Run.features), as saved
+        params = features_from_dict(params)
     out = None
     starts = range(0, len(paths), batch_size)
     for start in tqdm(starts, desc=params.kind, unit="batch", disable=not progress, leave=False):

@@ -140,7 +140,11 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         iterable of (m, n_features) blocks (a generator, or a list whose items are 2-D). Returns self."""
         rng = _rng(self.random_state)
         workers = resolve_workers(self.workers)
-        if self.batch_size is not None and _is_block_iterable(X):
+        if _is_block_iterable(X):
+            if self.batch_size is None:
+                raise ParameterError(f"X is an iterable of blocks ({type(X).__name__}), which fit reads only with "
+                                     f"batch_size= set (mini-batch k-means: KMeans({self.n_clusters}, "
+                                     "batch_size=1024)); or give one (n_samples, n_features) array")
             return self._fit_blocks(iter(X), rng, workers)
         if self.device != "cpu" and self.batch_size is None and on_device(X):
             points = _cuda().host_points(X)  # one copy, for the seeding and the tolerance
@@ -324,7 +328,3 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         self.inertia_ = inertia
         self.n_iter_ = n_iter
         self.n_features_in_ = centers.shape[1]
-
-    def __repr__(self) -> str:
-        return (f"KMeans(n_clusters={self.n_clusters}, init={self.init if isinstance(self.init, str) else 'array'!r}, "
-                f"n_init={self.n_init}, max_iter={self.max_iter}, batch_size={self.batch_size})")

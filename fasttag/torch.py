@@ -78,13 +78,15 @@ class LogMel(nn.Module):
         self.ref_db = float(ref_db)
         win = filters.get_window(window, win_length, n_fft=n_fft, dtype=np.float64)
         basis = filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm)
+        self.sr, self.fmin, self.fmax = sr, fmin, fmax  # checked by filters.mel; for the repr
         self.register_buffer("window", torch.from_numpy(win))
         # float32 as librosa builds it; cast to the input's dtype per call
         self.register_buffer("mel_basis", torch.from_numpy(np.ascontiguousarray(basis)))
 
     def extra_repr(self) -> str:
-        return (f"n_fft={self.n_fft}, hop_length={self.hop_length}, n_mels={self.mel_basis.shape[0]}, "
-                f"center={self.center}, pad_mode={self.pad_mode!r}, top_db={self.top_db}")
+        return (f"sr={self.sr}, n_fft={self.n_fft}, hop_length={self.hop_length}, n_mels={self.mel_basis.shape[0]}, "
+                f"fmin={self.fmin}, fmax={self.fmax}, center={self.center}, pad_mode={self.pad_mode!r}, "
+                f"top_db={self.top_db}")
 
     def _pad(self, y: torch.Tensor) -> torch.Tensor:
         """(rows, n) -> (rows, n + 2 * (n_fft // 2)) padded as fasttag's framing does."""
@@ -106,6 +108,7 @@ class LogMel(nn.Module):
             raise ParameterError(f"y must be a float32/float64 torch tensor, got {got}")
         if y.ndim < 1 or y.numel() == 0:
             raise ParameterError(f"y must be (..., n_samples) with samples, got shape {tuple(y.shape)}")
+        _validate.samples_last(tuple(y.shape))
         _validate.normal_amin(self.amin, str(y.dtype).removeprefix("torch."))
         lead = y.shape[:-1]
         rows = y.reshape(-1, y.shape[-1])

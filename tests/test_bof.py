@@ -104,6 +104,11 @@ def test_bag_of_frames_model_fits_and_transforms_tracks_of_any_length(rng):
     np.testing.assert_array_equal(again.transform(tracks), H)
     stacked = np.stack([t[:, :30] for t in tracks])
     np.testing.assert_array_equal(bof.transform(stacked), bof.transform(list(stacked)))
+    for call in (bof.transform, BagOfFrames(8).fit):  # its rows were taken as tracks: "must have at least 2 dim"
+        with pytest.raises(ParameterError, match=re.escape("tracks has shape (9, 50), one track: tracks is a list of "
+                                                           "(n_features, n_frames) arrays or an array (n_tracks, "
+                                                           "n_features, n_frames); wrap one track as [track]")):
+            call(tracks[0][:, :50])
     bad = [*tracks[:5], tracks[5][:4], *tracks[6:]]  # their messages called any bad track X
     with pytest.raises(ParameterError, match=r"^tracks\[5\]: X has 4 features \(axis -2\) but the codebook has 9"):
         bof.transform(bad)

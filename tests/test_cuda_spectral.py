@@ -343,6 +343,9 @@ def test_gpu_refuses_what_the_cpu_refuses(rng, on_gpu):
         fasttag.logmel(place(y), sr=SIZE["sr"], n_fft=SIZE["n_fft"], n_mels=SIZE["n_mels"], amin=1e-40, device="cuda")
     with pytest.raises(fasttag.ParameterError, match=r"amin=1e\+39 is above the largest float32 number"):
         fasttag.logmel(place(y), sr=SIZE["sr"], n_fft=SIZE["n_fft"], n_mels=SIZE["n_mels"], amin=1e39, device="cuda")
+    channels_last = rng.standard_normal((1500, 2)).astype(np.float32)  # soundfile's (n_samples, n_channels)
+    with pytest.raises(fasttag.ParameterError, match=r"y has shape \(1500, 2\): 2 samples per signal .* pass y\.T"):
+        fasttag.logmel(place(channels_last), sr=SIZE["sr"], n_fft=SIZE["n_fft"], n_mels=SIZE["n_mels"], device="cuda")
     got = fasttag.power_to_db(place(S), amin=1e-30, device="cuda")  # a normal float32 floor is kept as it is
     expected = fasttag.power_to_db(S, amin=1e-30)
     np.testing.assert_allclose(got.copy_to_host() if on_gpu else got, expected, rtol=1e-5, atol=1e-4)

@@ -3,6 +3,8 @@ fasttag.logmel: on the CPU everywhere, and on a CUDA GPU when torch has one."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,9 @@ def test_logmel_module_holds_buffers_and_checks_input():
         module(np.zeros(1000, dtype=np.float32))
     with pytest.raises(fasttag.ParameterError, match="with samples, got shape \\(0, 1000\\)"):
         module(torch.zeros(0, 1000))
+    with pytest.raises(fasttag.ParameterError, match=re.escape("y has shape (36000, 2): 2 samples per signal along "
+                                                               "the last axis; stereo audio from soundfile")):
+        module(torch.zeros(36000, 2))  # gave (36000, 96, 1) silently
     with pytest.raises(fasttag.ParameterError, match="pad_mode='wrap'"):
         LogMel(pad_mode="wrap")
     with pytest.raises(fasttag.ParameterError, match="fewer than n_fft=512"):
@@ -82,6 +87,13 @@ def test_logmel_module_holds_buffers_and_checks_input():
             LogMel(ref=ref)
     with pytest.raises(fasttag.ParameterError, match="ref=<built-in function max> must be a number"):
         LogMel(ref=max)
+
+
+def test_logmel_module_repr_shows_its_mel_scale():
+    """sr, fmin and fmax were left out."""
+    assert repr(LogMel(sr=12000, n_fft=512, hop_length=256, n_mels=96, fmin=20.0, fmax=5000.0)) == (
+        "LogMel(sr=12000, n_fft=512, hop_length=256, n_mels=96, fmin=20.0, fmax=5000.0, center=True, "
+        "pad_mode='constant', top_db=80.0)")
 
 
 def test_logmel_module_in_a_training_step():

@@ -101,6 +101,26 @@ def test_bad_audio(func, case):
         AUDIO_FUNCS[func](y)
 
 
+@pytest.mark.parametrize("func", sorted(AUDIO_FUNCS) + ["chroma_stft", "tempogram"])
+@pytest.mark.parametrize("shape, fix", [((44100, 2), "y.T"), ((3, 20000, 6), "np.swapaxes(y, -1, -2)")])
+def test_channels_last_audio_is_refused(rng, func, shape, fix):
+    """soundfile reads (n_samples, n_channels): taken as n_samples signals of 2 samples each, it gave
+    a (44100, n_mels, 1) result with only an n_fft warning."""
+    y = rng.standard_normal(shape).astype(np.float32)
+    call = AUDIO_FUNCS.get(func, lambda y: getattr(fasttag, func)(y, sr=SR))
+    message = f"y has shape {shape}: {shape[-1]} samples per signal along the last axis; stereo audio from " \
+              f"soundfile is (n_samples, n_channels): pass {fix}"
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        call(y)
+
+
+@pytest.mark.parametrize("shape", [(8, 2000), (999, 8), (1000, 9), (4,), (5, 3), (2, 2000, 16)])
+def test_short_signals_and_batches_are_audio(rng, shape):
+    """Only a long axis followed by a few samples is read as channels last."""
+    D = fasttag.stft(rng.standard_normal(shape).astype(np.float32), n_fft=2, hop_length=1, center=False)
+    assert D.shape[:-2] == shape[:-1]
+
+
 BAD_TRANSFORM_INPUT = {
     "complex": (np.ones(16, dtype=np.complex64), "x must be real, got dtype complex64"),
     "nan": (np.array([1.0, np.nan, 2.0]), "x contains NaN or infinite"),

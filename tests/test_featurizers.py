@@ -115,6 +115,8 @@ def test_extract_in_batches_equals_one_call(tmp_path, music, rng):
     X = extract(params, paths, batch_size=2)
     assert X.shape == (5, 90, params.n_frames) and X.dtype == np.float32
     np.testing.assert_array_equal(X, params(load_clips(paths, params.sr, params.n_samples)))
+    # a run's features (Run.features) are a dict: "'dict' object has no attribute 'kind'"
+    np.testing.assert_array_equal(extract(params.as_dict(), paths, batch_size=2), X)
 
 
 def test_extract_readable_leaves_out_the_unreadable_files_in_order(tmp_path, music, rng):

@@ -299,6 +299,9 @@ def test_seedings_pick_distinct_samples(rng):
         (lambda X: KMeans(3).fit(X).predict(X[:, :2]), "X has 2 features"),
         (lambda X: KMeans(3, batch_size=4).fit(iter([])), "empty iterable"),
         (lambda X: KMeans(3, batch_size=4).fit([X, X[:, :2]]), "block 1"),
+        # blocks without batch_size were "dtype object" (a generator) and "must be 2-D, got shape (2, 40, 4)" (a list)
+        (lambda X: KMeans(3).fit(b for b in [X, X]), "X is an iterable of blocks (generator"),
+        (lambda X: KMeans(3).fit([X, X]), "fit reads only with batch_size= set (mini-batch k-means: KMeans(3, batch_"),
         (lambda X: KMeans(10, batch_size=4, init_size=5), "init_size=5 must be at least n_clusters=10"),
         (lambda X: KMeans(3).fit(X.astype(np.float32)).partial_fit(X), "X has dtype float64"),
     ],
@@ -307,6 +310,13 @@ def test_bad_input_raises_a_parameter_error(rng, make, fragment):
     X = rng.standard_normal((40, 4))
     with pytest.raises(ParameterError, match=fragment.replace("(", r"\(").replace("[", r"\[")):
         make(X)
+
+
+def test_repr_shows_the_parameters_set_as_scikit_learn_does():
+    """It showed n_init, max_iter and batch_size whatever they were, and hid random_state, tol and workers."""
+    assert repr(KMeans(4, random_state=0, tol=1e-2, workers=2, init="random")) == \
+        "KMeans(init='random', n_clusters=4, random_state=0, tol=0.01, workers=2)"
+    assert repr(KMeans()) == "KMeans()"
 
 
 def test_unfitted_model_raises_not_fitted():

@@ -355,6 +355,19 @@ def test_a_file_object_that_is_not_audio_is_named_in_the_error(tmp_path, rng):
         fasttag.load(opened)
 
 
+def test_audio_bytes_given_as_a_path_are_refused_briefly(tmp_path, stereo):
+    """open(f, 'rb').read() given to load was "no such audio file: b'RIFF...'", its message all of the bytes."""
+    data = write(tmp_path / "clip.wav", stereo, SR, "WAV", "PCM_16").read_bytes()
+    for given in (data, bytearray(data), data[:100]):  # a WAV header holds NUL bytes
+        with pytest.raises(ParameterError, match=f"^path is {len(given)} bytes of data, not a file name: wrap audio "
+                                                 "bytes in io.BytesIO$"):
+            fasttag.load(given)
+    long_name = str(tmp_path / ("x" * 5000)) + "/clip.wav"
+    with pytest.raises(AudioLoadError, match=r"^no such audio file: '/.+xxx\.\.\.xxx.+/clip\.wav'$") as error:
+        fasttag.load(long_name)
+    assert len(str(error.value)) == len("no such audio file: ") + 403  # 400 characters of its repr and "..."
+
+
 def test_a_file_name_that_is_not_utf8_decodes(tmp_path, stereo):
     # Linux file names are bytes: b"caf\xe9.wav" (Latin-1) is a legal name that has no UTF-8 spelling.
     path = write(bytes(tmp_path) + b"/caf\xe9.wav", stereo, SR, "WAV", "PCM_16")

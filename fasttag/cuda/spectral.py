@@ -45,6 +45,7 @@ def _signal(home: _runtime.Home, y, dtype=None):
         if dtype is not None and np.dtype(dtype) != np.dtype(view.dtype):
             raise ParameterError(f"dtype={np.dtype(dtype)} differs from the GPU array's {view.dtype}: "
                                  "convert the array on the GPU first")
+        _validate.samples_last(tuple(view.shape))  # before a kernel runs on (n_samples, channels) audio
         _require_finite(home, view.reshape(view.size), "y")
     if view.ndim < 1:
         raise ParameterError(f"y must have at least 1 dimension(s), got shape {tuple(view.shape)}")

@@ -106,7 +106,7 @@ def extract(source, store, *, params: ExtractParams | None = None, ids=None, wor
     >>> Path("music/rock").mkdir(parents=True)
     >>> for seed in (1, 2):
     ...     sf.write(f"music/rock/track{seed}.flac", fasttag.datasets.example_audio(seconds=30.0, seed=seed), 22050)
-    >>> summary = fasttag.extract("music/", "features/", duration=29.12)   # workers=-1: a process per CPU
+    >>> summary = fasttag.extract("music/", "features/", duration=29.12)  # in this process (workers=-1: one per CPU)
     >>> summary.done, summary.failed
     (2, 0)
     >>> X = fasttag.FeatureStore("features/")["rock/track1.flac"]
