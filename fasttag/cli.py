@@ -15,6 +15,7 @@ Each command lives in its own module of `fasttag.commands`.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import warnings
 
@@ -32,6 +33,12 @@ COMMANDS = {
     "extract": "extract features of a collection into a feature store (parallel, resumable)",
     "experiment": "run a comparison of taggers (the founding study)",
     "show": "draw a feature of an audio file (log-mel, MFCC, chroma, tempogram) to a picture",
+}
+
+#: What running a command again does after Ctrl-C, where it goes on from what it saved.
+RESUMES = {
+    "extract": "an extract run goes on where it stopped when run again",
+    "experiment": "a study run again keeps the runs it saved and trains only the others",
 }
 
 
@@ -66,21 +73,37 @@ def main(argv: list[str] | None = None) -> int:
     -------
     status : int
         0 on success, 2 on bad arguments or input (reported in one line on
-        stderr, without a traceback), 130 when interrupted (Ctrl-C).
+        stderr, without a traceback), 130 when interrupted (Ctrl-C), 1 with no
+        message when stdout is a pipe closed early (``fasttag tag ... | head``),
+        as Python's own recipe for a broken pipe.
     """
+    args = None
     with warnings.catch_warnings():
         warnings.simplefilter("default")  # a command shows its warnings, whatever the process's filters
         warnings.showwarning = _print_warning
         try:
             args = parse_args(sys.argv[1:] if argv is None else argv)
             command(args.command).run(args)
+            sys.stdout.flush()  # a closed pipe is found here, not at interpreter exit
+        except BrokenPipeError:
+            _quiet_stdout()
+            return 1
         except (UsageError, FasttagError, OSError) as exc:
             print(f"fasttag: error: {_one_line(exc)}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
-            print("fasttag: interrupted (an extract run goes on where it stopped when run again)", file=sys.stderr)
+            resumes = RESUMES.get(getattr(args, "command", None))
+            print("fasttag: interrupted" + (f" ({resumes})" if resumes else ""), file=sys.stderr)
             return 130
     return 0
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at devnull: what is left in its buffer for a closed pipe is dropped at exit, not reported."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (in-process capture): nothing is flushed at exit
+        pass
 
 
 def _one_line(message) -> str:

@@ -261,8 +261,15 @@ def _kept_run(run_dir, about: dict, device) -> tuple[torch.nn.Module, StudyResul
 
 
 def _stores_of(stores, descriptions) -> dict:
-    """``{description: the store that holds it, or None}``; ParameterError for a store that holds none."""
+    """``{description: the store that holds it, or None}``; ParameterError for a store that holds none,
+    or two stores of the same features."""
     stores = [store if isinstance(store, FeatureStore) else FeatureStore(store) for store in stores]
+    for i, store in enumerate(stores):
+        twin = next((other for other in stores[:i] if other.params == store.params), None)
+        if twin is not None:
+            raise ParameterError(f"two stores of the same {store.params.get('feature')} features were given: "
+                                 f"{str(twin.root)!r} and {str(store.root)!r}; give --store once per feature "
+                                 "(a log-mel store and an MFCC store)")  # fmt: skip
     found = {params: store_for(stores, params) for params in descriptions}
     for store in stores:
         if all(store is not used for used in found.values()):

@@ -16,7 +16,8 @@ from torch import nn
 from fasttag.cnn_frames import CNNFrames
 from fasttag.errors import ParameterError
 from fasttag.featurizers import FEATURES, LogMel, LogMelChroma
-from fasttag.models import CRNN, FCN, MLP, LSTMTagger
+from fasttag.models import CRNN, FCN, MLP, LSTMTagger, _hparams
+from fasttag.models.crnn import CHOI_CRNN_LAYERS
 
 #: Model names and the features each takes by default (the study's pairs).
 MODEL_FEATURES = {"fcn4": "logmel", "fcn5": "logmel", "crnn": "logmel", "lstm": "mfcc", "mlp-bof": "mfcc"}
@@ -51,6 +52,8 @@ def check_options(name: str, *, channels=None, hidden=None, pooling=None) -> Non
         raise ParameterError(f"model {name!r} is not one of {', '.join(MODEL_FEATURES)}")
     if name in ("lstm", "mlp-bof") and channels is not None:
         raise ParameterError(f"--channels does not apply to --model {name} (it has no convolutions)")
+    if channels is not None:  # one per conv block: fcn4 and fcn5 have 4 and 5, the CRNN Choi's
+        _hparams.channels(channels, len(CHOI_CRNN_LAYERS) if name == "crnn" else int(name[3]), "--channels")
     if name.startswith("fcn") and hidden is not None:
         raise ParameterError(f"--hidden does not apply to --model {name} (it has no recurrent layers)")
     if name != "lstm" and pooling is not None:

@@ -126,6 +126,12 @@ class FeatureStore(Sequence):
     mmap : bool
         Memory-map the arrays (``np.load(mmap_mode="r")``) instead of reading them.
 
+    Raises
+    ------
+    StoreError
+        ``path`` is not a feature store, or a run (``fasttag extract``) is writing it: wait
+        for that run to end.
+
     Attributes
     ----------
     params : dict
@@ -158,11 +164,17 @@ class FeatureStore(Sequence):
     def __init__(self, path, *, mmap: bool = False):
         self.root = Path(path)
         if not self.root.is_dir():
-            raise StoreError(f"{str(self.root)!r} is not a feature store: no such folder")
+            what = "it is a file, not a feature store folder" if self.root.exists() else "no such folder"
+            raise StoreError(f"{str(self.root)!r} is not a feature store: {what}")
         self.meta = _read_meta(self.root)
         self.params = dict(self.meta["params"])
         self.mmap = bool(mmap)
-        self.records = read_manifest(self.root / MANIFEST)
+        lock = read_lock(self.root)  # a store being written is not read: StoreError while an extract run holds it
+        try:
+            self.records = read_manifest(self.root / MANIFEST)
+        finally:
+            if lock is not None:
+                lock.close()
         self.ids = sorted(i for i, r in self.records.items() if r.get("status") == "done")
         self._index = {track_id: i for i, track_id in enumerate(self.ids)}
         self.failed = {i: r.get("error") for i, r in sorted(self.records.items()) if r.get("status") != "done"}

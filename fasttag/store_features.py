@@ -15,7 +15,7 @@ from fasttag.extraction import ExtractParams
 from fasttag.feature_stack import FeatureStack
 from fasttag.store import FeatureStore, StoreError
 
-__all__ = ["STORED_KINDS", "FeatureStack", "extract_options", "store_features", "store_for"]
+__all__ = ["STORED_KINDS", "FeatureStack", "extract_options", "frame_kind", "store_features", "store_for"]
 
 #: The feature descriptions (`fasttag.featurizers`) a store can hold.
 STORED_KINDS = ("logmel", "mfcc")
@@ -84,9 +84,12 @@ def store_features(store, tracks: Sequence[Track], params, *, lazy: bool = False
         store = FeatureStore(store)
     wanted = ExtractParams.from_featurizer(params)
     if store.params != wanted.as_dict():
+        held = store.params.get("duration")  # the clips' length, where it is all that differs: --seconds reads it
+        other_length = held is not None and store.params == {**wanted.as_dict(), "duration": held}
         raise ParameterError(f"store {str(store.root)!r} holds {_described(store.params)}, not the {params.kind} "
                              f"features the model takes; make one with: fasttag extract DATA --out STORE "
-                             f"{_options(wanted)}")  # fmt: skip
+                             f"{_options(wanted)}" + (f", or read the clips it holds with --seconds {held!r}"
+                                                      if other_length else ""))  # fmt: skip
     ids = _store_ids(store, tracks)
     skipped = [(i, f"{tracks[i].path}: {store.failed[ids[i]]}") for i in range(len(tracks)) if ids[i] in store.failed]
     if len(skipped) == len(tracks):
@@ -103,6 +106,13 @@ def store_features(store, tracks: Sequence[Track], params, *, lazy: bool = False
     finally:
         stack.close()
     return out, skipped
+
+
+def frame_kind(params) -> str | None:
+    """The kind of the frames ``params`` computes, those of its bags of frames included: a store
+    gives ``params``' features (`store_features`) where it is one of `STORED_KINDS`."""
+    frames = params.frames if hasattr(params, "histograms") and hasattr(params, "frames") else params
+    return getattr(frames, "kind", None)
 
 
 def store_for(stores: Sequence, params) -> FeatureStore | None:

@@ -28,7 +28,11 @@ _FEATURE_KEYS = ("sr", "n_fft", "hop_length", "n_mels", "seconds")
 
 @dataclass
 class History:
-    """What `train` did: one entry per epoch run, and the epoch that was kept."""
+    """What `train` did: one entry per epoch run, and the epoch that was kept.
+
+    ``best_epoch`` is a 0-based index into the lists (-1 before any epoch): the epoch
+    ``best_epoch + 1`` in the 1-based count that ``fasttag train`` prints ("kept epoch 2 of 2").
+    """
 
     train_loss: list[float] = field(default_factory=list)  #: mean BCE over the epoch
     valid_auc: list[float] = field(default_factory=list)  #: macro ROC-AUC after the epoch
@@ -43,7 +47,9 @@ class Run:
 
     model: nn.Module
     tags: list[str]  #: tag vocabulary, one per model output
-    features: dict  #: feature description: kind, sr, n_fft, hop_length, n_mels, seconds, ... (see fasttag.featurizers)
+    #: feature description: kind, sr, n_fft, hop_length, n_mels, seconds, ...; fasttag.featurizers.extract takes it
+    #: as it is (learned kinds, cnn and bof, need features_from_dict(run.features, root=run.path))
+    features: dict
     info: dict  #: anything else saved with it (scores, training settings)
     path: Path | None = None  #: the run directory it was loaded from (learned features keep files there)
 
@@ -250,7 +256,8 @@ def train(
     lr_factor : float in (0, 1)
         The learning-rate decay of ``lr_patience``.
     progress : bool
-        Show a tqdm bar (on stderr) with the loss and validation ROC-AUC.
+        Show tqdm bars (on stderr): one over the epochs, with the loss and validation ROC-AUC,
+        and one over the batches of the epoch running.
     device : str or torch.device, optional
         Where to train: "cpu", "cuda" or "cuda:N"; the model is moved there and stays
         (`predict` runs where the model is). None: where the model already is. The
@@ -302,7 +309,8 @@ def train(
         model.train()
         total = 0.0
         # Near-equal batches: no trailing batch of one track for batch norm.
-        for idx in torch.randperm(len(X_train), generator=shuffle).tensor_split(n_batches):
+        batches = torch.randperm(len(X_train), generator=shuffle).tensor_split(n_batches)
+        for idx in tqdm(batches, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", disable=not progress, leave=False):
             optimizer.zero_grad()
             batch = _batch(X_train, idx.numpy(), "X_train")  # a copy of the batch's tracks only
             loss = loss_fn(model(batch.to(device)), Y[idx].to(device))

@@ -10,6 +10,51 @@ from fasttag import cli
 SR = 22050
 
 
+@pytest.mark.parametrize("name, says", [
+    ("train", "fasttag: interrupted\n"),
+    ("evaluate", "fasttag: interrupted\n"),
+    ("experiment", "fasttag: interrupted (a study run again keeps the runs it saved and trains only the others)\n"),
+    ("extract", "fasttag: interrupted (an extract run goes on where it stopped when run again)\n"),
+])
+def test_ctrl_c_says_what_running_the_command_again_does(run_cli, monkeypatch, tmp_path, name, says):
+    """Every command said extract's "an extract run goes on where it stopped"."""
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.command(name), "run", interrupted)
+    argv = {"train": ["train", "--data", tmp_path, "--model", "fcn4", "--out", tmp_path / "r"],
+            "evaluate": ["evaluate", tmp_path, "--data", tmp_path],
+            "experiment": ["experiment", "study", "--data", tmp_path, "--out", tmp_path / "s"],
+            "extract": ["extract", tmp_path, "--out", tmp_path / "store"]}[name]  # fmt: skip
+    assert run_cli(argv) == (130, "", says)
+
+
+def test_demo_help_gives_the_fewest_tracks(capsys):
+    assert "clips to generate (at least 10, for three splits)" in " ".join(_help(capsys, "demo").split())
+
+
+def test_generate_into_a_file_says_it_is_not_a_folder(run_cli, tmp_path):
+    (tmp_path / "f").write_text("")
+    status, _, err = run_cli(["generate", "--out", tmp_path / "f", "--n-tracks", 2, "--quiet"])
+    assert (status, err) == (2, f"fasttag: error: --out {tmp_path / 'f'} is a file, not a folder: give a folder for "
+                                "manifest.csv and audio/\n")  # was "[Errno 20] Not a directory"
+
+
+def test_a_closed_stdout_pipe_ends_quietly(tmp_path):
+    """``fasttag tag --json | head -1`` ended with "fasttag: error: [Errno 32] Broken pipe", status 2."""
+    import subprocess
+    import sys
+
+    script = ("import sys, fasttag.cli as c\n"
+              "c.command('generate').run = lambda args: [print('x' * 1000) for _ in range(1000)]\n"
+              "sys.exit(c.main(['generate', '--out', sys.argv[1]]))")  # fmt: skip
+    with subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "g")], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as child:  # fmt: skip
+        child.stdout.read(10)
+        child.stdout.close()  # as head does after its lines
+        assert (child.wait(timeout=60), child.stderr.read()) == (1, b"")
+
+
 @pytest.fixture
 def plotting():
     """Skip where matplotlib (the plot extra) is missing."""

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from fasttag.datasets import make_tagged_music
-from fasttag.featurizers import LogMel, MFCC
+from fasttag.featurizers import MFCC, LogMel, LogMelChroma
+from fasttag.recipes import build_model
 from fasttag.models import FCN, LSTMTagger
 from fasttag.training import save_run
 
@@ -19,7 +20,10 @@ def places(request, tmp_path_factory, seed_for):
     torch.manual_seed(0)
     save_run(root / "fcn4", FCN(2, n_layers=4, channels=(2, 2, 2, 2)), tags=["a", "b"], features=LogMel(seconds=1.0))
     save_run(root / "lstm", LSTMTagger(90, 2, hidden=2), tags=["a", "b"], features=MFCC(seconds=1.0))
-    return {"data": root / "data", "fcn4": root / "fcn4", "lstm": root / "lstm", "tmp": root}
+    keyed = LogMelChroma(seconds=1.0)
+    save_run(root / "chroma", build_model("fcn4", keyed.n_features, 2, channels=(2, 2, 2, 2), n_chroma=keyed.n_chroma),
+             tags=["a", "b"], features=keyed)  # fmt: skip
+    return {"data": root / "data", "fcn4": root / "fcn4", "lstm": root / "lstm", "chroma": root / "chroma", "tmp": root}
 
 
 TRAIN = ["train", "--data", "{data}", "--out", "{tmp}/r", "--seconds", "1", "--quiet"]
@@ -67,6 +71,8 @@ def test_bad_recipes_are_one_line_and_status_2(places, extra, match, run_cli):
         (["--model", "lstm", "--init-from", "{lstm}", "--hidden", "3"], "differs from the one to train in"),
         (["--model", "fcn4", "--init-from", "{fcn4}", "--cnn-block", "2"], "does not combine with .*--cnn-block"),
         (["--model", "fcn4", "--init-from", "{fcn4}", "--cnn-pool-time"], "does not combine with .*--cnn-pool-time"),
+        (["--model", "fcn5", "--channels", "8,16"], r"--channels=\[8, 16\] must be 5 positive integers"),
+        (["--model", "crnn", "--channels", "8,16,16,16,16"], r"--channels=\[8, 16, 16, 16, 16\] must be 4 positive"),
     ],
 )
 def test_fine_tuning_options_are_refused_before_features_are_computed(places, extra, match, run_cli, monkeypatch):
@@ -80,6 +86,15 @@ def test_fine_tuning_options_are_refused_before_features_are_computed(places, ex
     monkeypatch.setattr(train, "split_arrays", no_features)
     status, out, err = run_cli([a.format(**places) for a in TRAIN + extra])
     assert status == 2 and re.search(match, err), (out, err)
+
+
+def test_evaluate_refuses_a_store_the_run_does_not_read(places, run_cli):
+    """It was ignored: the run's logmel-chroma features were decoded from the audio, even with no such store."""
+    argv = ["evaluate", places["chroma"], "--data", places["data"], "--store", places["tmp"] / "no"]
+    status, out, err = run_cli(argv)
+    assert status == 2, out
+    assert re.search(r"--store: .*chroma takes logmel-chroma features, computed from the audio \(a store holds "
+                     r"logmel or mfcc only\): leave out --store", err), err
 
 
 @pytest.mark.parametrize(

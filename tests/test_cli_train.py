@@ -62,6 +62,17 @@ def test_train_saves_a_run_that_rebuilds_model_and_features(runs, model, manifes
     history = config["info"]["history"]
     assert len(history["valid_auc"]) == 2 and history["best_valid_auc"] == max(history["valid_auc"])
     assert re.search(r"kept epoch \d of 2, validation macro ROC-AUC \d\.\d{3}", printed)
+    assert "shorter than the model's input" not in printed  # clips of --seconds exactly
+
+
+def test_clips_shorter_than_the_input_are_named_with_the_seconds_that_fit(data, tmp_path, run_cli):
+    """5-s clips trained at the default 29.12 s were silently zero-padded, 83% of every input."""
+    argv = ["train", "--data", data, "--model", "fcn4", "--channels", "2,2,2,2", "--out", tmp_path / "run",
+            "--seconds", 3.5, "--epochs", 1, "--quiet"]  # fmt: skip
+    status, out, err = run_cli(argv)
+    assert status == 0, err
+    assert re.search(r"warning: 24 of the 24 tracks are shorter than the model's input of 3.5 s \(the shortest: "
+                     r"2.00 s\): the rest of their input is zero padding; pass --seconds 2 \(or less\)", err), err
 
 
 @pytest.mark.parametrize("model", list(MODELS))

@@ -110,6 +110,8 @@ def test_the_study_reads_log_mel_and_mfcc_from_stores(study, tmp_path, run_cli):
     status, _, err = run_cli([*argv[:-4], "--store", tmp_path / "short"])
     assert status == 2 and "holds none of the study's stored features" in err, err
     assert f"logmel: --feature logmel --duration {SECONDS!r} --crop start; mfcc: --feature mfcc" in err, err
+    status, _, err = run_cli([*argv[:-2], "--store", tmp_path / "mfcc"])  # the same store twice
+    assert status == 2 and f"two stores of the same mfcc features were given: {str(tmp_path / 'mfcc')!r} and" in err
 
 
 def test_a_study_run_again_keeps_its_runs_and_trains_what_is_missing_or_cut_short(study, tmp_path, run_cli,

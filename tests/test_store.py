@@ -109,6 +109,9 @@ def test_a_broken_store_is_named(small_store, meta, match):
 def test_missing_folder_is_not_a_store(tmp_path):
     with pytest.raises(StoreError, match="no such folder"):
         FeatureStore(tmp_path / "nowhere")
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    with pytest.raises(StoreError, match="'.*a.wav' is not a feature store: it is a file, not a feature store folder"):
+        FeatureStore(tmp_path / "a.wav")
 
 
 def test_an_array_deleted_by_hand_is_redone(small_store):
@@ -135,7 +138,11 @@ def test_one_run_writes_a_store_at_a_time(small_store):
     finally:
         first.close()
     again = FeatureStore.open_for_writing(store, params)  # released on close
-    again.close()
+    try:
+        with pytest.raises(StoreError, match="being written by another run .*: wait for it to end before reading it"):
+            FeatureStore(store)
+    finally:
+        again.close()
     assert len(FeatureStore(store)) == 3
 
 

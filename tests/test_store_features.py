@@ -148,7 +148,9 @@ def _as_mtat(tracks, root) -> list[str]:
     return paths
 
 
-def test_magnatagatune_extracts_then_trains_and_evaluates_from_the_store(data, tmp_path, run_cli):
+def test_magnatagatune_extracts_then_trains_and_evaluates_from_the_store(data, tmp_path, run_cli, monkeypatch):
+    from fasttag.commands import _data
+
     paths = _as_mtat(data[1], tmp_path / "mtat")
     (tmp_path / "mtat" / paths[4]).write_bytes(b"")  # MagnaTagATune ships a few empty clips; this one trains
     store, run = tmp_path / "store", tmp_path / "run"
@@ -169,13 +171,17 @@ def test_magnatagatune_extracts_then_trains_and_evaluates_from_the_store(data, t
     assert json.loads(out)["n_tracks"] == sum(p[0] in "def" for p in paths)
     status, _, err = run_cli([*train, "--seconds", 1.0])
     assert status == 2 and err.count("\n") == 1 and "--duration 1.0 --crop start" in err, err
+    assert err.endswith(f"--crop start, or read the clips it holds with --seconds {SECONDS!r}\n"), err
     bof = [*train[:train.index("--model")], "--model", "mlp-bof", "--codebook-size", 4, "--frames-per-track", 10,
            "--out", tmp_path / "bof", "--seconds", SECONDS, "--epochs", 1, "--top-tags", 8, "--quiet"]  # fmt: skip
     status, _, err = run_cli(bof)
     assert status == 0, err
+    monkeypatch.setattr(_data, "extract_readable", lambda *a, **k: pytest.fail("evaluate decoded the audio"))
     status, out, err = run_cli(["evaluate", tmp_path / "bof", "--data", tmp_path / "mtat", "--store", store, "--json",
                                 "--quiet"])  # fmt: skip
     assert status == 0 and json.loads(out)["n_tracks"] == sum(p[0] in "def" for p in paths), err
+    status, _, err = run_cli(["evaluate", tmp_path / "bof", "--data", tmp_path / "mtat", "--store", tmp_path / "none"])
+    assert status == 2 and "no such folder" in err, err  # the store was ignored: an mlp-bof run read the audio
 
 
 def test_a_lazy_stack_reads_what_the_eager_array_holds(data, stores, rng):
@@ -319,6 +325,21 @@ def test_a_read_stack_holds_off_a_rewrite_and_a_write_holds_off_reading(data, st
     finally:
         writer.close()
     np.testing.assert_array_equal(store_features(copy, data[1][:3], DESCRIPTIONS["logmel"])[0][0], before)
+
+
+def test_a_store_still_being_written_is_refused_not_found_short_of_tracks(data, tmp_path):
+    """Its manifest lacks the tracks not extracted yet: the reader names the run writing it, not them."""
+    store, params = tmp_path / "store", ExtractParams.from_featurizer(DESCRIPTIONS["logmel"])
+    extract([t.path for t in data[1][:2]], store, ids=[t.track_id for t in data[1][:2]], params=params, workers=1)
+    writer = FeatureStore.open_for_writing(store, params)  # an extract run going on with the others
+    try:
+        with pytest.raises(StoreError, match=r"store '.*store' is being written by another run \(fasttag extract\): "
+                                             "wait for it to end"):  # fmt: skip
+            store_features(store, data[1][:5], DESCRIPTIONS["logmel"])
+    finally:
+        writer.close()
+    with pytest.raises(StoreError, match="3 of the 5 tracks are not in"):
+        store_features(store, data[1][:5], DESCRIPTIONS["logmel"])
 
 
 def test_kinds_a_store_does_not_hold_come_from_the_audio_when_a_store_is_given(data, stores):

@@ -225,6 +225,17 @@ def test_training_arguments_are_checked_as_numbers(rng):
         train(MLP(5, 1), X.astype(np.float64) * 1e300, Y, X, Y, progress=False)
 
 
+def test_progress_shows_the_batches_of_each_epoch_and_no_progress_is_quiet(rng, capsys):
+    """The only bar was per epoch: "0/2 epochs" for the whole first epoch, which looked hung on long ones."""
+    X = rng.standard_normal((12, 5)).astype(np.float32)
+    Y = np.array([[0], [1]] * 6, np.float32)
+    train(MLP(5, 1), X, Y, X, Y, epochs=2, batch_size=4, progress=True)
+    err = capsys.readouterr().err
+    assert all(re.search(rf"epoch {i}/2: .* \d/3 \[.*batch/s", err) for i in (1, 2)), err
+    train(MLP(5, 1), X, Y, X, Y, epochs=2, batch_size=4, progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
 def test_no_batch_of_one_track_for_batch_norm(rng):
     X = rng.standard_normal((3, 96, 40)).astype(np.float32)  # batches of 2 of 3 tracks: 2 + 1 before
     Y = np.array([[0, 1], [1, 0], [1, 1]], np.float32)

@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 import numpy as np
+import soundfile
 
 from fasttag import _warnings
 from fasttag.datasets import Dataset, multi_hot
 from fasttag.errors import FasttagError
 from fasttag.featurizers import extract_readable
-from fasttag.store_features import STORED_KINDS, store_features
+from fasttag.store_features import STORED_KINDS, frame_kind, store_features
+
+
+#: A clip shorter than this fraction of the model's input is short (`warn_short_clips`).
+SHORT = 0.99
+
+
+def warn_short_clips(tracks, seconds: float) -> None:
+    """Warn when tracks are shorter than the model's input of ``seconds`` (zero-padded to it), naming how
+    many and the ``--seconds`` that fits them; files whose header cannot be read are left to the decoding."""
+    durations = []
+    for track in tracks:
+        try:
+            info = soundfile.info(str(track.path))
+        except (RuntimeError, OSError):  # soundfile.LibsndfileError is a RuntimeError
+            continue
+        if info.samplerate > 0:
+            durations.append(info.frames / info.samplerate)
+    short = [d for d in durations if d < SHORT * seconds]
+    if short:
+        fits = np.floor(min(short) * 100) / 100
+        _warnings.warn(f"{len(short)} of the {len(tracks)} tracks are shorter than the model's input of {seconds:g} s "
+                       f"(the shortest: {min(short):.2f} s): the rest of their input is zero padding; pass "
+                       f"--seconds {fits:g} (or less) to read no more than they hold")  # fmt: skip
 
 
 def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, progress: bool, store=None):
@@ -29,7 +53,8 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
     store : FeatureStore, str or Path, optional
         A feature store to read the features from instead of the audio
         (`fasttag.store_features.store_features`); tracks whose extraction failed are skipped.
-        Kinds a store does not hold (``logmel-chroma``, ``cnn``) are computed from the audio.
+        Kinds a store does not hold (``logmel-chroma``, ``cnn`` and bags of ``cnn`` frames) are
+        computed from the audio.
 
     Returns
     -------
@@ -48,7 +73,7 @@ def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, prog
         raise FasttagError(f"{data} has no tracks in the {split!r} split")
     keep = set(vocabulary)
     Y = multi_hot([t._replace(tags=[tag for tag in t.tags if tag in keep]) for t in tracks], vocabulary)
-    if store is None or getattr(params, "kind", None) not in STORED_KINDS:
+    if store is None or frame_kind(params) not in STORED_KINDS:
         X, unreadable = extract_readable(params, [t.path for t in tracks], progress=progress)
     else:
         X, unreadable = store_features(store, tracks, params, lazy=True)  # read a batch at a time

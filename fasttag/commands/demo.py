@@ -33,7 +33,8 @@ def add_parser(commands, summary: str) -> None:
         "the test split, tag one test file and save the run under OUT/run.",
     )
     demo.add_argument("--out", type=Path, default=Path("demo_out"), help="output directory")
-    demo.add_argument("--n-tracks", type=number(int, 10), default=300, help="clips to generate")
+    demo.add_argument("--n-tracks", type=number(int, 10), default=300,
+                      help="clips to generate (at least 10, for three splits)")
     demo.add_argument("--seconds", type=seconds(), default=10.0, help="clip length, s")
     demo.add_argument("--epochs", type=number(int, 1), default=30, help="maximum training epochs")
     demo.add_argument("--seed", type=seed(), default=0, help="seed of data, model and training")

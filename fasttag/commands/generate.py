@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fasttag.commands._args import FORMATTER, MAX_SECONDS, number, sample_rate, seed
+from fasttag.commands._args import FORMATTER, MAX_SECONDS, UsageError, number, sample_rate, seed
 from fasttag.datasets import make_tagged_music
 from fasttag.datasets.synthetic import FORMATS, MIN_SECONDS, MIN_SR
 
@@ -29,6 +29,8 @@ def add_parser(commands, summary: str) -> None:
 
 
 def run(args) -> None:
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a file, not a folder: give a folder for manifest.csv and audio/")
     start = time.perf_counter()
     manifest = make_tagged_music(args.n_tracks, seconds=args.seconds, sr=args.sr, seed=args.seed, out=args.out,
                                  fmt=args.format, workers=args.workers, progress=not args.quiet)  # fmt: skip

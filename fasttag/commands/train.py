@@ -10,7 +10,7 @@ import torch
 
 from fasttag.bof_features import BagOfFramesFeatures
 from fasttag.commands._args import add_device, int_list, number, seconds, seed
-from fasttag.commands._data import split_arrays
+from fasttag.commands._data import split_arrays, warn_short_clips
 from fasttag.datasets import dataset_kind, read_dataset
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import LogMel, features_from_dict
@@ -143,6 +143,8 @@ def run(args) -> None:
     progress = not args.quiet
     start = time.perf_counter()
     store = None if args.store is None else FeatureStore(args.store)  # its manifest read once, for both splits
+    if store is None:
+        warn_short_clips(dataset.tracks, frames.seconds)
     source_of = dict(data=args.data, progress=progress, store=store)
     X_train, Y_train = split_arrays(dataset, "train", frames, tags, **source_of)
     X_valid, Y_valid = split_arrays(dataset, "valid", frames, tags, **source_of)
