@@ -48,8 +48,10 @@ def test_a_closed_stdout_pipe_ends_quietly(tmp_path):
     script = ("import sys, fasttag.cli as c\n"
               "c.command('generate').run = lambda args: [print('x' * 1000) for _ in range(1000)]\n"
               "sys.exit(c.main(['generate', '--out', sys.argv[1]]))")  # fmt: skip
+    # cwd outside the checkout: `python -c` puts it first on sys.path, where a wheel install's tests
+    # would import the source tree, which has no compiled core
     with subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "g")], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as child:  # fmt: skip
+                          stderr=subprocess.PIPE, cwd=tmp_path) as child:  # fmt: skip
         child.stdout.read(10)
         child.stdout.close()  # as head does after its lines
         assert (child.wait(timeout=60), child.stderr.read()) == (1, b"")
