@@ -28,8 +28,9 @@ def _cuda():
 
 
 def _points(X, name: str = "X") -> np.ndarray:
-    """``X`` as a C-contiguous float32/float64 ``(n_samples, n_features)`` array. NaN/Inf are
-    refused by `_kmeans.check_distance_range`, which the callers run on what reaches the kernels."""
+    """``X`` as a C-contiguous float32/float64 ``(n_samples, n_features)`` array. NaN/Inf are refused
+    later: by `_kmeans.check_distance_range` in fit and partial_fit, by the C++ kernels (their errors
+    reworded with the caller's names, see `_CORE_NAMES`) in predict, transform and score."""
     X = _validate.float_array(X, name, min_ndim=2, check_finite=False)
     if X.ndim != 2:
         raise ParameterError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
