@@ -59,12 +59,13 @@ def flag(value, name: str) -> bool:
     raise ParameterError(f"{name}={value!r} must be True or False")
 
 
-def window_sizes(n_fft, win_length) -> tuple[int, int]:
-    """(n_fft, win_length) as ints, win_length None meaning n_fft; ParameterError unless 1 <= win_length <= n_fft."""
+def window_sizes(n_fft, win_length, name: str = "win_length") -> tuple[int, int]:
+    """(n_fft, win_length) as ints, win_length None meaning n_fft; ParameterError unless 1 <= win_length <= n_fft
+    (the window's length named ``name`` in it)."""
     n_fft = positive_int(n_fft, "n_fft")
-    win_length = n_fft if win_length is None else positive_int(win_length, "win_length")
+    win_length = n_fft if win_length is None else positive_int(win_length, name)
     if win_length > n_fft:
-        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+        raise ParameterError(f"{name}={win_length} must be <= n_fft={n_fft}")
     return n_fft, win_length
 
 

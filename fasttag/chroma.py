@@ -10,7 +10,7 @@ from . import _core, _normalize, _validate, _warnings, filters
 from ._memo import shared_filterbank
 from ._workers import resolve_workers
 from .errors import ParameterError
-from .spectrum import framing, spectrogram_n_fft
+from .spectrum import framing, spectrogram_n_fft, stft
 
 __all__ = ["chroma_stft", "estimate_tuning", "pitch_tuning"]
 
@@ -88,21 +88,61 @@ def _audio_tunings(y: np.ndarray, frames, *, sr, power, pitch_n_fft, fmin, fmax,
     return _tunings(*peaks, resolution=resolution, bins_per_octave=bins_per_octave)
 
 
-def _spectrogram_tunings(S: np.ndarray, *, sr, n_fft, fmin, fmax, threshold, resolution, bins_per_octave,
-                         workers) -> np.ndarray:
+def _spectrogram_tunings(S: np.ndarray, *, sr, n_fft, fmin, fmax, threshold, resolution, bins_per_octave, workers,
+                         ref=None) -> np.ndarray:
     """Tuning of each (n_bins, n_frames) item of S (rows, n_bins, n_frames), an FFT of n_fft samples
-    (see spectrogram_n_fft)."""
+    (see spectrogram_n_fft); the peaks above ``threshold`` x each frame's maximum (in C++), or above
+    ``ref`` (see :func:`estimate_tuning`)."""
     n_fft = spectrogram_n_fft(n_fft, S.shape[-2])
     k0, k1 = _band(sr=sr, n_fft=n_fft, fmin=fmin, fmax=fmax)
-    with _validate.core_errors():
-        peaks = _core.spectrogram_peaks(S, k0, k1, threshold, sr, n_fft, resolve_workers(workers))
+    if ref is not None:
+        peaks = _peaks_above(S, _peak_floor(ref, S, threshold), k0=k0, k1=k1, sr=sr, n_fft=n_fft)
+    else:
+        with _validate.core_errors():
+            peaks = _core.spectrogram_peaks(S, k0, k1, threshold, sr, n_fft, resolve_workers(workers))
     return _tunings(*peaks, resolution=resolution, bins_per_octave=bins_per_octave)
+
+
+def _peak_floor(ref, S: np.ndarray, threshold: float):
+    """librosa piptrack's floor for the peaks of S (rows, n_bins, n_frames): ``threshold * ref(S, axis=-2)`` per frame
+    (rows, 1, n_frames) for a callable ``ref``, else the number ``|ref|`` (threshold unused, as in librosa)."""
+    if not callable(ref):
+        if not _validate.is_finite_real(ref):
+            raise ParameterError(f"ref={ref!r:.60} must be None, a number or a callable such as np.max")
+        return abs(float(ref))
+    try:
+        floor = ref(S, axis=-2)
+    except TypeError as error:  # e.g. len, which takes no axis
+        raise ParameterError(f"ref={ref!r} cannot be called as ref(S, axis=-2): {error}") from error
+    floor = _validate.float_array(floor, f"the result of ref={ref!r}", min_ndim=0)
+    if floor.shape != S.shape[:1] + S.shape[2:]:
+        raise ParameterError(f"the result of ref={ref!r} has shape {floor.shape}: ref(S, axis=-2) must give one "
+                             "value per frame of each clip, as np.max does")
+    return threshold * floor[:, None, :]
+
+
+def _peaks_above(S: np.ndarray, floor, *, k0: int, k1: int, sr: float, n_fft: int) -> tuple:
+    """The peaks of S (rows, n_bins, n_frames) in bins [k0, k1) as librosa's piptrack finds them above ``floor``
+    (a number, or (rows, 1, n_frames)), as the C++ peak kernels give them: (counts (rows,), pitches (Hz),
+    magnitudes). A peak is a local maximum of S where above the floor, else 0; a parabola through it and its
+    neighbours places it between bins and gives its height."""
+    lo, hi = max(k0, 1), min(k1, S.shape[-2] - 1)  # the first and last bins are never peaks
+    below, centre, above = (S[:, lo + shift : hi + shift] for shift in (-1, 0, 1))
+    kept = lambda x: np.where(x > floor, x, 0)  # noqa: E731
+    peak = (kept(centre) > kept(below)) & (kept(centre) >= kept(above))
+    half_slope = (above - below) / 2  # librosa's precisions (the C++ kernels' too): sums in S's dtype, ratio in float64
+    curvature = (above + below).astype(np.float64) - 2 * centre.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(np.abs(half_slope) >= np.abs(curvature), 0, -half_slope / curvature).astype(S.dtype)
+    pitches = (np.arange(lo, hi)[:, None] + shift) * float(sr) / n_fft
+    magnitudes = centre + 0.5 * half_slope * shift
+    return peak.sum(axis=(1, 2)), pitches[peak].astype(S.dtype), magnitudes[peak]
 
 
 def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int | None = None,
                     win_length: int | None = None, window="hann", center: bool = True,
                     pad_mode: str = "constant", resolution: float = 0.01, bins_per_octave: int = 12,
-                    fmin: float = 150.0, fmax: float = 4000.0, threshold: float = 0.1,
+                    fmin: float = 150.0, fmax: float = 4000.0, threshold: float = 0.1, ref=None,
                     workers: int | None = None):
     """Tuning offset of a recording relative to A440, in fractions of a bin (librosa's ``estimate_tuning``).
 
@@ -128,6 +168,11 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
         The band searched for peaks (clipped to [0, sr/2]).
     threshold : float
         Peaks below ``threshold`` x their frame's maximum are ignored.
+    ref : None, number or callable
+        librosa's piptrack ``ref``: a callable (e.g. np.mean) sets each frame's floor at ``threshold *
+        ref(S, axis=-2)``; a number is the floor ``|ref|`` itself (``threshold`` unused, as in
+        librosa). None (default) is np.max, computed in the fused pass; any other ref stores the
+        magnitude spectrogram.
     workers : int or None
         Threads for the STFT.
 
@@ -155,6 +200,9 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
                              for v, name in ((fmin, "fmin"), (fmax, "fmax"), (threshold, "threshold")))
     search = dict(sr=sr, fmin=fmin, fmax=fmax, threshold=threshold, resolution=resolution,
                   bins_per_octave=bins_per_octave, workers=workers)
+    if S is None and ref is not None:  # its peaks are found in the stored spectrogram
+        S = np.abs(stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,
+                        pad_mode=pad_mode, workers=workers))
     if S is None:
         y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
         frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
@@ -164,7 +212,7 @@ def estimate_tuning(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop
         batch_shape = y.shape[:-1]
     else:
         S = np.abs(_spectrogram(S))
-        tunings = _spectrogram_tunings(_validate.as_rows(S, 2), n_fft=n_fft, **search)
+        tunings = _spectrogram_tunings(_validate.as_rows(S, 2), n_fft=n_fft, ref=ref, **search)
         batch_shape = S.shape[:-2]
     return tunings.reshape(batch_shape) if batch_shape else float(tunings[0])
 
@@ -211,17 +259,17 @@ def clip_tunings(items: np.ndarray, frames, tuning, *, sr: float, n_chroma: int,
 
 
 @shared_filterbank
-def chroma_basis(dtype, *, sr, n_fft, n_chroma, tuning, ctroct, octwidth, base_c) -> np.ndarray:
+def chroma_basis(dtype, *, sr, n_fft, n_chroma, tuning, ctroct, octwidth, base_c, basis_dtype=np.float32) -> np.ndarray:
     """The (n_chroma, 1 + n_fft // 2) filterbank chroma_stft projects on, in ``dtype``, read-only:
-    built in float32 whatever the signal's dtype, as librosa builds it."""
+    built in ``basis_dtype`` (librosa's ``filters.chroma(dtype=)``: float32 whatever the signal's dtype by default)."""
     return filters.chroma(sr=sr, n_fft=n_fft, n_chroma=n_chroma, tuning=float(tuning), ctroct=ctroct,
-                          octwidth=octwidth, base_c=base_c).astype(dtype)
+                          octwidth=octwidth, base_c=base_c, dtype=basis_dtype).astype(dtype)
 
 
 def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
                 win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                 n_chroma: int = 12, tuning: float | None = 0.0, norm: float | None = np.inf,
-                ctroct: float = 5.0, octwidth: float | None = 2, base_c: bool = True,
+                ctroct: float = 5.0, octwidth: float | None = 2, base_c: bool = True, dtype=np.float32,
                 workers: int | None = None, device: str = "cpu") -> np.ndarray:
     """Chromagram: the power spectrogram projected on pitch classes (librosa's ``chroma_stft``).
 
@@ -254,6 +302,9 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
         number are left unscaled (silence stays zero).
     ctroct, octwidth, base_c
         Filterbank options, as :func:`fasttag.filters.chroma`.
+    dtype : np.float32 or np.float64
+        The filterbank's dtype (librosa's ``filters.chroma(dtype=)``, default float32); float64 makes
+        the result float64 (as librosa's), float32 input then computed in float64. float32 on the GPU.
     workers : int or None
         Threads (scipy.fft's convention).
     device : {"cpu", "cuda"}
@@ -263,8 +314,8 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
 
     Returns
     -------
-    np.ndarray [shape=(..., n_chroma, n_frames)], the input's float dtype. Row 0 is C when
-    ``base_c``.
+    np.ndarray [shape=(..., n_chroma, n_frames)], the input's float dtype, or float64 for
+    dtype=np.float64. Row 0 is C when ``base_c``.
 
     Notes
     -----
@@ -284,14 +335,16 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
     if device != "cpu":
         from . import cuda
 
+        filters.filterbank_dtype(dtype, device)
         cuda.check_device(device)
         return cuda.chroma_stft(y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                                 window=window, center=center, pad_mode=pad_mode, n_chroma=n_chroma, tuning=tuning,
                                 norm=norm, ctroct=ctroct, octwidth=octwidth, base_c=base_c, workers=workers)
     sr, tuning, n_chroma = chroma_arguments(y, S, sr, norm, tuning, n_chroma)
+    dtype = filters.filterbank_dtype(dtype, device)
     workers = resolve_workers(workers)
     if y is not None:
-        y = _validate.audio(y, check_finite=False)  # the kernels scan for NaN/Inf
+        y = filters.promoted(_validate.audio(y, check_finite=False), dtype)  # the kernels scan for NaN/Inf
         frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                          window=window, center=center, pad_mode=pad_mode)
         items, batch_shape, n_fft = frames.rows(y), y.shape[:-1], frames.window.shape[0]
@@ -301,7 +354,7 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
                 return _core.melspectrogram(rows, frames.window, basis, *frames.geometry(), 2.0, None, 1e-10, None,
                                             workers)
     else:
-        S = _spectrogram(S)
+        S = filters.promoted(_spectrogram(S), dtype)
         items, batch_shape = _validate.as_rows(S, 2), S.shape[:-2]
         n_fft = spectrogram_n_fft(n_fft, S.shape[-2])
         frames = None
@@ -310,7 +363,8 @@ def chroma_stft(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_len
             with _validate.core_errors():
                 return _core.project(basis, rows, workers)
     tunings = clip_tunings(items, frames, tuning, sr=sr, n_chroma=n_chroma, workers=workers)
-    fb_kwargs = dict(sr=sr, n_fft=n_fft, n_chroma=n_chroma, ctroct=ctroct, octwidth=octwidth, base_c=base_c)
+    fb_kwargs = dict(sr=sr, n_fft=n_fft, n_chroma=n_chroma, ctroct=ctroct, octwidth=octwidth, base_c=base_c,
+                     basis_dtype=dtype)
     raw = None
     for value in np.unique(tunings):  # one filterbank per distinct tuning
         basis = chroma_basis(items.dtype, tuning=value, **fb_kwargs)

@@ -76,29 +76,31 @@ def _gpu(device):
     return spectral
 
 
-def _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> np.ndarray:
-    """The mel basis in ``dtype`` (read-only: calls with the same arguments share it)."""
-    basis, empty = _shared_mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, np.dtype(dtype))
+def _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype, basis_dtype=np.float32) -> np.ndarray:
+    """The mel basis built in ``basis_dtype`` (librosa's ``filters.mel(dtype=)``, float32 whatever the signal's dtype
+    by default), in ``dtype`` (read-only: calls with the same arguments share it)."""
+    basis, empty = _shared_mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, np.dtype(dtype), np.dtype(basis_dtype))
     if empty:
         filters.warn_empty_mel_filters(n_mels, n_fft, sr)
     return basis
 
 
 @shared_filterbank
-def _shared_mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.ndarray, bool]:
-    # librosa builds the basis in float32 whatever the signal's dtype; so do we.
+def _shared_mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype, basis_dtype) -> tuple[np.ndarray, bool]:
     basis, empty = filters.mel_weights(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
-                                       dtype=np.float32)
+                                       dtype=basis_dtype)
     return basis.astype(dtype), empty
 
 
 def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, fmin, fmax,
-               htk, norm, decibels, workers) -> np.ndarray:
-    """frame -> window -> FFT -> |.|^power -> mel [-> dB] in one C++ pass; (..., n_mels, n_frames)."""
-    y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
+               htk, norm, dtype, decibels, workers) -> np.ndarray:
+    """frame -> window -> FFT -> |.|^power -> mel [-> dB] in one C++ pass; (..., n_mels, n_frames), in the
+    dtype of y promoted with the basis's ``dtype``."""
+    dtype = filters.filterbank_dtype(dtype, "cpu")
+    y = filters.promoted(_validate.audio(y, check_finite=False), dtype)  # the kernel scans for NaN/Inf
     frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                      window=window, center=center, pad_mode=pad_mode)
-    basis = _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, y.dtype)
+    basis = _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm, y.dtype, dtype)
     power = _validate.positive_float(power, "power")
     ref_db, amin, top_db = decibels if decibels is not None else (None, 1e-10, None)
     with _validate.core_errors():
@@ -110,8 +112,8 @@ def _fused_mel(y, *, sr, n_fft, hop_length, win_length, window, center, pad_mode
 def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_length: int = 512,
                    win_length: int | None = None, window="hann", center: bool = True, pad_mode: str = "constant",
                    power: float = 2.0, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
-                   htk: bool = False, norm: str | float | None = "slaney", workers: int | None = None,
-                   device: str = "cpu") -> np.ndarray:
+                   htk: bool = False, norm: str | float | None = "slaney", dtype=np.float32,
+                   workers: int | None = None, device: str = "cpu") -> np.ndarray:
     """Mel-scaled spectrogram, ``mel_basis @ |stft(y)|**power`` (librosa's ``melspectrogram``).
 
     Parameters
@@ -128,6 +130,9 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
         Exponent of the magnitude (1 energy, 2 power).
     n_mels, fmin, fmax, htk, norm
         As in :func:`fasttag.filters.mel`.
+    dtype : np.float32 or np.float64
+        The mel basis's dtype (librosa's ``filters.mel(dtype=)``, default float32); float64 makes
+        the result float64 (as librosa's), float32 input then computed in float64. float32 on the GPU.
     workers : int or None
         Threads (scipy.fft's convention).
     device : {"cpu", "cuda"}
@@ -136,7 +141,7 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
 
     Returns
     -------
-    np.ndarray [shape=(..., n_mels, n_frames)], the input's float dtype
+    np.ndarray [shape=(..., n_mels, n_frames)], the input's float dtype, or float64 for dtype=np.float64
 
     Examples
     --------
@@ -147,6 +152,7 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
     ((96, 141), dtype('float32'))
     """
     if device != "cpu":
+        filters.filterbank_dtype(dtype, device)
         return _gpu(device).melspectrogram(y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                                            window=window, center=center, pad_mode=pad_mode, power=power,
                                            n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm)
@@ -155,9 +161,10 @@ def melspectrogram(y=None, *, sr: float = 22050, S=None, n_fft: int = 2048, hop_
     if y is not None:
         return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                           center=center, pad_mode=pad_mode, power=power, n_mels=n_mels, fmin=fmin, fmax=fmax,
-                          htk=htk, norm=norm, decibels=None, workers=workers)
-    S = _validate.float_array(S, "S", min_ndim=2)
-    basis = _mel_basis(sr, spectrogram_n_fft(n_fft, S.shape[-2]), n_mels, fmin, fmax, htk, norm, S.dtype)
+                          htk=htk, norm=norm, dtype=dtype, decibels=None, workers=workers)
+    dtype = filters.filterbank_dtype(dtype, device)
+    S = filters.promoted(_validate.float_array(S, "S", min_ndim=2), dtype)
+    basis = _mel_basis(sr, spectrogram_n_fft(n_fft, S.shape[-2]), n_mels, fmin, fmax, htk, norm, S.dtype, dtype)
     return _project(basis, S, workers)
 
 
@@ -170,8 +177,8 @@ def _project(basis: np.ndarray, X: np.ndarray, workers) -> np.ndarray:
 
 def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
            window="hann", center: bool = True, pad_mode: str = "constant", n_mels: int = 128, fmin: float = 0.0,
-           fmax: float | None = None, htk: bool = False, norm: str | float | None = "slaney", ref: float = 1.0,
-           amin: float = 1e-10, top_db: float | None = 80.0, workers: int | None = None,
+           fmax: float | None = None, htk: bool = False, norm: str | float | None = "slaney", dtype=np.float32,
+           ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0, workers: int | None = None,
            device: str = "cpu") -> np.ndarray:
     """Log-mel spectrogram in dB, fused: the common input of tagging models.
 
@@ -195,7 +202,7 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
 
     Returns
     -------
-    np.ndarray [shape=(..., n_mels, n_frames)], dB, the input's float dtype
+    np.ndarray [shape=(..., n_mels, n_frames)], dB, the input's float dtype, or float64 for dtype=np.float64
 
     Examples
     --------
@@ -206,13 +213,14 @@ def logmel(y, *, sr: float = 22050, n_fft: int = 2048, hop_length: int = 512, wi
     (96, 1366)
     """
     if device != "cpu":
+        filters.filterbank_dtype(dtype, device)
         return _gpu(device).logmel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                                    window=window, center=center, pad_mode=pad_mode, n_mels=n_mels, fmin=fmin,
                                    fmax=fmax, htk=htk, norm=norm, ref=ref, amin=amin, top_db=top_db)
     decibels = fused_decibels(ref, amin, top_db)
     return _fused_mel(y, sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                       center=center, pad_mode=pad_mode, power=2.0, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk,
-                      norm=norm, decibels=decibels, workers=workers)
+                      norm=norm, dtype=dtype, decibels=decibels, workers=workers)
 
 
 def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
@@ -244,7 +252,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     device : {"cpu", "cuda"}
         "cuda": the fused GPU log-mel, then the DCT on the GPU (see :mod:`fasttag.cuda`).
     **kwargs
-        Passed to :func:`logmel` (n_fft, hop_length, n_mels, fmin, fmax, htk, top_db, ...), and
+        Passed to :func:`logmel` (n_fft, hop_length, n_mels, fmin, fmax, htk, dtype, top_db, ...), and
         ``power`` (> 0, default 2: the exponent of the magnitude under the mel filters, as
         :func:`melspectrogram`'s; other than 2 on device="cpu" only).
 
@@ -264,6 +272,7 @@ def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int =
     """
     power = mel_power(kwargs, device)
     if device != "cpu":
+        filters.filterbank_dtype(kwargs.pop("dtype", np.float32), device)
         return _gpu(device).mfcc(y, sr=sr, S=S, n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                                  mel_norm=mel_norm, **kwargs)
     n_mfcc = mfcc_arguments(y, S, n_mfcc, dct_type, norm, lifter, mel_norm, kwargs)
@@ -285,7 +294,8 @@ def delta_arguments(width, order, axis, shape: tuple, mode: str) -> tuple[int, i
     width = _validate.odd_width(width, "width")
     order = _validate.positive_int(order, "order")
     if order >= width:
-        raise ParameterError(f"order={order} must be smaller than width={width} (a degree-{order} fit needs more points)")
+        raise ParameterError(f"order={order} must be smaller than width={width} (a degree-{order} fit needs more "
+                             "points)")
     if not _validate.is_integer(axis) or not -len(shape) <= axis < len(shape):
         raise ParameterError(f"axis={axis} is out of range for data with {len(shape)} dimensions")
     if mode not in DELTA_MODES:
@@ -297,8 +307,8 @@ def delta_arguments(width, order, axis, shape: tuple, mode: str) -> tuple[int, i
     return order, axis
 
 
-def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "interp", cval: float = 0.0,
-          device: str = "cpu") -> np.ndarray:
+def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "interp", polyorder: int | None = None,
+          delta: float = 1.0, cval: float = 0.0, device: str = "cpu") -> np.ndarray:
     """Local derivative of a feature sequence by Savitzky-Golay filtering (librosa's ``delta``).
 
     Parameters
@@ -313,21 +323,42 @@ def delta(data, *, width: int = 9, order: int = 1, axis: int = -1, mode: str = "
     mode : {"interp", "mirror", "constant", "nearest", "wrap"}
         How the ends are completed (scipy's ``savgol_filter``; librosa's default "interp" fits
         the first and last windows, so it needs ``width <= data.shape[axis]``).
+    polyorder : int, order <= polyorder < width, or None
+        Degree of the fitted polynomial; None is ``order`` (scipy's ``savgol_filter``, as librosa
+        passes it on).
+    delta : float > 0
+        Spacing of the samples along ``axis``: the derivative is divided by ``delta**order``
+        (scipy's ``savgol_filter``, as librosa passes it on).
     cval : float
         The value beyond the ends with mode "constant" (scipy's ``savgol_filter``; librosa passes
         it on); other modes ignore it.
     device : {"cpu", "cuda"}
-        "cuda": a GPU kernel (see :mod:`fasttag.cuda`), mode "interp" only.
+        "cuda": a GPU kernel (see :mod:`fasttag.cuda`), mode "interp", polyorder ``order`` and
+        delta 1 only.
 
     Returns
     -------
     np.ndarray, same shape as data, float32 or float64 as data (integers give float64)
     """
     if device != "cpu":
+        if polyorder not in (None, order) or delta != 1:
+            raise ParameterError(f"polyorder={polyorder!r} and delta={delta!r} need device='cpu': the GPU kernel fits "
+                                 "a polynomial of degree order to samples 1 apart")
         return _gpu(device).delta(data, width=width, order=order, axis=axis, mode=mode)
     data = _validate.float_array(data, "data")
     order, axis = delta_arguments(width, order, axis, data.shape, mode)
+    polyorder = order if polyorder is None else _fit_degree(polyorder, order, width)
+    spacing = _validate.positive_float(delta, "delta")
     cval = _validate.finite_float(cval, "cval")
     import scipy.signal  # scipy.signal takes half a second to import: on first use only
 
-    return scipy.signal.savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode=mode, cval=cval)
+    return scipy.signal.savgol_filter(data, width, polyorder=polyorder, deriv=order, delta=spacing, axis=axis,
+                                      mode=mode, cval=cval)
+
+
+def _fit_degree(polyorder, order: int, width: int) -> int:
+    """delta's ``polyorder`` as an int in [order, width), or ParameterError (scipy gives zeros below order)."""
+    if not _validate.is_integer(polyorder) or not order <= polyorder < width:
+        raise ParameterError(f"polyorder={polyorder!r} must be an integer from order={order} to width - 1={width - 1} "
+                             "(a lower degree has no derivative of that order; the fit needs more points than terms)")
+    return int(polyorder)

@@ -136,14 +136,30 @@ def mel_weights(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype) -> tuple[np.
     return weights, bool(empty)
 
 
+def filterbank_dtype(dtype, device: str) -> np.dtype:
+    """A mel or chroma filterbank's ``dtype`` (librosa's ``filters.mel(dtype=)``): float32 or float64, float32 on the
+    GPU (whose kernels take the float32 basis, librosa's default); else ParameterError."""
+    dtype = _validate.dtype_in(dtype, (np.float32, np.float64))
+    if dtype != np.float32 and device != "cpu":
+        raise ParameterError(f"dtype={dtype.name} needs device='cpu': the GPU kernels take the filterbank in float32 "
+                             "(librosa's default)")
+    return dtype
+
+
+def promoted(x: np.ndarray, basis_dtype: np.dtype) -> np.ndarray:
+    """``x`` in the dtype of its product with a filterbank of ``basis_dtype`` (numpy's promotion, as librosa's
+    einsum: float32 audio with a float64 basis gives float64); never downcast."""
+    return x.astype(np.result_type(x.dtype, basis_dtype), copy=False)
+
+
 def warn_empty_mel_filters(n_mels, n_fft, sr) -> None:
     """librosa's warning that some mel bands of this basis are always zero."""
     _warnings.warn(f"Empty mel filters: n_mels={n_mels} is too many for n_fft={n_fft} at sr={sr}; "
                    "some bands will always be zero. Reduce n_mels or raise n_fft.")
 
 
-def get_window(window, win_length: int, *, fftbins: bool = True, n_fft: int | None = None,
-               dtype=np.float64) -> np.ndarray:
+def get_window(window, win_length: int | None = None, *, Nx: int | None = None, fftbins: bool = True,
+               n_fft: int | None = None, dtype=np.float64) -> np.ndarray:
     """A window of ``win_length`` samples (librosa's ``filters.get_window(window, Nx, fftbins=True)``),
     optionally zero-padded to ``n_fft`` (centred).
 
@@ -155,7 +171,7 @@ def get_window(window, win_length: int, *, fftbins: bool = True, n_fft: int | No
         ``("kaiser", 8.0)``; a number, Kaiser's beta), a callable of the length, or an array of
         ``win_length`` values.
     win_length : int > 0
-        The window's length (librosa's ``Nx``).
+        The window's length; or give it as ``Nx``, librosa's name for it (once: one of the two).
     fftbins : bool
         A spec's window is periodic (True, default: for the FFT) or symmetric (False: for filter
         design), as scipy's; a callable's or an array's values are taken as they are.
@@ -177,9 +193,15 @@ def get_window(window, win_length: int, *, fftbins: bool = True, n_fft: int | No
     array([0.  , 0.75, 0.75, 0.  ])
     >>> fasttag.filters.get_window("hann", 4, n_fft=6)         # centred in n_fft samples, as stft frames it
     array([0. , 0. , 0.5, 1. , 0.5, 0. ])
+    >>> fasttag.filters.get_window("hann", Nx=4)               # librosa's keyword
+    array([0. , 0.5, 1. , 0.5])
     """
-    win_length = _validate.positive_int(win_length, "win_length")
-    n_fft, win_length = _validate.window_sizes(win_length if n_fft is None else n_fft, win_length)
+    if (win_length is None) == (Nx is None):
+        raise ParameterError(f"give the window's length once, as win_length or as Nx (librosa's name); got "
+                             f"win_length={win_length!r}, Nx={Nx!r}")
+    name = "win_length" if Nx is None else "Nx"
+    win_length = _validate.positive_int(win_length if Nx is None else Nx, name)
+    n_fft, win_length = _validate.window_sizes(win_length if n_fft is None else n_fft, win_length, name)
     fftbins = _validate.flag(fftbins, "fftbins")
     if isinstance(window, (str, tuple, numbers.Real)) and not isinstance(window, bool):
         values = _scipy_window(_WINDOW_ALIASES.get(window, window) if isinstance(window, str) else window, win_length,

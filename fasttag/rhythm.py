@@ -73,7 +73,7 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
         "cuda": the fused GPU log-mel, then the flux (and ``detrend``) on the GPU (see
         :mod:`fasttag.cuda`); ``aggregate`` must then be None (the mean).
     **kwargs
-        Further :func:`fasttag.logmel` parameters (n_mels, fmin, fmax, htk, norm, window,
+        Further :func:`fasttag.logmel` parameters (n_mels, fmin, fmax, htk, norm, dtype, window,
         win_length, pad_mode), and ``power`` (> 0, default 2: the exponent of the magnitude
         under the mel filters, as :func:`fasttag.melspectrogram`'s; other than 2 on
         device="cpu" only).
@@ -102,6 +102,7 @@ def onset_strength(y=None, *, sr: float = 22050, S=None, lag: int = 1, max_size:
     if device != "cpu":
         from . import cuda
 
+        filters.filterbank_dtype(kwargs.pop("dtype", np.float32), device)
         cuda.check_device(device)
         return cuda.onset_strength(y, sr=sr, S=S, lag=lag, max_size=max_size, ref=ref, detrend=detrend,
                                    center=center, aggregate=aggregate, n_fft=n_fft, hop_length=hop_length, **kwargs)
@@ -160,18 +161,38 @@ def aggregated(aggregate, x: np.ndarray, shape: tuple, **kwargs) -> np.ndarray:
     array (or number) that broadcasts so."""
     if 0 in shape:  # a clip of fewer frames than the lag: nothing to aggregate
         return np.zeros(shape, x.dtype)
-    call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
-    try:
-        out = aggregate(x, **kwargs)
-    except TypeError as error:  # e.g. len, which takes no axis
-        raise ParameterError(f"aggregate={aggregate!r} cannot be called as aggregate(x, {call}): {error}") from error
-    name = f"the result of aggregate={aggregate!r}"
-    out = _validate.float_array(out, name, min_ndim=0)
+    out = _aggregate_result(aggregate, x, kwargs)
     try:
         return np.broadcast_to(out, shape)
     except ValueError:
-        raise ParameterError(f"{name} has shape {out.shape}, which does not broadcast to {shape}, "
-                             f"the shape of np.mean(x, {call})") from None
+        raise ParameterError(f"the result of aggregate={aggregate!r} has shape {out.shape}, which does not broadcast "
+                             f"to {shape}, the shape of np.mean(x, {_call(kwargs)})") from None
+
+
+def _call(kwargs: dict) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+
+
+def _aggregate_result(aggregate, x: np.ndarray, kwargs: dict) -> np.ndarray:
+    """``aggregate(x, **kwargs)`` as a finite real array, or ParameterError naming ``aggregate``."""
+    try:
+        out = aggregate(x, **kwargs)
+    except TypeError as error:  # e.g. len, which takes no axis
+        raise ParameterError(f"aggregate={aggregate!r} cannot be called as aggregate(x, {_call(kwargs)}): "
+                             f"{error}") from error
+    return _validate.float_array(out, f"the result of aggregate={aggregate!r}", min_ndim=0)
+
+
+def _aggregated_tempogram(aggregate, tg: np.ndarray) -> np.ndarray:
+    """tempo's ``aggregate(tg, axis=-1, keepdims=True)``, of shape ``tg.shape[:-1] + (n_columns,)`` (1 column, or any
+    number over the same lags: librosa takes a tempo of each); else ParameterError naming ``aggregate`` (librosa
+    refuses a number too, and fewer dimensions)."""
+    out = _aggregate_result(aggregate, tg, dict(axis=-1, keepdims=True))
+    if out.shape[:-1] != tg.shape[:-1] or out.ndim != tg.ndim:
+        got = "is a number" if out.ndim == 0 else f"has shape {out.shape}"
+        raise ParameterError(f"the result of aggregate={aggregate!r} {got}; tempo needs the lags of tg {tg.shape} "
+                             f"kept, {tg.shape[:-1] + (1,)} (aggregate(tg, axis=-1, keepdims=True))")
+    return out
 
 
 def tempo_frequencies(n_bins: int, *, hop_length: int = 512, sr: float = 22050) -> np.ndarray:
@@ -416,7 +437,8 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
         Tempi at or above this are excluded.
     aggregate : callable or None
         Reduction over time (``aggregate(tg, axis=-1, keepdims=True)``), returning finite real
-        values that broadcast to np.mean's shape (else ParameterError); None gives a tempo per frame.
+        values of shape ``tg.shape[:-1] + (1,)`` (or more columns: a tempo of each), else
+        ParameterError (a number too, as librosa); None gives a tempo per frame.
     prior : scipy.stats distribution or None
         The prior over tempo: None is the log-normal one above; else an object whose
         ``logpdf`` (e.g. of a frozen ``scipy.stats.uniform(30, 300)``) gives the log-weight of
@@ -430,7 +452,8 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
 
     Returns
     -------
-    np.ndarray [shape=(..., 1)] (or [shape=(..., n_frames)] when aggregate is None), BPM, float64
+    np.ndarray [shape=(..., 1)] (or [shape=(..., n_frames)] when aggregate is None, (..., n_columns) for an
+    aggregate that keeps more columns), BPM, float64
 
     Examples
     --------
@@ -467,7 +490,7 @@ def tempo(y=None, *, sr: float = 22050, onset_envelope=None, tg=None, hop_length
         if win_length < 2:
             raise ParameterError(f"tg has shape {tg.shape}: a tempogram needs lags 0 and 1 at least (axis -2)")
     if aggregate is not None:
-        tg = aggregated(aggregate, tg, tg.shape[:-1] + (1,), axis=-1, keepdims=True)
+        tg = _aggregated_tempogram(aggregate, tg)
     bpms = tempo_frequencies(win_length, hop_length=hop_length, sr=sr)
     logprior = _log_prior(prior, bpms, start_bpm, std_bpm)
     if max_tempo is not None:

@@ -112,7 +112,7 @@ def framing(n_samples: int, dtype, *, n_fft, hop_length, win_length, window, cen
 
 
 def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int | None = None,
-         window="hann", center: bool = True, pad_mode: str = "constant", dtype=None,
+         window="hann", center: bool = True, pad_mode: str = "constant", dtype=None, out: np.ndarray | None = None,
          workers: int | None = None, device: str = "cpu") -> np.ndarray:
     """Short-time Fourier transform, by fasttag's own FFT (librosa's ``stft`` semantics).
 
@@ -134,7 +134,12 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
     pad_mode : {"constant", "edge", "reflect", "symmetric", "linear_ramp"}
         How the signal is extended when ``center``.
     dtype : complex dtype or None
-        Output dtype; default complex64 for float32 input, complex128 for float64.
+        Output dtype; default complex64 for float32 input, complex128 for float64 (or ``out``'s).
+    out : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames or more)], complex, or None
+        A preallocated array for the result (librosa's): it is returned, or its first n_frames
+        frames ``out[..., :n_frames]`` when it has more. complex128, or complex64 for float32
+        input (complex128 computes float32 input in float64); ``dtype`` when given. The result is
+        computed, then copied into it. device="cpu" only.
     workers : int or None
         Threads (scipy.fft's convention; see :func:`fasttag.set_workers`).
     device : {"cpu", "cuda"}
@@ -143,7 +148,7 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
 
     Returns
     -------
-    np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], complex
+    np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], complex (``out`` or its view when given)
 
     Examples
     --------
@@ -156,17 +161,51 @@ def stft(y, *, n_fft: int = 2048, hop_length: int | None = None, win_length: int
     >>> power = np.abs(D) ** 2   # power spectrogram
     """
     if device != "cpu":
+        if out is not None:
+            raise ParameterError("out= needs device='cpu': on the GPU stft returns a new array of the input's kind")
         return _gpu(device).stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
                                  center=center, pad_mode=pad_mode, dtype=dtype)
     y = _validate.audio(y, check_finite=False)  # the kernel scans for NaN/Inf
     if dtype is not None:
         dtype = _validate.dtype_in(dtype, (np.complex64, np.complex128))
+    if out is not None:
+        dtype = _out_dtype(out, dtype, y.dtype)
+    if dtype is not None:
         y = y.astype(np.float32 if dtype == np.complex64 else np.float64, copy=False)
     frames = framing(y.shape[-1], y.dtype, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                      window=window, center=center, pad_mode=pad_mode)
+    shape = y.shape[:-1] + (frames.window.shape[0] // 2 + 1, frames.n_frames)
+    target = None if out is None else _out_prefix(out, shape)
     with _validate.core_errors():
-        out = _core.stft(frames.rows(y), frames.window, *frames.geometry(), resolve_workers(workers))
-    return out.reshape(y.shape[:-1] + out.shape[1:])
+        result = _core.stft(frames.rows(y), frames.window, *frames.geometry(), resolve_workers(workers))
+    if target is None:
+        return result.reshape(shape)
+    target[...] = result.reshape(shape)
+    return target
+
+
+def _out_dtype(out, dtype, y_dtype) -> np.dtype:
+    """The complex dtype of stft's preallocated ``out``, checked: a writable complex64 or complex128 numpy
+    array, of ``dtype`` when given, else not complex64 for float64 audio (nothing is downcast silently)."""
+    if not isinstance(out, np.ndarray):
+        raise ParameterError(f"out must be a complex numpy array, got {type(out).__name__}")
+    out_dtype = _validate.dtype_in(out.dtype.newbyteorder("="), (np.complex64, np.complex128), "out.dtype")
+    if not out.flags.writeable:
+        raise ParameterError("out is read-only")
+    if dtype is not None and out_dtype != dtype:
+        raise ParameterError(f"out.dtype={out_dtype.name} differs from dtype={dtype.name}")
+    if out_dtype == np.complex64 and y_dtype == np.float64 and dtype is None:
+        raise ParameterError("out.dtype=complex64 for float64 y: nothing is downcast silently; give a complex128 out, "
+                             "or dtype=np.complex64 to compute in float32")
+    return out_dtype
+
+
+def _out_prefix(out: np.ndarray, shape: tuple) -> np.ndarray:
+    """``out``, or its first ``shape[-1]`` frames when it has more (librosa's rule); else ParameterError."""
+    if out.shape[:-1] != shape[:-1] or out.ndim != len(shape) or out.shape[-1] < shape[-1]:
+        raise ParameterError(f"out has shape {out.shape}; the result has shape {shape} (out may have more frames "
+                             "on its last axis: the first ones are used)")
+    return out if out.shape == shape else out[..., : shape[-1]]
 
 
 def _gpu(device):

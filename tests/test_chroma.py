@@ -311,3 +311,81 @@ def test_bad_filterbank_and_tuning_parameters():
         fasttag.pitch_tuning(["a"])
     with pytest.raises(ParameterError, match="frequencies contains NaN or infinite values"):
         fasttag.pitch_tuning([440.0, np.inf])
+
+
+@pytest.mark.parametrize("basis_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chroma_stft_filterbank_dtype_is_taken_as_in_librosa(music, tol, dtype, basis_dtype):
+    """librosa's chroma_stft(dtype=) goes to filters.chroma: the result is the audio's dtype promoted with the
+    filterbank's (float32 audio with a float64 filterbank gives float64); a TypeError here."""
+    y = music(2 * SR, dtype=dtype)
+    for tuning in (0.0, None):
+        expected = librosa.feature.chroma_stft(y=y, sr=SR, n_fft=1024, tuning=tuning, dtype=basis_dtype)
+        got = fasttag.chroma_stft(y, sr=SR, n_fft=1024, tuning=tuning, dtype=basis_dtype)
+        assert got.dtype == expected.dtype == np.result_type(dtype, basis_dtype)
+        tol.assert_close(got, expected, tol(dtype).spec, f"tuning={tuning}")
+    # The same S: the filterbank must be librosa's in basis_dtype, to the result's precision.
+    S = np.abs(librosa.stft(y, n_fft=1024)) ** 2
+    expected = librosa.feature.chroma_stft(S=S, sr=SR, tuning=0.2, dtype=basis_dtype)
+    got = fasttag.chroma_stft(S=S, sr=SR, tuning=0.2, dtype=basis_dtype)
+    assert got.dtype == expected.dtype
+    tol.assert_close(got, expected, tol(expected.dtype).spec)
+
+
+REFS = {"mean": np.mean, "median": np.median, "number": 0.05, "negative number": -0.4,
+        "90th percentile": lambda S, axis: np.percentile(S, 90, axis=axis)}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ref", sorted(REFS))
+def test_estimate_tuning_takes_librosas_ref(music, rng, dtype, ref):
+    """librosa's estimate_tuning passes ref= on to piptrack: the floor of the peaks, threshold x ref(S, axis=-2) per
+    frame for a callable, |ref| for a number; a TypeError here."""
+    ref = REFS[ref]
+    y = music(3 * SR, dtype=dtype, shape=(2,))
+    S = np.abs(librosa.stft(y, n_fft=1024))
+    sr = SR * 2 ** (rng.uniform(-0.4, 0.4) / 12)  # detuned by up to 40 cents
+    for threshold in (0.1, 0.5):
+        for clip in range(2):
+            expected = librosa.estimate_tuning(S=S[clip], sr=sr, ref=ref, threshold=threshold)
+            assert fasttag.estimate_tuning(S=S[clip], sr=sr, ref=ref, threshold=threshold) == expected
+            got = fasttag.estimate_tuning(y[clip], sr=sr, n_fft=1024, ref=ref, threshold=threshold)
+            assert abs(got - librosa.estimate_tuning(y=y[clip], sr=sr, n_fft=1024, ref=ref, threshold=threshold)) \
+                <= 0.01 + 1e-12
+        np.testing.assert_array_equal(fasttag.estimate_tuning(y, sr=sr, n_fft=1024, ref=ref, threshold=threshold),
+                                      [fasttag.estimate_tuning(c, sr=sr, n_fft=1024, ref=ref, threshold=threshold)
+                                       for c in y])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_peaks_above_a_floor_equal_librosa_piptrack(music, dtype):
+    """The peaks estimate_tuning(ref=...) votes with, against librosa's piptrack(ref=...), peak by peak."""
+    from fasttag.chroma import _peak_floor, _peaks_above
+
+    y = music(2 * SR, dtype=dtype, shape=(2,))
+    S = np.ascontiguousarray(np.abs(librosa.stft(y, n_fft=1024)))
+    for ref, threshold in ((np.mean, 0.5), (np.median, 2.0), (0.3, 0.1)):
+        counts, pitches, mags = _peaks_above(S, _peak_floor(ref, S, threshold), k0=0, k1=512, sr=SR, n_fft=1024)
+        assert pitches.dtype == mags.dtype == dtype
+        start = 0
+        for row in range(2):
+            ref_pitches, ref_mags = librosa.piptrack(S=S[row], sr=SR, n_fft=1024, fmin=0.0, fmax=SR / 2, ref=ref,
+                                                     threshold=threshold)
+            peak = ref_pitches > 0
+            assert counts[row] == np.count_nonzero(peak) > 0
+            got = _sorted_peaks(pitches[start:start + counts[row]], mags[start:start + counts[row]])
+            expected = _sorted_peaks(ref_pitches[peak], ref_mags[peak])
+            np.testing.assert_array_equal(got[0], expected[0])
+            np.testing.assert_array_equal(got[1], expected[1])
+            start += counts[row]
+
+
+def test_a_bad_ref_is_named(music):
+    y = music(SR)
+    for ref, message in (("max", "ref='max' must be None, a number or a callable such as np.max"),
+                         (np.inf, "ref=inf must be None"),
+                         (len, "ref=<built-in function len> cannot be called as ref(S, axis=-2)"),
+                         (lambda S, axis: 0.5, "has shape (): ref(S, axis=-2) must give one value per frame"),
+                         (lambda S, axis: np.max(S, axis=axis, keepdims=True), "has shape (1, 1, 44): ref(S, ")):
+        with pytest.raises(ParameterError, match=re.escape(message)):
+            fasttag.estimate_tuning(y, sr=SR, ref=ref)

@@ -463,3 +463,39 @@ def test_audio_that_went_through_pickle_is_taken_and_does_not_change_the_kept_ba
     np.testing.assert_array_equal(fasttag.logmel(moved, sr=8000, n_fft=256, n_mels=40), fasttag.logmel(
         y, sr=8000, n_fft=256, n_mels=40))  # fmt: skip
     np.testing.assert_array_equal(fasttag.logmel(y, sr=8000, n_fft=256, n_mels=24), expected)
+
+
+@pytest.mark.parametrize("basis_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_filterbank_dtype_is_taken_as_in_librosa(music, tol, dtype, basis_dtype):
+    """librosa's melspectrogram(dtype=) goes to filters.mel, and mfcc and onset_strength pass it on: the result is the
+    audio's dtype promoted with the basis's (float32 audio with a float64 basis gives float64); a TypeError here."""
+    y = music(20000, dtype=dtype)
+    kwargs = dict(n_fft=1024, hop_length=256, n_mels=64, dtype=basis_dtype)
+    expected = librosa.feature.melspectrogram(y=y, **kwargs)
+    got = fasttag.melspectrogram(y, **kwargs)
+    assert got.dtype == expected.dtype == np.result_type(dtype, basis_dtype)
+    tol.assert_close(got, expected, tol(dtype).spec)  # float32 audio: librosa rounds its STFT to float32
+    tol.assert_db_close(fasttag.logmel(y, **kwargs), librosa.power_to_db(expected), tol(dtype).db)
+    got = fasttag.mfcc(y, **kwargs)
+    assert got.dtype == expected.dtype
+    tol.assert_close(got, librosa.feature.mfcc(y=y, **kwargs), tol(dtype).cepstrum)
+    got = fasttag.onset_strength(y, **kwargs)
+    assert got.dtype == expected.dtype
+    tol.assert_close(got, librosa.onset.onset_strength(y=y, **kwargs), tol(dtype).spec)
+    # The same S: the basis must be librosa's in basis_dtype, to the result's precision.
+    S = np.abs(librosa.stft(y, n_fft=1024, hop_length=256)) ** 2
+    expected = librosa.feature.melspectrogram(S=S, n_mels=64, dtype=basis_dtype)
+    got = fasttag.melspectrogram(S=S, n_mels=64, dtype=basis_dtype)
+    assert got.dtype == expected.dtype
+    tol.assert_close(got, expected, tol(expected.dtype).spec)
+
+
+def test_a_filterbank_dtype_the_path_cannot_take_is_named(music):
+    y = music(8000)
+    for dtype, message in ((np.int32, "dtype=int32 must be float32 or float64"), ("mel", "dtype='mel' is not a dtype")):
+        with pytest.raises(fasttag.ParameterError, match=message):
+            fasttag.melspectrogram(y, dtype=dtype)
+    for call in (fasttag.melspectrogram, fasttag.logmel, fasttag.mfcc, fasttag.onset_strength, fasttag.chroma_stft):
+        with pytest.raises(fasttag.ParameterError, match="dtype=float64 needs device='cpu'"):
+            call(y, dtype=np.float64, device="cuda")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import librosa
 import numpy as np
 import pytest
@@ -210,3 +212,31 @@ def test_study_feature_stack_matches_librosa(music, tol):
     for block in range(3):
         rows = slice(30 * block, 30 * (block + 1))
         tol.assert_close(stack[rows], expected[rows], 10 * tol(np.float32).cepstrum, f"block {block}")
+
+
+def test_delta_takes_librosas_savgol_keywords(music, tol):
+    """librosa's delta passes **kwargs on to savgol_filter: polyorder (default order), delta (the sample spacing)
+    and cval; a TypeError here (cval aside)."""
+    C = fasttag.mfcc(music(20000, dtype=np.float64), sr=22050, n_mfcc=20, hop_length=256)
+    for kwargs in (dict(polyorder=3), dict(order=2, polyorder=4, delta=0.5), dict(width=5, polyorder=4, delta=2.0),
+                   dict(delta=0.25, mode="constant", cval=-3.0)):
+        got = fasttag.delta(C, **kwargs)
+        tol.assert_close(got, librosa.feature.delta(C, **kwargs), tol(np.float64).cepstrum, f"{kwargs}")
+        plain = {k: v for k, v in kwargs.items() if k not in ("polyorder", "delta")}
+        assert not np.allclose(got, fasttag.delta(C, **plain)), kwargs
+    np.testing.assert_array_equal(fasttag.delta(C, order=2, polyorder=2), fasttag.delta(C, order=2))
+
+
+def test_delta_refuses_a_polyorder_or_spacing_without_meaning(rng):
+    data = rng.standard_normal((4, 30)).cumsum(axis=-1)
+    # scipy (and so librosa) gives zeros for a degree below the derivative's order
+    assert not np.any(librosa.feature.delta(data, order=2, polyorder=1))
+    for kwargs, message in ((dict(order=2, polyorder=1), "polyorder=1 must be an integer from order=2 to width - 1=8"),
+                            (dict(polyorder=9), "polyorder=9 must be an integer from order=1"),
+                            (dict(polyorder=2.0), "polyorder=2.0 must be an integer"),
+                            (dict(delta=0), "delta=0 must be a positive number"),
+                            (dict(delta=float("nan")), "delta=nan must be a positive number"),
+                            (dict(polyorder=3, device="cuda"), "polyorder=3 and delta=1.0 need device='cpu'"),
+                            (dict(delta=2.0, device="cuda"), "polyorder=None and delta=2.0 need device='cpu'")):
+        with pytest.raises(fasttag.ParameterError, match=re.escape(message)):
+            fasttag.delta(data, **kwargs)

@@ -234,8 +234,7 @@ def _sum_ignoring_keepdims(x, axis, keepdims=False):
     (len, r"aggregate=<built-in function len> cannot be called as aggregate\(x, axis=-[12]"),
     (lambda x, **kwargs: "mean", r"the result of aggregate=<function .*> must be a real numeric array"),
     (lambda x, **kwargs: np.full(x.shape[:-1] + (1,), np.nan), r"the result of aggregate=.* contains NaN"),
-    (lambda x, **kwargs: x, r"the result of aggregate=.* has shape \(\d+, \d+\), which does not broadcast"),
-], ids=["len", "string", "nan", "identity"])
+], ids=["len", "string", "nan"])
 def test_a_bad_aggregate_is_named(music, aggregate, match):
     y = music(4 * SR)
     with pytest.raises(ParameterError, match=match):
@@ -246,11 +245,34 @@ def test_a_bad_aggregate_is_named(music, aggregate, match):
 
 def test_an_aggregate_is_taken_where_librosa_takes_it(music, tol):
     y = music(4 * SR, dtype=np.float64)
-    with pytest.raises(ParameterError, match=r"has shape \(\d+,\), which does not broadcast to \(\d+, 1\)"):
-        fasttag.tempo(y, sr=SR, aggregate=_sum_ignoring_keepdims)  # librosa's fails too (IndexError)
-    for aggregate in (_sum_ignoring_keepdims, lambda x, axis: 0.5):  # librosa broadcasts a number
+    # onset_strength: librosa assigns the result into np.mean's shape, so a number broadcasts and x does not
+    for aggregate in (_sum_ignoring_keepdims, lambda x, axis: 0.5):
         tol.assert_close(fasttag.onset_strength(y, sr=SR, aggregate=aggregate),
                          librosa.onset.onset_strength(y=y, sr=SR, aggregate=aggregate), tol(np.float64).spec)
+    with pytest.raises(ParameterError, match=r"has shape \(\d+, \d+\), which does not broadcast to \(\d+,\)"):
+        fasttag.onset_strength(y, sr=SR, aggregate=lambda x, **kwargs: x)
+
+
+def test_tempo_takes_an_aggregate_as_librosa(music):
+    """librosa's tempo takes aggregate(tg, axis=-1, keepdims=True) with the lags kept: one column, or more (a tempo
+    of each); it fails on a number (fasttag broadcast it) and on fewer dimensions. A result without the lags, which
+    librosa would weigh by the prior alone, is refused too."""
+    y = music(8 * SR, shape=(2,))
+    tg = librosa.feature.tempogram(y=y, sr=SR, win_length=256)
+    for aggregate in (np.median, lambda x, axis, keepdims: x, lambda x, axis, keepdims: x[..., ::20]):
+        expected = librosa.feature.tempo(tg=tg, sr=SR, aggregate=aggregate)
+        np.testing.assert_array_equal(fasttag.tempo(tg=tg, sr=SR, aggregate=aggregate, refine=False), expected)
+    assert expected.shape == (2, -(-tg.shape[-1] // 20))
+    for aggregate, result in ((lambda x, axis, keepdims: np.mean(x), "is a number"),
+                              (lambda x, axis, keepdims: 120.0, "is a number"),
+                              (_sum_ignoring_keepdims, r"has shape \(2, 256\)"),
+                              (lambda x, axis, keepdims: np.ones((1, 1)), r"has shape \(1, 1\)")):
+        if result != r"has shape \(1, 1\)":
+            with pytest.raises((librosa.util.exceptions.ParameterError, AttributeError, ValueError)):
+                librosa.feature.tempo(tg=tg, sr=SR, aggregate=aggregate)
+        with pytest.raises(ParameterError, match=r"the result of aggregate=.* " + result + r"; tempo needs the lags "
+                                                 r"of tg \(2, 256, \d+\) kept, \(2, 256, 1\)"):
+            fasttag.tempo(tg=tg, sr=SR, aggregate=aggregate)
 
 
 BAD = {

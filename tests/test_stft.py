@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import librosa
 import numpy as np
 import pytest
@@ -332,3 +334,77 @@ def test_a_default_hop_of_zero_and_a_one_bin_spectrogram_are_named(rng):
     assert fasttag.stft(y, n_fft=8, win_length=3, hop_length=1).shape == (5, 1001)
     with pytest.raises(fasttag.ParameterError, match="S has 1 frequency bin"):
         fasttag.melspectrogram(S=rng.uniform(0, 1, (1, 10)).astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_out_holds_the_result_as_in_librosa(music, tol, dtype):
+    """librosa's stft(out=): out itself when its shape is the result's, else its first n_frames frames; a TypeError
+    here."""
+    y = music(7000, dtype=dtype, shape=(2,))
+    kwargs = dict(n_fft=512, hop_length=128, pad_mode="reflect")
+    expected = librosa.stft(y, **kwargs)
+    out = np.full(expected.shape, np.nan, COMPLEX_OF[np.dtype(dtype)])
+    assert fasttag.stft(y, out=out, **kwargs) is out
+    tol.assert_close(out, expected, tol(dtype).spec)
+    longer = np.full(expected.shape[:-1] + (expected.shape[-1] + 5,), 7 + 1j, out.dtype)
+    got = fasttag.stft(y, out=longer, **kwargs)
+    assert got.shape == expected.shape and np.shares_memory(got, longer)
+    np.testing.assert_array_equal(longer[..., : expected.shape[-1]], out)
+    assert np.all(longer[..., expected.shape[-1]:] == 7 + 1j)  # the frames past the result are left alone
+    theirs = np.full_like(longer, 7 + 1j)
+    assert librosa.stft(y, out=theirs, **kwargs).shape == got.shape
+    tol.assert_close(theirs, longer, tol(dtype).spec)
+
+
+def test_a_complex128_out_computes_float32_audio_in_float64(music, tol):
+    y = music(6000, dtype=np.float32)
+    out = np.empty((257, 1 + 6000 // 128), np.complex128)
+    fasttag.stft(y, n_fft=512, hop_length=128, out=out)
+    np.testing.assert_array_equal(out, fasttag.stft(y.astype(np.float64), n_fft=512, hop_length=128))
+    tol.assert_close(out, librosa.stft(y, n_fft=512, hop_length=128, out=np.empty_like(out)), tol(np.float32).spec)
+
+
+def test_a_bad_out_is_named(music):
+    y = music(6000, dtype=np.float64)
+    shape = (257, 1 + 6000 // 128)
+    kwargs = dict(n_fft=512, hop_length=128)
+    for out in (np.empty(shape), np.empty((257, shape[1] - 1), np.complex128)):  # librosa refuses these too
+        with pytest.raises(librosa.util.exceptions.ParameterError):
+            librosa.stft(y, out=out.copy(), **kwargs)
+    bad = [(np.empty(shape), "out.dtype=float64 must be complex64 or complex128"),
+           (np.empty((257, shape[1] - 1), np.complex128), "out has shape (257, 46); the result has shape (257, 47)"),
+           (np.empty((256, shape[1]), np.complex128), "out has shape (256, 47)"),
+           (np.empty((1,) + shape, np.complex128), "out has shape (1, 257, 47)"),
+           (np.empty(shape, np.complex64), "out.dtype=complex64 for float64 y: nothing is downcast silently"),
+           (np.empty(shape, np.complex128).tolist(), "out must be a complex numpy array, got list")]
+    for out, message in bad:
+        with pytest.raises(fasttag.ParameterError, match=re.escape(message)):
+            fasttag.stft(y, out=out, **kwargs)
+    read_only = np.empty(shape, np.complex128)
+    read_only.setflags(write=False)
+    with pytest.raises(fasttag.ParameterError, match="out is read-only"):
+        fasttag.stft(y, out=read_only, **kwargs)
+    with pytest.raises(fasttag.ParameterError, match="out.dtype=complex128 differs from dtype=complex64"):
+        fasttag.stft(y, out=np.empty(shape, np.complex128), dtype=np.complex64, **kwargs)
+    assert fasttag.stft(y, out=np.empty(shape, np.complex64), dtype=np.complex64, **kwargs).dtype == np.complex64
+    with pytest.raises(fasttag.ParameterError, match="out= needs device='cpu'"):
+        fasttag.stft(y, out=np.empty(shape, np.complex128), device="cuda", **kwargs)
+
+
+@pytest.mark.parametrize("window", ["hann", "hamming", ("kaiser", 8.0)])
+def test_get_window_takes_librosas_keyword_nx(rng, window):
+    """librosa.filters.get_window(window, Nx=...), the length by its name; fasttag's own win_length= still works."""
+    n = int(rng.integers(2, 2000))
+    for fftbins in (True, False):
+        expected = librosa.filters.get_window(window, Nx=n, fftbins=fftbins)
+        np.testing.assert_array_equal(fasttag.filters.get_window(window, Nx=n, fftbins=fftbins), expected)
+        np.testing.assert_array_equal(fasttag.filters.get_window(window, win_length=n, fftbins=fftbins), expected)
+    np.testing.assert_array_equal(fasttag.filters.get_window(window, Nx=n, n_fft=n + 3),
+                                  librosa.util.pad_center(librosa.filters.get_window(window, n), size=n + 3))
+    for kwargs in ({}, dict(Nx=n, win_length=n)):
+        with pytest.raises(fasttag.ParameterError, match="give the window's length once, as win_length or as Nx"):
+            fasttag.filters.get_window(window, **kwargs)
+    with pytest.raises(fasttag.ParameterError, match=re.escape("Nx=0 must be a positive integer")):
+        fasttag.filters.get_window(window, Nx=0)
+    with pytest.raises(fasttag.ParameterError, match=re.escape(f"Nx={n} must be <= n_fft={n - 1}")):
+        fasttag.filters.get_window(window, Nx=n, n_fft=n - 1)
