@@ -214,10 +214,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, EstimatorParams):
         """Mean log-likelihood of the rows of ``X`` (`score_samples`): what GridSearchCV maximises."""
         return float(np.mean(self.score_samples(X)))
 
-    def __repr__(self) -> str:
-        whiten = ", whiten=True" if self.whiten else ""
-        return f"PCA(n_components={self.n_components!r}{whiten})"
-
 
 #: Data whose largest magnitude lies in this range has x.T x within float64's normal numbers.
 _SAFE_SCALES = (1e-100, 1e100)

@@ -34,6 +34,7 @@ from tqdm import tqdm
 import fasttag
 from fasttag import _validate, filters
 from fasttag.errors import AudioLoadError, FasttagError, ParameterError
+from fasttag.extraction.params import DEFAULT_N_FFT
 
 
 @dataclass(frozen=True)
@@ -192,15 +193,15 @@ class LogMelChroma(_Clips):
 
     The log-mel is `LogMel`'s; the chroma is `fasttag.chroma_stft` (``tuning=0``,
     each frame divided by its largest pitch class) of the same clip with the
-    same hop and a longer window, ``chroma_n_fft`` (4096 at 12 kHz: 2.9 Hz
-    bins, finer than a semitone from about 50 Hz up). Both are centred, so
-    they have the same frames.
+    same hop and a longer window, ``chroma_n_fft`` (by default 4096, as ``fasttag
+    extract --feature chroma``: 2.9 Hz bins at 12 kHz, finer than a semitone
+    from about 50 Hz up). Both are centred, so they have the same frames.
     """
 
     kind: ClassVar[str] = "logmel-chroma"
 
     n_chroma: int = 12
-    chroma_n_fft: int = 4096
+    chroma_n_fft: int = DEFAULT_N_FFT["chroma"]
 
     def __post_init__(self):
         super().__post_init__()

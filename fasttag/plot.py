@@ -39,8 +39,9 @@ def _axes(ax):
 
 def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None = "time",
              y_axis: str | None = "mel", ax=None, fmin: float = 0.0, fmax: float | None = None,
-             htk: bool = False, bins_per_octave: int = 12, cmap: str | None = None,
-             colorbar: bool = True, units: str | None = "auto"):
+             htk: bool = False, bins_per_octave: int = 12, tempo_min: float | None = 16,
+             tempo_max: float | None = 480, cmap: str | None = None, colorbar: bool = True,
+             units: str | None = "auto"):
     """Draw a (n_rows, n_frames) feature array with axes in seconds and Hz, notes or BPM.
 
     Cell (r, t) is centred on row r and frame t, as in ``librosa.display.specshow``.
@@ -62,13 +63,18 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
         "mel": mel bands (``fmin``, ``fmax``, ``htk`` as for :func:`fasttag.filters.mel`,
         checked as it checks them), ticks in Hz; "linear": FFT bins in Hz
         (n_fft = 2 (n_rows - 1)); "chroma": pitch classes C, C#, ... (``bins_per_octave`` rows
-        per octave, an int > 0); "tempo": autocorrelation lags, ticks in BPM; None: row numbers.
-        Hz and BPM ticks are round values placed where they fall between rows; the options of
-        the other axes are not used, nor checked.
+        per octave, an int > 0); "tempo": the autocorrelation lags of a tempogram on a
+        logarithmic BPM axis (as librosa's): row r >= 1 spans the tempi of lags r - 1/2 and
+        r + 1/2, ``60 sr / (hop_length lag)``, and row 0 (lag 0, an infinite tempo) is not
+        drawn; None: row numbers. Hz and BPM ticks are round values placed where they fall
+        among the rows; the options of the other axes are not used, nor checked.
     fmin, fmax, htk : float >= 0, float or None, bool
         The mel bands of ``y_axis="mel"`` (Hz; fmax None: sr / 2).
     bins_per_octave : int > 0
         Rows per octave of ``y_axis="chroma"``.
+    tempo_min, tempo_max : float > 0 or None
+        The range of tempi (BPM) that ``y_axis="tempo"`` shows, as librosa's (None: no limit);
+        where it misses the tempi of the lags drawn, they are all shown.
     ax : matplotlib.axes.Axes or None
         Where to draw; default the current axes.
     cmap : str or None
@@ -111,15 +117,24 @@ def specshow(S, *, sr: float = 22050, hop_length: int = 512, x_axis: str | None 
         fmax = filters.mel_range(sr, fmin, fmax)
     if y_axis == "chroma":
         bins_per_octave = _validate.positive_int(bins_per_octave, "bins_per_octave")
+    y_edges = np.arange(n_rows + 1, dtype=np.float64) - 0.5
+    if y_axis == "tempo":
+        tempo_range = _tempo_range(tempo_min, tempo_max)
+        if n_rows < 2:
+            raise ParameterError(f"y_axis='tempo' needs at least 2 lags (rows), S has {n_rows}: lag 0 has no tempo")
+        y_edges, S = _tempo_edges(n_rows, sr, hop_length), S[:0:-1]  # lags n_rows - 1 .. 1: tempi ascending
     ax = _axes(ax)
     x_edges = np.arange(n_frames + 1, dtype=np.float64) - 0.5
     if x_axis == "time":
         x_edges *= hop_length / sr
-    y_edges = np.arange(n_rows + 1, dtype=np.float64) - 0.5
     default_cmap = "viridis" if y_axis == "chroma" else "magma"
     mesh = ax.pcolormesh(x_edges, y_edges, S, shading="flat", cmap=cmap or default_cmap, rasterized=True)
     ax.set_xlim(x_edges[0], x_edges[-1])
-    ax.set_ylim(y_edges[0], y_edges[-1])
+    if y_axis == "tempo":
+        ax.set_yscale("log", base=2)
+        ax.set_ylim(_tempo_view(y_edges[0], y_edges[-1], *tempo_range))
+    else:
+        ax.set_ylim(y_edges[0], y_edges[-1])
     ax.set_xlabel({"time": "Time (s)", "frames": "Frame", None: ""}[x_axis])
     _label_rows(ax, y_axis, n_rows, sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, htk=htk,
                 bins_per_octave=bins_per_octave)
@@ -143,6 +158,46 @@ def _drawable(S) -> np.ma.MaskedArray:
     return S
 
 
+def _tempo_range(tempo_min, tempo_max) -> tuple[float, float]:
+    """The checked ``tempo_min`` and ``tempo_max`` (None: 0 and infinity)."""
+    low = 0.0 if tempo_min is None else _validate.positive_float(tempo_min, "tempo_min")
+    high = np.inf if tempo_max is None else _validate.positive_float(tempo_max, "tempo_max")
+    if low >= high:
+        raise ParameterError(f"tempo_min={tempo_min!r} must be below tempo_max={tempo_max!r}")
+    return low, high
+
+
+def _bpm(lags, sr: float, hop_length: int):
+    """The tempo (BPM) whose beat period is ``lags`` frames: ``60 sr / (hop_length lags)``."""
+    return 60.0 * sr / (hop_length * np.asarray(lags, dtype=np.float64))
+
+
+def _tempo_edges(n_rows: int, sr: float, hop_length: int) -> np.ndarray:
+    """Ascending BPM edges of the lag rows n_rows - 1 .. 1: lag r spans the tempi of lags r + 1/2 and r - 1/2."""
+    return _bpm(np.arange(n_rows - 0.5, 0.0, -1.0), sr, hop_length)
+
+
+def _tempo_view(low: float, high: float, tempo_min: float, tempo_max: float) -> tuple[float, float]:
+    """The tempi shown of those drawn (``low`` .. ``high`` BPM): within tempo_min .. tempo_max where they
+    overlap, else all of them."""
+    shown = (max(low, tempo_min), min(high, tempo_max))
+    return shown if shown[0] < shown[1] else (low, high)
+
+
+def _label_tempi(ax) -> None:
+    """Round BPM ticks on a logarithmic tempo axis, at the tempi they name."""
+    from matplotlib.ticker import NullLocator
+
+    low, high = ax.get_ylim()
+    values = _TEMPI[(_TEMPI >= low) & (_TEMPI <= high)]
+    if values.size < 2:
+        values = np.union1d(values, _round_values(low, high, log=True))
+    kept = _spaced(np.log2(values), np.log2(high / low))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_yticks(values[kept], [f"{v:.12g}" for v in values[kept]])
+    ax.set_ylabel("Tempo (BPM)")
+
+
 def _label_rows(ax, y_axis, n_rows, *, sr, hop_length, fmin, fmax, htk, bins_per_octave) -> None:
     """Ticks of the row axis: Hz on mel bands or FFT bins, note names, or BPM on lags."""
     if y_axis is None:
@@ -155,16 +210,10 @@ def _label_rows(ax, y_axis, n_rows, *, sr, hop_length, fmin, fmax, htk, bins_per
         ax.set_yticks(rows, names)
         ax.set_ylabel("Pitch class")
         return
-    if y_axis == "tempo":  # row r is lag r, at 60 sr / (hop_length r) BPM; row 0 (lag 0, infinite tempo) unlabelled
-        def row_of(bpm):  # also the tempo of a lag: the map is its own inverse
-            return 60.0 * sr / (hop_length * bpm)
-
-        lo, hi = row_of(n_rows - 0.5), row_of(0.5)  # the tempi of rows 1 .. n_rows - 1 and half a row either side
-        values = _TEMPI[(_TEMPI >= lo) & (_TEMPI <= hi)]
-        if values.size < 2 and n_rows > 1:
-            values = np.union1d(values, _round_values(lo, hi, log=True))
-        ax.set_ylabel("Tempo (BPM)")
-    elif y_axis == "linear":  # row r is FFT bin r, at r sr / n_fft Hz
+    if y_axis == "tempo":
+        _label_tempi(ax)
+        return
+    if y_axis == "linear":  # row r is FFT bin r, at r sr / n_fft Hz
         def row_of(hz):
             return hz * 2 * (n_rows - 1) / sr
 
@@ -197,10 +246,11 @@ def _round_values(lo: float, hi: float, *, log: bool) -> np.ndarray:
     return values[(values >= lo) & (values <= hi)]
 
 
-def _spaced(rows: np.ndarray, n_rows: int, gap: float = 0.06) -> np.ndarray:
-    """Indices of tick rows at least ``gap`` x n_rows apart, kept from the top of the axis down, by row."""
+def _spaced(rows: np.ndarray, span: float, gap: float = 0.06) -> np.ndarray:
+    """Indices of tick positions at least ``gap`` x span (the axis' length) apart, kept from the top of the
+    axis down, by position."""
     kept: list[int] = []
     for i in np.argsort(rows)[::-1]:
-        if not kept or rows[kept[-1]] - rows[i] >= gap * n_rows:
+        if not kept or rows[kept[-1]] - rows[i] >= gap * span:
             kept.append(int(i))
     return np.array(kept[::-1], dtype=np.intp)

@@ -101,6 +101,16 @@ def read_manifest(path) -> dict[str, dict]:
     return records
 
 
+def params_of_array(path) -> dict | None:
+    """The extraction parameters of the store whose ``arrays/`` folder holds the array file ``path``
+    (`ExtractParams.as_dict`), or None for a file in no store; StoreError for a broken ``store.json``."""
+    path = Path(path).resolve()
+    for root in path.parents:
+        if root / ARRAYS in path.parents and (root / META).is_file():
+            return dict(_read_meta(root)["params"])
+    return None
+
+
 def _read_meta(root: Path) -> dict:
     try:
         meta = json.loads((root / META).read_text(encoding="utf-8"))
@@ -182,8 +192,40 @@ class FeatureStore(Sequence):
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __contains__(self, track_id) -> bool:
-        return track_id in self._index
+    def __contains__(self, value) -> bool:
+        """Whether a track id (str) is in the store, or a track's array equals an array (`index`)."""
+        return next(self._positions(value, range(len(self))), None) is not None
+
+    def index(self, value, start: int = 0, stop: int | None = None) -> int:
+        """The position of a track id (str), or of the first track whose array equals an array
+        (``np.array_equal``; the arrays of that shape are read in turn); ValueError if none.
+        ``start`` and ``stop`` limit the positions searched, as for a list."""
+        found = next(self._positions(value, range(len(self))[start:stop]), None)
+        if found is None:
+            raise ValueError(f"{_shown(value)} is not in the store {str(self.root)!r}")
+        return found
+
+    def count(self, value) -> int:
+        """1 for a track id (str) of the store, else 0; for an array, how many tracks' arrays equal it."""
+        return sum(1 for _ in self._positions(value, range(len(self))))
+
+    def _positions(self, value, positions: range) -> Iterator[int]:
+        """The positions among ``positions`` of a track id, or of the tracks whose arrays equal an array.
+
+        Without this, `collections.abc.Sequence` compared arrays with ``==`` (numpy's "truth value of an
+        array is ambiguous")."""
+        if isinstance(value, str):
+            found = self._index.get(value)
+            if found is not None and found in positions:
+                yield found
+        elif isinstance(value, np.ndarray):
+            for i in positions:
+                shape = self.records[self.ids[i]].get("shape")
+                if (shape is None or tuple(shape) == value.shape) and np.array_equal(self[i], value):
+                    yield i
+        else:
+            raise TypeError(f"a store holds tracks by id (str) and their arrays (np.ndarray), not "
+                            f"{type(value).__name__}: use a track id or an array")  # fmt: skip
 
     def __getitem__(self, key) -> np.ndarray:
         """The array of a track, by position (int) or track id (str)."""
@@ -242,6 +284,11 @@ class FeatureStore(Sequence):
     def open_for_writing(cls, path, params: ExtractParams, *, overwrite: bool = False) -> _Writer:
         """Create the store, or open an existing one with the same parameters, for `fasttag.extract`."""
         return _Writer(Path(path), params, overwrite=overwrite)
+
+
+def _shown(value) -> str:
+    """A track id or an array, named in a message."""
+    return repr(value) if isinstance(value, str) else f"an array of shape {value.shape}"
 
 
 def _differences(old: dict, new: dict) -> str:

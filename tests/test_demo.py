@@ -12,12 +12,14 @@ from fasttag.cli import main
 
 @pytest.fixture(scope="module")
 def demo(request, tmp_path_factory, seed_for):
-    """Run a tiny demo once: its output directory, exit status and printout."""
+    """Run a tiny demo once, from the folder above its output directory (given relative to it): that
+    directory (absolute), exit status and printout."""
     out = tmp_path_factory.mktemp("demo")
     seed = seed_for(request.node.nodeid)
-    argv = ["demo", "--out", str(out), "--n-tracks", "30", "--seconds", "2", "--epochs", "2", "--seed", str(seed)]
+    argv = ["demo", "--out", out.name, "--n-tracks", "30", "--seconds", "2", "--epochs", "2", "--seed", str(seed)]
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
+    with contextlib.redirect_stdout(printed), pytest.MonkeyPatch.context() as patch:
+        patch.chdir(out.parent)
         status = main(argv)
     return out, status, printed.getvalue()
 
@@ -30,7 +32,9 @@ def test_demo_reports_and_saves_a_run(demo):
     assert re.search(r"^macro\s+\d\.\d{3}\s+\d\.\d{3}$", printed, flags=re.M), printed  # the table's row
     for stage in ("generate", "load", "logmel", "train", "evaluate", "tag"):
         assert re.search(rf"\[{stage}\] \d+\.\d s", printed), stage
-    assert "top-5 :" in printed and "true  :" in printed
+    tagged = re.search(r"^(.*)\n  top-5 : ", printed, flags=re.M)
+    assert tagged and (out.parent / tagged.group(1)).is_file(), printed  # relative to the working directory
+    assert tagged.group(1).startswith(f"{out.name}/data/audio/") and "true  :" in printed
     config = json.loads((out / "run" / "config.json").read_text())
     assert config["features"]["n_mels"] == 96 and config["features"]["seconds"] == 2.0
     assert (out / "run" / "model.pt").is_file() and (out / "data" / "manifest.csv").is_file()
@@ -70,3 +74,13 @@ def test_bad_input_is_one_line_and_status_2(demo, capsys, argv, match):
     assert main([arg.format(out=out) for arg in argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("fasttag: error: ") and re.search(match, err), err
+
+
+def test_a_file_outside_the_working_directory_is_named_by_its_absolute_path(tmp_path, monkeypatch):
+    from fasttag.commands.demo import _openable
+
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert _openable(tmp_path / "there" / "a.flac") == str(tmp_path / "there" / "a.flac")
+    assert _openable(tmp_path / "here" / "a.flac") == "a.flac"
+    assert _openable(tmp_path / "here" / "..b" / "a.flac") == "..b/a.flac"  # a name starting with dots is inside

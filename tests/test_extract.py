@@ -99,15 +99,24 @@ def reference(collection, tmp_path_factory):
 
 
 def same_store(a, b) -> None:
-    """Two stores hold the same parameters, the same tracks with equal arrays, and the same records."""
+    """Two stores hold the same parameters, the same tracks with equal arrays, and the same records (but for
+    what the decoders said, which pool workers add to the records)."""
     sa, sb = FeatureStore(a), FeatureStore(b)
     assert sa.params == sb.params
     assert sa.ids == sb.ids and sa.failed.keys() == sb.failed.keys()
     for track_id in sa.ids:
         np.testing.assert_array_equal(sa[track_id], sb[track_id], err_msg=track_id)
     for track_id, record in sa.records.items():
-        other = dict(sb.records[track_id], elapsed=None)
-        assert dict(record, elapsed=None) == other, track_id
+        assert unsaid(record) == unsaid(sb.records[track_id]), track_id
+
+
+def unsaid(record: dict) -> dict:
+    """A track's record without its time and without what the decoder said to stderr (a pool worker's)."""
+    def cut(text):
+        kept = None if text is None else re.sub(r"(; )?the decoder said: .*", "", text)
+        return kept or None
+
+    return dict(record, elapsed=None, error=cut(record["error"]), warning=cut(record["warning"]))
 
 
 def cli(argv) -> None:
@@ -547,7 +556,7 @@ def test_blocked_long_file_equals_the_whole_file(long_file, feature, monkeypatch
     blocked, info = extraction._extract_file(long_file, params, block=30000, block_frames=97)
     assert len(spy.calls) > 100 and 0 < max(spy.calls) <= 30000  # never the whole file at once
     y, sr = fasttag.load(long_file, sr=12000)
-    kw = dict(sr=sr, n_fft=512, hop_length=256)
+    kw = dict(sr=sr, n_fft=params.n_fft, hop_length=256)
     if feature == "logmel":
         whole = fasttag.logmel(y, n_mels=96, **kw)
     elif feature == "mfcc":
@@ -555,7 +564,8 @@ def test_blocked_long_file_equals_the_whole_file(long_file, feature, monkeypatch
         whole = np.concatenate([C, fasttag.delta(C), fasttag.delta(C, order=2)])
     else:
         whole = fasttag.chroma_stft(y, tuning=0.0, **kw)
-    assert blocked.shape == whole.shape == (params.n_features, fasttag.frame_count(y.size, n_fft=512, hop_length=256))
+    n_frames = fasttag.frame_count(y.size, n_fft=params.n_fft, hop_length=256)
+    assert blocked.shape == whole.shape == (params.n_features, n_frames)
     np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-4)
     assert info["duration"] == 70.0 and info["audio_seconds"] == 70.0
     assert y.size in (840000, 840001)  # load pads to librosa's length, ceil(n * 12000 / sr) in floating point
@@ -668,3 +678,50 @@ def test_compiled_downmix_checks_its_input():
         fasttag._core.mean_channels(np.zeros((4, 6), np.float32)[:, ::2])
     with pytest.raises(ValueError, match="float32 or float64"):
         fasttag._core.mean_channels(np.zeros((4, 2), np.int16))
+
+
+def test_extract_chroma_is_the_chroma_that_train_computes(tmp_path):
+    """`fasttag extract --feature chroma` took n_fft 512 (23 Hz bins at 12 kHz), train's logmel-chroma 4096."""
+    from fasttag.featurizers import LogMelChroma
+
+    path = tmp_path / "music.wav"
+    soundfile.write(path, fasttag.datasets.example_audio(seconds=4.0, sr=12000, seed=3), 12000)
+    args = fasttag_cli.parse_args(["extract", "in", "--out", "o", "--feature", "chroma", "--duration", "3",
+                                   "--crop", "start"])  # fmt: skip
+    params = extract_command.params_of(args)
+    assert params.n_fft == ExtractParams(feature="chroma").n_fft == LogMelChroma().chroma_n_fft == 4096
+    assert extract_command.params_of(fasttag_cli.parse_args(["extract", "in", "--out", "o"])).n_fft == 512
+    trained = LogMelChroma(seconds=3.0, n_mels=32)
+    expected = trained(fasttag.load(path, sr=12000, duration=3.0)[0])[trained.n_mels:]
+    np.testing.assert_allclose(features(path, params), expected, rtol=0, atol=1e-5)
+
+
+def test_a_chroma_store_of_the_old_default_is_refused_naming_n_fft(tmp_path, capsys):
+    """Resuming a store that an older fasttag made with n_fft 512 says what differs and what to pass."""
+    path = tmp_path / "music" / "a.wav"
+    path.parent.mkdir()
+    soundfile.write(path, fasttag.datasets.example_audio(seconds=2.0, sr=12000, seed=4), 12000)
+    extract(path.parent, tmp_path / "store", feature="chroma", n_fft=512, workers=1)
+    assert fasttag_cli.main(["extract", str(path.parent), "--out", str(tmp_path / "store"), "--feature", "chroma"]) == 2
+    assert "n_fft=512 in the store, n_fft=4096 asked): pass --overwrite" in capsys.readouterr().err
+
+
+_TWO_WORKERS = "import sys; from fasttag.extraction import extract; extract(sys.argv[1], sys.argv[2], workers=2)"
+
+
+def test_what_a_worker_decoder_says_goes_into_the_record_not_the_terminal(tmp_path):
+    """libmpg123's "Note: Illegal Audio-MPEG-Header ..." lines were written to stderr, through the progress bar."""
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    soundfile.write(tmp_path / "whole.mp3", fasttag.datasets.example_audio(seconds=5.0, sr=22050), 22050,
+                    format="MP3", subtype="MPEG_LAYER_III")  # fmt: skip
+    data, garbage = (tmp_path / "whole.mp3").read_bytes(), np.random.default_rng(0).bytes(3000)
+    for name, n_bytes in (("resynced.mp3", 300), ("lost.mp3", 3000)):  # mpg123 gives up past 1024 bytes
+        (audio / name).write_bytes(data[: len(data) // 2] + garbage[:n_bytes] + data[len(data) // 2 :])
+    done = subprocess.run([sys.executable, "-c", _TWO_WORKERS, str(audio), str(tmp_path / "store")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and "MPEG" not in done.stderr, done.stderr
+    store = FeatureStore(tmp_path / "store")
+    said = "the decoder said: .*Note: Illegal Audio-MPEG-Header 0x[0-9a-f]+ at offset"
+    assert re.search(said, store.records["resynced.mp3"]["warning"]) and "resynced.mp3" in store
+    assert re.search(f"cannot decode .*; {said}", store.failed["lost.mp3"])

@@ -226,3 +226,11 @@ def test_data_near_float64s_limits_gives_the_axes_of_the_scaled_data(rng, scale)
     np.testing.assert_allclose(big.explained_variance_ratio_, unit.explained_variance_ratio_, rtol=1e-12)
     with pytest.raises(ParameterError, match="X holds values up to .*: its variance is past float64's range"):
         fasttag.PCA().fit(X * 1e160)
+
+
+def test_repr_shows_the_parameters_set_as_scikit_learn_does():
+    """It showed n_components whatever it was: PCA() printed as PCA(n_components=None)."""
+    assert repr(fasttag.PCA()) == repr(SklearnPCA()) == "PCA()"
+    assert repr(fasttag.PCA(20)) == "PCA(n_components=20)"
+    assert repr(fasttag.PCA(whiten=True)) == "PCA(whiten=True)"
+    assert repr(fasttag.PCA(0.9, whiten=True)) == "PCA(n_components=0.9, whiten=True)"

@@ -65,7 +65,7 @@ def test_specshow_labels_axes(music, y_axis, feature):
     fig = Figure()
     ax = fig.add_subplot()
     mesh = fasttag.plot.specshow(S, sr=SR, hop_length=512, y_axis=y_axis, ax=ax)
-    assert mesh.get_array().size == S.size
+    assert mesh.get_array().size == (S.size - S.shape[1] if y_axis == "tempo" else S.size)  # tempo: no lag 0
     assert ax.get_xlabel() == "Time (s)"
     assert ax.get_xlim() == pytest.approx((-0.5 * 512 / SR, (S.shape[-1] - 0.5) * 512 / SR))
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -75,10 +75,8 @@ def test_specshow_labels_axes(music, y_axis, feature):
     if y_axis == "chroma":
         assert labels == list(fasttag.plot.NOTE_NAMES)
     if y_axis == "tempo":
-        assert {"30", "60"} <= set(labels)
-        # the tick labelled b BPM sits at lag 60 sr / (hop b)
-        for label, lag in zip(labels, ax.get_yticks()):
-            assert lag == pytest.approx(60 * SR / (512 * float(label)))
+        assert {"30", "60", "120", "240"} <= set(labels)
+        np.testing.assert_allclose(ax.get_yticks(), [float(b) for b in labels])  # a BPM axis: b BPM at b
     if y_axis == "mel":
         assert_hz_ticks(ax, mel_hz_of_row(S.shape[0], fmin=0, fmax=SR / 2), SR / 2)
     if y_axis == "linear":  # bin r at r sr / n_fft Hz
@@ -101,20 +99,41 @@ def test_specshow_bad_input():
             fasttag.plot.specshow(S, ax=Figure().add_subplot())
 
 
-@pytest.mark.parametrize("n_rows", [1, 2, 3, 5])
+@pytest.mark.parametrize("n_rows", [2, 3, 5])
 def test_specshow_labels_a_tempo_axis_of_few_lags(rng, n_rows):
     hop_length = int(rng.integers(64, 1024))
     ax = Figure().add_subplot()
     fasttag.plot.specshow(rng.random((n_rows, 30)), sr=SR, hop_length=hop_length, y_axis="tempo", ax=ax)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert ax.get_ylabel() == "Tempo (BPM)"
-    if n_rows == 1:  # only lag 0, an infinite tempo: nothing to label
-        assert labels == []
-        return
-    assert len(labels) >= 2
-    # the tick labelled b BPM sits at lag 60 sr / (hop b), inside the drawn rows
-    np.testing.assert_allclose(ax.get_yticks(), [60 * SR / (hop_length * float(b)) for b in labels])
-    assert np.all((ax.get_yticks() >= -0.5) & (ax.get_yticks() <= n_rows - 0.5))
+    assert ax.get_ylabel() == "Tempo (BPM)" and len(labels) >= 2
+    # the tick labelled b BPM sits at b, inside the tempi of the lags drawn (1 .. n_rows - 1, half a lag either side)
+    np.testing.assert_allclose(ax.get_yticks(), [float(b) for b in labels])
+    bpm = 60 * SR / hop_length
+    assert np.all((ax.get_yticks() >= bpm / (n_rows - 0.5)) & (ax.get_yticks() <= bpm / 0.5))
+
+
+def test_specshow_draws_tempo_as_librosa_on_a_log_bpm_axis(rng):
+    """Lags were rows on a linear axis: the musical tempi (60-240 BPM) crowded into a tenth of it, upside down."""
+    hop_length, n_rows = 512, 384
+    S = rng.random((n_rows, 20))
+    ax = Figure().add_subplot()
+    mesh = fasttag.plot.specshow(S, sr=SR, hop_length=hop_length, y_axis="tempo", ax=ax)
+    assert ax.get_yscale() == "log" and ax.get_ylim() == pytest.approx((16, 480))  # librosa's tempo_min, tempo_max
+    edges = mesh.get_coordinates()[:, 0, 1]
+    lags = np.arange(n_rows - 1, 0, -1)  # drawn from the bottom up: tempo rises with the row
+    np.testing.assert_allclose(edges[:-1], 60 * SR / (hop_length * (lags + 0.5)))
+    np.testing.assert_allclose(edges[1:], 60 * SR / (hop_length * (lags - 0.5)))
+    np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(n_rows - 1, 20), S[lags])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["30", "60", "90", "120", "180", "240", "480"]
+    wide = Figure().add_subplot()
+    fasttag.plot.specshow(S, sr=SR, hop_length=hop_length, y_axis="tempo", tempo_min=None, tempo_max=None, ax=wide)
+    assert wide.get_ylim() == pytest.approx((edges[0], edges[-1]))
+    for bad, says in [(dict(tempo_min=0), "tempo_min=0 must be"), (dict(tempo_min=300, tempo_max=200),
+                                                                   "tempo_min=300 must be below tempo_max=200")]:
+        with pytest.raises(ParameterError, match=says):
+            fasttag.plot.specshow(S, y_axis="tempo", ax=Figure().add_subplot(), **bad)
+    with pytest.raises(ParameterError, match="y_axis='tempo' needs at least 2 lags .*S has 1: lag 0 has no tempo"):
+        fasttag.plot.specshow(S[:1], y_axis="tempo", ax=Figure().add_subplot())
 
 
 @pytest.mark.parametrize("fmin, fmax", [(4000, 1000), (0, 0), (0, 20000), (-100, None), (np.nan, None), (0, np.inf)])
@@ -258,3 +277,60 @@ def test_show_missing_file_is_reported_in_one_line(tmp_path, capsys):
     assert cli.main(["show", str(tmp_path / "missing.wav"), "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
     assert "missing.wav" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("feature, rows, y_label", [("logmel", 40, "Frequency (Hz, mel scale)"),
+                                                     ("chroma", 12, "Pitch class"), ("mfcc", 90, "Row")])
+def test_show_draws_an_array_of_a_store_with_the_stores_axes(audio_file, tmp_path, capsys, feature, rows, y_label):
+    """It took the .npy file for audio ("cannot decode")."""
+    from fasttag.commands.show import stored_feature
+
+    options = {"logmel": dict(n_mels=40, fmin=50.0)}.get(feature, {})
+    fasttag.extract([audio_file], tmp_path / "store", feature=feature, sr=16000, hop_length=128, **options)
+    array = fasttag.FeatureStore(tmp_path / "store").path_of("clip.wav")
+    out = tmp_path / f"{feature}.png"
+    assert cli.main(["show", str(array), "--out", str(out), "--size", "400x200"]) == 0
+    n_frames = np.load(array).shape[1]
+    assert png_size(out) == (400, 200) and f"{feature} ({rows}, {n_frames}) -> " in capsys.readouterr().out
+    S, drawn, kind = stored_feature(array)
+    assert kind == feature and (drawn["sr"], drawn["hop_length"]) == (16000, 128)
+    ax = Figure().add_subplot()
+    fasttag.plot.specshow(S, ax=ax, **drawn)
+    assert ax.get_ylabel() == y_label and ax.get_xlabel() == "Time (s)"
+    assert ax.get_xlim() == pytest.approx((-0.5 * 128 / 16000, (n_frames - 0.5) * 128 / 16000))
+    if feature == "logmel":  # bands of the store's fmin and sr
+        assert_hz_ticks(ax, mel_hz_of_row(rows, fmin=50.0, fmax=8000.0), 8000.0)
+
+
+def test_show_draws_an_array_of_no_store_by_frame_and_row(rng, tmp_path, capsys):
+    path = tmp_path / "features.npy"
+    np.save(path, rng.standard_normal((7, 50)).astype(np.float32))
+    assert cli.main(["show", str(path), "--out", str(tmp_path / "a.png"), "--size", "300x200"]) == 0
+    assert "array (7, 50) -> " in capsys.readouterr().out and png_size(tmp_path / "a.png") == (300, 200)
+
+
+@pytest.mark.parametrize("content, says", [
+    (np.zeros(10), r"holds a float64 array of shape \(10,\): fasttag show draws a 2-D real feature"),
+    (np.zeros((2, 3, 4)), r"holds a float64 array of shape \(2, 3, 4\)"),
+    (np.zeros((3, 4), dtype=complex), "holds a complex128 array"),
+    (np.array([{"a": 1}], dtype=object), "not a feature array .*Object arrays cannot be loaded"),
+    (b"not numpy", "not a feature array"),
+])
+def test_show_refuses_a_npy_file_that_is_not_a_2d_feature(tmp_path, capsys, content, says):
+    path = tmp_path / "x.npy"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.save(path, content, allow_pickle=True)
+    assert cli.main(["show", str(path), "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(says, err), err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_show_refuses_an_array_that_does_not_fit_its_store(audio_file, tmp_path, capsys):
+    fasttag.extract([audio_file], tmp_path / "store", feature="chroma")
+    array = fasttag.FeatureStore(tmp_path / "store").path_of("clip.wav")
+    np.save(array, np.zeros((5, 20), dtype=np.float32))  # written by hand over the stored one
+    assert cli.main(["show", str(array), "--out", str(tmp_path / "x.png")]) == 2
+    assert "holds 5 rows, not the 12 of the store's chroma parameters" in capsys.readouterr().err

@@ -151,3 +151,22 @@ def test_a_refused_run_releases_the_lock(small_store):
     with pytest.raises(fasttag.ParameterError, match="other parameters"):
         FeatureStore.open_for_writing(store, ExtractParams(**{**PARAMS, "n_fft": 1024}))
     FeatureStore.open_for_writing(store, ExtractParams(**PARAMS)).close()
+
+
+def test_index_count_and_in_take_a_track_id_or_an_array(small_store):
+    """Sequence's index and count compared arrays with ==: numpy's "truth value of an array is ambiguous"."""
+    store = FeatureStore(small_store[0])
+    second = store[1]
+    assert store.index(second) == 1 and store.count(second) == 1 and second in store
+    assert store.index(store.ids[2]) == 2 and store.count(store.ids[2]) == 1 and store.ids[2] in store
+    assert store.count("broken.flac") == 0 and "broken.flac" not in store  # failed: no array
+    other = second.copy()
+    other[0, 0] += 1.0
+    assert store.count(other) == 0 and other not in store and second[:, :5] not in store
+    with pytest.raises(ValueError, match=r"an array of shape \(12, 47\) is not in the store"):
+        store.index(other)
+    with pytest.raises(ValueError, match="'t1.wav' is not in the store"):
+        store.index("t1.wav", 2)  # after its position
+    assert store.index(second, -2) == 1
+    with pytest.raises(TypeError, match=r"by id \(str\) and their arrays \(np.ndarray\), not list"):
+        store.index(second.tolist())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,16 @@ def add_parser(commands, summary: str) -> None:
     demo.add_argument("--seconds", type=seconds(), default=10.0, help="clip length, s")
     demo.add_argument("--epochs", type=number(int, 1), default=30, help="maximum training epochs")
     demo.add_argument("--seed", type=seed(), default=0, help="seed of data, model and training")
+
+
+def _openable(path) -> str:
+    """``path`` as the user can open it: relative to the working directory when it lies inside it, else absolute."""
+    path = os.path.abspath(path)
+    try:
+        inside = os.path.relpath(path)
+    except ValueError:  # on another drive (Windows)
+        return path
+    return path if inside == os.pardir or inside.startswith(os.pardir + os.sep) else inside
 
 
 @contextmanager
@@ -88,7 +99,7 @@ def run(args) -> None:
     with _stage(timings, "tag"):
         track = next(t for t in tracks if t.split == "test")
         predicted = tag_file(track.path, run_dir, top=5)
-        print(track.track_id)
+        print(_openable(track.path))
         print(f"  top-5 : {format_tags(predicted)}")
         print(f"  true  : {', '.join(track.tags)}")
     total = sum(timings.values())

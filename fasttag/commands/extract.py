@@ -13,6 +13,7 @@ from pathlib import Path
 from fasttag.commands._args import FORMATTER, UsageError, number, sample_rate, seconds
 from fasttag.errors import FasttagError
 from fasttag.extraction import CROPS, FEATURE_KINDS, ExtractParams, extract
+from fasttag.extraction.params import DEFAULT_N_FFT
 
 #: Options that apply to some kinds of feature only: option -> (dest, kinds, default).
 KIND_OPTIONS = {
@@ -53,7 +54,8 @@ def add_parser(commands, summary: str) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="STORE", help="the feature store's folder")
     p.add_argument("--feature", choices=FEATURE_KINDS, default="logmel", help="what to compute")
     p.add_argument("--sr", type=sample_rate(), default=12000, help="sampling rate to resample to (Hz)")
-    p.add_argument("--n-fft", type=number(int, 1), default=512, help="STFT frame length (samples)")
+    p.add_argument("--n-fft", type=number(int, 1), default=SUPPRESS, help="STFT frame length (samples); default "
+                   f"{DEFAULT_N_FFT['logmel']} (logmel, mfcc), {DEFAULT_N_FFT['chroma']} (chroma)")  # fmt: skip
     p.add_argument("--hop", "--hop-length", dest="hop_length", type=number(int, 1), default=256,
                    help="STFT hop (samples)")  # fmt: skip
     p.add_argument("--n-mels", type=number(int, 1), default=SUPPRESS, help="mel bands (logmel, mfcc; default 96)")
@@ -98,8 +100,8 @@ def params_of(args) -> ExtractParams:
     duration, crop = getattr(args, "duration", None), getattr(args, "crop", None)
     if crop is not None and duration is None:
         raise UsageError("--crop needs --duration")
-    return ExtractParams(feature=args.feature, sr=args.sr, n_fft=args.n_fft, hop_length=args.hop_length,
-                         duration=duration, crop=crop or "center", **values)  # fmt: skip
+    return ExtractParams(feature=args.feature, sr=args.sr, n_fft=getattr(args, "n_fft", None),
+                         hop_length=args.hop_length, duration=duration, crop=crop or "center", **values)  # fmt: skip
 
 
 def run(args) -> None:

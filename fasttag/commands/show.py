@@ -1,5 +1,7 @@
 """``fasttag show FILE --feature logmel|mfcc|chroma|tempogram --out picture.png``: draw a feature.
 
+FILE is an audio file, or a ``.npy`` array that ``fasttag extract`` wrote into a store (drawn as stored,
+its axes from the store's parameters; a ``.npy`` file of no store is drawn with frame and row axes).
 The extension of ``--out`` names the picture's format (png, jpg, svg, pdf, ...: what matplotlib writes).
 
 ``add_parser(commands)`` adds the sub-command and its arguments, ``run(args)`` draws and
@@ -18,6 +20,8 @@ import fasttag
 from fasttag import plot
 from fasttag.commands._args import FORMATTER, number, sample_rate
 from fasttag.errors import FasttagError, MissingDependencyError
+from fasttag.extraction import ExtractParams
+from fasttag.store import params_of_array
 
 FEATURES = ("logmel", "mfcc", "chroma", "tempogram")
 HOP_LENGTH = 512
@@ -44,9 +48,12 @@ def add_parser(commands, summary: str) -> None:
         help=summary,
         description="Compute one feature of an audio file (22.05 kHz by default, n_fft 2048, hop 512) "
         "and save a picture of it: time in seconds across, Hz / pitch classes / BPM up, a colour bar. "
+        "A .npy array of a feature store (fasttag extract) is drawn as stored, with the store's axes. "
         "The extension of --out names the picture's format.",
     )
-    show.add_argument("file", type=Path, metavar="FILE", help="audio file (wav, flac, ogg, mp3)")
+    show.add_argument("file", type=Path, metavar="FILE",
+                      help="audio file (wav, flac, ogg, mp3), or a .npy array of a feature store (--feature, --sr "
+                      "and --n-mels apply to audio only)")  # fmt: skip
     show.add_argument("--feature", choices=FEATURES, default="logmel", help="what to draw")
     show.add_argument("--out", type=Path, required=True,
                       help="picture to write; its extension names the format: .png, .jpg, .svg, .pdf or another "
@@ -75,6 +82,37 @@ def feature(y: np.ndarray, sr: int, name: str, *, n_mels: int = 128) -> tuple[np
     raise FasttagError(f"feature={name!r} is not one of {list(FEATURES)}")
 
 
+def stored_feature(path: Path) -> tuple[np.ndarray, dict, str]:
+    """A 2-D feature array saved with ``np.save`` (a store's ``arrays/ID.npy``), the
+    :func:`fasttag.plot.specshow` arguments for it and its kind: from the store's parameters
+    when a store holds it, else frame and row axes ("array"). FasttagError for other files."""
+    try:
+        S = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise FasttagError(f"{path}: not a feature array (.npy) fasttag show reads: {error}") from None
+    if S.ndim != 2 or not (np.issubdtype(S.dtype, np.floating) or np.issubdtype(S.dtype, np.integer)):
+        raise FasttagError(f"{path} holds a {S.dtype} array of shape {S.shape}: fasttag show draws a 2-D real "
+                           "feature (n_features, n_frames), as fasttag extract stores")  # fmt: skip
+    params = params_of_array(path)
+    if params is None:
+        return S, dict(x_axis="frames", y_axis=None), "array"
+    params = ExtractParams.from_dict(params)
+    if S.shape[0] != params.n_features:
+        raise FasttagError(f"{path} holds {S.shape[0]} rows, not the {params.n_features} of the store's "
+                           f"{params.feature} parameters")  # fmt: skip
+    return S, _stored_axes(params), params.feature
+
+
+def _stored_axes(params: ExtractParams) -> dict:
+    """The :func:`fasttag.plot.specshow` arguments of the features ``params`` computes."""
+    common = dict(sr=params.sr, hop_length=params.hop_length)
+    if params.feature == "logmel":
+        return dict(common, y_axis="mel", fmin=params.fmin, fmax=params.fmax, units="dB")
+    if params.feature == "chroma":
+        return dict(common, y_axis="chroma", bins_per_octave=params.n_chroma)
+    return dict(common, y_axis=None, units="coefficient (dB scale)")
+
+
 def run(args) -> None:
     """Draw ``args.feature`` of ``args.file`` into ``args.out``."""
     try:
@@ -85,17 +123,20 @@ def run(args) -> None:
     from matplotlib.figure import Figure
 
     picture_format = _picture_format(args.out, Figure().canvas.get_supported_filetypes())
-    y, sr = fasttag.load(args.file, sr=args.sr)
-    S, options = feature(y, sr, args.feature, n_mels=args.n_mels)
+    if args.file.suffix.lower() == ".npy":
+        S, options, what = stored_feature(args.file)
+    else:
+        y, sr = fasttag.load(args.file, sr=args.sr)
+        (S, options), what = feature(y, sr, args.feature, n_mels=args.n_mels), args.feature
     width, height = args.size
     # A Figure (not pyplot): no global state, nothing left open.
     fig = Figure(figsize=(width / args.dpi, height / args.dpi), dpi=args.dpi, layout="constrained")
     ax = fig.add_subplot()
     plot.specshow(S, ax=ax, **options)
-    ax.set_title(f"{Path(args.file).name}: {args.feature}")
+    ax.set_title(f"{Path(args.file).name}: {what}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=args.dpi, format=picture_format)
-    print(f"{args.feature} {S.shape} -> {args.out} ({width}x{height} px)")
+    print(f"{what} {S.shape} -> {args.out} ({width}x{height} px)")
 
 
 def _picture_format(out: Path, filetypes: dict[str, str]) -> str:

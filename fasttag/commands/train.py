@@ -13,7 +13,7 @@ from fasttag.commands._args import add_device, int_list, number, seconds, seed
 from fasttag.commands._data import split_arrays, warn_short_clips
 from fasttag.datasets import dataset_kind, read_dataset
 from fasttag.errors import FasttagError, ParameterError
-from fasttag.featurizers import LogMel, features_from_dict
+from fasttag.featurizers import LogMel, LogMelChroma, features_from_dict
 from fasttag.recipes import (
     CODEBOOK_SIZE, MODEL_FEATURES, build_model, check_options, check_recipe, chroma_rows, frame_features, model_name,
 )  # fmt: skip
@@ -44,8 +44,8 @@ def add_parser(commands, summary: str) -> None:
     add("--features", choices=("logmel", "mfcc", "logmel-chroma", "cnn"), default=None,
         help="model input (default: logmel for fcn4/fcn5/crnn, mfcc for lstm and mlp-bof); logmel: 12 kHz, "
         "n_fft 512, hop 256, 96 mels; mfcc: 30 coefficients + deltas + delta-deltas (90 rows); "
-        "logmel-chroma: the log-mel and 12 chroma rows (n_fft 4096) for an FCN with a key head (fcn4/fcn5); "
-        "cnn: the frame-by-frame feature map of the trained FCN of --cnn-run (lstm, mlp-bof)")
+        f"logmel-chroma: the log-mel and 12 chroma rows (n_fft {LogMelChroma.chroma_n_fft}) for an FCN with a key "
+        "head (fcn4/fcn5); cnn: the frame-by-frame feature map of the trained FCN of --cnn-run (lstm, mlp-bof)")
     add("--cnn-run", type=Path, default=None, metavar="RUN",
         help="trained fcn4/fcn5 run whose frozen feature map --features cnn takes")
     add("--cnn-block", type=number(int, 1), default=None,

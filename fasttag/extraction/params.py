@@ -16,6 +16,10 @@ from fasttag.errors import ParameterError
 
 FEATURE_KINDS = ("logmel", "mfcc", "chroma")
 CROPS = ("center", "start")
+#: STFT frame of each kind by default: Choi et al.'s 512 samples for the log-mel and MFCC; for chroma
+#: 4096 (2.9 Hz bins at 12 kHz, finer than a semitone from about 50 Hz up; 512 gives 23 Hz bins, wider
+#: than the semitones below about 400 Hz), as `fasttag.featurizers.LogMelChroma` takes it.
+DEFAULT_N_FFT = {"logmel": 512, "mfcc": 512, "chroma": 4096}
 SILENCE_PEAK = 1e-6  # peak |sample| at or below this (-120 dBFS) is flagged as silence
 
 DECODE_BLOCK = 1 << 18  # source frames per read (6 s at 44.1 kHz)
@@ -39,8 +43,11 @@ class ExtractParams:
         (``tuning=0``, max-normalised frames).
     sr : int > 0
         Sampling rate the audio is resampled to (soxr HQ), Hz. Default 12000 (Choi et al.).
-    n_fft, hop_length : int > 0
-        STFT frame and hop in samples (Hann window, centred frames, zero padding).
+    n_fft : int > 0 or None
+        STFT frame in samples (Hann window, centred frames, zero padding); None: the kind's
+        default (`DEFAULT_N_FFT`), 512 for ``logmel`` and ``mfcc``, 4096 for ``chroma``.
+    hop_length : int > 0
+        STFT hop in samples.
     n_mels, fmin, fmax, top_db : log-mel and MFCC only
         As `fasttag.logmel`.
     n_mfcc, deltas, delta_width : MFCC only
@@ -56,7 +63,7 @@ class ExtractParams:
 
     feature: str = "logmel"
     sr: int = 12000
-    n_fft: int = 512
+    n_fft: int | None = None
     hop_length: int = 256
     n_mels: int = 96
     fmin: float = 0.0
@@ -79,6 +86,8 @@ class ExtractParams:
     def __post_init__(self):
         if self.feature not in FEATURE_KINDS:
             raise ParameterError(f"feature={self.feature!r} is not one of {list(FEATURE_KINDS)}")
+        if self.n_fft is None:
+            object.__setattr__(self, "n_fft", DEFAULT_N_FFT[self.feature])  # frozen: set once, here
         for name in ("sr", "n_fft", "hop_length", "n_mels", "n_mfcc", "n_chroma"):
             _validate.int_at_least(getattr(self, name), name, 1)
         filters.mel_range(self.sr, self.fmin, self.fmax)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -42,6 +44,43 @@ def _extract_task(task: dict) -> dict:
                   "warning": info.pop("warning"), "params": task["digest"], **task["stat"],
                   "shape": list(X.shape), **info}  # fmt: skip
     record["elapsed"] = round(time.perf_counter() - started, 4)
+    return record
+
+
+#: Characters of what a decoder wrote to stderr kept in a track's record.
+_SAID_CHARACTERS = 400
+
+
+def _extract_task_quietly(task: dict) -> dict:
+    """`_extract_task` in a pool worker, with file descriptor 2 sent to a temporary file: what the
+    C decoders write there (libmpg123's "Note: Illegal Audio-MPEG-Header ..." on a damaged MP3)
+    goes into the track's record instead of through the main process's progress bar.
+
+    Only in a pool worker: the task is all the process runs then (its watchdog thread writes
+    nothing), whereas elsewhere other threads and the caller's own output share the descriptor.
+    """
+    with tempfile.TemporaryFile() as sink:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            record = _extract_task(task)
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        sink.seek(0)
+        said = " ".join(sink.read(4 * _SAID_CHARACTERS).decode(errors="replace").split())
+    return _with_decoder_output(record, said)
+
+
+def _with_decoder_output(record: dict, said: str) -> dict:
+    """``record`` with what the decoder wrote to stderr (``said``, one line) added to its error or warning."""
+    if not said:
+        return record
+    said = f"the decoder said: {said[:_SAID_CHARACTERS]}" + (" ..." if len(said) > _SAID_CHARACTERS else "")
+    field = "error" if record["status"] == "failed" else "warning"
+    record[field] = "; ".join(text for text in (record[field], said) if text)
     return record
 
 
@@ -148,11 +187,11 @@ def _run_pool(tasks, workers: int, on_result) -> None:
                 try:
                     if suspects:
                         if not inflight:
-                            future = pool.submit(_extract_task, suspects[0])  # popped once submitted
+                            future = pool.submit(_extract_task, suspects[0])  # popped once submitted; a crash is heard
                             inflight[future] = (suspects.popleft(), True)
                     else:
                         while queue and len(inflight) < limit:
-                            future = pool.submit(_extract_task, queue[0])
+                            future = pool.submit(_extract_task_quietly, queue[0])
                             inflight[future] = (queue.popleft(), False)
                 except BrokenProcessPool:  # a worker died before its future told us
                     broken = True
