@@ -1,4 +1,8 @@
 // Chooses the kernel build for this CPU once, at first use.
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
 #include "kernels.hpp"
 
 namespace fasttag {
@@ -13,9 +17,20 @@ bool cpu_has_avx2_fma() {
 #endif
 }
 
+// FASTTAG_KERNELS=baseline forces the portable build on any CPU (to test it, or to rule the AVX2
+// path out); unset, empty or "auto" chooses by the CPU; anything else is an error naming it.
+bool baseline_forced() {
+    const char* value = std::getenv("FASTTAG_KERNELS");
+    const std::string choice = value ? value : "";
+    if (choice.empty() || choice == "auto") return false;
+    if (choice == "baseline") return true;
+    throw std::invalid_argument("FASTTAG_KERNELS='" + choice + "' must be 'auto' or 'baseline' (or unset)");
+}
+
 template <class T>
 KernelTable<T> select_table() {
-    return cpu_has_avx2_fma() ? avx2::make_kernel_table<T>() : baseline::make_kernel_table<T>();
+    const bool use_avx2 = !baseline_forced() && cpu_has_avx2_fma();
+    return use_avx2 ? avx2::make_kernel_table<T>() : baseline::make_kernel_table<T>();
 }
 
 }  // namespace

@@ -312,6 +312,27 @@ def run_cli():
     return run
 
 
+@pytest.fixture(scope="session")
+def child_pytest():
+    """``child_pytest(files, env)`` -> (exit status, output) of the test files run in a child pytest
+    from the repository root, with ``env`` added to this process's environment (settings that must
+    be in place before fasttag or numba is imported)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("pytest")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "pytest"]
+    root = Path(__file__).resolve().parents[1]
+
+    def run(files, env: dict):
+        done = subprocess.run(command + list(files) + ["-q", "-p", "no:cacheprovider", "-o", "log_cli=false"],
+                              cwd=root, env=dict(os.environ, **env), capture_output=True, text=True, timeout=1800)
+        return done.returncode, done.stdout + done.stderr
+
+    return run
+
+
 @pytest.fixture
 def poisoned_gpu_outputs(monkeypatch):
     """Fill every GPU output with NaN (ints with -1) before the kernels write it."""

@@ -17,10 +17,3 @@ private:
     std::unique_ptr<T[]> data_;
     std::int64_t size_ = 0;
 };
-
-template <class T>
-Array<T> filled_array(std::int64_t size, T value) {
-    Array<T> array(size);
-    for (std::int64_t i = 0; i < size; ++i) array[i] = value;
-    return array;
-}

@@ -3,8 +3,8 @@
 //
 //   ComplexPlan  length n: Stockham autosort passes of radix 4, 2, 3, 5 for
 //                n = 2^a 3^b 5^c; Bluestein's chirp-z through a smooth length otherwise.
-//   RealPlan     real input of length n: a half-length complex FFT plus one
-//                post-processing pass when n is even; a full complex FFT when odd.
+//   RealPlan     real input of length n: a half-length complex FFT whose last pass also
+//                does the real post-processing when n is even; a full complex FFT when odd.
 //   DirectDft    the O(n^2) real-input DFT that the FFT replaces (reference and benchmark).
 //
 // Included inside an architecture namespace by kernels_impl.hpp.
@@ -103,12 +103,27 @@ struct Butterfly<T, V, 5> {
     }
 };
 
+// The first pass (s = 1): each butterfly has its own twiddles, so there is no loop over q.
+template <class T, class V, int P>
+void stockham_first_pass(const CV<V>* x, CV<V>* y, std::int64_t m, const T* tw_re, const T* tw_im) {
+    for (std::int64_t i = 0; i < m; ++i) {
+        CV<V> a[P];
+        CV<V> b[P];
+        for (int k = 0; k < P; ++k) a[k] = x[i + k * m];
+        Butterfly<T, V, P>::run(a, b);
+        CV<V>* out = y + P * i;
+        out[0] = b[0];
+        for (int j = 1; j < P; ++j) out[j] = mul(b[j], tw_re[i * (P - 1) + j - 1], tw_im[i * (P - 1) + j - 1]);
+    }
+}
+
 // One Stockham decimation-in-frequency pass: sub-transforms of length P*m at stride s.
 //   y[q + s*(P*i + j)] = w^(i*j) * sum_k x[q + s*(i + k*m)] e^(-2 pi i j k / P)
 // with w = e^(-2 pi i / (P*m)); twiddles[(i*(P-1) + j-1)] holds w^(i*j). The last pass
 // (m == 1) has no twiddles.
 template <class T, class V, int P>
 void stockham_pass(const CV<V>* x, CV<V>* y, std::int64_t m, std::int64_t s, const T* tw_re, const T* tw_im) {
+    if (s == 1) return stockham_first_pass<T, V, P>(x, y, m, tw_re, tw_im);
     for (std::int64_t i = 0; i < m; ++i) {
         V wr[P], wi[P];
         for (int j = 1; j < P; ++j) {
@@ -127,13 +142,31 @@ void stockham_pass(const CV<V>* x, CV<V>* y, std::int64_t m, std::int64_t s, con
     }
 }
 
+// Butterfly q of the last pass (m == 1): b[j] is the result's element q + s*j.
+template <class T, class V, int P>
+inline void last_pass_butterfly(const CV<V>* x, std::int64_t s, std::int64_t q, CV<V>* b) {
+    CV<V> a[P];
+    for (int k = 0; k < P; ++k) a[k] = x[q + s * k];
+    Butterfly<T, V, P>::run(a, b);
+}
+
+// Butterflies q and s - q of the last pass, read together.
+template <class T, class V, int P>
+inline void last_pass_butterfly_pair(const CV<V>* x, std::int64_t s, std::int64_t q, CV<V>* b, CV<V>* c) {
+    CV<V> a[P], d[P];
+    for (int k = 0; k < P; ++k) {
+        a[k] = x[q + s * k];
+        d[k] = x[s - q + s * k];
+    }
+    Butterfly<T, V, P>::run(a, b);
+    Butterfly<T, V, P>::run(d, c);
+}
+
 template <class T, class V, int P>
 void stockham_last_pass(const CV<V>* x, CV<V>* y, std::int64_t s) {
     for (std::int64_t q = 0; q < s; ++q) {
-        CV<V> a[P];
-        for (int k = 0; k < P; ++k) a[k] = x[q + s * k];
         CV<V> b[P];
-        Butterfly<T, V, P>::run(a, b);
+        last_pass_butterfly<T, V, P>(x, s, q, b);
         for (int j = 0; j < P; ++j) y[q + s * j] = b[j];
     }
 }
@@ -168,6 +201,34 @@ public:
         return inner_ ? run_bluestein(a, b) : run_stockham(a, b);
     }
 
+    // Whether the transform ends with a Stockham pass without twiddles (m == 1) that a
+    // caller may run itself, fused with what follows: run_leading_passes, then that pass
+    // of radix last_radix() and stride last_stride() on their result.
+    bool has_last_pass() const { return !inner_ && n_stages_ > 0; }
+    int last_radix() const { return radices_[n_stages_ - 1]; }
+    std::int64_t last_stride() const { return n_ / last_radix(); }
+
+    // Every Stockham pass but the last; returns a or b, whichever holds the result.
+    template <class V>
+    CV<V>* run_leading_passes(CV<V>* a, CV<V>* b) const {
+        std::int64_t s = 1;
+        for (int st = 0; st + 1 < n_stages_; ++st) {
+            const int p = radices_[st];
+            const std::int64_t m = n_ / (s * p);
+            const T* wr = tw_re_.data() + offsets_[st];
+            const T* wi = tw_im_.data() + offsets_[st];
+            switch (p) {
+                case 4: stockham_pass<T, V, 4>(a, b, m, s, wr, wi); break;
+                case 2: stockham_pass<T, V, 2>(a, b, m, s, wr, wi); break;
+                case 3: stockham_pass<T, V, 3>(a, b, m, s, wr, wi); break;
+                default: stockham_pass<T, V, 5>(a, b, m, s, wr, wi); break;
+            }
+            std::swap(a, b);
+            s *= p;
+        }
+        return a;
+    }
+
 private:
     void build_stockham() {
         std::int64_t total = 0;
@@ -198,31 +259,17 @@ private:
 
     template <class V>
     CV<V>* run_stockham(CV<V>* x, CV<V>* y) const {
-        std::int64_t s = 1;
-        for (int st = 0; st < n_stages_; ++st) {
-            const int p = radices_[st];
-            const std::int64_t m = n_ / (s * p);
-            const T* wr = tw_re_.data() + offsets_[st];
-            const T* wi = tw_im_.data() + offsets_[st];
-            if (m == 1) {
-                switch (p) {
-                    case 4: stockham_last_pass<T, V, 4>(x, y, s); break;
-                    case 2: stockham_last_pass<T, V, 2>(x, y, s); break;
-                    case 3: stockham_last_pass<T, V, 3>(x, y, s); break;
-                    default: stockham_last_pass<T, V, 5>(x, y, s); break;
-                }
-            } else {
-                switch (p) {
-                    case 4: stockham_pass<T, V, 4>(x, y, m, s, wr, wi); break;
-                    case 2: stockham_pass<T, V, 2>(x, y, m, s, wr, wi); break;
-                    case 3: stockham_pass<T, V, 3>(x, y, m, s, wr, wi); break;
-                    default: stockham_pass<T, V, 5>(x, y, m, s, wr, wi); break;
-                }
-            }
-            std::swap(x, y);
-            s *= p;
+        if (n_stages_ == 0) return x;
+        CV<V>* z = run_leading_passes(x, y);
+        CV<V>* out = z == x ? y : x;
+        const std::int64_t s = last_stride();
+        switch (last_radix()) {
+            case 4: stockham_last_pass<T, V, 4>(z, out, s); break;
+            case 2: stockham_last_pass<T, V, 2>(z, out, s); break;
+            case 3: stockham_last_pass<T, V, 3>(z, out, s); break;
+            default: stockham_last_pass<T, V, 5>(z, out, s); break;
         }
-        return x;
+        return out;
     }
 
     // Bluestein: X[k] = c[k] * sum_j (x[j] c[j]) conj(c[k-j]), c[j] = e^(-i pi j^2 / n),
@@ -302,11 +349,56 @@ private:
     Array<T> chirp_re_, chirp_im_, kernel_spectrum_re_, kernel_spectrum_im_;
 };
 
+// Bins k and half - k of a real FFT of length 2 half from zk = z[k] and zm = z[half - k],
+// where z = FFT_half(x_even + i x_odd): with E = (zk + conj zm) / 2 and O = -i (zk - conj zm) / 2,
+// X[k] = E + W^k O and, since W^(half-k) = -conj(W^k), X[half-k] = conj(E - W^k O).
+// (hw_re, hw_im) = W^k / 2, which halves O; E's half is folded into the final sums.
+template <class T, class V>
+inline void real_bin_pair(CV<V> zk, CV<V> zm, T hw_re, T hw_im, CV<V>& low, CV<V>& high) {
+    const T h = static_cast<T>(0.5);
+    const CV<V> even = {zk.re + zm.re, zk.im - zm.im};  // 2 E
+    const CV<V> odd = {zk.im + zm.im, zm.re - zk.re};   // 2 O
+    const CV<V> rotated = mul(odd, hw_re, hw_im);       // W^k O
+    low = {h * even.re + rotated.re, h * even.im + rotated.im};
+    high = {h * even.re - rotated.re, rotated.im - h * even.im};
+}
+
+// The last pass of the half-length FFT z (radix P, stride s, m == 1) fused with the real
+// post-pass: element j of butterfly q is z[q + s j], whose partner z[half - q - s j] is
+// element P-1-j of butterfly s - q (element P - j of butterfly 0 when q = 0). Calls
+// sink(k, X[k]) for every k in [0, half].
+template <class T, class V, int P, class Sink>
+void last_pass_real_bins(const CV<V>* x, std::int64_t s, const T* hw_re, const T* hw_im, const Sink& sink) {
+    const std::int64_t half = P * s;
+    auto pair = [&](std::int64_t k, CV<V> zk, CV<V> zm) {
+        CV<V> low, high;
+        real_bin_pair(zk, zm, hw_re[k], hw_im[k], low, high);
+        sink(k, low);
+        sink(half - k, high);
+    };
+    auto middle = [&](CV<V> z) { sink(half / 2, CV<V>{z.re, -z.im}); };  // W^(half/2) = -i
+    CV<V> b[P], c[P];
+    last_pass_butterfly<T, V, P>(x, s, 0, b);
+    sink(0, CV<V>{b[0].re + b[0].im, V{}});
+    sink(half, CV<V>{b[0].re - b[0].im, V{}});
+    for (int j = 1; 2 * j < P; ++j) pair(s * j, b[j], b[P - j]);
+    if (P % 2 == 0) middle(b[P / 2]);
+    for (std::int64_t q = 1; 2 * q < s; ++q) {
+        last_pass_butterfly_pair<T, V, P>(x, s, q, b, c);
+        for (int j = 0; j < P; ++j) pair(q + s * j, b[j], c[P - 1 - j]);
+    }
+    if (s % 2 == 0) {  // butterfly s/2 is its own partner
+        last_pass_butterfly<T, V, P>(x, s, s / 2, b);
+        for (int j = 0; 2 * j < P - 1; ++j) pair(s / 2 + s * j, b[j], b[P - 1 - j]);
+        if (P % 2 == 1) middle(b[P / 2]);
+    }
+}
+
 template <class T>
 class RealPlan {
 public:
     explicit RealPlan(std::int64_t n) : n_(n), complex_(n % 2 == 0 ? n / 2 : n) {
-        if (n % 2 == 0) fill_unit_roots(n / 2 + 1, n, post_re_, post_im_);
+        if (n % 2 == 0) fill_half_roots(n);
     }
 
     std::int64_t size() const { return n_; }
@@ -322,18 +414,54 @@ public:
     // are overwritten.
     template <class V, class Sink>
     void run(CV<V>* a, CV<V>* b, const Sink& sink) const {
-        finish(transform(a, b), sink);
+        if (fuses_last_pass()) {
+            last_pass_to_bins(complex_.run_leading_passes(a, b), sink);
+        } else {
+            finish(transform(a, b), sink);
+        }
     }
 
     // As above, storing the n/2 + 1 bins in a or b; returns where.
     template <class V>
     CV<V>* run(CV<V>* a, CV<V>* b) const {
+        if (fuses_last_pass()) {
+            const CV<V>* z = complex_.run_leading_passes(a, b);
+            CV<V>* out = z == a ? b : a;
+            last_pass_to_bins(z, [out](std::int64_t k, CV<V> value) { out[k] = value; });
+            return out;
+        }
         CV<V>* z = transform(a, b);
         finish(z, [z](std::int64_t k, CV<V> value) { z[k] = value; });  // in place: see finish
         return z;
     }
 
 private:
+    // half_re_ + i half_im_ = W^k / 2 for k <= n/2, W = exp(-2 pi i / n).
+    void fill_half_roots(std::int64_t n) {
+        fill_unit_roots(n / 2 + 1, n, half_re_, half_im_);
+        for (std::int64_t k = 0; k <= n / 2; ++k) {
+            half_re_[k] *= static_cast<T>(0.5);
+            half_im_[k] *= static_cast<T>(0.5);
+        }
+    }
+
+    // Whether the half-length FFT's last pass runs fused with the post-pass (even n, no Bluestein).
+    bool fuses_last_pass() const { return n_ % 2 == 0 && complex_.has_last_pass(); }
+
+    // The half-length FFT's last pass on z = complex_.run_leading_passes(..), with the post-pass.
+    template <class V, class Sink>
+    void last_pass_to_bins(const CV<V>* z, const Sink& sink) const {
+        const T* wr = half_re_.data();
+        const T* wi = half_im_.data();
+        const std::int64_t s = complex_.last_stride();
+        switch (complex_.last_radix()) {
+            case 4: last_pass_real_bins<T, V, 4>(z, s, wr, wi, sink); break;
+            case 2: last_pass_real_bins<T, V, 2>(z, s, wr, wi, sink); break;
+            case 3: last_pass_real_bins<T, V, 3>(z, s, wr, wi, sink); break;
+            default: last_pass_real_bins<T, V, 5>(z, s, wr, wi, sink); break;
+        }
+    }
+
     // The complex FFT of the packed input: half length for even n, full for odd.
     template <class V>
     CV<V>* transform(CV<V>* a, CV<V>* b) const {
@@ -352,29 +480,22 @@ private:
             for (std::int64_t k = 0; k < n_bins(); ++k) sink(k, z[k]);
             return;
         }
-        // With z = FFT_half(x_even + i x_odd), E = (z[k] + conj z[half-k]) / 2 and
-        // O = -i (z[k] - conj z[half-k]) / 2:  X[k] = E + W^k O and, since W^(half-k) =
-        // -conj(W^k), X[half-k] = conj(E - W^k O). Each pair of bins shares one E, O.
         const std::int64_t half = n_ / 2;
         const CV<V> first = {z[0].re + z[0].im, V{}};
         const CV<V> last = {z[0].re - z[0].im, V{}};
         sink(0, first);
         sink(half, last);
-        const T h = static_cast<T>(0.5);
         for (std::int64_t k = 1; 2 * k <= half; ++k) {
-            const CV<V> zk = z[k];
-            const CV<V> zc = {z[half - k].re, -z[half - k].im};
-            const CV<V> even = {(zk.re + zc.re) * h, (zk.im + zc.im) * h};
-            const CV<V> odd = mul_minus_i(CV<V>{(zk.re - zc.re) * h, (zk.im - zc.im) * h});
-            const CV<V> rotated = mul(odd, post_re_[k], post_im_[k]);
-            sink(k, add(even, rotated));
-            if (2 * k < half) sink(half - k, CV<V>{even.re - rotated.re, rotated.im - even.im});
+            CV<V> low, high;
+            real_bin_pair(z[k], z[half - k], half_re_[k], half_im_[k], low, high);
+            sink(k, low);
+            if (2 * k < half) sink(half - k, high);
         }
     }
 
     std::int64_t n_;
     ComplexPlan<T> complex_;
-    Array<T> post_re_, post_im_;
+    Array<T> half_re_, half_im_;
 };
 
 // The plan of length n, shared: building one costs a cos/sin per twiddle (and for

@@ -37,34 +37,44 @@ inline T padded_sample(const T* row, std::int64_t n, std::int64_t u, PadMode mod
     }
 }
 
-// x[t] lane j = scale[t] * src[j][t] for t < n, j < valid; lanes from valid on are zero.
-// Loads L x L tiles and transposes them in registers. `poison` accumulates 0 * sample:
-// it stays zero unless a sample is NaN or infinite.
+// Sets lanes [first, L) of x[0..n) to zero.
+template <class V>
+void zero_lanes_from(std::int64_t first, V* x, std::int64_t n) {
+    constexpr int L = sizeof(V) / sizeof(x[0][0]);
+    V keep{};
+    for (int j = 0; j < L; ++j) keep[j] = j < first ? 1 : 0;
+    for (std::int64_t t = 0; t < n; ++t) x[t] = keep != 0 ? x[t] : V{};
+}
+
+// x[t] lane j = scale[t] * src[j][t] for t < n, j < valid (src[j][t] if scale is null);
+// lanes from valid on are zero. Loads L x L tiles and transposes them in registers.
+// `poison` accumulates 0 * sample: it stays zero unless a sample is NaN or infinite.
 template <class T>
 void load_transposed(const T* const* src, std::int64_t valid, std::int64_t n, const T* scale,
                      typename Simd<T>::V* x, typename Simd<T>::V& poison) {
     using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
+    const T* rows[L];  // lanes past valid read frame 0 and are zeroed at the end
+    for (int j = 0; j < L; ++j) rows[j] = src[j < valid ? j : 0];
+    // Kept in registers, not in `poison` (which x may alias), as four chains: one chain of
+    // dependent additions would bound the loop by their latency.
+    V checks[4] = {poison, V{}, V{}, V{}};
     std::int64_t t = 0;
     for (; t + L <= n; t += L) {
         V tile[L];
-        if (valid == L) {
-            for (int j = 0; j < L; ++j) tile[j] = load_unaligned(src[j] + t);
-        } else {
-            for (int j = 0; j < L; ++j) tile[j] = j < valid ? load_unaligned(src[j] + t) : V{};
-        }
+        for (int j = 0; j < L; ++j) tile[j] = load_unaligned(rows[j] + t);
+        for (int j = 0; j < L; ++j) checks[j % 4] += tile[j] * T(0);
         transpose_lanes(tile);
-        for (int i = 0; i < L; ++i) {
-            poison += tile[i] * T(0);
-            x[t + i] = tile[i] * scale[t + i];
-        }
+        for (int i = 0; i < L; ++i) x[t + i] = scale ? tile[i] * scale[t + i] : tile[i];
     }
     for (; t < n; ++t) {
         V v{};
-        for (std::int64_t j = 0; j < valid; ++j) v[j] = src[j][t];
-        poison += v * T(0);
-        x[t] = v * scale[t];
+        for (std::int64_t j = 0; j < valid; ++j) v[j] = rows[j][t];
+        checks[0] += v * T(0);
+        x[t] = scale ? v * scale[t] : v;
     }
+    poison = (checks[0] + checks[1]) + (checks[2] + checks[3]);
+    if (valid < L) zero_lanes_from(valid, x, n);
 }
 
 // x[t] lane j = window[t] * sample (f0 + j) * hop - pad + t of `row`; lanes past the
@@ -430,7 +440,11 @@ void store_rows_interleaved(const CV<V>* spectrum, std::int64_t n_bins, std::int
             tile[2 * i + 1] = spectrum[k + i].im;
         }
         transpose_lanes(tile);
-        for (std::int64_t j = 0; j < valid; ++j) store_unaligned(out + 2 * (j * n_bins + k), tile[j]);
+        if (valid == L) {  // a constant bound: stores without a test each
+            for (int j = 0; j < L; ++j) store_unaligned(out + 2 * (j * n_bins + k), tile[j]);
+        } else {
+            for (std::int64_t j = 0; j < valid; ++j) store_unaligned(out + 2 * (j * n_bins + k), tile[j]);
+        }
     }
     for (; k < n_bins; ++k) {
         for (std::int64_t j = 0; j < valid; ++j) {
@@ -447,7 +461,6 @@ void real_transform_rows(const Plan& plan, const T* x, std::int64_t rows, T* out
     constexpr int L = Simd<T>::lanes;
     const std::int64_t n = plan.size();
     const std::int64_t n_bins = plan.n_bins();
-    const Array<T> ones = filled_array<T>(n, T(1));
     std::atomic<bool> finite{true};
     for_each_chunk((rows + L - 1) / L, threads, [&](std::int64_t begin, std::int64_t end) {
         Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size());
@@ -457,7 +470,7 @@ void real_transform_rows(const Plan& plan, const T* x, std::int64_t rows, T* out
             const std::int64_t valid = std::min<std::int64_t>(L, rows - r0);
             const T* starts[L];
             for (std::int64_t j = 0; j < valid; ++j) starts[j] = x + (r0 + j) * n;
-            load_transposed(starts, valid, n, ones.data(), reinterpret_cast<V*>(a.data()), poison);
+            load_transposed<T>(starts, valid, n, nullptr, reinterpret_cast<V*>(a.data()), poison);
             store_rows_interleaved(plan.run(a.data(), b.data()), n_bins, valid, out + 2 * r0 * n_bins);
         }
         if (!lanes_finite(poison)) finite = false;
