@@ -147,10 +147,10 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
                                      f"batch_size= set (mini-batch k-means: KMeans({self.n_clusters}, "
                                      "batch_size=1024)); or give one (n_samples, n_features) array")
             return self._fit_blocks(iter(X), rng, workers)
-        if self.device != "cpu" and self.batch_size is None and on_device(X):
+        if self.batch_size is None and self.device != "cpu" and on_device(X):
             points = _cuda().host_points(X)  # one copy, for the seeding and the tolerance
         else:
-            X = points = _points(X)
+            X = points = self._host_points(X)  # mini-batches run on the CPU
         _kmeans.check_distance_range(points)  # all of X, before the variances of the tolerance and the seeding
         self._check_enough(points.shape[0])
         if self.batch_size is not None:
@@ -176,7 +176,7 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         """One mini-batch update with the samples X (n, n_features). A fitted KMeans goes on from
         its centers (each the running mean of the samples assigned to it so far); otherwise this
         call seeds the centers from X (k-means++), so it needs at least n_clusters samples."""
-        X = _points(X)
+        X = self._host_points(X)
         _kmeans.check_distance_range(X)
         workers = resolve_workers(self.workers)
         state = getattr(self, "_minibatch", None)
@@ -234,13 +234,18 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         if X.shape[1] != self.n_features_in_:
             raise ParameterError(f"X has {X.shape[1]} features, but KMeans is fitted with {self.n_features_in_}")
 
+    def _host_points(self, X) -> np.ndarray:
+        """X as `_points` gives it, for a step that runs on the CPU: with device="cuda", a GPU X is
+        validated there and copied to the host once."""
+        if self.device != "cpu" and on_device(X):
+            return _cuda().host_points(X)
+        return _points(X)
+
     def _with_centers(self, X) -> tuple[np.ndarray, np.ndarray]:
         """X and the centers, both in the wider of their dtypes (nothing is downcast)."""
         if not hasattr(self, "cluster_centers_"):
             raise NotFittedError("this KMeans is not fitted yet: call fit first")
-        if self.device != "cpu" and _cuda()._runtime.on_device(X):
-            X = _cuda().host_points(X)  # transform and score run on the CPU: one copy to the host
-        X = _points(X)
+        X = self._host_points(X)  # transform and score run on the CPU
         self._check_features(X)
         dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)
         return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(self.cluster_centers_, dtype=dtype)

@@ -342,9 +342,27 @@ def poisoned_gpu_outputs(monkeypatch):
 
 
 @pytest.fixture
-def cuda_kernels(poisoned_gpu_outputs, quick_simulator, simulator_racecheck):
+def no_implicit_host_copies(monkeypatch):
+    """In the simulator, device arrays refuse ``np.asarray`` as a GPU's do (the simulator's pass it
+    on to the host array within), so a step that would read one on the host fails here too."""
+    from fasttag import cuda
+
+    if not cuda.simulator():
+        return
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+    def refuse(self, *args, **kwargs):
+        raise TypeError("a device array cannot be read as a numpy array")
+
+    monkeypatch.setattr(FakeCUDAArray, "__array__", refuse, raising=False)
+    for protocol in ("__array_interface__", "__array_struct__"):
+        monkeypatch.setattr(FakeCUDAArray, protocol, property(refuse), raising=False)
+
+
+@pytest.fixture
+def cuda_kernels(poisoned_gpu_outputs, quick_simulator, simulator_racecheck, no_implicit_host_copies):
     """For the GPU kernels' test files: a skip where CUDA cannot run; else every GPU output
-    poisoned; in the simulator, quick and race-checked."""
+    poisoned; in the simulator, quick and race-checked, its device arrays not readable as numpy."""
     from fasttag import cuda
 
     if not cuda.is_available():

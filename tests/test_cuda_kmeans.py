@@ -159,7 +159,8 @@ def test_bag_of_frames_on_device_arrays(rng, tol):
 def test_kmeans_gpu_errors(rng):
     X = rng.standard_normal((2, SIZE["d"], 5)).astype(np.float32)
     centers = rng.standard_normal((3, SIZE["d"])).astype(np.float32)
-    with pytest.raises(fasttag.ParameterError, match="soft=True is not available on device='cuda'"):
+    with pytest.raises(fasttag.ParameterError,
+                       match="soft=True is not available on device='cuda'; soft assignment needs device='cpu'"):
         fasttag.bag_of_frames(X, centers, soft=True, device="cuda")
     with pytest.raises(fasttag.ParameterError, match=f"X has {SIZE['d']} features but the centers have 3"):
         fc.nearest(X[0].T, centers[:, :3])
@@ -270,3 +271,21 @@ def test_transform_and_score_take_gpu_arrays(rng, tol):
     tol.assert_close(km.transform(cuda.to_device(X)), km.transform(X), 0.0, "distances")
     assert km.score(cuda.to_device(X)) == km.score(X)
 
+
+
+def test_mini_batches_take_gpu_arrays(rng, tol):
+    """Mini-batch fit and partial_fit run on the CPU: a GPU X is checked on the GPU and copied to the
+    host once, with the same results as the numpy X."""
+    from numba import cuda
+
+    k = 4 if SIM else 64
+    X = _blobs(rng, 40 if SIM else 5000, k, 5 if SIM else 90)
+    fitted = [fasttag.KMeans(k, batch_size=16, random_state=1, device="cuda").fit(x) for x in (cuda.to_device(X), X)]
+    np.testing.assert_array_equal(fitted[0].cluster_centers_, fitted[1].cluster_centers_)
+    for km in fitted:
+        km.partial_fit(cuda.to_device(X[:20]) if km is fitted[0] else X[:20])
+    np.testing.assert_array_equal(fitted[0].cluster_centers_, fitted[1].cluster_centers_)
+    bad = X.copy()
+    bad[3, 1] = np.inf
+    with pytest.raises(fasttag.ParameterError, match="X contains"):
+        fitted[0].partial_fit(cuda.to_device(bad))

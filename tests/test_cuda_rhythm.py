@@ -21,6 +21,10 @@ SIZE = dict(sr=8000, n_samples=4000, n_fft=256, hop=64, n_mels=16, win=16) if SI
     dict(sr=22050, n_samples=30 * 22050, n_fft=2048, hop=512, n_mels=128, win=384)
 
 
+def to_host(x):
+    return x if isinstance(x, np.ndarray) else x.copy_to_host()
+
+
 def _onset_kwargs(**changes):
     return dict(sr=SIZE["sr"], n_fft=SIZE["n_fft"], hop_length=SIZE["hop"], n_mels=SIZE["n_mels"], **changes)
 
@@ -56,6 +60,22 @@ def test_onset_strength_from_spectrograms_and_references(rng, tol):
     assert fc.on_device(on_gpu)
     tol.assert_close(on_gpu.copy_to_host(), fasttag.onset_strength(S=S, ref=ref), tol(np.float64).spec,
                      "onset_strength of GPU arrays")
+
+
+@pytest.mark.parametrize("s_on_gpu", [True, False])
+def test_onset_strength_mixes_gpu_and_host_arrays(rng, tol, s_on_gpu):
+    """One of S and ref on the GPU, the other a numpy array: the host one is validated on the host and
+    copied beside the other (a numpy ref beside a GPU S went to numba's as_cuda_array, an AttributeError)."""
+    from numba import cuda
+
+    S = rng.standard_normal((2, 9, 30)).cumsum(axis=-1)
+    ref = S + rng.standard_normal(S.shape)
+    got = fasttag.onset_strength(S=cuda.to_device(S) if s_on_gpu else S, ref=ref if s_on_gpu else cuda.to_device(ref),
+                                 device="cuda")
+    assert fc.on_device(got) == s_on_gpu  # the result lives where S does
+    tol.assert_close(to_host(got), fasttag.onset_strength(S=S, ref=ref), tol(np.float64).spec, "onset_strength")
+    with pytest.raises(fasttag.ParameterError, match="ref contains NaN"):
+        fasttag.onset_strength(S=cuda.to_device(S), ref=np.where(S > 0, np.nan, S), device="cuda")
 
 
 @pytest.mark.parametrize("dtype, changes", [

@@ -302,7 +302,7 @@ def test_gpu_parameter_errors(rng):
     y = rng.standard_normal(SIZE["n_samples"]).astype(np.float32)
     with pytest.raises(fasttag.ParameterError, match=r"n_fft=100 must be a power of two"):
         fasttag.stft(y, n_fft=100, device="cuda")
-    with pytest.raises(fasttag.ParameterError, match="n_fft=8192 exceeds 4096"):
+    with pytest.raises(fasttag.ParameterError, match="n_fft=8192 exceeds 4096, .*; use device='cpu'"):
         fasttag.logmel(np.zeros(9000, np.float32), n_fft=8192, device="cuda")
     with pytest.raises(fasttag.ParameterError, match="device='gpu' must be 'cpu' or 'cuda'"):
         fasttag.logmel(y, device="gpu")
@@ -319,7 +319,23 @@ def test_gpu_parameter_errors(rng):
     with pytest.raises(fasttag.ParameterError, match="float32 or float64, got dtype int16"):
         fasttag.stft(cuda.to_device(np.zeros(300, np.int16)), n_fft=SIZE["n_fft"], device="cuda")
     with pytest.raises(fasttag.ParameterError, match="numpy arrays or GPU arrays"):
+        fasttag.stft(collections.deque([0.0] * 300), n_fft=SIZE["n_fft"], device="cuda")
+    with pytest.raises(fasttag.ParameterError, match="y must be a numpy.ndarray, got list"):  # the CPU's message
         fasttag.stft([0.0] * 300, n_fft=SIZE["n_fft"], device="cuda")
+
+
+def test_numbers_and_lists_are_host_input_as_on_the_cpu():
+    """Numbers, 0-d arrays and lists, which the CPU functions take, are host input on the GPU too: they
+    were refused as neither numpy nor GPU arrays, and a 0-d array came back 1-d."""
+    for S in (3.0, np.float32(3.0), np.full((), 3.0), [3.0, 4.0]):
+        got, expected = fasttag.power_to_db(S, device="cuda"), fasttag.power_to_db(S)
+        assert type(got) is type(expected) and np.shape(got) == np.shape(expected), f"power_to_db({S!r})"
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    data = [[0.0, 1.0, 3.0, 2.0, 5.0], [1.0, 0.0, 2.0, 2.0, 4.0]]
+    np.testing.assert_allclose(fasttag.delta(data, width=3, device="cuda"), fasttag.delta(data, width=3), rtol=1e-12)
+    with pytest.raises(fasttag.ParameterError, match=r"ref=.* must be a number on device='cuda'; a callable or array "
+                                                     r"ref needs device='cpu'"):
+        fasttag.power_to_db([3.0, 4.0], ref=np.max, device="cuda")
 
 
 @pytest.mark.parametrize("on_gpu", [False, True])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import numbers
 import warnings
 
 import numpy as np
@@ -115,6 +116,11 @@ def _is_simulated_device_array(x) -> bool:
     return type(x).__name__ == "FakeCUDAArray"
 
 
+def _on_host(x) -> bool:
+    """numpy arrays and what the CPU functions take as arrays too: lists, tuples, numbers (validated as there)."""
+    return isinstance(x, (np.ndarray, np.generic, list, tuple, numbers.Number))
+
+
 def on_device(x) -> bool:
     """True for arrays that live on a GPU: anything with ``__cuda_array_interface__``
     (torch CUDA tensors, CuPy arrays, Numba device arrays) and the simulator's device arrays."""
@@ -146,7 +152,8 @@ _TORCH_DTYPES = {"float32": "float32", "float64": "float64", "complex64": "compl
 class Home:
     """Where an input lives and how results go back there.
 
-    kind is "numpy" (host: copied in once, results copied back as numpy arrays), "numba"
+    kind is "numpy" (host: numpy, or lists and numbers as the CPU functions take them; copied in
+    once, results copied back as numpy arrays), "numba"
     (a Numba device array, simulator included), "torch" (a CUDA tensor) or "cupy" (a CuPy
     array); device arrays are used in place and results are allocated by the same library
     on the same GPU, so nothing passes through the host.
@@ -158,7 +165,7 @@ class Home:
         self.stream = 0
         self.gpu = None
         module = type(x).__module__.split(".", 1)[0]
-        if isinstance(x, np.ndarray):
+        if _on_host(x):
             self.kind = "numpy"
         elif module == "torch":
             self.kind = "torch"
@@ -190,20 +197,20 @@ class Home:
     # -- in -------------------------------------------------------------------------------
 
     def device_view(self, x):
-        """A Numba device view of a C-contiguous ``x`` (copied to the GPU if it is numpy)."""
-        cuda = self.cuda
-        if self.kind == "numpy":
-            return cuda.to_device(np.ascontiguousarray(x), stream=self.stream)
-        if self.kind == "torch":
+        """A Numba device view of a C-contiguous ``x``. A host ``x`` is copied to the GPU (with
+        ``scratch`` when the call's input lives there: a numpy ``ref`` beside a GPU ``S``); a GPU
+        ``x`` is viewed in place, whatever the call's input is."""
+        if not on_device(x):
+            x = np.ascontiguousarray(x).reshape(np.shape(x))  # ascontiguousarray makes 0-d arrays 1-d
+            return self.cuda.to_device(x, stream=self.stream) if self.kind == "numpy" else self.scratch(x)
+        module = type(x).__module__.split(".", 1)[0]
+        if module == "torch":
             x = x.contiguous()  # a GPU-side copy when strided; a no-op otherwise
-        elif self.kind == "cupy":
+        elif module == "cupy":
             import cupy
 
             x = cupy.ascontiguousarray(x)
-        if _is_simulated_device_array(x):
-            view = x
-        else:
-            view = cuda.as_cuda_array(x)
+        view = x if _is_simulated_device_array(x) else self.cuda.as_cuda_array(x)
         if not view.is_c_contiguous():
             raise ParameterError("device arrays must be C-contiguous for device='cuda' (make a contiguous copy)")
         return view

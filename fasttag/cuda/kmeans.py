@@ -170,7 +170,7 @@ def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | No
     from .spectral import _matrix, _rows
 
     if soft:
-        raise ParameterError("soft=True is not available on device='cuda'")
+        raise ParameterError("soft=True is not available on device='cuda'; soft assignment needs device='cpu'")
     _validate.choice(normalize, {"l1": 1, "l2": 2, None: 0}, "normalize")
     power = power_exponent(power)
     k = _kernels()

@@ -73,7 +73,7 @@ def _check_n_fft(n_fft, dtype) -> int:
     limit = k.max_n_fft(np.dtype(dtype).itemsize)
     if n_fft > limit:
         raise ParameterError(f"n_fft={n_fft} exceeds {limit}, the largest {np.dtype(dtype).name} frame that fits "
-                             "in shared memory on device='cuda'")
+                             "in shared memory on device='cuda'; use device='cpu' for larger frames")
     return int(n_fft)
 
 
@@ -226,8 +226,9 @@ def _matrix(home, X, name: str, *, min_ndim: int = 2, centers_dtype=None, negati
 
     centers_dtype : the dtype of k-means centers for X: a host X is cast up to it if it is
         wider (nothing is downcast); a GPU X narrower than it is a ParameterError.
-    negative : the message for negative values (None: they pass)."""
-    if home.kind == "numpy":
+    negative : the message for negative values (None: they pass).
+    X is validated where it lives, which may differ from the call's input (a numpy ``ref`` beside a GPU ``S``)."""
+    if not _runtime.on_device(X):
         X = _runtime.host_float_array(X, name, min_ndim=min_ndim)
         if negative is not None and np.any(X < 0):
             raise ParameterError(negative)
@@ -276,13 +277,14 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0)
     from ..spectrum import _ref_decibels
 
     if callable(ref) or not isinstance(ref, numbers.Real):
-        raise ParameterError(f"ref={ref!r} must be a number on device='cuda'")
+        raise ParameterError(f"ref={ref!r:.60} must be a number on device='cuda'; a callable or array ref needs "
+                             "device='cpu'")
     amin = _validate.positive_float(amin, "amin")
     top_db = _validate.top_db(top_db)
     k = _kernels()
     home = _runtime.Home(S)
     with home.context():
-        view, dtype = _matrix(home, S, "S", min_ndim=1, negative=_validate.NEGATIVE_POWER)
+        view, dtype = _matrix(home, S, "S", min_ndim=0, negative=_validate.NEGATIVE_POWER)  # a number too, as the CPU
         items = 1 if view.ndim <= 2 else int(np.prod(view.shape[:-2]))
         flat = view.reshape((items, view.size // items))
         native, out = home.empty(view.shape, dtype)
@@ -294,7 +296,8 @@ def power_to_db(S, *, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0)
                        cast(_ref_decibels(ref, None, amin)), top_db is not None, cast(10))
         if top_db is not None:
             _clip(home, out2, peak, cast(top_db))
-        return home.give_back(native)
+        result = home.give_back(native)
+        return result[()] if home.kind == "numpy" else result  # a numpy scalar for a number, as on the CPU
 
 
 def mfcc(y=None, *, sr: float = 22050, S=None, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
