@@ -41,13 +41,8 @@ def _has_numba() -> bool:
     return numba is not None
 
 
-def _pytest_command() -> list[str]:
-    script = Path(sys.executable).with_name("pytest")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pytest"]
-
-
 @pytest.fixture(scope="module")
-def simulated_run(tmp_path_factory):
+def simulated_run(tmp_path_factory, child_pytest):
     """The simulated CUDA test files, run once in a child pytest: (exit status, output, launches),
     where launches holds each distinct launch of fasttag's kernels {"kernel": qualified name,
     "module": ..., "args": types} (logged by conftest.py's ``cuda_launch_log``; the race
@@ -57,12 +52,10 @@ def simulated_run(tmp_path_factory):
     if fc.simulator() or fc.is_available():
         pytest.skip("the CUDA test files run directly in this session")
     log = tmp_path_factory.mktemp("cuda") / "launches.jsonl"
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", FASTTAG_CUDA_LAUNCH_LOG=str(log))
-    command = _pytest_command() + SIMULATED_FILES + ["-q", "-p", "no:cacheprovider", "-o", "log_cli=false"]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    status, output = child_pytest(SIMULATED_FILES, {"NUMBA_ENABLE_CUDASIM": "1", "FASTTAG_CUDA_LAUNCH_LOG": str(log)})
     lines = set(log.read_text(encoding="utf-8").splitlines()) if log.exists() else set()
     launches = [entry for entry in map(json.loads, sorted(lines)) if entry["module"].startswith("fasttag.")]
-    return result.returncode, result.stdout + result.stderr, launches
+    return status, output, launches
 
 
 def test_kernels_in_the_simulator(simulated_run):
