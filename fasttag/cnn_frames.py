@@ -42,8 +42,9 @@ def _check_block(fcn, block) -> int:
 
 
 def frames_after(fcn, n_frames: int, *, block: int | None = None, pool_time: bool = False) -> int:
-    """Frames left after ``block`` blocks of ``fcn`` for an input of ``n_frames`` frames."""
+    """Frames left after ``block`` blocks of ``fcn`` for an input of ``n_frames`` frames (int > 0)."""
     block = _check_block(fcn, block)
+    n_frames = _validate.positive_int(n_frames, "n_frames")
     if not pool_time:
         return n_frames
     for blk in fcn.blocks[:block]:

@@ -33,6 +33,8 @@ from fasttag.commands._data import split_arrays
 from fasttag.datasets import read_dataset
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import MFCC, LogMel, LogMelChroma
+from fasttag.models import _hparams
+from fasttag.models.lstm import POOLINGS
 from fasttag.recipes import CODEBOOK_SIZE, build_model, chroma_rows
 from fasttag.store import FeatureStore
 from fasttag.store_features import extract_options, store_for
@@ -60,6 +62,19 @@ class StudySettings:
     mlp_hidden: int | None = None  #: None: 256
     lr: float = 1e-3
     batch_size: int = 16
+
+    def __post_init__(self):
+        """ParameterError naming a bad setting now, before the study spends minutes on features."""
+        for name in ("epochs", "codebook_size", "frames_per_track", "batch_size"):
+            _validate.positive_int(getattr(self, name), name)
+        for name in ("crnn_hidden", "lstm_hidden", "mlp_hidden"):
+            if getattr(self, name) is not None:
+                _validate.positive_int(getattr(self, name), name)
+        for name, count in (("fcn_channels", 5), ("crnn_channels", 4)):
+            if getattr(self, name) is not None:
+                _hparams.channels(getattr(self, name), count, name)
+        _hparams.option(self.lstm_pooling, POOLINGS, "lstm_pooling")
+        _validate.positive_float(self.lr, "lr")
 
     @classmethod
     def full(cls, **overrides) -> StudySettings:

@@ -59,6 +59,8 @@ class _Clips:
                                  f"{_validate.MAX_CLIP_SECONDS} (a day)")
         for name in ("sr", "n_fft", "hop_length", "n_mels"):
             _validate.positive_int(getattr(self, name), name)
+        if self.n_samples < 1:
+            raise ParameterError(f"seconds={self.seconds!r} is less than one sample at sr={self.sr}")
         # Checked here, not first when features are computed (a run's config is read long before).
         filters.mel_range(self.sr, self.fmin, self.fmax)
         _validate.top_db(self.top_db)

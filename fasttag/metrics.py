@@ -1,4 +1,8 @@
-"""Tagging scores: ROC-AUC and PR-AUC per tag, macro and micro averages (scikit-learn)."""
+"""Tagging scores: ROC-AUC and PR-AUC per tag, macro and micro averages (scikit-learn).
+
+Labels and scores are ``(n_tracks, n_tags)`` array-likes or torch tensors (on any device, with or
+without grad: they are detached and copied to the host), with at least one track and one tag.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,24 @@ from fasttag import _validate
 from fasttag.errors import ParameterError
 
 
+def host_array(values) -> np.ndarray:
+    """``values`` as a numpy array; a torch tensor (on any device, with or without grad) is detached and copied
+    to the host first (numpy 2 warns on ``np.array(tensor, dtype)``; a GPU tensor has no numpy view)."""
+    if hasattr(values, "detach") and hasattr(values, "cpu"):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
 def _check(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
     """Validate a label matrix and a score matrix of the same shape; return them as arrays."""
-    y_true, y_score = np.asarray(y_true), np.asarray(y_score)
+    y_true, y_score = host_array(y_true), host_array(y_score)
     if y_true.ndim != 2 or y_true.shape != y_score.shape:
         raise ParameterError(
             f"y_true.shape={y_true.shape} and y_score.shape={y_score.shape} must be the same "
             "(n_tracks, n_tags)"
         )
+    if 0 in y_true.shape:
+        raise ParameterError(f"y_true must hold at least one track and one tag; got shape {y_true.shape}")
     if not np.isin(y_true, (0, 1)).all():
         raise ParameterError("y_true must hold only 0 and 1")
     if y_score.dtype == bool:  # hard decisions: scored as 0 and 1, as scikit-learn scores them

@@ -8,7 +8,7 @@ import numpy as np
 
 import fasttag
 from fasttag import _validate
-from fasttag.errors import AudioLoadError
+from fasttag.errors import AudioLoadError, FasttagError
 from fasttag.featurizers import MFCC, LogMel, features_from_dict
 from fasttag.training import Run, load_run, predict
 
@@ -43,14 +43,15 @@ def tag_file(path, run, *, top: int | None = 5) -> list[tuple[str, float]]:
     fasttag.AudioLoadError
         The file cannot be read, or holds no samples.
     fasttag.FasttagError
-        The run's features are not a kind fasttag knows.
+        The run's features are not a kind fasttag knows or have invalid parameters (a clip
+        shorter than one sample), or do not fit its model (another number of input rows).
     ParameterError
         ``top`` is not a positive integer.
     """
     top = None if top is None else _validate.positive_int(top, "top")
     if not isinstance(run, Run):
         run = load_run(run)
-    params = features_from_dict(run.features, root=run.path)
+    params = _run_features(run)
     y, _ = fasttag.load(path, sr=params.sr, mono=True)
     if y.size == 0:
         raise AudioLoadError(f"{Path(path)} holds no samples")
@@ -62,3 +63,14 @@ def tag_file(path, run, *, top: int | None = 5) -> list[tuple[str, float]]:
     probabilities = weights @ predict(run.model, params(windows.reshape(n_windows, n))) / len(y)
     order = np.argsort(-probabilities, kind="stable")[:top]
     return [(run.tags[j], float(probabilities[j])) for j in order]
+
+
+def _run_features(run: Run):
+    """The feature description of ``run``, or FasttagError if it cannot feed the run's model."""
+    params = features_from_dict(run.features, root=run.path)
+    where = run.path or "the run"
+    mean = getattr(run.model, "feature_mean", None)  # a fasttag.models tagger's input rows
+    if mean is not None and mean.shape[0] != params.n_features:
+        raise FasttagError(f"{where}: its {params.kind} features have {params.n_features} rows but its "
+                           f"{type(run.model).__name__} takes {mean.shape[0]}")
+    return params

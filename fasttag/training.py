@@ -17,7 +17,7 @@ from fasttag import _validate
 from fasttag._torch_device import model_device, torch_device
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.feature_stack import FeatureStack
-from fasttag.metrics import TagScores, roc_auc_per_tag, summarize
+from fasttag.metrics import TagScores, host_array, roc_auc_per_tag, summarize
 from fasttag.models import MODELS
 from fasttag.models._inputs import check_shape
 
@@ -69,27 +69,28 @@ def _check_xy(name: str, X, Y=None) -> tuple[np.ndarray, np.ndarray | None]:
 
     A float32 X is used as it is, read-only or memory-mapped too: only batches are copied,
     and the checks read it a chunk at a time, so nothing of its size is allocated. A
-    `FeatureStack` is not read here: each batch is checked where it is read.
+    `FeatureStack` is not read here: each batch is checked where it is read. Torch tensors
+    (any device) are copied to the host.
     """
     if isinstance(X, FeatureStack):
         if len(X) == 0:
             raise ParameterError(f"{name} must be a non-empty (n_tracks, ...) array; got shape {X.shape}")
     else:
-        given = X
         with np.errstate(over="ignore"):  # float64 beyond float32's range: named below, not warned
             try:
-                X = np.asarray(X, dtype=np.float32)
+                given = host_array(X)
+                X = np.asarray(given, dtype=np.float32)
             except (TypeError, ValueError) as error:  # e.g. tracks of different shapes
                 raise ParameterError(f"{name} must be an array of numbers, all tracks of one shape "
                                      f"(n_tracks, ...): {error}") from None
         if X.ndim < 2 or len(X) == 0 or not all(np.isfinite(chunk).all() for chunk in _track_chunks(X)):
-            beyond = X.ndim >= 2 and len(X) > 0 and np.isfinite(np.asarray(given)).all()
+            beyond = X.ndim >= 2 and len(X) > 0 and np.isfinite(given).all()
             raise ParameterError(f"{name} must be a non-empty, finite (n_tracks, ...) array; got shape {X.shape}"
                                  + ("; its values pass float32's range (the models compute in float32)"
                                     if beyond else ""))  # fmt: skip
     if Y is None:
         return X, None
-    Y = np.array(Y, dtype=np.float32)  # small; a writable copy for torch
+    Y = np.array(host_array(Y), dtype=np.float32)  # small; a writable copy for torch
     if Y.ndim != 2 or len(Y) != len(X):
         raise ParameterError(f"labels for {name} must be a 0/1 array of shape ({len(X)}, n_tags); got shape {Y.shape}")
     other = Y[~np.isin(Y, (0, 1))]
@@ -111,6 +112,41 @@ def _check_model_takes(model: nn.Module, X, name: str) -> None:
                              f"{mean.dtype}: convert it with model.float()")
 
 
+def _check_n_tags(model: nn.Module, Y: np.ndarray, name: str) -> None:
+    """ParameterError naming ``name`` when the labels' columns are not a `fasttag.models` tagger's n_tags."""
+    n_tags = getattr(model, "hparams", {}).get("n_tags")
+    if n_tags is not None and Y.shape[1] != n_tags:
+        raise ParameterError(f"{name} has {Y.shape[1]} tags per track but the model has n_tags={n_tags}")
+
+
+def _check_standardized(model: nn.Module) -> None:
+    """ParameterError unless ``model`` has the input standardisation of `fasttag.models` (train fits it)."""
+    buffers = ("feature_mean", "feature_std")
+    missing = [name for name in buffers if not isinstance(getattr(model, name, None), torch.Tensor)]
+    if missing:
+        raise ParameterError(f"model must be a fasttag.models tagger, with the buffers feature_mean and feature_std "
+                             f"that train fits; this {type(model).__name__} lacks {missing}")
+
+
+def _has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(module, nn.modules.batchnorm._BatchNorm) for module in model.modules())
+
+
+def _batch_count(model: nn.Module, n_tracks: int, batch_size: int) -> int:
+    """Batches per epoch: near-equal ones of at most ``batch_size`` tracks, with no trailing batch of one
+    track; ParameterError when a model with batch norm would still get batches of one (it cannot train on
+    one track's statistics)."""
+    n_batches = -(-n_tracks // batch_size)
+    if batch_size > 1 and n_batches > 1 and n_tracks // n_batches < 2:  # e.g. 3 tracks in batches of 2
+        n_batches = n_tracks // 2
+    if n_tracks // n_batches < 2 and _has_batch_norm(model):
+        given = (f"X_train has {n_tracks} track" if n_tracks < 2
+                 else f"batch_size={batch_size} gives batches of one track")  # fmt: skip
+        raise ParameterError(f"{given}, but this {type(model).__name__} has batch norm, which needs at least 2 "
+                             "tracks per batch in training")
+    return n_batches
+
+
 def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
     """Set ``model.feature_mean`` / ``feature_std`` to the statistics of ``X`` per feature.
 
@@ -124,6 +160,7 @@ def fit_standardization(model: nn.Module, X: np.ndarray) -> None:
         (a memory-mapped X is read once, never copied whole). Deviations below
         1e-6 are set to 1.
     """
+    _check_standardized(model)
     n_features = model.feature_mean.numel()
     if X.ndim < 2 or X.shape[1] != n_features:
         raise ParameterError(f"X must have shape (n_tracks, {n_features}, ...) for the model's {n_features} "
@@ -164,21 +201,23 @@ def predict(model: nn.Module, X, *, batch_size: int = PREDICT_BATCH) -> np.ndarr
     Returns
     -------
     probabilities : np.ndarray [shape=(n_tracks, n_tags), dtype=float32]
-        Sigmoid of the logits.
+        Sigmoid of the logits. float32 saturates: logits above about 17 all give 1.0, so rank
+        the logits themselves for ROC-AUC and PR-AUC (as `evaluate` does).
     """
     X, _ = _check_xy("X", X)
     _check_model_takes(model, X, "X")
-    return _predict(model, X, _validate.positive_int(batch_size, "batch_size"), "X")
+    logits = _logits(model, X, _validate.positive_int(batch_size, "batch_size"), "X")
+    return torch.sigmoid(torch.from_numpy(logits)).numpy()
 
 
-def _predict(model: nn.Module, X, batch_size: int, name: str) -> np.ndarray:
-    """`predict` on checked features; errors name them ``name``."""
+def _logits(model: nn.Module, X, batch_size: int, name: str) -> np.ndarray:
+    """The model's outputs (n_tracks, n_tags) on checked features, in eval mode; errors name them ``name``."""
     model.eval()
     device = model_device(model)
     with torch.no_grad():
         starts = range(0, len(X), batch_size)
         batches = (_batch(X, slice(start, start + batch_size), name) for start in starts)
-        return torch.cat([torch.sigmoid(model(x.to(device))).cpu() for x in batches]).numpy()
+        return torch.cat([model(x.to(device)).cpu() for x in batches]).numpy()
 
 
 def _batch(X, index, name: str) -> torch.Tensor:
@@ -194,8 +233,8 @@ def _batch(X, index, name: str) -> torch.Tensor:
     return torch.from_numpy(batch)
 
 
-def _macro_auc(Y: np.ndarray, P: np.ndarray) -> float:
-    auc = roc_auc_per_tag(Y, P)
+def _macro_auc(Y: np.ndarray, scores: np.ndarray) -> float:
+    auc = roc_auc_per_tag(Y, scores)
     return float(auc[~np.isnan(auc)].mean())
 
 
@@ -245,7 +284,8 @@ def train(
     lr : float > 0
         Adam learning rate.
     batch_size : int > 0
-        Tracks per gradient step.
+        Tracks per gradient step (near-equal batches, none of one track when avoidable); at
+        least 2 for models with batch norm (`FCN`, `CRNN`), which X_train must then have too.
     seed : int
         Seeds torch (dropout) and the shuffling.
     patience : int > 0
@@ -266,22 +306,22 @@ def train(
     Returns
     -------
     history : History
-        Loss and validation ROC-AUC per epoch, and the epoch kept.
+        Loss and validation ROC-AUC per epoch (ranked by the logits, as in `evaluate`), and
+        the epoch kept. The model is left in eval mode.
     """
     X_train, Y_train = _check_xy("X_train", X_train, Y_train)
     X_valid, Y_valid = _check_xy("X_valid", X_valid, Y_valid)
+    _check_standardized(model)
     _check_model_takes(model, X_train, "X_train")
     if X_valid.shape[1:] != X_train.shape[1:] or Y_valid.shape[1] != Y_train.shape[1]:
         raise ParameterError(
             f"validation shapes {X_valid.shape}, {Y_valid.shape} do not match training shapes "
             f"{X_train.shape}, {Y_train.shape} beyond the first axis"
         )
-    n_tags = getattr(model, "hparams", {}).get("n_tags")
-    if n_tags is not None and Y_train.shape[1] != n_tags:
-        raise ParameterError(f"Y_train has {Y_train.shape[1]} tags per track but the model has n_tags={n_tags}")
+    _check_n_tags(model, Y_train, "Y_train")
     if np.isnan(roc_auc_per_tag(Y_valid, np.zeros_like(Y_valid))).all():
         raise ParameterError("Y_valid has no tag with both positive and negative tracks")
-    if not 0 < lr_factor < 1:
+    if not _validate.is_finite_real(lr_factor) or not 0 < lr_factor < 1:
         raise ParameterError(f"lr_factor={lr_factor!r} must be in (0, 1)")
     epochs, batch_size, patience = (_validate.positive_int(value, name) for value, name in (
         (epochs, "epochs"), (batch_size, "batch_size"), (patience, "patience")))  # fmt: skip
@@ -289,6 +329,8 @@ def train(
         lr_patience = _validate.positive_int(lr_patience, "lr_patience")
     lr = _validate.positive_float(lr, "lr")
     seed = _validate.seed(seed)
+    progress = _validate.flag(progress, "progress")
+    n_batches = _batch_count(model, len(X_train), batch_size)
     device = model_device(model) if device is None else torch_device(device)
 
     model.to(device)
@@ -300,9 +342,6 @@ def train(
     plateau = (None if lr_patience is None else torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="max", factor=lr_factor, patience=lr_patience - 1))  # fmt: skip
     loss_fn = nn.BCEWithLogitsLoss()
-    n_batches = -(-len(X_train) // batch_size)
-    if batch_size > 1 and n_batches > 1 and len(X_train) // n_batches < 2:  # e.g. 3 tracks in batches of 2
-        n_batches = len(X_train) // 2
     history, best_state = History(), copy.deepcopy(model.state_dict())
     bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
@@ -322,7 +361,7 @@ def train(
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
-        auc = _macro_auc(Y_valid, _predict(model, X_valid, PREDICT_BATCH, "X_valid"))
+        auc = _macro_auc(Y_valid, _logits(model, X_valid, PREDICT_BATCH, "X_valid"))
         history.train_loss.append(total / len(X_train))
         history.valid_auc.append(auc)
         history.lr.append(optimizer.param_groups[0]["lr"])
@@ -341,6 +380,10 @@ def train(
 def evaluate(model: nn.Module, X, Y, tags) -> TagScores:
     """Per-tag and averaged ROC-AUC / PR-AUC of a model on labelled features.
 
+    Both are ranking scores, computed from the logits: the sigmoid is monotonic, but in
+    float32 it rounds every logit above about 17 to 1.0, and ties among confident tracks
+    would lower the scores. The model is put in eval mode.
+
     Parameters
     ----------
     model : nn.Module
@@ -357,7 +400,9 @@ def evaluate(model: nn.Module, X, Y, tags) -> TagScores:
     scores : fasttag.metrics.TagScores
     """
     X, Y = _check_xy("X", X, Y)
-    return summarize(Y, predict(model, X), tags)
+    _check_model_takes(model, X, "X")
+    _check_n_tags(model, Y, "Y")
+    return summarize(Y, _logits(model, X, PREDICT_BATCH, "X"), tags)
 
 
 def save_run(run_dir, model: nn.Module, *, tags, features, info: dict | None = None) -> Path:

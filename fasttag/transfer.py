@@ -31,8 +31,8 @@ def init_from(model: nn.Module, run) -> list[str]:
     model : nn.Module
         A freshly built `fasttag.models` tagger for the new tag set, with the
         run's architecture (same class and hyper-parameters but ``n_tags``).
-    run : str, Path or fasttag.training.Run
-        The trained run.
+    run : str, Path, fasttag.training.Run or nn.Module
+        The trained run, or its trained model itself (a `fasttag.models` tagger in memory).
 
     Returns
     -------
@@ -44,12 +44,12 @@ def init_from(model: nn.Module, run) -> list[str]:
     FasttagError
         The run's model is another class or has other hyper-parameters.
     """
-    source = run if isinstance(run, Run) else load_run(run)
+    source = _trained_model(run)
     name = type(model).__name__
-    if type(source.model) is not type(model):
-        raise FasttagError(f"the run holds a {type(source.model).__name__}, not a {name}: cannot start from it")
+    if type(source) is not type(model):
+        raise FasttagError(f"the run holds a {type(source).__name__}, not a {name}: cannot start from it")
     mine = {k: v for k, v in model.hparams.items() if k != "n_tags"}
-    theirs = {k: v for k, v in source.model.hparams.items() if k != "n_tags"}
+    theirs = {k: v for k, v in source.hparams.items() if k != "n_tags"}
     if mine != theirs:
         keys = sorted(set(mine) | set(theirs))
         differ = {k: (theirs.get(k), mine.get(k)) for k in keys if mine.get(k) != theirs.get(k)}
@@ -57,6 +57,14 @@ def init_from(model: nn.Module, run) -> list[str]:
     skip = output_layer(model) + "."
     state = model.state_dict()
     copied = [key for key in state if not key.startswith(skip)]
-    state.update({key: source.model.state_dict()[key].clone() for key in copied})
+    trained = source.state_dict()
+    state.update({key: trained[key].clone() for key in copied})
     model.load_state_dict(state)
     return copied
+
+
+def _trained_model(run) -> nn.Module:
+    """The model of ``run``: a module as it is, a `Run`'s model, or the model of a run directory."""
+    if isinstance(run, nn.Module):
+        return run
+    return (run if isinstance(run, Run) else load_run(run)).model

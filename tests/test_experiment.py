@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fasttag import experiment, training
+from fasttag.errors import ParameterError
 from fasttag.datasets import make_tagged_music
 from fasttag.experiment import CONFIGS, STUDY_ROC_AUC
 from fasttag.training import load_run
@@ -157,3 +158,14 @@ def test_write_study_keeps_numpy_numbers_as_numbers(tmp_path, rng):
     assert report["results"][0]["roc_auc"] == pytest.approx(float(auc[0]))
     assert report["results"][0]["n_params"] == 1234 and report["seed"] == 7
     assert report["data"] == str(tmp_path / "data") and report["settings"]["epochs"] == settings.epochs
+
+
+@pytest.mark.parametrize("setting, match", [({"epochs": 0}, "epochs=0 must be a positive integer"),
+                                            ({"fcn_channels": (4, 4)}, r"fcn_channels=\[4, 4\] must be 5 positive"),
+                                            ({"lstm_pooling": "max"}, "lstm_pooling='max' must be one of"),
+                                            ({"lr": -1.0}, "lr=-1.0 must be a positive number")])
+def test_a_bad_setting_is_named_before_any_work(setting, match):
+    """Named where the settings are made, not after the features of every split (train checked them)."""
+    for make in (experiment.StudySettings, experiment.StudySettings.quick):
+        with pytest.raises(ParameterError, match=match):
+            make(**setting)

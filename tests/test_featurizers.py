@@ -75,6 +75,7 @@ def test_runs_without_kind_are_logmel():
         ({"kind": "mfcc", "n_mfcc": 200}, "not valid mfcc parameters.*n_mfcc=200"),
         ({"kind": "logmel", "seconds": -1}, "seconds=-1"),
         ({"kind": "mfcc", "seconds": 1e9}, r"seconds=1000000000.0 must be a positive number, at most 86400 \(a day\)"),
+        ({"kind": "logmel", "seconds": 1e-9}, "seconds=1e-09 is less than one sample at sr=12000"),
     ],
 )
 def test_bad_feature_dicts(features, match):

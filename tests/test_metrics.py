@@ -71,6 +71,8 @@ def test_nothing_defined_gives_nan_averages():
         (np.full((4, 2), 2.0), np.zeros((4, 2)), "only 0 and 1"),
         (np.zeros((4, 2)), np.full((4, 2), np.nan), "finite"),
         (np.eye(4, 2), np.ones((4, 2), complex), "y_score must be real numbers, got dtype complex128"),
+        (np.zeros((0, 3)), np.zeros((0, 3)), r"at least one track and one tag; got shape \(0, 3\)"),
+        (np.zeros((4, 0)), np.zeros((4, 0)), r"at least one track and one tag; got shape \(4, 0\)"),
     ],
 )
 def test_bad_input(y, score, match):
@@ -92,3 +94,14 @@ def test_hard_decisions_are_scored_as_scikit_learn_scores_them(rng):
     decided = score > np.median(score)
     expected = [roc_auc_score(y[:, k], decided[:, k]) for k in range(y.shape[1])]
     np.testing.assert_allclose(roc_auc_per_tag(y, decided), expected, rtol=1e-12)
+
+
+def test_torch_tensors_with_grad_are_scored_as_their_values(rng):
+    """Scores straight from a model (a tensor that requires grad) are detached, not refused by numpy."""
+    torch = pytest.importorskip("torch")
+    y, score = _data(rng)
+    scores = torch.tensor(score, requires_grad=True) * 1.0
+    tags = [f"t{j}" for j in range(y.shape[1])]
+    got = summarize(torch.from_numpy(y), scores, tags)
+    assert got.macro_roc_auc == pytest.approx(roc_auc_score(y, score, average="macro"), abs=1e-12)
+    assert got.micro_pr_auc == pytest.approx(average_precision_score(y, score, average="micro"), abs=1e-12)

@@ -103,6 +103,7 @@ def test_mlp(rng):
         (lambda: FCN(5, dropout="0.1"), r"dropout='0.1' must be a number in \[0, 1\)"),
         (lambda: FCN(5, activation=["elu"]), r"activation=\['elu'\] must be one of \['elu', 'relu'\]"),
         (lambda: MLP(4, 5, dropout=True), "dropout=True must be a number"),
+        (lambda: FCN(5, n_profiles=-3), "n_profiles=-3 must be a positive integer"),  # checked without chroma too
     ],
 )
 def test_bad_arguments(make, match):
@@ -116,6 +117,8 @@ def test_numpy_integers_are_taken_and_kept_as_ints():
     fcn = FCN(np.int64(5), n_layers=np.int32(4), channels=np.array([4, 8, 8, 8]), dropout=np.float32(0.25))
     assert fcn.hparams == FCN(5, n_layers=4, channels=[4, 8, 8, 8], dropout=0.25).hparams
     assert json.loads(json.dumps(fcn.hparams)) == fcn.hparams
+    keyed = FCN(5, n_layers=4, channels=(4, 8, 8, 8), n_chroma=np.int64(12), n_profiles=np.int64(6))
+    assert type(keyed.hparams["n_profiles"]) is int and keyed.key_head.profiles.out_channels == 6
     mlp = MLP(np.int64(40), np.uint8(5), hidden=np.int16(16))
     assert [type(v) for v in mlp.hparams.values()] == [int, int, int, float]
     assert mlp(torch.randn(3, 40)).shape == (3, 5)

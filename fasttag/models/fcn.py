@@ -127,7 +127,7 @@ class FCN(nn.Module):
         activation = _hparams.option(activation, _ACTIVATIONS, "activation")
         if not _validate.is_integer(n_chroma) or n_chroma < 0 or n_chroma == 1:
             raise ParameterError(f"n_chroma={n_chroma!r} must be 0 (no chroma) or an integer >= 2")
-        n_chroma = int(n_chroma)
+        n_chroma, n_profiles = int(n_chroma), _validate.positive_int(n_profiles, "n_profiles")
         self.hparams = {
             "n_tags": n_tags, "n_mels": n_mels, "n_layers": n_layers,
             "channels": channels, "dropout": dropout, "activation": activation,
