@@ -1,5 +1,5 @@
 // The interface between the bindings and the numerical kernels. Kernels are built
-// twice (portable baseline and AVX2+FMA); kernels<T>() returns the table for this CPU.
+// three times (portable baseline, AVX2+FMA, AVX-512); kernels<T>() returns the table for this CPU.
 // Pointers are C-contiguous; sizes are element counts; complex data is interleaved
 // (re, im). Every kernel checks its arguments and throws std::invalid_argument; those
 // that read signals (rfft, dft, stft, melspectrogram) also throw, after the work, if a
@@ -107,6 +107,10 @@ template <class T>
 KernelTable<T> make_kernel_table();
 }
 namespace avx2 {
+template <class T>
+KernelTable<T> make_kernel_table();
+}
+namespace avx512 {
 template <class T>
 KernelTable<T> make_kernel_table();
 }

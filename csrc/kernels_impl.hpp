@@ -1,5 +1,5 @@
 // Instantiates every kernel for one instruction set. Include once per translation unit,
-// with FASTTAG_ARCH naming the namespace (baseline, avx2): each build has its own
+// with FASTTAG_ARCH naming the namespace (baseline, avx2, avx512): each build has its own
 // symbols, so the linker never mixes code compiled for different CPUs.
 #pragma once
 

@@ -22,5 +22,5 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     fasttag::register_kmeans(m);
     fasttag::register_audio(m);
     m.def("isa", [] { return std::string(fasttag::kernels<float>().isa); },
-          "The instruction set the kernels were chosen for on this CPU (\"avx2+fma\" or \"baseline\").");
+          "The instruction set the kernels were chosen for on this CPU (\"avx512\", \"avx2+fma\" or \"baseline\").");
 }

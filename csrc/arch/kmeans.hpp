@@ -7,14 +7,27 @@
 //
 // Included inside an architecture namespace by kernels_impl.hpp.
 
-// The register tile: kTileRows rows x kTileVectors lane vectors of centroids (16 registers).
-#ifdef __FMA__
-constexpr int kTileRows = 4;     // 4 x 3 accumulators + 3 centroid vectors + 1 broadcast; fewer
-constexpr int kTileVectors = 3;  // loads per FMA than 6 x 2 (7 for 12, not 8), measured a little faster
+// The register tile: kTileRows rows x kTileVectors lane vectors of centroids.
+#if defined(__AVX512F__)
+constexpr int kTileRows = 8;     // 32 registers: 8 x 3 accumulators + 3 centroid vectors + 1 broadcast
+constexpr int kTileVectors = 3;
+#elif defined(__FMA__)
+constexpr int kTileRows = 4;     // 16 registers: 4 x 3 accumulators + 3 centroid vectors + 1 broadcast;
+constexpr int kTileVectors = 3;  // fewer loads per FMA than 6 x 2 (7 for 12, not 8), measured a little faster
 #else
 constexpr int kTileRows = 6;     // without FMA each product needs a temporary register:
 constexpr int kTileVectors = 2;  // 6 x 2 accumulators + 2 centroid vectors + 1 broadcast + 1
 #endif
+
+// Calls tile(std::integral_constant<int, rows>()) if 0 < rows < kTileRows: the rows left after
+// the full tiles, as a height known at compile time (a register tile's).
+template <int R = kTileRows - 1, class Tile>
+inline void for_tail_rows(std::int64_t rows, const Tile& tile) {
+    if constexpr (R > 0) {
+        if (rows == R) return tile(std::integral_constant<int, R>());
+        for_tail_rows<R - 1>(rows, tile);
+    }
+}
 
 // Centroids in panels of P = kTileVectors lane vectors (P L centroids): weights[(p d + t) P + h]
 // lane j holds -2 c[p P L + h L + j][t], norms[P p + h] lane j holds ||c||^2 of that centroid.
@@ -127,9 +140,9 @@ inline void argmin_tile(const T* x, const CentroidPanels<T>& c, std::int64_t p, 
     }
 }
 
-// Rows per block of the assignment (a multiple of both tile heights): the block's rows (90
-// float32 features: 17 KiB) and one centroid panel (8.4 KiB) stay in L1 while the panel
-// meets every row of the block.
+// Rows per block of the assignment (a multiple of every tile height): the block's rows (90
+// float32 features: 17 KiB) and one centroid panel (8.4 KiB, 17 KiB with AVX-512) stay in L1
+// while the panel meets every row of the block.
 constexpr int kBlockRows = 48;
 
 // Nearest centroid of `rows` <= kBlockRows rows starting at x: labels, squared distances.
@@ -148,15 +161,9 @@ void assign_block(const T* x, std::int64_t rows, const CentroidPanels<T>& c, std
     for (std::int64_t p = 0; p < c.n_panels; ++p) {
         std::int64_t r = 0;
         for (; r + kTileRows <= rows; r += kTileRows) argmin_tile<T, kTileRows>(x + r * d, c, p, best + r, index + r);
-        static_assert(kTileRows <= 6, "the tail cases below handle tiles of up to 6 rows");
-        switch (rows - r) {
-            case 5: argmin_tile<T, 5>(x + r * d, c, p, best + r, index + r); break;
-            case 4: argmin_tile<T, 4>(x + r * d, c, p, best + r, index + r); break;
-            case 3: argmin_tile<T, 3>(x + r * d, c, p, best + r, index + r); break;
-            case 2: argmin_tile<T, 2>(x + r * d, c, p, best + r, index + r); break;
-            case 1: argmin_tile<T, 1>(x + r * d, c, p, best + r, index + r); break;
-            default: break;
-        }
+        for_tail_rows(rows - r, [&](auto tail) {
+            argmin_tile<T, decltype(tail)::value>(x + r * d, c, p, best + r, index + r);
+        });
     }
     for (std::int64_t r = 0; r < rows; ++r) {
         T value = best[r][0];
@@ -204,14 +211,9 @@ void distance_block(const T* x, std::int64_t rows, const CentroidPanels<T>& c, T
     const std::int64_t d = c.d, k = c.k;
     std::int64_t r = 0;
     for (; r + kTileRows <= rows; r += kTileRows) distance_tile_rows<T, kTileRows>(x + r * d, c, out + r * k);
-    switch (rows - r) {
-        case 5: distance_tile_rows<T, 5>(x + r * d, c, out + r * k); break;
-        case 4: distance_tile_rows<T, 4>(x + r * d, c, out + r * k); break;
-        case 3: distance_tile_rows<T, 3>(x + r * d, c, out + r * k); break;
-        case 2: distance_tile_rows<T, 2>(x + r * d, c, out + r * k); break;
-        case 1: distance_tile_rows<T, 1>(x + r * d, c, out + r * k); break;
-        default: break;
-    }
+    for_tail_rows(rows - r, [&](auto tail) {
+        distance_tile_rows<T, decltype(tail)::value>(x + r * d, c, out + r * k);
+    });
 }
 
 // Calls block(i, rows) for consecutive blocks of at most kBlockRows of the n rows,

@@ -1,7 +1,7 @@
 // Lane vectors for the kernels: GNU vector extensions of FASTTAG_VECTOR_BYTES bytes:
-// 32 (8 float32 or 4 float64 lanes, one AVX2 register) in the AVX2 build, 16 (one SSE2
-// register) in the baseline build. One lane = one frame (or one row): the FFT runs
-// across frames, never shuffling inside a register.
+// 64 (16 float32 or 8 float64 lanes, one AVX-512 register) in the AVX-512 build, 32 (one
+// AVX2 register) in the AVX2 build, 16 (one SSE2 register) in the baseline build. One
+// lane = one frame (or one row): the FFT runs across frames, never shuffling inside a register.
 //
 // Included inside an architecture namespace by kernels_impl.hpp (no std headers here).
 
@@ -89,58 +89,73 @@ inline Simd<double>::V decibels(Simd<double>::V x) {
     return out;
 }
 
+// Stage h of transpose_lanes: output value k of rows a = r[i] and b = r[i + h], as an index
+// into (a, b). Below the E values of a 128-bit lane, per lane: units of h values from the
+// lower (or upper) half of a and b in turn (unpcklps, unpcklpd); from E on: a's even (or odd)
+// 128-bit lanes, then b's (vperm2f128, vshuff32x4).
+template <int L, int E, int h, bool upper>
+constexpr int transpose_index(int k) {
+    if (h < E) {
+        const int unit = k % E / h;
+        return (unit % 2 ? L : 0) + k / E * E + (upper ? E / 2 : 0) + unit / 2 * h + k % h;
+    }
+    const int half = L / E / 2, lane = k / E;
+    return (lane < half ? 0 : L) + (2 * (lane % half) + upper) * E + k % E;
+}
+
+template <int h, bool upper, class V, int... k>
+inline V transpose_shuffle(V a, V b, std::integer_sequence<int, k...>) {
+    constexpr int E = 16 / sizeof(a[0]);
+    return __builtin_shufflevector(a, b, transpose_index<sizeof...(k), E, h, upper>(k)...);
+}
+
+// Stage h: rows i and i + h (bit h of i clear) combined in place; the pairs p are unrolled.
+template <int h, class V, int... p>
+inline void transpose_stage(V* r, std::integer_sequence<int, p...>) {
+    constexpr auto all = std::make_integer_sequence<int, 2 * sizeof...(p)>();
+    auto combine = [r, all](int i) {
+        const V a = r[i], b = r[i + h];
+        r[i] = transpose_shuffle<h, false>(a, b, all);
+        r[i + h] = transpose_shuffle<h, true>(a, b, all);
+    };
+    (combine(p / h * 2 * h + p % h), ...);
+}
+
+template <class V, int... stage>
+inline void transpose_stages(V* r, std::integer_sequence<int, stage...>) {
+    constexpr int L = sizeof(V) / sizeof(r[0][0]);
+    (transpose_stage<1 << stage>(r, std::make_integer_sequence<int, L / 2>()), ...);
+}
+
 // Transposes an L x L block: rows[i] holds L consecutive samples of frame i; on return
-// rows[t] holds sample t of frames 0..L-1 (one frame per lane). L = 8, 4 or 2.
+// rows[t] holds sample t of frames 0..L-1 (one frame per lane). log2(L) stages of one
+// shuffle per row (64 for 16 x 16 float32); L = 16, 8, 4 or 2.
 template <class V>
 inline void transpose_lanes(V* r) {
     constexpr int L = sizeof(V) / sizeof(r[0][0]);
-    if constexpr (L == 8) {
-        V t[8], u[8];
-        for (int i = 0; i < 4; ++i) {
-            t[2 * i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-            t[2 * i + 1] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-        }
-        for (int i = 0; i < 2; ++i) {
-            for (int j = 0; j < 2; ++j) {
-                const V a = t[4 * i + j], b = t[4 * i + j + 2];
-                u[4 * i + 2 * j] = __builtin_shufflevector(a, b, 0, 1, 8, 9, 4, 5, 12, 13);
-                u[4 * i + 2 * j + 1] = __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15);
-            }
-        }
-        for (int i = 0; i < 4; ++i) {
-            r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-            r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-        }
-    } else if constexpr (L == 4) {
-        const V t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6);
-        const V t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
-        const V t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
-        const V t3 = __builtin_shufflevector(r[2], r[3], 1, 5, 3, 7);
-        r[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
-        r[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
-        r[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
-        r[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
-    } else {
-        static_assert(L == 2, "lane vectors hold 8, 4 or 2 values");
-        const V t0 = __builtin_shufflevector(r[0], r[1], 0, 2);
-        r[1] = __builtin_shufflevector(r[0], r[1], 1, 3);
-        r[0] = t0;
+    static_assert(L == 16 || L == 8 || L == 4 || L == 2, "lane vectors hold 16, 8, 4 or 2 values");
+    transpose_stages(r, std::make_integer_sequence<int, __builtin_ctz(L)>());
+    if constexpr (sizeof(r[0][0]) == 4) {
+        // Two in-lane stages on float32 leave rows 1 and 2 of each group of 4 swapped.
+        for (int g = 0; g < L; g += 4) std::swap(r[g + 1], r[g + 2]);
     }
+}
+
+// Value k of the interleaving's lower (upper) half, as an index into (re, im).
+template <int L, bool upper>
+constexpr int interleave_index(int k) {
+    return (k % 2 ? L : 0) + (upper ? L / 2 : 0) + k / 2;
+}
+
+template <bool upper, class V, int... k>
+inline V interleave_half(V re, V im, std::integer_sequence<int, k...>) {
+    return __builtin_shufflevector(re, im, interleave_index<sizeof...(k), upper>(k)...);
 }
 
 // (re0, im0, re1, im1, ...): the lanes of re and im interleaved, first half in lo.
 template <class V>
 inline void interleave(V re, V im, V& lo, V& hi) {
-    constexpr int L = sizeof(V) / sizeof(re[0]);
-    if constexpr (L == 8) {
-        lo = __builtin_shufflevector(re, im, 0, 8, 1, 9, 2, 10, 3, 11);
-        hi = __builtin_shufflevector(re, im, 4, 12, 5, 13, 6, 14, 7, 15);
-    } else if constexpr (L == 4) {
-        lo = __builtin_shufflevector(re, im, 0, 4, 1, 5);
-        hi = __builtin_shufflevector(re, im, 2, 6, 3, 7);
-    } else {
-        static_assert(L == 2, "lane vectors hold 8, 4 or 2 values");
-        lo = __builtin_shufflevector(re, im, 0, 2);
-        hi = __builtin_shufflevector(re, im, 1, 3);
-    }
+    constexpr auto lanes = std::make_integer_sequence<int, sizeof(V) / sizeof(re[0])>();
+    lo = interleave_half<false>(re, im, lanes);
+    hi = interleave_half<true>(re, im, lanes);
 }
