@@ -349,51 +349,62 @@ def machine_section(info: dict, meta: dict) -> str:
 # when the kernels change. Reproduce with valgrind --tool=callgrind on one
 # fasttag._core.melspectrogram call (4 Choi clips, workers=1), toggling collection on
 # '*melspectrogram_kernel*', and callgrind_annotate.
-LIMITS = """## What limits fasttag (profile of the Choi log-mel kernel, 2026-11-30)
+LIMITS = """## What limits fasttag (the Choi log-mel kernel; profile of 2026-11-30, changes of 2026-12-02)
 
-- The kernel runs about 4,300 instructions per 512-sample frame (23.6 M for 5,464 frames; callgrind):
-  - the FFT: radix-4 Stockham passes across 8 frames per AVX2 register, about 40 %;
-  - |X|^2 and the sparse mel projection: about 25 %;
-  - the real-FFT post-pass: about 11 %;
-  - framing (8 x 8 in-register transposes, window): about 13 %;
-  - dB (a polynomial log2): about 9 %;
-  - the per-clip top_db pass: about 2.5 %.
+- Kernel builds: this machine runs the AVX-512 build (16 float32 frames per register, radix-8 passes); the
+  AVX2 build (8 frames) and the portable one are what CPUs without AVX-512 run (`FASTTAG_KERNELS` forces
+  one). Alternating paired rounds of 2026-12-02, AVX-512 time / AVX2 time (median): log-mel 0.68, chroma
+  0.70, k-means assignment 0.54. rfft stays on the AVX2 code in the AVX-512 build: 16 rows 4 KiB apart
+  share one L1 set (12 ways on Zen 5), which made an AVX-512 rfft 1.2-1.5x slower at N = 1024..4096; frame
+  kernels read frames a hop apart and do not meet this.
+- The AVX2 kernel's instruction profile of 2026-11-30 (callgrind, about 4,300 instructions per 512-sample
+  frame): the FFT about 40 %, |X|^2 and the sparse mel projection about 25 %, the real-FFT post-pass about
+  11 %, framing (8 x 8 in-register transposes, window) about 13 %, dB (a polynomial log2) about 9 %, the
+  per-clip top_db pass about 2.5 %. Since 2026-12-02 the last FFT pass is fused with the post-pass (its
+  twiddles pre-halved) and the first pass has no twiddle loop: 9.8 % fewer instructions for 16 clips
+  (95.0 M to 85.8 M).
+- Framing was dearer than its instruction share: its NaN/Inf check accumulated into memory that the output
+  may alias, so every 8 x 8 tile waited on store-to-load forwarding. Kept in registers since 2026-12-02,
+  this alone made rfft 1.5-2.1x faster (alternating rounds against the build before) and log-mel about
+  1.15x, which callgrind's instruction counts do not show.
 - Outside the kernel, the kernel's page faults on the freshly allocated output (33 MB for 64 clips) cost about
-  9 % of the wall time of a call.
-- Against FFTW: FFTW runs fully unrolled codelets within one frame; ours runs radix-4/2 passes across 8 frames
-  per register and pays for the transposes into and out of that layout. Plans are cached per size; the Python
-  side of a call (validation, allocating the output) costs 2-4 us, under 10 % of a 256-frame batch at N = 256
-  and 512. A micro-run of 2026-12-02 (256 frames, best of 7 x 200 calls) had the two level at
-  N = 256 and 512 (0.97x) and ours 1.12x faster at N = 1024 and 2048; full runs move these ratios by about
-  15 % either way from one run to the next.
-- A radix-8 pass was tried and was slower: it spills registers with 16 live complex vectors on AVX2.
+  9 % of the wall time of a call (measured 2026-11-30, when the kernel was 1.5x slower).
+- Against FFTW: FFTW runs fully unrolled codelets within one frame; ours runs radix passes across 8 (or 16)
+  frames per register and pays for the transposes into and out of that layout. Before 2026-12-02 the two
+  were level within run-to-run noise (0.84-1.32x over N = 256..2048); with the framing fix ours is about
+  twice as fast at every N from 256 to 4096 (the rfft rows above; rfft runs the AVX2 code here).
+- A radix-8 pass spills registers with 16 live complex vectors on AVX2 (16 registers) and was slower; the
+  AVX-512 build (32 registers) uses it: log-mel 0.84x, chroma 0.93x of the time with radix 4.
 - Against torch: its single-thread figure, measured here clip by clip, was 5,000-5,500x realtime on 2026-11-30
-  and 8,600-11,000x in the runs of 2026-12-01 and 2026-12-02 (the issue quoted 2,900x). At 11,000x the 6.8x
-  target needs about 75,000x realtime: twice the FFTW compute floor of the same run (35,544x on 2026-12-02),
-  so no kernel whose FFT is only as fast as FFTW's can meet it.
+  and 8,600-11,000x in the runs of 2026-12-01 and 2026-12-02 (the issue quoted 2,900x). At the 10,200x of
+  2026-12-02 13:30 the 6.8x target needs about 69,000x realtime; the kernel gives 52,900x (AVX-512), 1.31x
+  short. The FFTW compute floor of that run (FFTW's rfft of the frames alone) is 56,900x, so the whole
+  log-mel now runs within 1.08x of what FFTW needs for its FFT alone.
 
 ## What limits k-means, chroma and the tempogram (2026-12-01)
 
 - k-means assignment: 4 x 3 register tiles (12 AVX2 FMA accumulators, 90 FMAs deep for 90 features) with a
-  running argmin per tile. One core reaches 72-84 GFLOP/s on quiet runs on Zen 3, against about 93 GFLOP/s
+  running argmin per tile; 8 x 3 in the AVX-512 build (24 accumulators of 32 registers), 185 GFLOP/s on one
+  Zen 5 core on 2026-12-02 (2.1x faiss). One core reaches 72-84 GFLOP/s on quiet runs on Zen 3, against about 93 GFLOP/s
   measured for 12 independent FMA chains there, and 103 GFLOP/s on the Zen 4 of 2026-12-01. The rest goes to
   the argmin step after each tile and the row norms. A 10-iteration Lloyd fit runs 11 assignments (the last
   one gives labels for the final centers, as scikit-learn does) and 10 centroid-sum passes of 3.5 ms each.
 - chroma_stft(tuning=0): the 2048-point FFT is about 85 % of our time. In the quiet run of 2026-12-01
   11:00, FFTW's rfft of the track's frames alone took librosa's time / 4.6 and our whole chroma librosa's
-  time / 4.3 (paired rounds). So 10x librosa is below the floor of the fastest FFT we can measure here: it
-  would need an FFT about 2.2x faster than FFTW's. The chroma projection is dense (12 x 1025) and runs in the
-  same fused kernel as mel.
+  time / 4.3 (paired rounds). So 10x librosa needed an FFT about 2.2x faster than FFTW's. With the kernels
+  of 2026-12-02 (the framing fix, AVX-512) ours is about twice FFTW's and the chroma reaches 8.1x: the
+  rest is the dense chroma projection (12 x 1025, in the same fused kernel as mel) and |X|^2.
 - chroma_stft(tuning=None): two fused passes over the audio and no stored spectrogram. The first finds
   librosa's piptrack peaks (FFT, |X|^2, a scan of the band across 8 frames per register, the parabolic
   refinement only at the peaks); the second is the chroma pass with the estimated tuning. Each pass is
-  mostly the same 2048-point FFT, so two FFT passes (about 2 x 57 ms at FFTW's speed) already take more than
-  librosa's time / 10 (about 93 ms in the quiet run). Storing the 106 MB power spectrogram instead of the
+  mostly the same 2048-point FFT, so two FFT passes at FFTW's speed (about 2 x 57 ms) took more than
+  librosa's time / 10 (about 93 ms in the quiet run); at twice FFTW's speed (2026-12-02) it reaches 14.6x. Storing the 106 MB power spectrogram instead of the
   second pass was the approach before 2026-11-30 and was slower (254 ms).
 - tempogram: the onset strength (a 2048-point log-mel and the spectral flux) is most of our time; its FFT
   alone at FFTW's speed is librosa's time / 11. The hop-1 autocorrelation uses running sums for cosine-sum
   windows (Hann by default; float64, 4 lags per AVX2 register) and its default norm runs in the same
-  kernel. 10x librosa would leave under 10 % of librosa's time for everything but the FFT. Since 2026-12-02
+  kernel. 10x librosa left under 10 % of librosa's time for everything but the FFT at FFTW's speed; with
+  the faster FFT of 2026-12-02 it measures 10.9x. Since 2026-12-02
   the running sums restart every 8 windows (still 2,048 frames at the default 384 lags) and a column whose
   error bound is too large is summed directly (none on ordinary onset envelopes): the kernel alone on a 600 s
   track, 1 thread, min of 15 runs, took 26.6 ms before and 27.4 ms after, within this machine's noise.
