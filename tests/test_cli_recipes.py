@@ -54,6 +54,10 @@ TRAIN = ["train", "--data", "{data}", "--out", "{tmp}/r", "--seconds", "1", "--q
         (["--model", "fcn4", "--pooling", "mean"], "--pooling applies to --model lstm only, not fcn4"),
         (["--model", "lstm", "--pooling", "max"], "--pooling: invalid choice: 'max'"),
         (["--model", "mlp-bof"], r"a codebook of n_clusters=1024 needs at least as many training frames; \d+ tracks"),
+        (["--model", "fcn4", "--features", "logmel-chroma", "--store", "{tmp}/no"],
+         r"--store: --model fcn4 takes logmel-chroma features, computed from the audio .*: leave out --store"),
+        (["--model", "lstm", "--features", "cnn", "--cnn-run", "{fcn4}", "--store", "{tmp}/no"],
+         r"--store: --model lstm takes cnn features, computed from the audio"),
     ],
 )
 def test_bad_recipes_are_one_line_and_status_2(places, extra, match, run_cli):

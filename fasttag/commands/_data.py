@@ -7,7 +7,7 @@ import soundfile
 
 from fasttag import _warnings
 from fasttag.datasets import Dataset, multi_hot
-from fasttag.errors import FasttagError
+from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import extract_readable
 from fasttag.store_features import STORED_KINDS, frame_kind, store_features
 
@@ -33,6 +33,14 @@ def warn_short_clips(tracks, seconds: float) -> None:
         _warnings.warn(f"{len(short)} of the {len(tracks)} tracks are shorter than the model's input of {seconds:g} s "
                        f"(the shortest: {min(short):.2f} s): the rest of their input is zero padding; pass "
                        f"--seconds {fits:g} (or less) to read no more than they hold")  # fmt: skip
+
+
+def refuse_unread_store(store, params, what: str) -> None:
+    """ParameterError when ``--store`` is given for features no store holds (``params``' kind is
+    computed from the audio, e.g. logmel-chroma or CNN frames): it would be ignored; ``what`` takes them."""
+    if store is not None and frame_kind(params) not in STORED_KINDS:
+        raise ParameterError(f"--store: {what} takes {frame_kind(params)} features, computed from the audio "
+                             f"(a store holds {' or '.join(STORED_KINDS)} only): leave out --store")
 
 
 def split_arrays(dataset: Dataset, split: str, params, vocabulary, *, data, progress: bool, store=None):

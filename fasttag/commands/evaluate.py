@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 from fasttag.commands._args import add_device, json_number, seed
-from fasttag.commands._data import split_arrays
+from fasttag.commands._data import refuse_unread_store, split_arrays
 from fasttag.datasets import SPLITS, read_dataset
-from fasttag.errors import FasttagError, ParameterError
+from fasttag.errors import FasttagError
 from fasttag.featurizers import features_from_dict
 from fasttag.metrics import TagScores
-from fasttag.store_features import STORED_KINDS, frame_kind
 from fasttag.training import evaluate, load_run
 
 
@@ -69,9 +68,7 @@ def _check_shared_tags(run_tags: list[str], dataset, data) -> None:
 def run(args) -> None:
     trained = load_run(args.run, device=args.device)
     params = features_from_dict(trained.features, root=trained.path)
-    if args.store is not None and frame_kind(params) not in STORED_KINDS:
-        raise ParameterError(f"--store: {args.run} takes {frame_kind(params)} features, computed from the audio "
-                             f"(a store holds {' or '.join(STORED_KINDS)} only): leave out --store")  # fmt: skip
+    refuse_unread_store(args.store, params, str(args.run))
     saved = trained.info.get("data")  # what fasttag train recorded; absent in demo runs
     saved_seed = saved.get("split_seed", 0) if isinstance(saved, dict) else 0
     split_seed = saved_seed if args.split_seed is None else args.split_seed

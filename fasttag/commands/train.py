@@ -10,7 +10,7 @@ import torch
 
 from fasttag.bof_features import BagOfFramesFeatures
 from fasttag.commands._args import add_device, int_list, number, seconds, seed
-from fasttag.commands._data import split_arrays, warn_short_clips
+from fasttag.commands._data import refuse_unread_store, split_arrays, warn_short_clips
 from fasttag.datasets import dataset_kind, read_dataset
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import LogMel, LogMelChroma, features_from_dict
@@ -132,6 +132,7 @@ def run(args) -> None:
     if args.n_frames is not None:
         seconds = (args.n_frames - 1) * LogMel.hop_length / LogMel.sr
     frames, source = _features(args, seconds)
+    refuse_unread_store(args.store, frames, f"--model {args.model}")
     layout = dataset_kind(args.data)
     dataset = read_dataset(args.data, top=args.top_tags, seed=args.split_seed)
     tags = list(dataset.vocabulary)
