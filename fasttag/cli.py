@@ -101,9 +101,15 @@ def main(argv: list[str] | None = None) -> int:
 def _quiet_stdout() -> None:
     """Point stdout at devnull: what is left in its buffer for a closed pipe is dropped at exit, not reported."""
     try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # not a real file (in-process capture): nothing is flushed at exit
         pass
+    finally:
+        os.close(devnull)
 
 
 def _one_line(message) -> str:

@@ -34,6 +34,7 @@ from fasttag.datasets import read_dataset
 from fasttag.errors import FasttagError, ParameterError
 from fasttag.featurizers import MFCC, LogMel, LogMelChroma
 from fasttag.models import _hparams
+from fasttag.models.crnn import CHOI_CRNN_LAYERS
 from fasttag.models.lstm import POOLINGS
 from fasttag.recipes import CODEBOOK_SIZE, build_model, chroma_rows
 from fasttag.store import FeatureStore
@@ -70,7 +71,7 @@ class StudySettings:
         for name in ("crnn_hidden", "lstm_hidden", "mlp_hidden"):
             if getattr(self, name) is not None:
                 _validate.positive_int(getattr(self, name), name)
-        for name, count in (("fcn_channels", 5), ("crnn_channels", 4)):
+        for name, count in (("fcn_channels", 5), ("crnn_channels", len(CHOI_CRNN_LAYERS))):
             if getattr(self, name) is not None:
                 _hparams.channels(getattr(self, name), count, name)
         _hparams.option(self.lstm_pooling, POOLINGS, "lstm_pooling")

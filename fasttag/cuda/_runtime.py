@@ -121,6 +121,11 @@ def _on_host(x) -> bool:
     return isinstance(x, (np.ndarray, np.generic, list, tuple, numbers.Number))
 
 
+def _library(x) -> str:
+    """The top-level package of ``x``'s type ("torch", "cupy", "numba", "numpy", ...)."""
+    return type(x).__module__.split(".", 1)[0]
+
+
 def on_device(x) -> bool:
     """True for arrays that live on a GPU: anything with ``__cuda_array_interface__``
     (torch CUDA tensors, CuPy arrays, Numba device arrays) and the simulator's device arrays."""
@@ -164,7 +169,7 @@ class Home:
         self.cuda = cuda
         self.stream = 0
         self.gpu = None
-        module = type(x).__module__.split(".", 1)[0]
+        module = _library(x)
         if _on_host(x):
             self.kind = "numpy"
         elif module == "torch":
@@ -203,7 +208,7 @@ class Home:
         if not on_device(x):
             x = np.ascontiguousarray(x).reshape(np.shape(x))  # ascontiguousarray makes 0-d arrays 1-d
             return self.cuda.to_device(x, stream=self.stream) if self.kind == "numpy" else self.scratch(x)
-        module = type(x).__module__.split(".", 1)[0]
+        module = _library(x)
         if module == "torch":
             x = x.contiguous()  # a GPU-side copy when strided; a no-op otherwise
         elif module == "cupy":
