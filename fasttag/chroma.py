@@ -24,7 +24,7 @@ def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int 
     Parameters
     ----------
     frequencies : array_like of float (Hz)
-        Detected pitches; values <= 0 are ignored.
+        Detected pitches; values <= 0 and NaN (no pitch, as pyin's unvoiced frames) are ignored.
     resolution : float in (0, 1)
         Histogram bin width, in fractions of a bin (0.01 = cents for 12 bins per octave).
     bins_per_octave : int > 0
@@ -37,8 +37,10 @@ def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int 
     bins_per_octave = _validate.positive_int(bins_per_octave, "bins_per_octave")
     frequencies = np.atleast_1d(frequencies)
     if frequencies.size:  # none at all is librosa's warning below
-        frequencies = _validate.float_array(frequencies, "frequencies")
-    frequencies = frequencies[frequencies > 0]
+        frequencies = _validate.float_array(frequencies, "frequencies", check_finite=False)
+        if np.isinf(frequencies).any():
+            raise ParameterError("frequencies contains infinite values (NaN, a frame without a pitch, is ignored)")
+    frequencies = frequencies[frequencies > 0]  # NaN too
     if not np.any(frequencies):
         _warnings.warn("Trying to estimate tuning from empty frequency set.")
         return 0.0
@@ -80,8 +82,9 @@ def _tunings(counts: np.ndarray, pitches: np.ndarray, mags: np.ndarray, *, resol
 def _audio_tunings(y: np.ndarray, frames, *, sr, power, pitch_n_fft, fmin, fmax, threshold, resolution,
                    bins_per_octave, workers) -> np.ndarray:
     """Tuning of each row of y (rows, n_samples) from the peaks of |stft|**power, found frame by frame
-    in C++ without storing the spectrogram; a peak at bin k + shift is (k + shift) sr / pitch_n_fft Hz."""
-    k0, k1 = _band(sr=sr, n_fft=frames.window.shape[0], fmin=fmin, fmax=fmax)
+    in C++ without storing the spectrogram; bin k is at k sr / pitch_n_fft Hz, for the band searched too, and a peak
+    at bin k + shift is (k + shift) sr / pitch_n_fft Hz."""
+    k0, k1 = _band(sr=sr, n_fft=pitch_n_fft, fmin=fmin, fmax=fmax)
     with _validate.core_errors():
         peaks = _core.spectral_peaks(y, frames.window, *frames.geometry(), power, k0, k1, threshold, sr, pitch_n_fft,
                                      resolve_workers(workers))
@@ -126,15 +129,17 @@ def _peaks_above(S: np.ndarray, floor, *, k0: int, k1: int, sr: float, n_fft: in
     (a number, or (rows, 1, n_frames)), as the C++ peak kernels give them: (counts (rows,), pitches (Hz),
     magnitudes). A peak is a local maximum of S where above the floor, else 0; a parabola through it and its
     neighbours places it between bins and gives its height."""
-    lo, hi = max(k0, 1), min(k1, S.shape[-2] - 1)  # the first and last bins are never peaks
-    below, centre, above = (S[:, lo + shift : hi + shift] for shift in (-1, 0, 1))
+    n_bins = S.shape[-2]
+    bins = np.arange(max(k0, 1), min(k1, n_bins))  # bin 0 is never above itself, the edge repeated (localmax's rule)
+    below, centre, above = S[:, bins - 1], S[:, bins], S[:, np.minimum(bins + 1, n_bins - 1)]
     kept = lambda x: np.where(x > floor, x, 0)  # noqa: E731
     peak = (kept(centre) > kept(below)) & (kept(centre) >= kept(above))
     half_slope = (above - below) / 2  # librosa's precisions (the C++ kernels' too): sums in S's dtype, ratio in float64
     curvature = (above + below).astype(np.float64) - 2 * centre.astype(np.float64)
+    unshifted = (bins[:, None] == n_bins - 1) | (np.abs(half_slope) >= np.abs(curvature))  # the last bin: no parabola
     with np.errstate(divide="ignore", invalid="ignore"):
-        shift = np.where(np.abs(half_slope) >= np.abs(curvature), 0, -half_slope / curvature).astype(S.dtype)
-    pitches = (np.arange(lo, hi)[:, None] + shift) * float(sr) / n_fft
+        shift = np.where(unshifted, 0, -half_slope / curvature).astype(S.dtype)
+    pitches = (bins[:, None] + shift) * float(sr) / n_fft
     magnitudes = centre + 0.5 * half_slope * shift
     return peak.sum(axis=(1, 2)), pitches[peak].astype(S.dtype), magnitudes[peak]
 

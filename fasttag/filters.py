@@ -43,13 +43,15 @@ def mel_to_hz(mels, *, htk: bool = False):
 
 
 def mel_frequencies(n_mels: int = 128, *, fmin: float = 0.0, fmax: float = 11025.0, htk: bool = False):
-    """``n_mels`` frequencies (Hz) evenly spaced on the mel scale from fmin to fmax."""
+    """``n_mels`` (an int >= 0) frequencies (Hz) evenly spaced on the mel scale from fmin to fmax."""
+    n_mels = _validate.int_at_least(n_mels, "n_mels", 0)
     return mel_to_hz(np.linspace(hz_to_mel(fmin, htk=htk), hz_to_mel(fmax, htk=htk), n_mels), htk=htk)
 
 
 def fft_frequencies(*, sr: float = 22050, n_fft: int = 2048):
-    """Centre frequencies (Hz) of the ``1 + n_fft // 2`` bins of a real FFT."""
-    return np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
+    """Centre frequencies (Hz) of the ``1 + n_fft // 2`` bins of a real FFT: ``n_fft`` > 0 samples at ``sr`` > 0 Hz."""
+    n_fft = _validate.positive_int(n_fft, "n_fft")
+    return np.fft.rfftfreq(n=n_fft, d=1.0 / _validate.positive_float(sr, "sr"))
 
 
 def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,

@@ -88,6 +88,18 @@ def test_chroma_stft_from_S_matches_librosa(music, tol, dtype):
         tol.assert_close(got[i], librosa.feature.chroma_stft(S=S[i], sr=SR), tol(dtype).spec, f"clip {i}")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chroma_stft_tuning_of_audio_searches_librosas_band_for_an_odd_n_fft(rng, tol, dtype):
+    """librosa estimates chroma_stft's tuning on S, as if n_fft were 2 (n_bins - 1) = 512 for n_fft=513: bin 93 lies
+    at 4005 Hz there, outside fmax=4000, though at 3997 Hz in a 513-point FFT; the fused pass searched the latter band,
+    so the loud tone there voted (its tuning, not the 440 Hz tone's)."""
+    t = np.arange(2 * SR) / SR
+    y = (np.sin(2 * np.pi * 3997.0 * t) + 0.5 * np.sin(2 * np.pi * 440.0 * t + rng.uniform(0, 2 * np.pi))
+         + 1e-3 * rng.standard_normal(t.size)).astype(dtype)
+    expected = librosa.feature.chroma_stft(y=y, sr=SR, n_fft=513)
+    tol.assert_close(fasttag.chroma_stft(y, sr=SR, n_fft=513, tuning=None), expected, tol(dtype).spec)
+
+
 @pytest.mark.parametrize("n_fft", [1023, 2047])
 def test_chroma_and_tuning_from_S_keep_an_explicit_odd_n_fft(music, tol, n_fft):
     y = music(2 * SR)
@@ -249,6 +261,15 @@ def test_pitch_tuning_matches_librosa(rng):
         freqs, resolution=0.05, bins_per_octave=24)
 
 
+def test_pitch_tuning_ignores_nan_as_librosa(rng):
+    """NaN marks a frame without a pitch (pyin's unvoiced frames): librosa's pitch_tuning drops it, as it drops
+    values <= 0; it was refused."""
+    freqs = 440 * 2 ** ((np.round(rng.uniform(-24, 24, 200)) + rng.normal(0.2, 0.02, 200)) / 12)
+    freqs[rng.random(200) < 0.3] = np.nan
+    expected = librosa.pitch_tuning(freqs)
+    assert fasttag.pitch_tuning(freqs) == expected == fasttag.pitch_tuning(freqs[~np.isnan(freqs)])
+
+
 def test_batch_equals_per_clip(music):
     y = music(2 * SR, shape=(2, 2))
     for tuning in (0.0, None):
@@ -309,7 +330,7 @@ def test_bad_filterbank_and_tuning_parameters():
         assert fasttag.pitch_tuning([0.0, -3.0]) == 0.0
     with pytest.raises(ParameterError, match="frequencies must be a real numeric array, got dtype <U1"):
         fasttag.pitch_tuning(["a"])
-    with pytest.raises(ParameterError, match="frequencies contains NaN or infinite values"):
+    with pytest.raises(ParameterError, match="frequencies contains infinite values"):
         fasttag.pitch_tuning([440.0, np.inf])
 
 
@@ -378,6 +399,26 @@ def test_peaks_above_a_floor_equal_librosa_piptrack(music, dtype):
             np.testing.assert_array_equal(got[0], expected[0])
             np.testing.assert_array_equal(got[1], expected[1])
             start += counts[row]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_last_bin_is_a_peak_above_a_floor_as_in_librosa(rng, dtype):
+    """librosa's localmax repeats the edge bins, so the last bin is a peak where it tops the one below (an odd n_fft's
+    last bin lies below sr/2, in the band fmax=sr/2 searches), its pitch unshifted; estimate_tuning(ref=...) too."""
+    from fasttag.chroma import _peak_floor, _peaks_above
+
+    n_fft, sr = 255, 8000.0
+    S = rng.uniform(0.1, 1.0, (n_fft // 2 + 1, 40)).astype(dtype)
+    S[-1] += 1.0  # above the bin below it in every frame
+    counts, pitches, mags = _peaks_above(S[None], _peak_floor(np.mean, S[None], 0.1), k0=0, k1=S.shape[0], sr=sr,
+                                         n_fft=n_fft)
+    ref_pitches, ref_mags = librosa.piptrack(S=S, sr=sr, n_fft=n_fft, fmin=0.0, fmax=sr / 2, ref=np.mean)
+    peak = ref_pitches > 0
+    assert counts[0] == np.count_nonzero(peak)
+    for got, expected in zip(_sorted_peaks(pitches, mags), _sorted_peaks(ref_pitches[peak], ref_mags[peak])):
+        np.testing.assert_array_equal(got, expected)
+    expected = librosa.estimate_tuning(S=S, sr=sr, n_fft=n_fft, fmin=0.0, fmax=sr, ref=np.mean)
+    assert fasttag.estimate_tuning(S=S, sr=sr, n_fft=n_fft, fmin=0.0, fmax=sr, ref=np.mean) == expected
 
 
 def test_a_bad_ref_is_named(music):

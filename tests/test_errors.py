@@ -695,6 +695,19 @@ def test_get_window_checks_its_sizes():
         fasttag.filters.get_window("hann", 3, n_fft=3.5)
 
 
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: fasttag.filters.fft_frequencies(sr=SR, n_fft=0), "n_fft=0 must be a positive integer"),
+    (lambda: fasttag.filters.fft_frequencies(sr=SR, n_fft=512.0), "n_fft=512.0 must be a positive integer"),
+    (lambda: fasttag.filters.fft_frequencies(sr=0, n_fft=512), "sr=0 must be a positive number"),
+    (lambda: fasttag.filters.mel_frequencies(-1), "n_mels=-1 must be an integer >= 0"),
+    (lambda: fasttag.filters.mel_frequencies(2.5), "n_mels=2.5 must be an integer >= 0"),
+])
+def test_frequency_helpers_check_their_sizes(call, message):
+    """n_fft=0 was a ZeroDivisionError and n_mels=-1 numpy's linspace error (librosa's too), naming neither."""
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        call()
+
+
 FLAG_CALLS = {
     "stft center": lambda v: fasttag.stft(_y(), center=v, **SMALL),
     "logmel center": lambda v: fasttag.logmel(_y(), center=v, **MEL),
