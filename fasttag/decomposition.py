@@ -99,6 +99,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, EstimatorParams):
         ratio = variance / total if total > 0 else np.zeros_like(variance)
         k = self._kept(ratio)
         dtype = X.dtype
+        _check_variance_range(variance, dtype, X)
         self.mean_ = mean.astype(dtype)
         self.components_ = np.ascontiguousarray(components[:k], dtype=dtype)
         self.explained_variance_ = variance[:k].astype(dtype)
@@ -131,9 +132,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, EstimatorParams):
         return (X - self.mean_).astype(np.result_type(X.dtype, self.components_.dtype), copy=False)
 
     def _scales(self) -> np.ndarray:
-        """What whitening divides each score by: the axes' standard deviations (at least eps)."""
+        """What whitening divides each score by: the axes' standard deviations, at least eps times the largest
+        (relative, so that scaling X leaves the whitened scores as they are; float32 data of spread 1e-8 had every
+        axis clipped to eps)."""
         deviations = np.sqrt(self.explained_variance_)
-        return np.maximum(deviations, np.finfo(deviations.dtype).eps)
+        info = np.finfo(deviations.dtype)
+        return np.maximum(deviations, max(info.eps * deviations.max(), info.tiny))
 
     def transform(self, X) -> np.ndarray:
         """Project rows of ``X`` [shape=(n_samples, n_features)] -> [shape=(n_samples, n_components)]."""
@@ -205,7 +209,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, EstimatorParams):
         mahalanobis = np.sum(scores**2 / variances, axis=1)
         log_det = np.sum(np.log(variances))
         if noise > 0:
-            outside = np.clip(np.sum(centred**2, axis=1) - np.sum(scores**2, axis=1), 0, None)
+            outside = np.sum((centred - scores @ axes) ** 2, axis=1)  # ||x||^2 - ||scores||^2 lost its digits
             mahalanobis += outside / noise
             log_det += (self.n_features_in_ - axes.shape[0]) * np.log(noise)
         return -0.5 * (mahalanobis + self.n_features_in_ * np.log(2 * np.pi) + log_det)
@@ -213,6 +217,17 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, EstimatorParams):
     def score(self, X, y=None) -> float:
         """Mean log-likelihood of the rows of ``X`` (`score_samples`): what GridSearchCV maximises."""
         return float(np.mean(self.score_samples(X)))
+
+
+def _check_variance_range(variance: np.ndarray, dtype, X: np.ndarray) -> None:
+    """ParameterError when the largest float64 ``variance`` (of X, decreasing) lies outside the normal numbers of X's
+    ``dtype``: float32 data beyond about 1e19 had inf variances, below about 1e-19 zero ones (and whitening by 0)."""
+    info = np.finfo(dtype)
+    top = float(variance[0]) if variance.size else 0.0
+    if top > float(info.max) or 0 < top < float(info.tiny):
+        fix = "down" if top > 1 else "up"
+        raise ParameterError(f"X holds values up to {float(np.max(np.abs(X))):.3g}: its variance {top:.3g} is past "
+                             f"{dtype}'s range; scale X {fix} or give float64")
 
 
 #: Data whose largest magnitude lies in this range has x.T x within float64's normal numbers.
@@ -236,10 +251,11 @@ def _principal_axes(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         _, singular_values, axes = np.linalg.svd(centred, full_matrices=False)
         squares = singular_values**2
     if rescale:  # the scale factored back in
-        with np.errstate(over="ignore"):
+        top = squares[0] if squares.size else 0.0
+        with np.errstate(over="ignore", under="ignore"):
             squares = squares * scale * scale
-        if not np.isfinite(squares).all():
+        if top > 0 and not np.finfo(np.float64).tiny <= squares[0] < np.inf:  # data of 1e-200 had variances 0
             raise ParameterError(f"X holds values up to {scale:.3g}: its variance is past float64's range; "
-                                 "scale X down")
+                                 f"scale X {'down' if scale > 1 else 'up'}")
     signs = np.sign(axes[np.arange(axes.shape[0]), np.argmax(np.abs(axes), axis=1)])
     return squares, axes * np.where(signs == 0, 1, signs)[:, None]

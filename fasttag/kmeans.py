@@ -156,20 +156,24 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         if self.batch_size is not None:
             return self._fit_minibatch(X, rng, workers)
         tol = _kmeans.tolerance(points, self.tol)
+        centred, mean = _kmeans.centre(points)  # seeding and Lloyd run on X - mean, as scikit-learn's
+        X = centred if X is points else _cuda().centred(X, mean)
         best = None
         for _ in range(self.n_init if isinstance(self.init, str) else 1):
-            centers = self._seed(points, rng, workers)
+            centers = self._seed(centred, rng, workers, mean)
             lloyd = _kmeans.lloyd if self.device == "cpu" else _cuda().lloyd
             with tqdm(total=self.max_iter, desc="k-means", unit="iter", disable=not self.progress) as bar:
                 result = lloyd(X, centers, max_iter=self.max_iter, tol=tol, workers=workers, progress=bar)
             if best is None or result.inertia < best.inertia:
                 best = result
         sizes = np.bincount(best.labels, minlength=self.n_clusters).astype(np.int64)
-        self._set_fitted(_kmeans.MiniBatchState(best.centers, sizes), best.labels, best.inertia, best.n_iter)
+        centers = best.centers + mean
+        self._set_fitted(_kmeans.MiniBatchState(centers, sizes), best.labels, best.inertia, best.n_iter)
         found = np.count_nonzero(sizes)
-        if found < self.n_clusters:  # Lloyd reseeds empty clusters: only duplicate points leave some
-            _warnings.warn(f"KMeans found {found} distinct clusters, fewer than n_clusters={self.n_clusters}: X "
-                           "has fewer distinct points", ConvergenceWarning)
+        if found < self.n_clusters:  # duplicate points, or a center left empty by the last iteration's re-seeding
+            _warnings.warn(f"KMeans found {found} distinct clusters, fewer than n_clusters={self.n_clusters}: X may "
+                           "have fewer distinct points, or max_iter stopped Lloyd with a cluster emptied",
+                           ConvergenceWarning)
         return self
 
     def partial_fit(self, X, y=None) -> KMeans:
@@ -250,14 +254,15 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)
         return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(self.cluster_centers_, dtype=dtype)
 
-    def _seed(self, X: np.ndarray, rng: np.random.Generator, workers: int) -> np.ndarray:
-        """Initial centers (n_clusters, n_features) in X's dtype."""
+    def _seed(self, X: np.ndarray, rng: np.random.Generator, workers: int, mean=None) -> np.ndarray:
+        """Initial centers (n_clusters, n_features) in X's dtype; X may be centred, with its
+        ``mean`` (n_features,) taken away, which given ``init`` centers then lose too."""
         if not isinstance(self.init, str):
             if self.init.shape[1] != X.shape[1]:
                 raise ParameterError(f"init has {self.init.shape[1]} features but X has {X.shape[1]}")
             centers = np.array(self.init, dtype=X.dtype)
             _kmeans.check_distance_range(centers, "init")
-            return centers
+            return centers if mean is None else centers - mean
         size = self.init_size
         if size is None and self.batch_size is not None:
             size = max(3 * self.batch_size, 3 * self.n_clusters)

@@ -130,6 +130,20 @@ def test_fit_relocates_empty_clusters_like_cpu(rng, tol):
     np.testing.assert_array_equal(gpu.labels_, cpu.labels_)
 
 
+def test_fit_relocates_to_the_point_truly_farthest_like_cpu(rng):
+    # Empty clusters take the points farthest from their centers by the differences, not by the assignment's
+    # ||x||^2 - 2 x.c + ||c||^2, whose rounding made a far-off singleton look farther than a pair's points.
+    far = rng.standard_normal((12, 4)) * 3e3
+    pair = rng.standard_normal(4) + np.array([[0.0] * 4, [2.0] + [0.0] * 3])
+    X = np.concatenate([far, pair]).astype(np.float32)
+    init = np.concatenate([far, pair.mean(axis=0, keepdims=True), np.full((1, 4), 1e4)]).astype(np.float32)
+    gpu = fasttag.KMeans(len(X), init=init, device="cuda", max_iter=5).fit(X)
+    cpu = fasttag.KMeans(len(X), init=init, max_iter=5).fit(X)
+    assert len(np.unique(gpu.labels_)) == len(X)
+    np.testing.assert_array_equal(gpu.labels_, cpu.labels_)
+    np.testing.assert_array_equal(gpu.cluster_centers_, cpu.cluster_centers_)
+
+
 @pytest.mark.parametrize("normalize, power", [("l1", None), ("l2", 0.5), (None, None)])
 def test_bag_of_frames_matches_cpu(rng, tol, normalize, power):
     n_frames = 9 if SIM else 1366

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans as SklearnKMeans
 from sklearn.cluster import kmeans_plusplus
+from sklearn.exceptions import ConvergenceWarning
 
 import fasttag
 from fasttag import KMeans, NotFittedError, ParameterError, _core
@@ -96,6 +97,13 @@ def _sklearn_lloyd(X, init, max_iter):
         return SklearnKMeans(len(init), init=init, n_init=1, max_iter=max_iter, tol=0, algorithm="lloyd").fit(X)
 
 
+def _fasttag_lloyd(X, init, max_iter):
+    """fasttag's Lloyd from ``init``; a cluster left empty when max_iter stops it warns, as scikit-learn does."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KMeans(len(init), init=init, max_iter=max_iter, tol=0).fit(X)
+
+
 def _assert_same_labels_up_to_ties(X, centers, labels, expected):
     """Equal labels, except for points (nearly) equidistant from the two centers involved."""
     differ = np.flatnonzero(labels != expected)
@@ -111,7 +119,7 @@ def test_each_lloyd_iteration_matches_sklearn(rng, dtype):
     X = _blobs(rng, 150, 8, 5, dtype)
     init = X[rng.choice(len(X), 10, replace=False)]
     for max_iter in range(1, 8):
-        ours = KMeans(10, init=init, max_iter=max_iter, tol=0).fit(X)
+        ours = _fasttag_lloyd(X, init, max_iter)
         theirs = _sklearn_lloyd(X, init, max_iter)
         assert ours.n_iter_ == theirs.n_iter_
         _assert_same_labels_up_to_ties(X, ours.cluster_centers_, ours.labels_, theirs.labels_)
@@ -119,17 +127,47 @@ def test_each_lloyd_iteration_matches_sklearn(rng, dtype):
         np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-5, atol=1e-5)
 
 
+def test_float32_points_far_from_the_origin_are_clustered_as_in_float64(rng):
+    # ||x||^2 - 2 x.c + ||c||^2 of float32 points around 3000 lost the digits of their spread: labels_ were not
+    # the nearest centers, inertia_ was off by 4% and Lloyd never converged. scikit-learn centres X first.
+    X = _blobs(rng, 200, 5, 10, np.float64) / 2 + rng.uniform(1e3, 3e3, 10)
+    X = X.astype(np.float32)
+    init = X[rng.choice(len(X), 5, replace=False)]
+    ours = KMeans(5, init=init, max_iter=50, tol=0).fit(X)
+    D = _brute_force(X, ours.cluster_centers_)
+    assert np.array_equal(ours.labels_, D.argmin(axis=1))
+    assert ours.inertia_ == pytest.approx(D.min(axis=1).sum(), rel=1e-5)
+    theirs = _sklearn_lloyd(X, init, 50)
+    assert ours.n_iter_ == theirs.n_iter_ < 50
+    np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-6)
+
+
 def test_empty_clusters_are_reseeded_like_sklearn(rng):
     X = _blobs(rng, 100, 4, 3, np.float64)
     init = np.concatenate([X[rng.choice(len(X), 5, replace=False)], np.full((2, 3), 1e3)])  # 2 centers far away
     for max_iter in (1, 2, 4):
-        ours = KMeans(7, init=init, max_iter=max_iter, tol=0).fit(X)
+        ours = _fasttag_lloyd(X, init, max_iter)
         theirs = _sklearn_lloyd(X, init, max_iter)
         assert np.all(np.isfinite(ours.cluster_centers_))
         assert np.all(np.abs(ours.cluster_centers_) < 100), "the far centers were not re-seeded"
         np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-9, atol=1e-9)
         assert np.array_equal(ours.labels_, theirs.labels_)
     assert np.array_equal(np.unique(ours.labels_), np.arange(7))
+
+
+def test_empty_clusters_take_the_point_truly_farthest_from_its_center(rng):
+    # Re-seeding chose the farthest points by the kernels' ||x||^2 - 2 x.c + ||c||^2, off by about eps ||x||^2:
+    # a far-off singleton (distance 0 to its own center) looked farther than the pair's points, moved to the
+    # empty cluster and left a duplicate center behind, every iteration: fewer clusters, inertia stuck at the
+    # pair's. scikit-learn measures the differences.
+    far = rng.standard_normal((40, 6)) * 3e3
+    pair = rng.standard_normal(6) + np.array([[0.0] * 6, [2.0] + [0.0] * 5])
+    X = np.concatenate([far, pair]).astype(np.float32)
+    init = np.concatenate([far, pair.mean(axis=0, keepdims=True), np.full((1, 6), 1e4)]).astype(np.float32)
+    ours = KMeans(len(X), init=init, max_iter=10).fit(X)  # pytest: a ConvergenceWarning fails it
+    theirs = SklearnKMeans(len(X), init=init, n_init=1, max_iter=10).fit(X)
+    assert len(np.unique(ours.labels_)) == len(np.unique(theirs.labels_)) == len(X)
+    assert _brute_force(X, ours.cluster_centers_).min(axis=1).max() < 1e-6  # every point a center
 
 
 def test_results_do_not_depend_on_workers(rng):
@@ -416,7 +454,6 @@ def test_scikit_learn_conventions_beyond_the_parameters(rng):
     import pickle
 
     from sklearn.base import is_clusterer
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
     X = rng.standard_normal((40, 3))

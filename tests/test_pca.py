@@ -153,6 +153,35 @@ def test_whitening_matches_scikit_learn_and_inverts(rng, dtype):
                                atol=rtol * np.abs(X).max())
 
 
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float32, 1e-8), (np.float32, 1e8), (np.float64, 1e-17)])
+def test_whitened_scores_do_not_depend_on_the_scale_of_x(rng, dtype, scale):
+    # Whitening clipped the deviations at eps of the dtype, not eps of the largest: every axis of float32
+    # data of spread 1e-8 was divided by 1.2e-7, so the scores came out with variance 0.01, not 1.
+    X = correlated(rng, 300, 8, np.float64)
+    Z = fasttag.PCA(5, whiten=True).fit_transform(X.astype(dtype))
+    scaled = (X * scale).astype(dtype)
+    pca = fasttag.PCA(5, whiten=True).fit(scaled)
+    rtol = 1e-4 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(pca.transform(scaled), Z, rtol=0, atol=rtol * np.abs(Z).max())
+    ref = SklearnPCA(5, whiten=True, svd_solver="full").fit(X)  # at unit scale: its clip is absolute too
+    signs = np.sign(np.sum(pca.components_ * ref.components_, axis=1))
+    np.testing.assert_allclose(pca.transform(scaled) * signs, ref.transform(X), rtol=0, atol=rtol * np.abs(Z).max())
+    back = pca.inverse_transform(pca.transform(scaled)) / scale
+    np.testing.assert_allclose(back, ref.inverse_transform(ref.transform(X)), rtol=0, atol=rtol * np.abs(X).max())
+
+
+@pytest.mark.parametrize(("scale", "fix"), [(1e20, "down"), (1e-25, "up")])
+def test_float32_data_whose_variance_passes_float32s_range_is_refused(rng, scale, fix):
+    # The float64 variances were cast to float32 as inf (with numpy's overflow warning) for values above ~1e19,
+    # and as 0 below ~1e-19 (whitening then divided by the smallest float32).
+    X = correlated(rng, 50, 4, np.float64) * scale
+    with pytest.raises(ParameterError, match=f"X holds values up to .*: its variance .* is past float32's range; "
+                                             f"scale X {fix} or give float64"):
+        fasttag.PCA(2).fit(X.astype(np.float32))
+    ours, ref = fasttag.PCA(2).fit(X), SklearnPCA(2, svd_solver="full").fit(X)
+    np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-9)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_components", [3, 0.95])
 def test_the_probabilistic_model_matches_scikit_learn(rng, dtype, n_components):
@@ -168,6 +197,23 @@ def test_the_probabilistic_model_matches_scikit_learn(rng, dtype, n_components):
     assert ours.score(held_out) == pytest.approx(ref.score(held_out.astype(np.float64)), rel=rtol)
     whitened = fasttag.PCA(n_components, whiten=True).fit(X)  # the same model: whitening only scales the scores
     np.testing.assert_allclose(whitened.score_samples(held_out), ours.score_samples(held_out), rtol=1e-12)
+
+
+def test_likelihood_of_points_near_the_kept_axes_keeps_its_digits(rng):
+    # The distance outside the kept axes was ||x||^2 - ||scores||^2: for rows of norm 1e3 against a noise variance
+    # of 1e-12 it cancelled to rounding (log-likelihoods off by hundreds; scikit-learn's precision matrix kept them).
+    d, k = 8, 3
+    basis, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    X = (rng.standard_normal((500, k)) * 1e3) @ basis[:, :k].T + rng.standard_normal((500, d)) * 1e-6
+    pca = fasttag.PCA(k).fit(X)
+    left_out = np.linalg.qr(pca.components_.T, mode="complete")[0][:, k]
+    Z = rng.standard_normal((20, k)) * 1e3
+    steps = rng.uniform(1, 3, 20) * np.sqrt(pca.noise_variance_)
+    rows = pca.mean_ + Z @ pca.components_ + steps[:, None] * left_out
+    ev, noise = pca.explained_variance_, pca.noise_variance_
+    expected = -0.5 * (np.sum(Z**2 / ev, axis=1) + steps**2 / noise + d * np.log(2 * np.pi) + np.sum(np.log(ev))
+                       + (d - k) * np.log(noise))
+    np.testing.assert_allclose(pca.score_samples(rows), expected, rtol=1e-7)
 
 
 def test_with_every_component_the_model_covariance_is_the_sample_covariance(rng):
@@ -226,6 +272,9 @@ def test_data_near_float64s_limits_gives_the_axes_of_the_scaled_data(rng, scale)
     np.testing.assert_allclose(big.explained_variance_ratio_, unit.explained_variance_ratio_, rtol=1e-12)
     with pytest.raises(ParameterError, match="X holds values up to .*: its variance is past float64's range"):
         fasttag.PCA().fit(X * 1e160)
+    # the variance of data of 1e-170 and below underflowed to 0: a ratio of 0 on every axis, with no error
+    with pytest.raises(ParameterError, match="its variance is past float64's range; scale X up"):
+        fasttag.PCA().fit(X * 1e-170)
 
 
 def test_repr_shows_the_parameters_set_as_scikit_learn_does():
