@@ -61,7 +61,7 @@ def test_transform_and_inverse(rng):
 
 def test_leading_components_of_logmel_resemble_the_dct(music):
     n_mels = 40
-    X = logmel_frames(music, n_mels=n_mels, clips=6)
+    X = logmel_frames(music, n_mels=n_mels, clips=24)  # with 6, component 1's tilt fell to 0.68 for some seeds
     pca = fasttag.PCA(6).fit(X)
     dct = scipy.fft.dct(np.eye(n_mels), type=2, norm="ortho", axis=0)  # rows: DCT-II basis vectors
     corr = np.abs(pca.components_.astype(np.float64) @ dct.T)  # |cosine| between unit vectors
