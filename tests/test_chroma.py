@@ -143,9 +143,10 @@ CHORDS = {  # name: MIDI notes, pitch classes (C = 0)
 @pytest.mark.parametrize("name", sorted(CHORDS))
 def test_chords_light_up_their_pitch_classes(rng, name):
     midis, classes = CHORDS[name]
-    # Around the chroma filterbank's centre octave (ctroct=5, 880 Hz): C4..C6. Far lower, the
-    # octave weighting favours the upper harmonics (the fifth from the 3rd) over the fundamentals.
-    transpose = 12 * int(rng.integers(0, 2))
+    # Around the chroma filterbank's centre octave (ctroct=5, 880 Hz): the lowest note in octave 4 or 5. Lower, the
+    # octave weighting favours the upper harmonics (the fifth from the 3rd) over the fundamentals: from octave 3,
+    # 10 of 160 seeded chords lit a wrong class.
+    transpose = 12 * -(-(60 - min(midis)) // 12) + 12 * int(rng.integers(0, 2))
     y = chord(rng, [m + transpose for m in midis])
     C = fasttag.chroma_stft(y, sr=SR).mean(axis=-1)
     top = set(np.argsort(C)[::-1][: len(classes)])
