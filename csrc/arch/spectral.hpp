@@ -46,11 +46,35 @@ void zero_lanes_from(std::int64_t first, V* x, std::int64_t n) {
     for (std::int64_t t = 0; t < n; ++t) x[t] = keep != 0 ? x[t] : V{};
 }
 
-// x[t] lane j = scale[t] * src[j][t] for t < n, j < valid (src[j][t] if scale is null);
-// lanes from valid on are zero. Loads L x L tiles and transposes them in registers.
-// `poison` accumulates 0 * sample: it stays zero unless a sample is NaN or infinite.
+// Asks for the cache line `ahead` elements past p. An address, not a pointer: it may lie past the
+// array (after the last block of the last signal), which a prefetch, never faulting, may read.
 template <class T>
-void load_transposed(const T* const* src, std::int64_t valid, std::int64_t n, const T* scale,
+inline void prefetch_ahead(const T* p, std::int64_t ahead) {
+    __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) + ahead * sizeof(T)));
+}
+
+// tile[i] lane j = rows[j][t + i] for i, j < L: L loads transposed in registers. checks[j % 4] accumulate
+// 0 * sample (zero unless a sample is NaN or infinite). With ahead > 0 each load also prefetches the line
+// `ahead` elements further on, where the caller's next block reads: a block's L streams are too short for
+// the hardware prefetchers to learn, and without this a log-mel of 64 clips waited on memory for a quarter
+// of its time. (The row transforms pass 0: their rows are mostly in cache, where prefetching cost 5-15 %.)
+template <class T>
+inline void load_tile(const T* const* rows, std::int64_t t, std::int64_t ahead, typename Simd<T>::V* tile,
+                      typename Simd<T>::V* checks) {
+    constexpr int L = Simd<T>::lanes;
+    for (int j = 0; j < L; ++j) tile[j] = load_unaligned(rows[j] + t);
+    if (ahead > 0) {
+        for (int j = 0; j < L; ++j) prefetch_ahead(rows[j] + t, ahead);
+    }
+    for (int j = 0; j < L; ++j) checks[j % 4] += tile[j] * T(0);
+    transpose_lanes(tile);
+}
+
+// x[t] lane j = scale[t] * src[j][t] for t < n, j < valid (src[j][t] if scale is null);
+// lanes from valid on are zero. Loads L x L tiles (load_tile). `poison` accumulates 0 * sample:
+// it stays zero unless a sample is NaN or infinite.
+template <class T>
+void load_transposed(const T* const* src, std::int64_t valid, std::int64_t n, const T* scale, std::int64_t ahead,
                      typename Simd<T>::V* x, typename Simd<T>::V& poison) {
     using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
@@ -62,9 +86,7 @@ void load_transposed(const T* const* src, std::int64_t valid, std::int64_t n, co
     std::int64_t t = 0;
     for (; t + L <= n; t += L) {
         V tile[L];
-        for (int j = 0; j < L; ++j) tile[j] = load_unaligned(rows[j] + t);
-        for (int j = 0; j < L; ++j) checks[j % 4] += tile[j] * T(0);
-        transpose_lanes(tile);
+        load_tile(rows, t, ahead, tile, checks);
         for (int i = 0; i < L; ++i) x[t + i] = scale ? tile[i] * scale[t + i] : tile[i];
     }
     for (; t < n; ++t) {
@@ -77,30 +99,77 @@ void load_transposed(const T* const* src, std::int64_t valid, std::int64_t n, co
     if (valid < L) zero_lanes_from(valid, x, n);
 }
 
-// x[t] lane j = window[t] * sample (f0 + j) * hop - pad + t of `row`; lanes past the
-// last frame are zero.
+// Lanes 1.. of v, then lane 0 of next (valignd on AVX-512).
+template <class V, int... k>
+inline V shift_in(V v, V next, std::integer_sequence<int, k...>) {
+    return __builtin_shufflevector(v, next, (k + 1)...);
+}
+
+// x for frames that overlap by whole segments: hop a multiple of L, n_fft = r hop with r <= L. seg[g] points
+// to the first hop samples of frame f0 + g (g < L + r - 1); sample t + k hop of frame f0 + j is sample t of
+// frame f0 + j + k, so x[t + k hop] lane j = window[t + k hop] * seg[j + k][t]. Only seg[0..L) are loaded
+// and transposed, each sample once rather than r times: the vector for k is the one for k - 1 shifted down
+// a lane, seg[L - 1 + k][t] coming in at the top. Taken for r >= 3 (librosa's n_fft 2048, hop 512: chroma
+// 0.93x the time); at r = 2 the shifted vectors cost what the transposes they save did (Choi log-mel 1.03x).
 template <class T>
-void gather_frames(const T* row, const Framing& f, const T* window, std::int64_t f0, typename Simd<T>::V* x,
-                   typename Simd<T>::V& poison) {
+void load_segments(const T* const* seg, std::int64_t hop, std::int64_t r, const T* window, std::int64_t ahead,
+                   typename Simd<T>::V* x, typename Simd<T>::V& poison) {
+    using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
-    const std::int64_t valid = std::min<std::int64_t>(L, f.n_frames - f0);
-    const std::int64_t first = f0 * f.hop - f.pad;
-    const std::int64_t last_end = (f0 + valid - 1) * f.hop - f.pad + f.n_fft;
-    if (first >= 0 && last_end <= f.n_samples) {
-        const T* starts[L];
-        for (std::int64_t j = 0; j < valid; ++j) starts[j] = row + first + j * f.hop;
-        load_transposed(starts, valid, f.n_fft, window, x, poison);
-        return;
-    }
-    for (std::int64_t t = 0; t < f.n_fft; ++t) x[t] = typename Simd<T>::V{};
-    for (std::int64_t j = 0; j < valid; ++j) {
-        const std::int64_t start = first + j * f.hop;
-        for (std::int64_t t = 0; t < f.n_fft; ++t) {
-            const T sample = padded_sample(row, f.n_samples, start + t, f.pad_mode);
-            poison[j] += sample * T(0);
-            x[t][j] = window[t] * sample;
+    constexpr auto lanes = std::make_integer_sequence<int, L>();
+    V checks[4] = {poison, V{}, V{}, V{}};
+    for (std::int64_t t = 0; t < hop; t += L) {
+        V tile[L];
+        load_tile(seg, t, ahead, tile, checks);
+        for (int i = 0; i < L; ++i) x[t + i] = tile[i] * window[t + i];
+        for (std::int64_t k = 1; k < r; ++k) {
+            const T* incoming = seg[L - 1 + k] + t;
+#pragma GCC unroll 16  // the tile then stays in registers across k
+            for (int i = 0; i < L; ++i) {
+                const V next = broadcast<T>(incoming[i]);
+                checks[i % 4] += next * T(0);
+                tile[i] = shift_in(tile[i], next, lanes);
+                x[t + i + k * hop] = tile[i] * window[t + i + k * hop];
+            }
         }
     }
+    poison = (checks[0] + checks[1]) + (checks[2] + checks[3]);
+}
+
+// Pointer to the `length` samples of `row` from `start`, or, where they reach past an end of the signal,
+// to a copy in `copy`, padded by the pad mode.
+template <class T>
+const T* padded_run(const T* row, const Framing& f, std::int64_t start, std::int64_t length, T* copy) {
+    if (start >= 0 && start + length <= f.n_samples) return row + start;
+    for (std::int64_t t = 0; t < length; ++t) copy[t] = padded_sample(row, f.n_samples, start + t, f.pad_mode);
+    return copy;
+}
+
+// x[t] lane j = window[t] * sample (f0 + j) * hop - pad + t of `row`; lanes past the last frame are zero.
+// Samples past an end of the signal are first copied, padded, to `padded` (lanes x n_fft), so that every
+// block takes the transposing loads (an element-by-element path made a block at either end of a clip cost
+// about five others). Frames that overlap by whole segments go through load_segments.
+template <class T>
+void gather_frames(const T* row, const Framing& f, const T* window, std::int64_t f0, T* padded,
+                   typename Simd<T>::V* x, typename Simd<T>::V& poison) {
+    constexpr int L = Simd<T>::lanes;
+    const std::int64_t valid = std::min<std::int64_t>(L, f.n_frames - f0);
+    const std::int64_t r = f.n_fft / f.hop;
+    if (f.n_fft % f.hop == 0 && f.hop % L == 0 && r >= 3 && r <= L) {
+        const T* seg[2 * L];
+        const std::int64_t n_segs = valid + r - 1;  // those of frames f0 .. f0 + valid - 1; the rest are unused
+        for (std::int64_t g = 0; g < L + r - 1; ++g) {
+            seg[g] = g < n_segs ? padded_run(row, f, (f0 + g) * f.hop - f.pad, f.hop, padded + g * f.hop) : seg[0];
+        }
+        load_segments(seg, f.hop, r, window, L * f.hop, x, poison);
+        if (valid < L) zero_lanes_from(valid, x, f.n_fft);
+        return;
+    }
+    const T* starts[L];
+    for (std::int64_t j = 0; j < valid; ++j) {
+        starts[j] = padded_run(row, f, (f0 + j) * f.hop - f.pad, f.n_fft, padded + j * f.n_fft);
+    }
+    load_transposed(starts, valid, f.n_fft, window, L * f.hop, x, poison);
 }
 
 // Whether every lane is finite (a NaN or infinite sample turns 0 * sample into NaN).
@@ -148,14 +217,15 @@ void for_each_frame_block(const T* y, std::int64_t rows, const Framing& f, const
     const std::int64_t blocks_per_row = (f.n_frames + L - 1) / L;
     std::atomic<bool> finite{unread_samples_finite(y, rows, f)};
     for_each_chunk(rows * blocks_per_row, threads, [&](std::int64_t begin, std::int64_t end) {
-        Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size());
+        WorkBuffers<V> work(plan.buffer_size());
         Array<V> bins(plan.n_bins());
+        Array<T> padded(L * f.n_fft);
         V poison{};
         for (std::int64_t block = begin; block < end; ++block) {
             const std::int64_t row = block / blocks_per_row;
             const std::int64_t f0 = (block % blocks_per_row) * L;
-            gather_frames(y + row * f.n_samples, f, window, f0, reinterpret_cast<V*>(a.data()), poison);
-            consume(row, f0, std::min<std::int64_t>(L, f.n_frames - f0), a.data(), b.data(), bins.data());
+            gather_frames(y + row * f.n_samples, f, window, f0, padded.data(), reinterpret_cast<V*>(work.a()), poison);
+            consume(row, f0, std::min<std::int64_t>(L, f.n_frames - f0), work.a(), work.b(), bins.data());
         }
         if (!lanes_finite(poison)) finite = false;
     });
@@ -210,17 +280,53 @@ Array<Span> nonzero_spans(const T* basis, std::int64_t n_out, std::int64_t n_in)
     return spans;
 }
 
-// out = basis[m, span] . in[span], lane by lane.
-template <class T>
-inline typename Simd<T>::V project_row(const T* w, Span span, const typename Simd<T>::V* in) {
-    // Four running sums: a long (dense) row is not one chain of dependent additions.
-    typename Simd<T>::V acc[4] = {};
+// out[r] = basis[r, span] . in[span], lane by lane, for the R rows of w (n_in apart) that share `span`.
+// Four running sums per row, over k mod 4: a long (dense) row is not one chain of dependent additions.
+template <int R, class T>
+inline void project_rows(const T* w, std::int64_t n_in, Span span, const typename Simd<T>::V* in,
+                         typename Simd<T>::V* out) {
+    typename Simd<T>::V acc[R][4] = {};
     std::int64_t k = span.begin;
     for (; k + 4 <= span.end; k += 4) {
-        for (int i = 0; i < 4; ++i) acc[i] += w[k + i] * in[k + i];
+        for (int i = 0; i < 4; ++i) {
+            for (int r = 0; r < R; ++r) acc[r][i] += w[r * n_in + k + i] * in[k + i];
+        }
     }
-    for (; k < span.end; ++k) acc[0] += w[k] * in[k];
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; k < span.end; ++k) {
+        for (int r = 0; r < R; ++r) acc[r][0] += w[r * n_in + k] * in[k];
+    }
+    for (int r = 0; r < R; ++r) out[r] = (acc[r][0] + acc[r][1]) + (acc[r][2] + acc[r][3]);
+}
+
+// Where every row of a basis has the same span (a dense basis, as chroma's 12 x 1025), rows are projected
+// in groups of kRowGroup, each in[k] loaded once per group rather than once per row (chroma 0.85x the time):
+// 6 rows keep their 24 running sums and the in[k] in the 32 AVX-512 registers, 3 rows theirs in the 16 of
+// AVX2 and SSE2. Other bases (mel triangles) go row by row.
+constexpr int kRowGroup = FASTTAG_VECTOR_BYTES == 64 ? 6 : 3;
+
+// How many leading rows of the basis with these spans project_block takes kRowGroup at a time.
+inline std::int64_t grouped_rows(const Array<Span>& spans) {
+    for (std::int64_t m = 1; m < spans.size(); ++m) {
+        if (spans[m].begin != spans[0].begin || spans[m].end != spans[0].end) return 0;
+    }
+    return spans.size() / kRowGroup * kRowGroup;
+}
+
+// Calls store(m, basis[m, spans[m]] . in[spans[m]]) for every row m of a (n_out, n_in) basis, the first
+// `grouped` (from grouped_rows) in groups; a sum is the same, term by term, in a group as alone.
+template <class T, class Store>
+void project_block(const T* basis, const Array<Span>& spans, std::int64_t grouped, std::int64_t n_in,
+                   const typename Simd<T>::V* in, const Store& store) {
+    typename Simd<T>::V sums[kRowGroup];
+    std::int64_t m = 0;
+    for (; m < grouped; m += kRowGroup) {
+        project_rows<kRowGroup>(basis + m * n_in, n_in, spans[m], in, sums);
+        for (int r = 0; r < kRowGroup; ++r) store(m + r, sums[r]);
+    }
+    for (; m < spans.size(); ++m) {
+        project_rows<1>(basis + m * n_in, n_in, spans[m], in, sums);
+        store(m, sums[0]);
+    }
 }
 
 // p^(power/2) per lane, for p = |X|^2 (power 2 leaves p as it is). The square root of
@@ -268,30 +374,33 @@ inline typename Simd<T>::V to_db_lanes(typename Simd<T>::V x, const Decibels& db
     return x <= broadcast<T>(std::numeric_limits<T>::max()) ? finite_db : x;
 }
 
-// In place: data[i] = max(data[i], max(data) - top_db) over each row.
+// In place: values[i] = max(values[i], max(values) - top_db).
 template <class T>
-void clip_rows_to_top_db(T* data, std::int64_t rows, std::int64_t row_size, double top_db, int threads) {
+void clip_row_to_top_db(T* values, std::int64_t row_size, double top_db) {
     using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
     const std::int64_t body = row_size / L * L;
+    V peaks = broadcast<T>(-std::numeric_limits<T>::infinity());
+    for (std::int64_t i = 0; i < body; i += L) {
+        const V v = load_unaligned(values + i);
+        peaks = v > peaks ? v : peaks;
+    }
+    T peak = horizontal_max<T>(peaks);
+    for (std::int64_t i = body; i < row_size; ++i) peak = std::max(peak, values[i]);
+    const T floor_value = peak - static_cast<T>(top_db);
+    const V floor = broadcast<T>(floor_value);
+    for (std::int64_t i = 0; i < body; i += L) {
+        const V v = load_unaligned(values + i);
+        store_unaligned(values + i, v < floor ? floor : v);
+    }
+    for (std::int64_t i = body; i < row_size; ++i) values[i] = std::max(values[i], floor_value);
+}
+
+// The same over each row of data (rows, row_size).
+template <class T>
+void clip_rows_to_top_db(T* data, std::int64_t rows, std::int64_t row_size, double top_db, int threads) {
     for_each_chunk(rows, threads, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t row = begin; row < end; ++row) {
-            T* values = data + row * row_size;
-            V peaks = broadcast<T>(-std::numeric_limits<T>::infinity());
-            for (std::int64_t i = 0; i < body; i += L) {
-                const V v = load_unaligned(values + i);
-                peaks = v > peaks ? v : peaks;
-            }
-            T peak = horizontal_max<T>(peaks);
-            for (std::int64_t i = body; i < row_size; ++i) peak = std::max(peak, values[i]);
-            const T floor_value = peak - static_cast<T>(top_db);
-            const V floor = broadcast<T>(floor_value);
-            for (std::int64_t i = 0; i < body; i += L) {
-                const V v = load_unaligned(values + i);
-                store_unaligned(values + i, v < floor ? floor : v);
-            }
-            for (std::int64_t i = body; i < row_size; ++i) values[i] = std::max(values[i], floor_value);
-        }
+        for (std::int64_t row = begin; row < end; ++row) clip_row_to_top_db(data + row * row_size, row_size, top_db);
     });
 }
 
@@ -348,16 +457,25 @@ void melspectrogram_kernel(const T* y, std::int64_t rows, const Framing& f, cons
     require_positive(n_mels, "n_mels");
     if (db) check_amin<T>(*db);
     const Array<Span> spans = nonzero_spans(basis, n_mels, n_bins);
+    const std::int64_t grouped = grouped_rows(spans);
+    // With top_db, the thread that finishes a row's last block floors that row while it is still in
+    // cache; a pass over the whole output after the transform read it back from memory (about 5 % of a
+    // log-mel of 64 clips).
+    const std::int64_t row_size = n_mels * f.n_frames;
+    const std::int64_t blocks_per_row = (f.n_frames + Simd<T>::lanes - 1) / Simd<T>::lanes;
+    Array<std::atomic<std::int64_t>> blocks_left(rows);
+    for (std::int64_t row = 0; row < rows; ++row) blocks_left[row] = blocks_per_row;
     for_each_power_block(y, rows, f, window, power, threads,
         [&](std::int64_t row, std::int64_t f0, std::int64_t valid, const V* power_spectrum) {
-            T* dest = out + row * n_mels * f.n_frames + f0;
-            for (std::int64_t m = 0; m < n_mels; ++m) {
-                V acc = project_row(basis + m * n_bins, spans[m], power_spectrum);
+            T* dest = out + row * row_size + f0;
+            project_block(basis, spans, grouped, n_bins, power_spectrum, [&](std::int64_t m, V acc) {
                 if (db) acc = to_db_lanes<T>(acc, *db);
                 store_lanes(dest + m * f.n_frames, acc, valid);
+            });
+            if (db && db->clip && --blocks_left[row] == 0) {
+                clip_row_to_top_db(out + row * row_size, row_size, db->top_db);
             }
         });
-    if (db && db->clip) clip_rows_to_top_db(out, rows, n_mels * f.n_frames, db->top_db, threads);
 }
 
 // out[k] lane j = src[k * n_cols + j] for k < n_rows, j < valid; lanes from valid on are zero.
@@ -386,6 +504,7 @@ void project_kernel(const T* basis, std::int64_t n_out, std::int64_t n_in, const
     require_positive(n_in, "n_in");
     require_positive(n_cols, "n_cols");
     const Array<Span> spans = nonzero_spans(basis, n_out, n_in);
+    const std::int64_t grouped = grouped_rows(spans);
     const std::int64_t blocks_per_row = (n_cols + L - 1) / L;
     for_each_chunk(rows * blocks_per_row, threads, [&](std::int64_t begin, std::int64_t end) {
         Array<V> column(n_in);
@@ -395,9 +514,8 @@ void project_kernel(const T* basis, std::int64_t n_out, std::int64_t n_in, const
             const std::int64_t valid = std::min<std::int64_t>(L, n_cols - t0);
             load_columns(x + row * n_in * n_cols + t0, n_in, n_cols, valid, column.data());
             T* dest = out + row * n_out * n_cols + t0;
-            for (std::int64_t m = 0; m < n_out; ++m) {
-                store_lanes(dest + m * n_cols, project_row(basis + m * n_in, spans[m], column.data()), valid);
-            }
+            project_block(basis, spans, grouped, n_in, column.data(),
+                          [&](std::int64_t m, V sum) { store_lanes(dest + m * n_cols, sum, valid); });
         }
     });
 }
@@ -463,15 +581,15 @@ void real_transform_rows(const Plan& plan, const T* x, std::int64_t rows, T* out
     const std::int64_t n_bins = plan.n_bins();
     std::atomic<bool> finite{true};
     for_each_chunk((rows + L - 1) / L, threads, [&](std::int64_t begin, std::int64_t end) {
-        Array<CV<V>> a(plan.buffer_size()), b(plan.buffer_size());
+        WorkBuffers<V> work(plan.buffer_size());
         V poison{};
         for (std::int64_t block = begin; block < end; ++block) {
             const std::int64_t r0 = block * L;
             const std::int64_t valid = std::min<std::int64_t>(L, rows - r0);
             const T* starts[L];
             for (std::int64_t j = 0; j < valid; ++j) starts[j] = x + (r0 + j) * n;
-            load_transposed<T>(starts, valid, n, nullptr, reinterpret_cast<V*>(a.data()), poison);
-            store_rows_interleaved(plan.run(a.data(), b.data()), n_bins, valid, out + 2 * r0 * n_bins);
+            load_transposed<T>(starts, valid, n, nullptr, 0, reinterpret_cast<V*>(work.a()), poison);
+            store_rows_interleaved(plan.run(work.a(), work.b()), n_bins, valid, out + 2 * r0 * n_bins);
         }
         if (!lanes_finite(poison)) finite = false;
     });
