@@ -78,13 +78,14 @@ py::tuple centroid_sums(const py::array& x_any, const py::array& labels_any, std
 
 constexpr const char* assign_doc = R"doc(
 Nearest centroid of each row: x (n, d), centroids (k, d) -> (labels int64 (n,), squared
-distances (n,)). Ties go to the lowest index. Distances are ||x||^2 - 2 x.c + ||c||^2,
-clamped at 0. Raises ValueError on NaN or infinite values.
+distances (n,)). Ties go to the lowest index. The nearest is found by ||x - m||^2 - 2 (x - m).(c - m)
++ ||c - m||^2, m the centroids' mean; its distance is summed from the differences x - c in double.
+Raises ValueError on NaN or infinite values.
 )doc";
 
 constexpr const char* distances_doc = R"doc(
 Squared distances of every row to every centroid: x (n, d), centroids (k, d) -> (n, k),
-computed as ||x||^2 - 2 x.c + ||c||^2 and clamped at 0.
+computed as ||x - m||^2 - 2 (x - m).(c - m) + ||c - m||^2, m the centroids' mean, and clamped at 0.
 )doc";
 
 constexpr const char* centroid_sums_doc = R"doc(

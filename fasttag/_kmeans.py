@@ -105,8 +105,8 @@ def random_init(X: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.
 
 def labelled_distances(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Squared distances (n,) float64 of the rows of X to their labelled centers, from the differences (as
-    scikit-learn's re-seeding). The kernels' ||x||^2 - 2 x.c + ||c||^2 is off by about eps ||x||^2, which can
-    outweigh the real distances: a far-off singleton looked farthest from its own center."""
+    scikit-learn's re-seeding). ||x||^2 - 2 x.c + ||c||^2 is off by about eps ||x||^2, which can outweigh the
+    real distances: a far-off singleton looked farthest from its own center."""
     diff = X - centers[labels]
     return np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
 

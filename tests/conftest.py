@@ -5,6 +5,8 @@
   printed, and ``FASTTAG_TEST_SEED=<int>`` overrides it for every test.
 * ``music``: a generator of music-like test signals (pitched notes with harmonics, a drum
   pattern of kick/snare/hi-hat bursts, background noise), different on every call.
+* ``far_codebook``: k-means points and a tight codebook far from the origin, where float
+  distances expanded as ||x||^2 - 2 x.c + ||c||^2 lose the codebook's spread.
 * ``tol``: the tolerance table, one entry per dtype, plus the comparison helpers
   (max-relative and relative-norm errors) that every reference test uses.
 * the ``pairwise`` marker: ``@pytest.mark.pairwise(name=[values], ...)`` parametrises the
@@ -124,6 +126,22 @@ def music(rng):
 
     def make(n_samples: int, *, sr: float = 22050, dtype=np.float32, shape: tuple[int, ...] = ()) -> np.ndarray:
         return make_music(rng, n_samples, sr=sr, dtype=dtype, shape=shape)
+
+    return make
+
+
+@pytest.fixture
+def far_codebook(rng):
+    """``far_codebook(n, k, d, dtype=np.float32)`` -> (points (n, d), codebook (k, d)): a tight codebook (spread
+    0.5) about 1 / sqrt(eps) from the origin (3000 in float32, as MFCC c0 at -300..-600 is for its spread), and
+    points 0.01 from random codewords. ||x||^2 - 2 x.c + ||c||^2 in the dtype is off by about eps ||x||^2 ~ d,
+    beyond the distances between codewords: only translated (or from the differences) are they found."""
+
+    def make(n: int, k: int, d: int, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+        offset = rng.choice([-1.0, 1.0], d) * rng.uniform(0.5, 1.0, d) / np.sqrt(np.finfo(dtype).eps)
+        C = offset + rng.standard_normal((k, d)) * 0.5
+        X = C[rng.integers(k, size=n)] + rng.standard_normal((n, d)) * 0.01
+        return X.astype(dtype), C.astype(dtype)
 
     return make
 

@@ -24,8 +24,8 @@ SIZE = dict(n=37, d=11, k=13) if SIM else dict(n=100_003, d=90, k=1024)
 
 
 def assert_same_labels(X, centers, labels, expected_labels):
-    """Labels agree except where two centers are equally near within float32 rounding (the CPU
-    computes ||x||^2 + ||c||^2 - 2 x.c, the GPU sums (x - c)^2): only differing rows are checked."""
+    """Labels agree except where two centers are equally near within float32 rounding (the CPU and the GPU
+    sum the dot products in different orders): only differing rows are checked."""
     differ = np.flatnonzero(labels != expected_labels)
     assert differ.size <= 0.01 * X.shape[0], f"{differ.size} of {X.shape[0]} labels differ"
     if differ.size:
@@ -65,6 +65,46 @@ def test_nearest_ties_go_to_the_lowest_index(rng, dtype):
     labels, _ = fc.nearest(X, centers)
     np.testing.assert_array_equal(labels, near)
     assert np.isin(near, copies).any(), "no row is nearest to a repeated center"
+
+
+def _brute_force(X, C) -> np.ndarray:
+    """Squared distances (n, k) in float64, term by term."""
+    diff = X.astype(np.float64)[:, None, :] - C.astype(np.float64)[None, :, :]
+    return np.einsum("nkd,nkd->nk", diff, diff)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_points_far_from_the_origin_are_assigned_as_in_float64(far_codebook, dtype):
+    """As on the CPU: ||x||^2 - 2 x.c + ||c||^2 of the points as given lost the codebook's spread (most labels
+    wrong near 3000 in float32); the kernel translates points and codebook by the codebook's mean, and sums the
+    nearest codeword's distance from the differences."""
+    from numba import cuda
+
+    X, C = far_codebook(SIZE["n"], SIZE["k"], SIZE["d"], dtype)
+    D = _brute_force(X, C)
+    labels, distances = fc.nearest(X, C)
+    np.testing.assert_array_equal(labels, D.argmin(axis=1))
+    np.testing.assert_allclose(distances, D.min(axis=1), rtol=2 * np.finfo(dtype).eps)
+    expected_labels, expected_distances = _kmeans.nearest(X, C, 1)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_allclose(distances, expected_distances, rtol=2 * np.finfo(dtype).eps)
+    model = fasttag.KMeans(SIZE["k"], device="cuda")
+    model.cluster_centers_, model.n_features_in_ = C, SIZE["d"]
+    np.testing.assert_array_equal(model.predict(cuda.to_device(X)).copy_to_host(), D.argmin(axis=1))
+    tracks = np.ascontiguousarray(X[: 2 * 7].reshape(2, 7, SIZE["d"]).transpose(0, 2, 1))
+    counts = fasttag.bag_of_frames(tracks, C, normalize=None, device="cuda")
+    nearest = D[: 2 * 7].argmin(axis=1).reshape(2, 7)
+    np.testing.assert_array_equal(counts, [np.bincount(track, minlength=SIZE["k"]) for track in nearest])
+
+
+def test_codebooks_too_spread_out_to_translate_stay_where_they_are():
+    """As on the CPU: translated by their mean, these codewords' dot products with the points would overflow
+    float32 (-inf for codewords 6 and 7, and 6 chosen); such codebooks are kept where they are."""
+    a = np.sqrt(np.finfo(np.float32).max / 4 / 3) * 0.999
+    C = (np.array([1.0] * 6 + [-0.9, -1.0])[:, None] * a * np.ones(3)).astype(np.float32)
+    labels, distances = fc.nearest(C[[7, 0, 6]], C)
+    np.testing.assert_array_equal(labels, [7, 0, 6])
+    np.testing.assert_array_equal(distances, 0)
 
 
 def test_predict_on_device_arrays(rng):

@@ -142,6 +142,84 @@ def test_float32_points_far_from_the_origin_are_clustered_as_in_float64(rng):
     np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-6)
 
 
+def _codebook_slack(X, C) -> np.ndarray:
+    """`_rounding_slack` of the kernels' distances, which translate points and codebook by the codebook's mean."""
+    mean = C.astype(np.float64).mean(axis=0)
+    return _rounding_slack((X - mean).astype(X.dtype), (C - mean).astype(C.dtype))
+
+
+def _fitted(centers: np.ndarray) -> KMeans:
+    model = KMeans(len(centers))
+    model.cluster_centers_, model.n_features_in_ = centers, centers.shape[1]
+    return model
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_points_far_from_the_origin_are_assigned_as_in_float64(far_codebook, dtype, workers):
+    # The kernels computed ||x||^2 - 2 x.c + ||c||^2 on the points as given: in float32 near 3000, 8 of 10 labels were
+    # not the nearest codeword and the distances were off by up to 13 (true ones near 0.002). They translate points
+    # and codebook by the codebook's mean, and take the nearest codeword's distance from the differences.
+    X, C = far_codebook(1000, 8, 16, dtype)
+    D = _brute_force(X, C)
+    labels, distances = _core.kmeans_assign(X, C, workers)
+    np.testing.assert_array_equal(labels, D.argmin(axis=1))
+    np.testing.assert_allclose(distances, D.min(axis=1), rtol=2 * np.finfo(dtype).eps)  # T's rounding of them
+    squared = _core.kmeans_distances(X, C, workers)
+    assert np.all(np.abs(squared - D) <= _codebook_slack(X, C)[:, None])
+
+
+def test_predict_transform_score_far_from_the_origin_match_float64(far_codebook):
+    from sklearn.metrics.pairwise import euclidean_distances
+
+    X, C = far_codebook(500, 16, 20)
+    D = _brute_force(X, C)
+    model = _fitted(C)
+    np.testing.assert_array_equal(model.predict(X), D.argmin(axis=1))
+    assert model.score(X) == pytest.approx(-D.min(axis=1).sum(), rel=1e-6)
+    T = model.transform(X)  # scikit-learn's distances of float32 points are computed in float64
+    assert np.all(np.abs(T.astype(np.float64) ** 2 - D) <= _codebook_slack(X, C)[:, None])
+    np.testing.assert_allclose(T, euclidean_distances(X, C), rtol=1e-3, atol=1e-3)
+
+
+def test_bag_of_frames_far_from_the_origin_counts_the_nearest_codewords(far_codebook):
+    frames, C = far_codebook(2 * 300, 12, 13)
+    X = np.ascontiguousarray(frames.reshape(2, 300, 13).transpose(0, 2, 1))  # two tracks (2, d, n_frames)
+    nearest = _brute_force(frames, C).argmin(axis=1).reshape(2, 300)
+    counts = fasttag.bag_of_frames(X, C, normalize=None)
+    np.testing.assert_array_equal(counts, [np.bincount(track, minlength=12) for track in nearest])
+
+
+def test_minibatches_far_from_the_origin_match_float64(rng, far_codebook):
+    X, C = far_codebook(400, 8, 10)
+    mini = KMeans(8, init=C, batch_size=64, random_state=0).fit(X)
+    D = _brute_force(X, mini.cluster_centers_)
+    np.testing.assert_array_equal(mini.labels_, D.argmin(axis=1))
+    assert mini.inertia_ == pytest.approx(D.min(axis=1).sum(), rel=1e-6)
+    model = KMeans(8, init=C).fit(X)  # full batch: on X less its mean already
+    fitted, sizes = model.cluster_centers_.copy(), np.bincount(model.labels_, minlength=8)
+    batch = X[rng.choice(len(X), 100, replace=False)] + rng.standard_normal((100, 10)).astype(np.float32) * 0.01
+    expected, _ = _running_means(fitted, sizes, batch)
+    model.partial_fit(batch)
+    assert model.inertia_ == pytest.approx(_brute_force(batch, fitted).min(axis=1).sum(), rel=1e-6)
+    np.testing.assert_allclose(model.cluster_centers_, expected, rtol=0, atol=2e-3)
+
+
+def test_codebooks_too_spread_out_to_translate_stay_where_they_are():
+    # Rows and codewords pass the range check (squared norms <= max / 4), but translated by the codebook's mean
+    # the dot products would overflow float32 (here -inf for codewords 6 and 7, and 6 chosen): the kernels keep
+    # such codebooks where they are.
+    a = np.sqrt(np.finfo(np.float32).max / 4 / 3) * 0.999
+    u = np.ones(3)
+    C = (np.array([1.0] * 6 + [-0.9, -1.0])[:, None] * a * u).astype(np.float32)
+    X = C[[7, 0, 6]]
+    for dtype in DTYPES:
+        labels, distances = _core.kmeans_assign(X.astype(dtype), C.astype(dtype), 1)
+        np.testing.assert_array_equal(labels, [7, 0, 6])
+        np.testing.assert_array_equal(distances, 0)
+    np.testing.assert_array_equal(_core.kmeans_distances(X, C, 1).argmin(axis=1), [7, 0, 6])
+
+
 def test_empty_clusters_are_reseeded_like_sklearn(rng):
     X = _blobs(rng, 100, 4, 3, np.float64)
     init = np.concatenate([X[rng.choice(len(X), 5, replace=False)], np.full((2, 3), 1e3)])  # 2 centers far away

@@ -5,6 +5,13 @@
 // n x k distance matrix exists only when it is the output. Every row is computed the
 // same way whatever the thread count, so results never depend on it.
 //
+// Points and centroids are first translated by one vector m, the centroids' mean: distances do
+// not change, but the rounding error of the expansion in T, about eps (||x||^2 + ||c||^2), does.
+// Far from the origin (MFCC c0 near -500, float32) it outweighs the distances themselves; after
+// the translation it is on the scale of the codebook's spread. The centroids are translated once,
+// each block of rows as it is read (O(d) per row, against O(d k) for its tiles). The nearest
+// centroid's distance is then recomputed from the differences x - c, in double.
+//
 // Included inside an architecture namespace by kernels_impl.hpp.
 
 // The register tile: kTileRows rows x kTileVectors lane vectors of centroids.
@@ -29,17 +36,100 @@ inline void for_tail_rows(std::int64_t rows, const Tile& tile) {
     }
 }
 
-// Centroids in panels of P = kTileVectors lane vectors (P L centroids): weights[(p d + t) P + h]
-// lane j holds -2 c[p P L + h L + j][t], norms[P p + h] lane j holds ||c||^2 of that centroid.
-// Padding centroids beyond k have zero weights and an infinite norm: never nearest.
+// Throws unless sum (a row's ||x||^2, in double) is finite, i.e. every value is, and at most
+// max(T) / 4. The bound keeps every term of ||x||^2 - 2 x.c + ||c||^2 in T's range (|2 x.c| <= max / 2
+// by Cauchy-Schwarz), translated too (see kMaxTranslatedNorm): beyond it float32 distances overflow to
+// inf and every row would go to centroid 0.
+template <class T>
+void require_in_range(double sum, const char* name) {
+    // (not require(): no message string built per row)
+    if (!std::isfinite(sum)) {
+        throw std::invalid_argument(std::string(name) + " contains NaN or infinite values (or too large)");
+    }
+    if (sum > double(std::numeric_limits<T>::max()) / 4) {
+        const std::string type = sizeof(T) == 4 ? "float32" : "float64";
+        throw std::invalid_argument(std::string(name) + " has values too large for " + type +
+                                    " distances (a row's squared norm above the largest " + type +
+                                    " / 4): scale the features" + (sizeof(T) == 4 ? " or use float64" : ""));
+    }
+}
+
+// Sums over a row are split among kSumLanes accumulators (value t in lane t % kSumLanes, added as
+// (0 + 1) + (2 + 3) at the end): one chain of d dependent adds per row would cost more than the
+// row's share of the distance tiles at small k.
+constexpr int kSumLanes = 4;
+
+inline double lane_total(const double (&lane)[kSumLanes]) {
+    return (lane[0] + lane[1]) + (lane[2] + lane[3]);
+}
+
+// ||x - y||^2 in double from the differences (exact for float32), after x's require_in_range, in
+// the same pass over x (y = x: the check alone).
+template <class T>
+double checked_squared_distance(const T* x, const T* y, std::int64_t d, const char* name) {
+    double sum[kSumLanes] = {}, distance[kSumLanes] = {};
+    const auto add = [&](int lane, std::int64_t t) {
+        const double value = x[t], difference = value - double(y[t]);
+        sum[lane] += value * value;
+        distance[lane] += difference * difference;
+    };
+    std::int64_t t = 0;
+    for (; t + kSumLanes <= d; t += kSumLanes) {
+        for (int j = 0; j < kSumLanes; ++j) add(j, t + j);
+    }
+    for (int j = 0; t < d; ++j, ++t) add(j, t);
+    require_in_range<T>(lane_total(sum), name);
+    return lane_total(distance);
+}
+
+// The largest squared norm of a translated centroid, ||c - m||^2: with rows of ||x||^2 <= max / 4
+// (require_in_range), ||x - m|| <= sqrt(max), so |2 (x - m).(c - m)| <= max / 2 and every term of the
+// translated distances stays in T's range, as untranslated. Only centroids some 1e18 apart in
+// float32 pass it; they are not translated.
+template <class T>
+constexpr double kMaxTranslatedNorm = double(std::numeric_limits<T>::max()) / 16;
+
+// The mean of the k rows (d values each) of x, summed in double in row order, rounded to T.
+template <class T>
+Array<T> mean_row(const T* x, std::int64_t k, std::int64_t d) {
+    Array<double> sum(d);
+    for (std::int64_t c = 0; c < k; ++c) {
+        for (std::int64_t t = 0; t < d; ++t) sum[t] += double(x[c * d + t]);
+    }
+    Array<T> mean(d);
+    for (std::int64_t t = 0; t < d; ++t) mean[t] = T(sum[t] / double(k));
+    return mean;
+}
+
+// Centroids translated by shift (m: their mean, or 0, see kMaxTranslatedNorm), in panels of
+// P = kTileVectors lane vectors (P L centroids): weights[(p d + t) P + h] lane j holds -2 (c - m)[t]
+// of centroid c = p P L + h L + j, norms[P p + h] lane j holds ||c - m||^2 of it. Padding centroids
+// beyond k have zero weights and an infinite norm: never nearest. rows: the centroids as given.
 template <class T>
 struct CentroidPanels {
     using V = typename Simd<T>::V;
     static constexpr int width = kTileVectors * Simd<T>::lanes;
 
     CentroidPanels(const T* centroids, std::int64_t k, std::int64_t d)
-        : k(k), d(d), n_panels((k + width - 1) / width), weights(n_panels * d * kTileVectors), norms(n_panels * kTileVectors) {
+        : k(k), d(d), n_panels((k + width - 1) / width), rows(centroids), shift(mean_row(centroids, k, d)),
+          weights(n_panels * d * kTileVectors), norms(n_panels * kTileVectors) {
+        if (!pack()) {
+            shift = Array<T>(d);
+            pack();
+        }
+    }
+
+    std::int64_t k, d, n_panels;
+    const T* rows;
+    Array<T> shift;
+    Array<V> weights;
+    Array<V> norms;
+
+private:
+    // Fills weights and norms with the centroids less shift; false if a norm passes kMaxTranslatedNorm.
+    bool pack() {
         constexpr int L = Simd<T>::lanes;
+        bool in_range = true;
         for (std::int64_t p = 0; p < n_panels; ++p) {
             for (int h = 0; h < kTileVectors; ++h) {
                 V norm = broadcast(std::numeric_limits<T>::infinity());
@@ -47,23 +137,21 @@ struct CentroidPanels {
                     const std::int64_t c = p * width + h * L + j;
                     double sum = 0;
                     for (std::int64_t t = 0; t < d; ++t) {
-                        const T value = c < k ? centroids[c * d + t] : T(0);
+                        const T value = c < k ? T(rows[c * d + t] - shift[t]) : T(0);
                         weights[(p * d + t) * kTileVectors + h][j] = T(-2) * value;
                         sum += double(value) * double(value);
                     }
                     if (c < k) norm[j] = T(sum);
+                    in_range = in_range && sum <= kMaxTranslatedNorm<T>;
                 }
                 norms[kTileVectors * p + h] = norm;
             }
         }
+        return in_range;
     }
-
-    std::int64_t k, d, n_panels;
-    Array<V> weights;
-    Array<V> norms;
 };
 
-// acc[r][h] = ||c||^2 - 2 x_r.c for R rows of x (row stride d) against panel p.
+// acc[r][h] = ||c - m||^2 - 2 x_r.(c - m) for R rows of x (row stride d, already less m) against panel p.
 template <class T, int R>
 inline void distance_tile(const T* x, const CentroidPanels<T>& c, std::int64_t p,
                           typename Simd<T>::V (&acc)[R][kTileVectors]) {
@@ -85,30 +173,6 @@ inline void distance_tile(const T* x, const CentroidPanels<T>& c, std::int64_t p
     for (int r = 0; r < R; ++r) {
         for (int h = 0; h < P; ++h) acc[r][h] += c.norms[P * p + h];
     }
-}
-
-// ||x_i||^2 in double; throws unless every value of x is finite and ||x_i||^2 <= max(T) / 4,
-// which keeps every term of ||x||^2 - 2 x.c + ||c||^2 in T's range (|2 x.c| <= max / 2 by
-// Cauchy-Schwarz): beyond it float32 distances overflow to inf and every row would go to
-// centroid 0.
-template <class T>
-double squared_norm(const T* x, std::int64_t d, const char* name) {
-    double sum = 0, poison = 0;
-    for (std::int64_t t = 0; t < d; ++t) {
-        sum += double(x[t]) * double(x[t]);
-        poison += double(x[t]) * 0.0;  // NaN unless every value is finite
-    }
-    // (not require(): no message string built per row)
-    if (poison != 0 || !std::isfinite(sum)) {
-        throw std::invalid_argument(std::string(name) + " contains NaN or infinite values (or too large)");
-    }
-    if (sum > double(std::numeric_limits<T>::max()) / 4) {
-        const std::string type = sizeof(T) == 4 ? "float32" : "float64";
-        throw std::invalid_argument(std::string(name) + " has values too large for " + type +
-                                    " distances (a row's squared norm above the largest " + type +
-                                    " / 4): scale the features" + (sizeof(T) == 4 ? " or use float64" : ""));
-    }
-    return sum;
 }
 
 // Running nearest centroid of R rows (x with row stride d) after panel p: best[r] and
@@ -140,14 +204,16 @@ inline void argmin_tile(const T* x, const CentroidPanels<T>& c, std::int64_t p, 
     }
 }
 
-// Rows per block of the assignment (a multiple of every tile height): the block's rows (90
+// Rows per block of the assignment (a multiple of every tile height): the block's shifted rows (90
 // float32 features: 17 KiB) and one centroid panel (8.4 KiB, 17 KiB with AVX-512) stay in L1
 // while the panel meets every row of the block.
 constexpr int kBlockRows = 48;
 
-// Nearest centroid of `rows` <= kBlockRows rows starting at x: labels, squared distances.
+// Nearest centroid of `rows` <= kBlockRows rows starting at x (shifted: the same rows less c.shift):
+// labels, and squared distances from the differences x - c.
 template <class T>
-void assign_block(const T* x, std::int64_t rows, const CentroidPanels<T>& c, std::int64_t* labels, T* distances) {
+void assign_block(const T* x, const T* shifted, std::int64_t rows, const CentroidPanels<T>& c,
+                  std::int64_t* labels, T* distances) {
     using V = typename Simd<T>::V;
     using I = typename Simd<T>::I;
     constexpr int L = Simd<T>::lanes;
@@ -160,9 +226,11 @@ void assign_block(const T* x, std::int64_t rows, const CentroidPanels<T>& c, std
     }
     for (std::int64_t p = 0; p < c.n_panels; ++p) {
         std::int64_t r = 0;
-        for (; r + kTileRows <= rows; r += kTileRows) argmin_tile<T, kTileRows>(x + r * d, c, p, best + r, index + r);
+        for (; r + kTileRows <= rows; r += kTileRows) {
+            argmin_tile<T, kTileRows>(shifted + r * d, c, p, best + r, index + r);
+        }
         for_tail_rows(rows - r, [&](auto tail) {
-            argmin_tile<T, decltype(tail)::value>(x + r * d, c, p, best + r, index + r);
+            argmin_tile<T, decltype(tail)::value>(shifted + r * d, c, p, best + r, index + r);
         });
     }
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -175,20 +243,22 @@ void assign_block(const T* x, std::int64_t rows, const CentroidPanels<T>& c, std
             }
         }
         labels[r] = nearest;
-        distances[r] = T(std::max(0.0, squared_norm(x + r * d, d, "x") + double(value)));
+        // The tiles' value is off by about eps (||x - m||^2 + ||c - m||^2), which can exceed the distance to
+        // a tight codeword; from the differences it is exact to T's rounding.
+        distances[r] = T(checked_squared_distance(x + r * d, c.rows + nearest * d, d, "x"));
     }
 }
 
-// out[r][j] = squared distance of row r to centroid j, for R rows starting at x.
+// out[r][j] = squared distance of row r to centroid j, for R rows starting at x (shifted: less c.shift).
 template <class T, int R>
-void distance_tile_rows(const T* x, const CentroidPanels<T>& c, T* out) {
+void distance_tile_rows(const T* x, const T* shifted, const CentroidPanels<T>& c, T* out) {
     using V = typename Simd<T>::V;
     constexpr int L = Simd<T>::lanes;
     T norm[R];
-    for (int r = 0; r < R; ++r) norm[r] = T(squared_norm(x + r * c.d, c.d, "x"));
+    for (int r = 0; r < R; ++r) norm[r] = T(checked_squared_distance(x + r * c.d, c.shift.data(), c.d, "x"));
     for (std::int64_t p = 0; p < c.n_panels; ++p) {
         V acc[R][kTileVectors];
-        distance_tile<T, R>(x, c, p, acc);
+        distance_tile<T, R>(shifted, c, p, acc);
         for (int r = 0; r < R; ++r) {
             for (int h = 0; h < kTileVectors; ++h) {
                 const std::int64_t first = (p * kTileVectors + h) * L;
@@ -205,26 +275,41 @@ void distance_tile_rows(const T* x, const CentroidPanels<T>& c, T* out) {
     }
 }
 
-// Squared distances of `rows` rows starting at x to every centroid: out (rows, k).
+// Squared distances of `rows` rows starting at x (shifted: less c.shift) to every centroid: out (rows, k).
 template <class T>
-void distance_block(const T* x, std::int64_t rows, const CentroidPanels<T>& c, T* out) {
+void distance_block(const T* x, const T* shifted, std::int64_t rows, const CentroidPanels<T>& c, T* out) {
     const std::int64_t d = c.d, k = c.k;
     std::int64_t r = 0;
-    for (; r + kTileRows <= rows; r += kTileRows) distance_tile_rows<T, kTileRows>(x + r * d, c, out + r * k);
+    for (; r + kTileRows <= rows; r += kTileRows) {
+        distance_tile_rows<T, kTileRows>(x + r * d, shifted + r * d, c, out + r * k);
+    }
     for_tail_rows(rows - r, [&](auto tail) {
-        distance_tile_rows<T, decltype(tail)::value>(x + r * d, c, out + r * k);
+        distance_tile_rows<T, decltype(tail)::value>(x + r * d, shifted + r * d, c, out + r * k);
     });
 }
 
-// Calls block(i, rows) for consecutive blocks of at most kBlockRows of the n rows,
-// blocks split among threads.
-template <class Block>
-void for_each_row_block(std::int64_t n, int threads, const Block& block) {
+// out = `rows` rows of x less c.shift (d values each).
+template <class T>
+void shift_rows(const T* x, std::int64_t rows, const CentroidPanels<T>& c, T* out) {
+    const std::int64_t d = c.d;
+    const T* m = c.shift.data();
+    for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t t = 0; t < d; ++t) out[r * d + t] = x[r * d + t] - m[t];
+    }
+}
+
+// Calls block(i, rows, shifted) for consecutive blocks of at most kBlockRows of the n rows of x,
+// blocks split among threads; shifted holds the block's rows less c.shift (a scratch buffer per
+// chunk of blocks, which the tiles read instead of x).
+template <class T, class Block>
+void for_each_row_block(const T* x, std::int64_t n, const CentroidPanels<T>& c, int threads, const Block& block) {
     const std::int64_t n_blocks = (n + kBlockRows - 1) / kBlockRows;
     for_each_chunk(n_blocks, threads, [&](std::int64_t begin, std::int64_t end) {
+        Array<T> shifted(kBlockRows * c.d);
         for (std::int64_t b = begin; b < end; ++b) {
-            const std::int64_t i = b * kBlockRows;
-            block(i, std::min<std::int64_t>(kBlockRows, n - i));
+            const std::int64_t i = b * kBlockRows, rows = std::min<std::int64_t>(kBlockRows, n - i);
+            shift_rows(x + i * c.d, rows, c, shifted.data());
+            block(i, rows, shifted.data());
         }
     });
 }
@@ -234,7 +319,9 @@ void check_centroids(const T* centroids, std::int64_t k, std::int64_t d) {
     require_positive(k, "n_clusters");
     require_positive(d, "n_features");
     require(k < (std::int64_t(1) << 31), "n_clusters=" + std::to_string(k) + " must be below 2**31");
-    for (std::int64_t c = 0; c < k; ++c) squared_norm(centroids + c * d, d, "centroids");
+    for (std::int64_t c = 0; c < k; ++c) {
+        checked_squared_distance(centroids + c * d, centroids + c * d, d, "centroids");
+    }
 }
 
 template <class T>
@@ -242,8 +329,8 @@ void assign_kernel(const T* x, std::int64_t n, std::int64_t d, const T* centroid
                    std::int64_t* labels, T* distances, int threads) {
     check_centroids(centroids, k, d);
     const CentroidPanels<T> panels(centroids, k, d);
-    for_each_row_block(n, threads, [&](std::int64_t i, std::int64_t rows) {
-        assign_block(x + i * d, rows, panels, labels + i, distances + i);
+    for_each_row_block(x, n, panels, threads, [&](std::int64_t i, std::int64_t rows, const T* shifted) {
+        assign_block(x + i * d, shifted, rows, panels, labels + i, distances + i);
     });
 }
 
@@ -252,8 +339,8 @@ void distances_kernel(const T* x, std::int64_t n, std::int64_t d, const T* centr
                       int threads) {
     check_centroids(centroids, k, d);
     const CentroidPanels<T> panels(centroids, k, d);
-    for_each_row_block(n, threads, [&](std::int64_t i, std::int64_t rows) {
-        distance_block(x + i * d, rows, panels, out + i * k);
+    for_each_row_block(x, n, panels, threads, [&](std::int64_t i, std::int64_t rows, const T* shifted) {
+        distance_block(x + i * d, shifted, rows, panels, out + i * k);
     });
 }
 

@@ -476,15 +476,28 @@ def autocorrelation_kernel(x, window, out):
 
 @cuda.jit
 def row_norms_kernel(X, out, limit, flag):
-    """out[r] = ||X[r]||^2 for every row of the (n, d) X; flag[0] = 1 if one passes limit."""
+    """out[r] = ||X[r]||^2 (summed in float64, as the C++ kernels) for every row of the (n, d) X; flag[0] = 1
+    if one passes limit."""
     n, d = X.shape
     for r in range(cuda.grid(1), n, cuda.gridsize(1)):
-        s = X[r, 0] * X[r, 0]
-        for j in range(1, d):
-            s += X[r, j] * X[r, j]
+        s = 0.0
+        for j in range(d):
+            v = X[r, j] * 1.0
+            s += v * v
         out[r] = s
         if s > limit:
             flag[0] = 1
+
+
+@cuda.jit
+def column_means_kernel(X, out):
+    """out[j] = the mean of column j of the (n, d) X, summed in float64 in row order (as the C++ ``mean_row``)."""
+    n, d = X.shape
+    for j in range(cuda.grid(1), d, cuda.gridsize(1)):
+        s = 0.0
+        for r in range(n):
+            s += X[r, j]
+        out[j] = s / n
 
 
 @functools.lru_cache(maxsize=None)
@@ -495,10 +508,16 @@ def assign_kernel(dtype_name: str):
     rows of X with BN = TX * RN centroids, staging BK features of both at a time in shared
     memory; each thread holds RM x RN of them in registers (row ty + i TY, centroid tx + j TX),
     so each pair of shared loads feeds RM * RN / (RM + RN) multiply-adds. After each centroid
-    tile, ||c||^2 - 2 x.c updates each thread's running argmin of its rows (its centroids in
-    increasing order); the TX threads of a row then reduce theirs in shared memory (lowest index
-    on ties) and write the label and ||x||^2 + min, clamped at 0.
-    kernel(X (n, d), C (k, d), x_norms (n,), c_norms (k,), labels (n,), distances (n,))."""
+    tile, ||c - m||^2 - 2 (x - m).(c - m) updates each thread's running argmin of its rows (its
+    centroids in increasing order); the TX threads of a row then reduce theirs in shared memory
+    (lowest index on ties) and write the label and the squared distance to it, from the
+    differences in float64.
+
+    As in the C++ kernels, points and centroids are translated by m, the centroids' mean (or 0,
+    see `fasttag.cuda.kmeans._translated`): the rounding error of the expansion scales with
+    ||x - m||^2, not ||x||^2, which far from the origin outweighs the distances. The rows are
+    translated as they are staged; the centroids, once, by the caller.
+    kernel(X (n, d), shift m (d,), C - m (k, d), ||C - m||^2 (k,), C (k, d), labels (n,), distances (n,))."""
     np_dtype = np.dtype(dtype_name)
     nb_dtype = numba.from_dtype(np_dtype)
     ZERO = np_dtype.type(0)
@@ -514,7 +533,7 @@ def assign_kernel(dtype_name: str):
     REDUCE = (TY, TX)
 
     @cuda.jit
-    def kernel(X, C, x_norms, c_norms, labels, distances):
+    def kernel(X, shift, shifted, norms, C, labels, distances):
         n, d = X.shape
         k = C.shape[0]
         tx = cuda.threadIdx.x
@@ -543,11 +562,11 @@ def assign_kernel(dtype_name: str):
                     r = e // BK
                     v = ZERO
                     if row0 + r < n and k0 + f < d:
-                        v = X[row0 + r, k0 + f]
+                        v = X[row0 + r, k0 + f] - shift[k0 + f]
                     xs[f, r] = v
                     w = ZERO
                     if c0 + r < k and k0 + f < d:
-                        w = C[c0 + r, k0 + f]
+                        w = shifted[c0 + r, k0 + f]
                     cs[f, r] = w
                 cuda.syncthreads()
                 for f in range(BK):
@@ -563,7 +582,7 @@ def assign_kernel(dtype_name: str):
                 col = c0 + tx + j * TX
                 if col < k:
                     for i in range(RM):
-                        dist = c_norms[col] - TWO * acc[i, j]
+                        dist = norms[col] - TWO * acc[i, j]
                         if dist < best[i]:
                             best[i] = dist
                             best_i[i] = col
@@ -580,7 +599,11 @@ def assign_kernel(dtype_name: str):
                         v = red_v[ty, t]
                         q = red_i[ty, t]
                 labels[r] = q
-                distances[r] = max(ZERO, x_norms[r] + v)
+                s = 0.0
+                for f in range(d):
+                    diff = X[r, f] * 1.0 - C[q, f]
+                    s += diff * diff
+                distances[r] = s
             cuda.syncthreads()
 
     return kernel, (TX, TY), BM

@@ -34,33 +34,54 @@ def host_points(X) -> np.ndarray:
         return _to_host(_points(home, X)[0], home)
 
 
+def _norms(home, points, limit: float):
+    """(device view of ||row||^2 (n,) for the rows of the (n, d) device view ``points``, whether one passes
+    ``limit``): one flag read back."""
+    norms = home.empty((points.shape[0],), points.dtype)[1]
+    flag = home.scratch(np.zeros(1, np.int32))
+    home.launch_1d(_kernels().row_norms_kernel, points.shape[0], points, norms, limit, flag)
+    return norms, bool(flag.copy_to_host(stream=home.stream)[0])
+
+
 def _row_norms(home, points, name: str):
     """Device view of ||row||^2 (n,) for the rows of the (n, d) device view ``points``.
 
     A norm above the largest float / 4 is a ParameterError naming ``name``, as in the C++
-    kernels: the distances would overflow and every row go to centroid 0 (one flag read back)."""
-    norms = home.empty((points.shape[0],), points.dtype)[1]
-    flag = home.scratch(np.zeros(1, np.int32))
-    limit = float(np.finfo(points.dtype).max) / 4
-    home.launch_1d(_kernels().row_norms_kernel, points.shape[0], points, norms, limit, flag)
-    if flag.copy_to_host(stream=home.stream)[0]:
+    kernels: the distances would overflow and every row go to centroid 0."""
+    norms, too_large = _norms(home, points, float(np.finfo(points.dtype).max) / 4)
+    if too_large:
         raise _kmeans.distance_range_error(name, points.dtype)
     return norms
 
 
-def _assign(home, view, centers_dev, x_norms, centers_name: str = "centers"):
-    """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs, given the
-    points' squared norms (``_row_norms(home, view, name)``; Lloyd's iterations compute them once).
-    ``centers_name`` is the caller's name of the centers, for the errors."""
+def _translated(home, centers, norms):
+    """(shift m (d,), centers - m (k, d), their squared norms (k,)) as device views, given the centers'
+    ``norms`` (`_row_norms`), as the C++ kernels translate them (``CentroidPanels``): m is the centers' mean,
+    or 0 where a translated norm would pass the largest float / 16 (the distances' terms could overflow)."""
+    k = _kernels()
+    shift = home.empty((centers.shape[1],), centers.dtype)[1]
+    home.launch_1d(k.column_means_kernel, centers.shape[1], centers, shift)
+    shifted = home.empty(centers.shape, centers.dtype)[1]
+    home.launch_1d(k.subtract_row_kernel, centers.size, centers, shift, shifted)
+    shifted_norms, too_far = _norms(home, shifted, float(np.finfo(centers.dtype).max) / 16)
+    if too_far:
+        return home.scratch(np.zeros(centers.shape[1], centers.dtype)), centers, norms
+    return shift, shifted, shifted_norms
+
+
+def _assign(home, view, centers_dev, centers_name: str = "centers"):
+    """Device (labels int64 (n,), squared distances (n,)) as (native, view) pairs; the points are checked
+    already (`_row_norms`; Lloyd's iterations check them once). ``centers_name`` is the caller's name of the
+    centers, for the errors."""
     k = _kernels()
     n = view.shape[0]
     labels = home.empty((n,), np.int64)
     distances = home.empty((n,), view.dtype)
-    c_norms = _row_norms(home, centers_dev, centers_name)
+    shift, shifted, norms = _translated(home, centers_dev, _row_norms(home, centers_dev, centers_name))
     kernel, threads, rows_per_block = k.assign_kernel(np.dtype(view.dtype).name)
     with _runtime.quiet():
-        kernel[(-(-n // rows_per_block),), threads, home.stream](view, centers_dev, x_norms, c_norms, labels[1],
-                                                                  distances[1])
+        kernel[(-(-n // rows_per_block),), threads, home.stream](view, shift, shifted, norms, centers_dev,
+                                                                  labels[1], distances[1])
     return labels, distances
 
 
@@ -107,7 +128,8 @@ def nearest(X, centers, name: str = "centers"):
         centers, centers_dtype = _checked_centers(home, centers, name)
         view, dtype = _points(home, X, centers_dtype=centers_dtype)
         centers_dev = _centers_on_device(home, centers, dtype, view.shape[1], "X has {} features but the centers have {}")
-        labels, distances = _assign(home, view, centers_dev, _row_norms(home, view, "X"), name)
+        _row_norms(home, view, "X")  # refuses rows out of the distances' range
+        labels, distances = _assign(home, view, centers_dev, name)
         return home.give_back(labels[0]), home.give_back(distances[0])
 
 
@@ -136,10 +158,10 @@ def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, pr
         n, d = view.shape
         centers = np.ascontiguousarray(centers, dtype=dtype)
         n_clusters = centers.shape[0]
-        x_norms = _row_norms(home, view, "X")
+        _row_norms(home, view, "X")  # refuses rows out of the distances' range
 
         def assign_on_device(at: np.ndarray):
-            (_, labels_dev), (_, distances_dev) = _assign(home, view, home.scratch(at), x_norms)
+            (_, labels_dev), (_, distances_dev) = _assign(home, view, home.scratch(at))
             return labels_dev, distances_dev
 
         def assign(at: np.ndarray):
@@ -205,7 +227,8 @@ def bag_of_frames(X, centers, *, normalize: str | None = "l1", power: float | No
         # (n_tracks * n_frames, n_features), cast up to the wider dtype on the way
         frames_native, frames = home.empty((n_tracks * n_frames, n_features), wide)
         home.launch_1d(k.transpose_kernel, frames.size, tracks, frames)
-        (labels, labels_dev), _ = _assign(home, frames, centers_dev, _row_norms(home, frames, "X"), "kmeans")
+        _row_norms(home, frames, "X")  # refuses rows out of the distances' range
+        (labels, labels_dev), _ = _assign(home, frames, centers_dev, "kmeans")
         counts = home.scratch(np.zeros(n_tracks * n_clusters, np.float64))
         native, out = home.empty(lead + (n_clusters,), dtype)
         norm_code = {"l1": 1, "l2": 2, None: 0}[normalize]
