@@ -349,37 +349,40 @@ def machine_section(info: dict, meta: dict) -> str:
 # when the kernels change. Reproduce with valgrind --tool=callgrind on one
 # fasttag._core.melspectrogram call (4 Choi clips, workers=1), toggling collection on
 # '*melspectrogram_kernel*', and callgrind_annotate.
-LIMITS = """## What limits fasttag (the Choi log-mel kernel; profile of 2026-11-30, changes of 2026-12-02)
+LIMITS = """## What limits fasttag (the Choi log-mel kernel; profiles of 2026-11-30 and 2026-12-02)
 
 - Kernel builds: this machine runs the AVX-512 build (16 float32 frames per register, radix-8 passes); the
   AVX2 build (8 frames) and the portable one are what CPUs without AVX-512 run (`FASTTAG_KERNELS` forces
   one). Alternating paired rounds of 2026-12-02, AVX-512 time / AVX2 time (median): log-mel 0.68, chroma
   0.70, k-means assignment 0.54. rfft stays on the AVX2 code in the AVX-512 build: 16 rows 4 KiB apart
-  share one L1 set (12 ways on Zen 5), which made an AVX-512 rfft 1.2-1.5x slower at N = 1024..4096; frame
-  kernels read frames a hop apart and do not meet this.
-- The AVX2 kernel's instruction profile of 2026-11-30 (callgrind, about 4,300 instructions per 512-sample
-  frame): the FFT about 40 %, |X|^2 and the sparse mel projection about 25 %, the real-FFT post-pass about
-  11 %, framing (8 x 8 in-register transposes, window) about 13 %, dB (a polynomial log2) about 9 %, the
-  per-clip top_db pass about 2.5 %. Since 2026-12-02 the last FFT pass is fused with the post-pass (its
-  twiddles pre-halved) and the first pass has no twiddle loop: 9.8 % fewer instructions for 16 clips
-  (95.0 M to 85.8 M).
-- Framing was dearer than its instruction share: its NaN/Inf check accumulated into memory that the output
-  may alias, so every 8 x 8 tile waited on store-to-load forwarding. Kept in registers since 2026-12-02,
-  this alone made rfft 1.5-2.1x faster (alternating rounds against the build before) and log-mel about
-  1.15x, which callgrind's instruction counts do not show.
-- Outside the kernel, the kernel's page faults on the freshly allocated output (33 MB for 64 clips) cost about
-  9 % of the wall time of a call (measured 2026-11-30, when the kernel was 1.5x slower).
+  share one L1 set (12 ways on Zen 5), which made an AVX-512 rfft 1.13-1.30x slower at N = 1024..4096 (0.78x
+  at N = 256); frame kernels read frames a hop apart and do not meet this.
+- Where the time went before the changes of 2026-12-02 afternoon (`perf record -e cpu-clock`, a C++ driver of
+  the AVX-512 kernel, 64 clips, 1 thread): framing 33 %, mostly waiting on input (the same clips read from
+  cache ran 1.38x faster: a block reads 16 frames 1 KiB apart, streams too short to train the hardware
+  prefetchers); the element-by-element path of the two blocks per clip that touch padding 7.5 %; the FFT
+  passes 23 %; mel projection, dB and stores 15 %; the separate top_db pass over the 33 MB output 5.5 %.
+  Since then each tile load prefetches the next block's line, padded frames are copied and take the fast
+  loads, top_db floors each clip while it is in cache, and the FFT's two work buffers sit 2 KiB apart
+  modulo 4 KiB (page-aligned, a pass's loads and stores met in the same L1 sets): 0.665x the time in
+  alternating paired rounds, outputs bit-identical. What remains (input in cache): FFT passes about 27 %,
+  projection, dB and stores about 20 %, framing about 15 %, top_db 3-4 %.
+- Outside the kernel, the kernel zeroing the freshly allocated output's pages (33 MB for 64 clips, numpy
+  asks for transparent huge pages) costs 2-3 ms per call, about 12 % of the new kernel's time; only reusing
+  output memory across calls would avoid it.
+- The AVX2 instruction profile of 2026-11-30 (callgrind, about 4,300 instructions per 512-sample frame)
+  put the FFT at about 40 % and framing at 13 %; framing was dearer than its instruction share (its NaN/Inf
+  check then waited on store-to-load forwarding, fixed on 2026-12-02 morning: rfft 1.5-2.1x, log-mel 1.15x),
+  which instruction counts do not show.
 - Against FFTW: FFTW runs fully unrolled codelets within one frame; ours runs radix passes across 8 (or 16)
-  frames per register and pays for the transposes into and out of that layout. Before 2026-12-02 the two
-  were level within run-to-run noise (0.84-1.32x over N = 256..2048); with the framing fix ours is about
-  twice as fast at every N from 256 to 4096 (the rfft rows above; rfft runs the AVX2 code here).
+  frames per register and pays for the transposes into and out of that layout; since 2026-12-02 ours is
+  about twice as fast at every N from 256 to 4096 (the rfft rows above; rfft runs the AVX2 code here).
 - A radix-8 pass spills registers with 16 live complex vectors on AVX2 (16 registers) and was slower; the
-  AVX-512 build (32 registers) uses it: log-mel 0.84x, chroma 0.93x of the time with radix 4.
+  AVX-512 build (32 registers) uses it: log-mel 0.84x, chroma 0.93x of the time with radix 4. Reversing the
+  radix order made both 1.14-1.17x slower.
 - Against torch: its single-thread figure, measured here clip by clip, was 5,000-5,500x realtime on 2026-11-30
-  and 8,600-11,000x in the runs of 2026-12-01 and 2026-12-02 (the issue quoted 2,900x). At the 10,200x of
-  2026-12-02 13:30 the 6.8x target needs about 69,000x realtime; the kernel gives 52,900x (AVX-512), 1.31x
-  short. The FFTW compute floor of that run (FFTW's rfft of the frames alone) is 56,900x, so the whole
-  log-mel now runs within 1.08x of what FFTW needs for its FFT alone.
+  and 8,600-11,000x in the runs of 2026-12-01 and 2026-12-02 (the issue quoted 2,900x); the targets table
+  above has this run's.
 
 ## What limits k-means, chroma and the tempogram (2026-12-01)
 
@@ -392,8 +395,12 @@ LIMITS = """## What limits fasttag (the Choi log-mel kernel; profile of 2026-11-
 - chroma_stft(tuning=0): the 2048-point FFT is about 85 % of our time. In the quiet run of 2026-12-01
   11:00, FFTW's rfft of the track's frames alone took librosa's time / 4.6 and our whole chroma librosa's
   time / 4.3 (paired rounds). So 10x librosa needed an FFT about 2.2x faster than FFTW's. With the kernels
-  of 2026-12-02 (the framing fix, AVX-512) ours is about twice FFTW's and the chroma reaches 8.1x: the
-  rest is the dense chroma projection (12 x 1025, in the same fused kernel as mel) and |X|^2.
+  of 2026-12-02 morning (the framing fix, AVX-512) ours is about twice FFTW's and the chroma reached 8.1x.
+  A profile then: projection 27 %, FFT 42 % (the two middle radix-8 passes over 128 KiB buffers 27 %),
+  framing 20 %. Since 2026-12-02 afternoon the dense basis (12 x 1025) is projected 6 rows at a time (each
+  |X|^2 bin loaded once per 6 rows), frames overlapping by whole segments (n_fft = 4 hop) are transposed
+  once and shifted a lane per segment, and the FFT's buffers no longer share L1 sets: 0.666x the time in
+  alternating paired rounds, outputs bit-identical.
 - chroma_stft(tuning=None): two fused passes over the audio and no stored spectrogram. The first finds
   librosa's piptrack peaks (FFT, |X|^2, a scan of the band across 8 frames per register, the parabolic
   refinement only at the peaks); the second is the chroma pass with the estimated tuning. Each pass is

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -162,7 +163,11 @@ def test_fasttag_extract(benchmark, mp3_folder, librosa_reference, tmp_path, wor
 def test_librosa_joblib(benchmark, mp3_folder, librosa_reference, crop_only):
     joblib = pytest.importorskip("joblib")
     pytest.importorskip("librosa")
+    cloudpickle = pytest.importorskip("cloudpickle")  # joblib's pickler (a requirement of joblib 1.6)
     files = files_of(mp3_folder)
+    # pytest imports this file by path (--import-mode=importlib), under a name that joblib's workers cannot
+    # import: librosa_track and what it calls go to them by value.
+    cloudpickle.register_pickle_by_value(sys.modules[librosa_track.__module__])
 
     def run():
         tasks = (joblib.delayed(librosa_track)(p, crop_only) for p in files)
