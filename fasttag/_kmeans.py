@@ -103,19 +103,12 @@ def random_init(X: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.
     return X[np.sort(rng.choice(X.shape[0], size=n_clusters, replace=False))].copy()
 
 
-def labelled_distances(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Squared distances (n,) float64 of the rows of X to their labelled centers, from the differences (as
-    scikit-learn's re-seeding). ||x||^2 - 2 x.c + ||c||^2 is off by about eps ||x||^2, which can outweigh the
-    real distances: a far-off singleton looked farthest from its own center."""
-    diff = X - centers[labels]
-    return np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
-
-
 def relocate_empty(rows, labels: np.ndarray, distances: np.ndarray, sums: np.ndarray,
                    counts: np.ndarray) -> None:
     """Re-seed empty clusters in place (as scikit-learn): each takes one of the points
-    farthest from their centers (``distances``, as `labelled_distances` gives them), which
-    leaves its old cluster. ``rows[i]`` is sample i (X itself, or a view that fetches single
+    farthest from their centers (``distances``: the assignment's, summed from the differences
+    x - c, as scikit-learn's; from ||x||^2 - 2 x.c + ||c||^2 a far-off singleton's rounding
+    made it look farthest from its own center), which leaves its old cluster. ``rows[i]`` is sample i (X itself, or a view that fetches single
     rows from the GPU)."""
     empty = np.flatnonzero(counts == 0)
     farthest = np.argsort(-distances, kind="stable")[: empty.size]
@@ -143,23 +136,22 @@ class LloydResult(NamedTuple):
     n_iter: int
 
 
-def lloyd_iterations(step, assign, rows, spread, centers: np.ndarray, *, max_iter: int, tol: float,
+def lloyd_iterations(step, assign, rows, centers: np.ndarray, *, max_iter: int, tol: float,
                      progress=None) -> LloydResult:
     """Lloyd iterations from ``centers`` until the labels stop changing, the squared center
     shift falls to ``tol`` (absolute) or ``max_iter`` is reached. The labels and inertia
     returned belong to the returned centers. ``progress`` (a tqdm bar) is advanced per iteration.
 
     The backend supplies ``step(centers) -> (labels, distances, sums, counts)`` (host arrays:
-    the nearest centers and the per-cluster sums), ``assign(centers) -> (labels, distances)``,
-    ``rows`` (``rows[i]`` is sample i) and ``spread(centers, labels)`` (`labelled_distances`),
-    for re-seeding empty clusters."""
+    the nearest centers and the per-cluster sums), ``assign(centers) -> (labels, distances)``
+    and ``rows`` (``rows[i]`` is sample i, for re-seeding empty clusters)."""
     labels_old = None
     converged_strictly = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         labels, distances, sums, counts = step(centers)
         if not counts.all():
-            relocate_empty(rows, labels, spread(centers, labels), sums, counts)
+            relocate_empty(rows, labels, distances, sums, counts)
         new_centers = averaged(sums, counts, centers)
         shift = float(np.sum((new_centers.astype(np.float64) - centers) ** 2))
         centers = new_centers
@@ -188,10 +180,7 @@ def lloyd(X: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float, work
         labels, distances = assign(at)
         return (labels, distances, *cluster_sums(X, labels, at.shape[0], workers))
 
-    def spread(at: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        return labelled_distances(X, at, labels)
-
-    return lloyd_iterations(step, assign, X, spread, centers, max_iter=max_iter, tol=tol, progress=progress)
+    return lloyd_iterations(step, assign, X, centers, max_iter=max_iter, tol=tol, progress=progress)
 
 
 class MiniBatchState:

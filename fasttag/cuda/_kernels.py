@@ -620,20 +620,6 @@ def subtract_row_kernel(X, row, out):
 
 
 @cuda.jit
-def labelled_distances_kernel(X, centers, labels, out):
-    """out[r] = ||X[r] - centers[labels[r]]||^2 for every row of the (n, d) X: differences in X's dtype, their
-    squares summed in float64 (as `fasttag._kmeans.labelled_distances`)."""
-    n, d = X.shape
-    for r in range(cuda.grid(1), n, cuda.gridsize(1)):
-        c = labels[r]
-        s = 0.0
-        for j in range(d):
-            t = (X[r, j] - centers[c, j]) * 1.0
-            s += t * t
-        out[r] = s
-
-
-@cuda.jit
 def cluster_sums_kernel(X, labels, sums, counts):
     """sums[l] += x, counts[l] += 1 for every row x with label l (float64 atomics)."""
     n, d = X.shape

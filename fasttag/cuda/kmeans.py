@@ -146,9 +146,8 @@ def centred(X, mean: np.ndarray):
 
 def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, progress=None):
     """`fasttag._kmeans.lloyd_iterations` with the assignment and cluster sums on the GPU; the
-    labels, distances and (n_clusters, d) sums come back each iteration for the update; where
-    clusters are empty, so do the samples' distances to their centers (computed from the differences),
-    and the points that re-seed them are copied from the GPU. X is numpy or a GPU
+    labels, distances and (n_clusters, d) sums come back each iteration for the update, and
+    only the points that re-seed empty clusters are copied from the GPU. X is numpy or a GPU
     array. Returns a `fasttag._kmeans.LloydResult` with host centers, labels and inertia.
     ``workers`` is ignored; ``progress`` (a tqdm bar) is advanced per iteration."""
     k = _kernels()
@@ -175,12 +174,7 @@ def lloyd(X, centers: np.ndarray, *, max_iter: int, tol: float, workers=None, pr
             return (_to_host(labels_dev, home), _to_host(distances_dev, home), _to_host(sums_dev, home),
                     _to_host(counts_dev, home))
 
-        def spread(at: np.ndarray, labels: np.ndarray) -> np.ndarray:
-            out = home.empty((n,), np.float64)[1]
-            home.launch_1d(k.labelled_distances_kernel, n, view, home.scratch(at), home.scratch(labels), out)
-            return _to_host(out, home)
-
-        return _kmeans.lloyd_iterations(step, assign, _HostRows(view), spread, centers, max_iter=max_iter,
+        return _kmeans.lloyd_iterations(step, assign, _HostRows(view), centers, max_iter=max_iter,
                                         tol=tol, progress=progress)
 
 
