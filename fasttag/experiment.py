@@ -39,7 +39,7 @@ from fasttag.models.lstm import POOLINGS
 from fasttag.recipes import CODEBOOK_SIZE, build_model, chroma_rows
 from fasttag.store import FeatureStore
 from fasttag.store_features import extract_options, store_for
-from fasttag.training import evaluate, load_run, save_run, train
+from fasttag.training import evaluate, load_run, save_run, seeded_torch, train
 
 #: The configurations in the order they run, and the study's macro ROC-AUC (its data).
 CONFIGS = ("FCN-5", "CRNN", "MFCC+BoF", "CNN+BoF", "MFCC+LSTM", "CNN+LSTM", "FCN-5+chroma")
@@ -213,8 +213,8 @@ def run_study(data, *, out=None, settings: StudySettings | None = None, seed: in
         replacing = "" if run_dir is None or not run_dir.is_dir() else f" (replacing {run_dir}: not this study's run)"
         log(f"[{len(results) + 1}/{len(CONFIGS)}] {config}: training {name} on {X['train'].shape[1:]} "
             f"inputs{replacing}")  # fmt: skip
-        torch.manual_seed(seed)
-        model = build_model(name, X["train"].shape[1], len(tags), n_chroma=chroma_rows(params), **sizes)
+        with seeded_torch(seed, torch.device("cpu")):
+            model = build_model(name, X["train"].shape[1], len(tags), n_chroma=chroma_rows(params), **sizes)
         history, train_s = _timed(train, model, X["train"], Y["train"], X["valid"], Y["valid"],
                                   epochs=settings.epochs, lr=settings.lr, batch_size=settings.batch_size,
                                   seed=seed, progress=progress, device=device)  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import pickle
@@ -287,7 +288,8 @@ def train(
         Tracks per gradient step (near-equal batches, none of one track when avoidable); at
         least 2 for models with batch norm (`FCN`, `CRNN`), which X_train must then have too.
     seed : int
-        Seeds torch (dropout) and the shuffling.
+        Seeds dropout and the shuffling. torch's random state (CPU, and the GPU trained on) is
+        restored on return: the caller's random streams are not reseeded.
     patience : int > 0
         Epochs without a better validation ROC-AUC before stopping.
     lr_patience : int > 0, optional
@@ -334,47 +336,61 @@ def train(
     device = model_device(model) if device is None else torch_device(device)
 
     model.to(device)
-    torch.manual_seed(seed)
-    shuffle = torch.Generator().manual_seed(seed)
-    fit_standardization(model, X_train)
-    Y = torch.from_numpy(Y_train)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    plateau = (None if lr_patience is None else torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="max", factor=lr_factor, patience=lr_patience - 1))  # fmt: skip
-    loss_fn = nn.BCEWithLogitsLoss()
-    history, best_state = History(), copy.deepcopy(model.state_dict())
-    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
-    for epoch in bar:
-        model.train()
-        total = 0.0
-        # Near-equal batches: no trailing batch of one track for batch norm.
-        batches = torch.randperm(len(X_train), generator=shuffle).tensor_split(n_batches)
-        for idx in tqdm(batches, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", disable=not progress, leave=False):
-            optimizer.zero_grad()
-            batch = _batch(X_train, idx.numpy(), "X_train")  # a copy of the batch's tracks only
-            loss = loss_fn(model(batch.to(device)), Y[idx].to(device))
-            if not torch.isfinite(loss):
-                model.load_state_dict(best_state)
-                raise FasttagError(f"training diverged: the loss is {loss.item()} in epoch {epoch + 1} (lr={lr:g}; "
-                                   "try a lower one); the model keeps the weights of its best epoch so far "
-                                   "(its initial ones before any)")  # fmt: skip
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(idx)
-        auc = _macro_auc(Y_valid, _logits(model, X_valid, PREDICT_BATCH, "X_valid"))
-        history.train_loss.append(total / len(X_train))
-        history.valid_auc.append(auc)
-        history.lr.append(optimizer.param_groups[0]["lr"])
-        if plateau is not None:
-            plateau.step(auc)
-        if auc > history.best_valid_auc:
-            history.best_epoch, history.best_valid_auc = epoch, auc
-            best_state = copy.deepcopy(model.state_dict())
-        bar.set_postfix(loss=f"{total / len(X_train):.4f}", val_auc=f"{auc:.3f}")
-        if epoch - history.best_epoch >= patience:
-            break
-    model.load_state_dict(best_state)
-    return history
+    with seeded_torch(seed, device):
+        shuffle = torch.Generator().manual_seed(seed)
+        fit_standardization(model, X_train)
+        Y = torch.from_numpy(Y_train)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        plateau = (None if lr_patience is None else torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="max", factor=lr_factor, patience=lr_patience - 1))  # fmt: skip
+        loss_fn = nn.BCEWithLogitsLoss()
+        history, best_state = History(), copy.deepcopy(model.state_dict())
+        bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
+        for epoch in bar:
+            model.train()
+            total = 0.0
+            # Near-equal batches: no trailing batch of one track for batch norm.
+            batches = torch.randperm(len(X_train), generator=shuffle).tensor_split(n_batches)
+            for idx in tqdm(batches, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", disable=not progress,
+                            leave=False):
+                optimizer.zero_grad()
+                batch = _batch(X_train, idx.numpy(), "X_train")  # a copy of the batch's tracks only
+                loss = loss_fn(model(batch.to(device)), Y[idx].to(device))
+                if not torch.isfinite(loss):
+                    model.load_state_dict(best_state)
+                    raise FasttagError(f"training diverged: the loss is {loss.item()} in epoch {epoch + 1} (lr={lr:g}; "
+                                       "try a lower one); the model keeps the weights of its best epoch so far "
+                                       "(its initial ones before any)")  # fmt: skip
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(idx)
+            auc = _macro_auc(Y_valid, _logits(model, X_valid, PREDICT_BATCH, "X_valid"))
+            history.train_loss.append(total / len(X_train))
+            history.valid_auc.append(auc)
+            history.lr.append(optimizer.param_groups[0]["lr"])
+            if plateau is not None:
+                plateau.step(auc)
+            if auc > history.best_valid_auc:
+                history.best_epoch, history.best_valid_auc = epoch, auc
+                best_state = copy.deepcopy(model.state_dict())
+            bar.set_postfix(loss=f"{total / len(X_train):.4f}", val_auc=f"{auc:.3f}")
+            if epoch - history.best_epoch >= patience:
+                break
+        model.load_state_dict(best_state)
+        return history
+
+
+@contextlib.contextmanager
+def seeded_torch(seed: int, device: torch.device):
+    """Run with torch's CPU generator, and ``device``'s when it is a GPU, seeded by ``seed``; their states
+    are restored on exit, so that `train` leaves the caller's random streams as they were."""
+    cuda = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda, device_type="cuda"):
+        torch.random.default_generator.manual_seed(seed)
+        for gpu in cuda:
+            with torch.cuda.device(gpu):
+                torch.cuda.manual_seed(seed)
+        yield
 
 
 def evaluate(model: nn.Module, X, Y, tags) -> TagScores:

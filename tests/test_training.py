@@ -76,6 +76,23 @@ def test_training_is_repeatable(tagged):
     assert not torch.equal(runs[0].out.weight, other.out.weight)
 
 
+def test_training_leaves_the_callers_random_state_as_it_was(tagged):
+    """train seeds its own dropout and shuffling, and restores torch's generator: the caller's
+    next draw is the one it would have made without the call, and the trained weights do not
+    depend on that state."""
+    small = _small(tagged)
+    reference = _fit(small, seed=5, epochs=2)[0]
+    torch.manual_seed(5)
+    model = FCN(len(small["tags"]), **LEARNER)
+    torch.manual_seed(tagged["seed"])
+    expected_draw = torch.rand(8)
+    torch.manual_seed(tagged["seed"])
+    train(model, *small["train"], *small["valid"], epochs=2, lr=3e-3, seed=5, progress=False)
+    torch.testing.assert_close(torch.rand(8), expected_draw, rtol=0, atol=0)
+    for a, b in zip(reference.state_dict().values(), model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 def test_the_learning_rate_drops_after_a_plateau(tagged):
     """lr_patience=2: the rate is multiplied by lr_factor once two epochs in a row bring no better
     validation ROC-AUC, and only then; without it the rate stays."""
