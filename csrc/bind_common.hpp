@@ -38,8 +38,9 @@ auto dispatch_float(const py::array& array, const char* name, Fn&& fn) {
     throw std::invalid_argument(std::string(name) + " must be float32 or float64, got dtype " + dtype_name(array));
 }
 
-// `array` as a C-contiguous array of T with `ndim` dimensions, or std::invalid_argument.
-// Messages are built only on failure: this runs on every call.
+// `array` as a C-contiguous, aligned array of T with `ndim` dimensions, or std::invalid_argument.
+// Messages are built only on failure: this runs on every call. numpy arrays may be unaligned (a view of
+// a byte buffer at an odd offset), and reading their values as T is undefined behaviour (UBSan).
 template <class T>
 py::array_t<T, py::array::c_style> checked_array(const py::array& array, const char* name, py::ssize_t ndim) {
     if (!has_dtype<T>(array)) {
@@ -48,6 +49,9 @@ py::array_t<T, py::array::c_style> checked_array(const py::array& array, const c
     }
     if ((array.flags() & py::array::c_style) == 0) {
         throw std::invalid_argument(std::string(name) + " must be C-contiguous");
+    }
+    if ((array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) == 0) {
+        throw std::invalid_argument(std::string(name) + " must be aligned (np.require(..., requirements='CA'))");
     }
     if (array.ndim() != ndim) {
         throw std::invalid_argument(std::string(name) + " must have " + std::to_string(ndim) +

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <string>
 
@@ -40,6 +41,8 @@ static inline void check_framing(const Framing& f) {
     require_positive(f.n_frames, "n_frames");
     require_positive(f.n_samples, "n_samples");
     require(f.pad >= 0, "pad=" + std::to_string(f.pad) + " must be non-negative");
+    require(f.pad <= (std::numeric_limits<std::int64_t>::max() - f.n_samples) / 2,
+            "pad=" + std::to_string(f.pad) + " is too large: the padded signal's length overflows");
     require(f.n_frames <= (f.n_samples + 2 * f.pad - f.n_fft) / f.hop + 1 && f.n_samples + 2 * f.pad >= f.n_fft,
             "n_frames=" + std::to_string(f.n_frames) + " frames do not fit in the padded signal");
 }

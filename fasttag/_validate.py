@@ -283,13 +283,19 @@ def _checked_values(x: np.ndarray, name: str, min_ndim: int, check_finite: bool)
     return x
 
 
+def c_array(x, dtype=None) -> np.ndarray:
+    """``x`` as the C++ core takes arrays: a C-contiguous, aligned ndarray, of ``dtype`` if given (a copy only
+    if needed). ``np.ascontiguousarray`` keeps an unaligned array (a view of a buffer at an odd offset) as it is."""
+    return np.require(x, dtype, ("C", "A", "E"))
+
+
 def as_rows(x: np.ndarray, n_last: int) -> np.ndarray:
-    """``x`` as a C-contiguous ``(rows, ...)`` array over its leading dims (a copy only if needed).
+    """``x`` as a C-contiguous, aligned ``(rows, ...)`` array over its leading dims (a copy only if needed).
 
     ``n_last`` trailing dimensions are kept; the rest are flattened into rows.
     """
     lead = x.shape[: x.ndim - n_last]
-    return np.ascontiguousarray(x).reshape((math.prod(lead),) + x.shape[x.ndim - n_last :])
+    return c_array(x).reshape((math.prod(lead),) + x.shape[x.ndim - n_last :])
 
 
 class core_errors:  # noqa: N801 -- used as ``with core_errors():``, like a function

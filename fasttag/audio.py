@@ -235,4 +235,4 @@ def mean_channels(data: np.ndarray) -> np.ndarray:
         return data[:, 0]
     if data.shape[1] >= 8:
         return data.mean(axis=1, dtype=data.dtype)
-    return _core.mean_channels(np.ascontiguousarray(data))
+    return _core.mean_channels(_validate.c_array(data))

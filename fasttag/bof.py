@@ -101,8 +101,8 @@ def bag_of_frames(X, kmeans, *, normalize: str | None = "l1", power: float | Non
     tracks = _validate.as_rows(X, 2)
     n_tracks, n_frames = tracks.shape[0], tracks.shape[2]
     dtype = np.result_type(X.dtype, centers.dtype)  # the wider, as KMeans.predict: nothing is downcast
-    frames = np.ascontiguousarray(tracks.transpose(0, 2, 1).reshape(-1, tracks.shape[1]), dtype=dtype)
-    centers = np.ascontiguousarray(centers, dtype=dtype)
+    frames = _validate.c_array(tracks.transpose(0, 2, 1).reshape(-1, tracks.shape[1]), dtype)
+    centers = _validate.c_array(centers, dtype)
     n_clusters = centers.shape[0]
     names = {"x": "X", "centroids": "kmeans"}  # the kernels' checks, naming what the caller gave
     owner = np.repeat(np.arange(n_tracks) * n_clusters, n_frames)

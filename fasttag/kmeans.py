@@ -34,7 +34,7 @@ def _points(X, name: str = "X") -> np.ndarray:
     X = _validate.float_array(X, name, min_ndim=2, check_finite=False)
     if X.ndim != 2:
         raise ParameterError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
-    return np.ascontiguousarray(X)
+    return _validate.c_array(X)
 
 
 def _is_block_iterable(X) -> bool:
@@ -252,7 +252,7 @@ class KMeans(ClusterMixin, TransformerMixin, EstimatorParams):
         X = self._host_points(X)  # transform and score run on the CPU
         self._check_features(X)
         dtype = np.result_type(X.dtype, self.cluster_centers_.dtype)
-        return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(self.cluster_centers_, dtype=dtype)
+        return _validate.c_array(X, dtype), _validate.c_array(self.cluster_centers_, dtype)
 
     def _seed(self, X: np.ndarray, rng: np.random.Generator, workers: int, mean=None) -> np.ndarray:
         """Initial centers (n_clusters, n_features) in X's dtype; X may be centred, with its

@@ -269,7 +269,7 @@ def _autocorrelation_frames(env: np.ndarray, window: np.ndarray, n_frames: int, 
     products = _cosine_window_products(window) if win_length >= MIN_RUNNING_SUM_WINDOW else None
     with _validate.core_errors():
         if products is not None:
-            out = _core.cosine_autocorrelation(np.ascontiguousarray(env), products, np.ascontiguousarray(window),
+            out = _core.cosine_autocorrelation(_validate.c_array(env), products, _validate.c_array(window),
                                                n_frames, normalize_peak=fused_norm, workers=workers)
         else:
             n = _fast_length(2 * win_length - 1)

@@ -508,6 +508,13 @@ def _f32(*shape):
     return np.ones(shape, dtype=np.float32)
 
 
+def _unaligned_f32(*shape):
+    """Ones in a view one byte into a buffer: C-contiguous, not aligned (reading it as float is undefined)."""
+    x = np.frombuffer(bytearray(4 * int(np.prod(shape)) + 1), dtype=np.uint8)[1:].view(np.float32).reshape(shape)
+    x[...] = 1
+    return x
+
+
 @pytest.mark.parametrize("name", ["rfft", "dft"])
 @pytest.mark.parametrize("x, message", [
     (np.ones((2, 8), dtype=np.float16), "x must be float32 or float64, got dtype float16"),
@@ -541,6 +548,8 @@ BAD_CORE_STFT = {
     "y_int": (dict(y=np.ones((1, 1000), np.int16)), "y must be float32 or float64, got dtype int16"),
     "window_dtype": (dict(window=np.ones(256)), "window must have dtype float32, got float64"),
     "y_noncontiguous": (dict(y=_f32(1, 2000)[:, ::2]), "y must be C-contiguous"),
+    "y_unaligned": (dict(y=_unaligned_f32(1, 1000)), "y must be aligned"),
+    "window_unaligned": (dict(window=_unaligned_f32(256)), "window must be aligned"),
     "y_fortran": (dict(y=np.asfortranarray(_f32(2, 1000))), "y must be C-contiguous"),
     "window_noncontiguous": (dict(window=_f32(512)[::2]), "window must be C-contiguous"),
     "y_1d": (dict(y=_f32(1000)), "y must have 2 dimensions, got 1"),
@@ -553,6 +562,8 @@ BAD_CORE_STFT = {
     "hop_length=0": (dict(hop_length=0), "hop_length=0 must be a positive integer"),
     "hop_length=-64": (dict(hop_length=-64), "hop_length=-64 must be a positive integer"),
     "pad=-1": (dict(pad=-1), "pad=-1 must be non-negative"),
+    # 1000 + 2 pad wraps to 998 in int64: 12 frames would fit in it
+    "pad=2^63-1": (dict(pad=2**63 - 1, n_frames=12), "pad=9223372036854775807 is too large"),
     "n_frames=0": (dict(n_frames=0), "n_frames=0 must be a positive integer"),
     "n_frames+1": (dict(n_frames=17), "n_frames=17 frames do not fit in the padded signal"),
     "n_frames_no_pad": (dict(pad=0, n_frames=13), "n_frames=13 frames do not fit"),

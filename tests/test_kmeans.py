@@ -548,3 +548,14 @@ def test_scikit_learn_conventions_beyond_the_parameters(rng):
     with pytest.warns(ConvergenceWarning, match="found 2 distinct clusters, fewer than n_clusters=3"):
         KMeans(3, random_state=0).fit(duplicates)
     assert pickle.loads(pickle.dumps(model)).predict(X).tolist() == model.predict(X).tolist()
+
+
+def test_unaligned_points_give_the_results_of_aligned_ones(rng):
+    """X viewed one byte into a buffer (C-contiguous, unaligned) is copied before the C++ kernels read it."""
+    X = rng.standard_normal((300, 5)).astype(np.float32)
+    unaligned = np.frombuffer(bytearray(X.nbytes + 1), dtype=np.uint8)[1:].view(np.float32).reshape(X.shape)
+    unaligned[...] = X
+    assert not unaligned.flags.aligned
+    km = fasttag.KMeans(8, random_state=0, max_iter=5).fit(X)
+    np.testing.assert_array_equal(km.predict(unaligned), km.predict(X))
+    np.testing.assert_array_equal(km.transform(unaligned), km.transform(X))

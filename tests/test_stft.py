@@ -103,6 +103,14 @@ def test_large_hop_reflect_matches_numpy_reference(music, tol, n_samples, n_fft,
     tol.assert_close(got, expected, tol(np.float64).spec)
 
 
+def test_hop_beyond_the_signal_gives_its_first_frame(music):
+    """A hop of 2**62 samples leaves one frame, the one a hop of the signal's length starts with (L hops of it,
+    the distance to a next block, must not overflow: UBSan)."""
+    y = music(3000, dtype=np.float32)
+    got = fasttag.stft(y, n_fft=512, hop_length=2**62)
+    np.testing.assert_array_equal(got, fasttag.stft(y, n_fft=512, hop_length=3000)[..., :1])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_default_parameters_match_librosa(music, tol, dtype):
     y = music(30000, dtype=dtype)
