@@ -172,6 +172,23 @@ def test_torch_cuda_tensors_stay_torch_tensors(rng, tol):
     assert torch.is_tensor(D) and D.is_cuda and D.dtype == torch.complex64
 
 
+def test_torch_cuda_tensors_that_require_grad_are_refused():
+    """torch withholds ``__cuda_array_interface__`` from a CUDA tensor that requires grad: such a tensor was taken
+    for host input and numpy's conversion failed with torch's RuntimeError. A fake CUDA tensor stands in for a real
+    one (torch's FakeTensorMode needs no GPU)."""
+    torch = pytest.importorskip("torch")
+    fake_tensor = pytest.importorskip("torch._subclasses.fake_tensor")  # private: torch.compile's, since torch 2.0
+
+    from fasttag.cuda import _runtime
+
+    with fake_tensor.FakeTensorMode():
+        y = torch.zeros(SIZE["n_samples"], device="cuda", requires_grad=True)
+    assert fc.on_device(y)
+    home = _runtime.Home(np.zeros(SIZE["n_samples"], np.float32))
+    with pytest.raises(fasttag.ParameterError, match=r"requires grad .* pass x\.detach\(\)"):
+        home.device_view(y)
+
+
 # ----------------------------------------------------------------------------- constants kept between calls
 
 
@@ -294,6 +311,32 @@ def test_kept_constants_lifetimes_on_a_gpu(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- errors
+
+
+@pytest.mark.skipif(not SIM, reason="counts the stores in the simulator")
+def test_finite_flags_are_stored_once_per_block():
+    """The input check's flags were stored by every thread that found a negative (or non-finite) value: on a GPU
+    the stores of all warps queue on one word (2.8 million for Choi's batch of 256 clips, half of whose samples
+    are negative). Each block now stores each flag once, and still sets both."""
+    from numba import cuda
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+    from fasttag.cuda import _kernels
+
+    class CountedStores(FakeCUDAArray):
+        stores = 0
+
+        def __setitem__(self, index, value):
+            CountedStores.stores += 1
+            super().__setitem__(index, value)
+
+    blocks, threads = 2, 32
+    x = np.full(blocks * threads * 3, -1.0, np.float32)
+    x[5] = np.inf
+    flags = CountedStores(np.zeros(2, np.int32))
+    _kernels.finite_kernel[blocks, threads](cuda.to_device(x), flags)
+    np.testing.assert_array_equal(flags.copy_to_host(), [1, 1])
+    assert CountedStores.stores <= 2 * blocks
 
 
 def test_gpu_parameter_errors(rng):

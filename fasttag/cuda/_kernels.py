@@ -289,14 +289,30 @@ def unravel3(i, n_middle, n_last):
     return r // n_middle, r % n_middle, i % n_last
 
 
+FLAG_THREADS = 1024 * 256  # threads of finite_kernel's grid at most: about what a GPU holds (an H200 132 x 2048)
+
+
 @cuda.jit
 def finite_kernel(x, flag):
-    """flag[0] = 1 if any element of the flat x is NaN or infinite; flag[1] = 1 if one is negative."""
+    """flag[0] = 1 if any element of the flat x is NaN or infinite; flag[1] = 1 if one is negative.
+
+    Each thread scans its grid-stride share, then each block stores each flag once: a store from every warp
+    that finds a negative sample (nearly every warp of audio) would queue on one word in one L2 slice.
+    Launch it on at most FLAG_THREADS threads."""
+    non_finite = 0
+    negative = 0
     for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
         v = x[i]
         if math.isnan(v) or math.isinf(v):
-            flag[0] = 1
+            non_finite = 1
         if v < 0:
+            negative = 1
+    non_finite = cuda.syncthreads_or(non_finite)
+    negative = cuda.syncthreads_or(negative)
+    if cuda.threadIdx.x == 0:
+        if non_finite:
+            flag[0] = 1
+        if negative:
             flag[1] = 1
 
 

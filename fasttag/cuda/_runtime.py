@@ -128,11 +128,14 @@ def _library(x) -> str:
 
 def on_device(x) -> bool:
     """True for arrays that live on a GPU: anything with ``__cuda_array_interface__``
-    (torch CUDA tensors, CuPy arrays, Numba device arrays) and the simulator's device arrays."""
+    (torch CUDA tensors, CuPy arrays, Numba device arrays) and the simulator's device arrays.
+    A torch tensor is known by its device: torch withholds the interface from one that requires grad."""
     if isinstance(x, np.ndarray):
         return False
     if _is_simulated_device_array(x):
         return True
+    if _library(x) == "torch" and hasattr(x, "device"):
+        return x.device.type == "cuda"
     try:
         return hasattr(x, "__cuda_array_interface__")
     except Exception:
@@ -210,6 +213,10 @@ class Home:
             return self.cuda.to_device(x, stream=self.stream) if self.kind == "numpy" else self.scratch(x)
         module = _library(x)
         if module == "torch":
+            if x.requires_grad:
+                raise ParameterError("a torch tensor that requires grad cannot be used with device='cuda': fasttag's "
+                                     "kernels record no gradients; pass x.detach() (fasttag.torch.LogMel is "
+                                     "differentiable)")
             x = x.contiguous()  # a GPU-side copy when strided; a no-op otherwise
         elif module == "cupy":
             import cupy

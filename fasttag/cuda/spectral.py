@@ -56,8 +56,9 @@ def _signal(home: _runtime.Home, y, dtype=None):
 def _require_finite(home, flat, name: str, *, negative: str | None = None) -> None:
     """NaN/Inf on the GPU is an error, as on the CPU, and so is a negative value when
     ``negative`` gives its message (two flags read back: a synchronisation)."""
+    k = _kernels()
     flags = home.scratch(np.zeros(2, np.int32))
-    home.launch_1d(_kernels().finite_kernel, flat.size, flat, flags)
+    home.launch_1d(k.finite_kernel, min(flat.size, k.FLAG_THREADS), flat, flags)  # threads that share the scan
     non_finite, has_negative = flags.copy_to_host(stream=home.stream)
     if non_finite:
         raise ParameterError(f"{name} contains NaN or infinite values")
